@@ -1,0 +1,6 @@
+"""fleet monitor: polls a fleet's health and smoke paths, normalizes every answer, exports metrics."""
+
+from monitor.model import CheckKind, Reason, Status
+
+__version__ = "0.1.0"
+__all__ = ["CheckKind", "Reason", "Status", "__version__"]

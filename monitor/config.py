@@ -1,0 +1,361 @@
+"""`monitor.yaml`: pydantic models, validated while decoded, with file/line/field errors.
+
+Input models (`MonitorConfig`, `ServiceConfig`, ...) mirror the file and leave optional fields
+unset; `MonitorConfig.checks()` resolves them against `defaults:` into the `Check` objects the
+daemon runs. Unknown keys are refused, so a typo never silently does nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from monitor.durations import parse_duration
+from monitor.errors import ConfigError, ConfigProblem
+from monitor.model import CheckKind
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+"""Seconds, written in the file as `250ms`, `10s`, `5m`."""
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
+Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+DEFAULT_TARGETS = {CheckKind.RPC: 0.005, CheckKind.HTTP: 0.050, CheckKind.HEALTH: 0.050}
+
+
+def expand_env(value: str, env: Mapping[str, str]) -> str:
+    """Replace `${VAR}` / `${VAR:-default}`; an unset variable without default is an error."""
+
+    def substitute(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        raise ValueError(f"environment variable {name} is not set")
+
+    return _ENV_REF.sub(substitute, value)
+
+
+def _secret_headers(value: Any, info: ValidationInfo) -> dict[str, SecretStr]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError("expected a mapping of header name to value")
+    env = (info.context or {}).get("env", os.environ)
+    out: dict[str, SecretStr] = {}
+    for name, raw in value.items():
+        if not isinstance(name, str) or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
+            raise ValueError(f"{name!r} is not a valid HTTP header name")
+        if not isinstance(raw, str | int | float):
+            raise ValueError(f"header {name}: expected a string value")
+        try:
+            text = expand_env(str(raw), env)
+        except ValueError as exc:
+            raise ValueError(f"header {name}: {exc}") from None
+        if "\n" in text or "\r" in text:
+            raise ValueError(f"header {name}: value contains a line break")
+        out[name] = SecretStr(text)
+    return out
+
+
+Headers = Annotated[dict[str, SecretStr], BeforeValidator(_secret_headers)]
+
+
+def _path(value: str) -> str:
+    if not value.startswith("/"):
+        raise ValueError(f"expected a path starting with '/', got {value!r}")
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SmokeCheckConfig(_Strict):
+    """An HTTP path that exercises one service-to-service call (rpc) or one API (http)."""
+
+    name: Name
+    path: str
+    target: Duration | None = None
+    method: Literal["GET", "HEAD", "POST"] = "GET"
+    interval: Duration | None = None
+    timeout: Duration | None = None
+
+    _check_path = field_validator("path")(_path)
+
+
+class Defaults(_Strict):
+    interval: Duration = Field(default=30.0, gt=0)
+    timeout: Duration = Field(default=5.0, gt=0)
+    health_path: str = "/health"
+    headers: Headers = Field(default_factory=dict)
+    max_body_bytes: int = Field(default=65536, ge=1024, le=16 * 1024 * 1024)
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    rpc_target: Duration = Field(default=DEFAULT_TARGETS[CheckKind.RPC], gt=0)
+    http_target: Duration = Field(default=DEFAULT_TARGETS[CheckKind.HTTP], gt=0)
+    health_target: Duration = Field(default=DEFAULT_TARGETS[CheckKind.HEALTH], gt=0)
+
+    _check_path = field_validator("health_path")(_path)
+
+
+class ServiceConfig(_Strict):
+    name: Name
+    url: str
+    health_path: str | None = None
+    interval: Duration | None = Field(default=None, gt=0)
+    timeout: Duration | None = Field(default=None, gt=0)
+    headers: Headers = Field(default_factory=dict)
+    labels: dict[Annotated[str, Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")], str] = Field(
+        default_factory=dict
+    )
+    team: str | None = None
+    runbook: str | None = None
+    depends_on: list[Name] = Field(default_factory=list)
+    target: Duration | None = None
+    rpc: list[SmokeCheckConfig] = Field(default_factory=list)
+    http: list[SmokeCheckConfig] = Field(default_factory=list)
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://[^\s/?#]+(?::\d+)?(/[^\s?#]*)?", value):
+            raise ValueError(f"expected an http:// or https:// base URL, got {value!r}")
+        return value.rstrip("/")
+
+    _check_path = field_validator("health_path")(_path)
+
+
+class MonitorConfig(_Strict):
+    listen: str = "127.0.0.1:8700"
+    defaults: Defaults = Field(default_factory=Defaults)
+    services: list[ServiceConfig] = Field(default_factory=list)
+
+    def checks(self) -> list[Check]:
+        """Every check the daemon runs, with `defaults:` applied."""
+        return [check for service in self.services for check in _service_checks(self, service)]
+
+    def service(self, name: str) -> ServiceConfig | None:
+        return next((s for s in self.services if s.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One scheduled probe, fully resolved. `id` is stable across reloads and restarts."""
+
+    service: str
+    name: str
+    kind: CheckKind
+    url: str
+    method: str
+    interval: float
+    timeout: float
+    target: float
+    max_body_bytes: int
+    max_redirects: int
+    headers: Mapping[str, SecretStr] = field(default_factory=dict, hash=False, compare=True)
+
+    @property
+    def id(self) -> str:
+        return f"{self.service}/{self.kind.value}/{self.name}"
+
+
+def _service_checks(config: MonitorConfig, service: ServiceConfig) -> Iterator[Check]:
+    d = config.defaults
+    headers = {**d.headers, **service.headers}
+    interval = service.interval or d.interval
+    timeout = service.timeout or d.timeout
+    common = {"max_body_bytes": d.max_body_bytes, "max_redirects": d.max_redirects}
+    yield Check(
+        service=service.name,
+        name="health",
+        kind=CheckKind.HEALTH,
+        url=service.url + (service.health_path or d.health_path),
+        method="GET",
+        interval=interval,
+        timeout=timeout,
+        target=service.target or d.health_target,
+        headers=headers,
+        **common,
+    )
+    for kind, smoke_checks, default_target in (
+        (CheckKind.RPC, service.rpc, d.rpc_target),
+        (CheckKind.HTTP, service.http, d.http_target),
+    ):
+        for smoke in smoke_checks:
+            yield Check(
+                service=service.name,
+                name=smoke.name,
+                kind=kind,
+                url=service.url + smoke.path,
+                method=smoke.method,
+                interval=smoke.interval or interval,
+                timeout=smoke.timeout or timeout,
+                target=smoke.target or default_target,
+                headers=headers,
+                **common,
+            )
+
+
+def _cross_check(config: MonitorConfig) -> list[ConfigProblem]:
+    """Rules across fields: unique names, known dependencies, timeout within interval."""
+    problems: list[ConfigProblem] = []
+    seen: dict[str, int] = {}
+    for i, service in enumerate(config.services):
+        if service.name in seen:
+            problems.append(
+                ConfigProblem(
+                    f"services[{i}].name",
+                    f"duplicate service name {service.name!r} (first at services[{seen[service.name]}])",
+                )
+            )
+        seen.setdefault(service.name, i)
+        smoke_seen: set[tuple[str, str]] = set()
+        for kind in ("rpc", "http"):
+            for j, smoke in enumerate(getattr(service, kind)):
+                key = (kind, smoke.name)
+                if key in smoke_seen:
+                    problems.append(
+                        ConfigProblem(
+                            f"services[{i}].{kind}[{j}].name",
+                            f"duplicate {kind} check name {smoke.name!r} in service {service.name!r}",
+                        )
+                    )
+                smoke_seen.add(key)
+    names = {s.name for s in config.services}
+    for i, service in enumerate(config.services):
+        for j, dep in enumerate(service.depends_on):
+            if dep not in names:
+                problems.append(
+                    ConfigProblem(
+                        f"services[{i}].depends_on[{j}]",
+                        f"unknown service {dep!r}; expected one of the names under services",
+                    )
+                )
+            elif dep == service.name:
+                problems.append(
+                    ConfigProblem(f"services[{i}].depends_on[{j}]", "a service cannot depend on itself")
+                )
+    for check in config.checks():
+        if check.timeout > check.interval:
+            problems.append(
+                ConfigProblem(
+                    f"services[{list(seen).index(check.service)}].timeout",
+                    f"timeout {check.timeout}s of check {check.id} is longer than its interval "
+                    f"{check.interval}s; expected timeout <= interval",
+                )
+            )
+    return problems
+
+
+def _loc_to_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys, since YAML would silently keep the last."""
+
+
+def _node_lines(node: yaml.Node, prefix: tuple[Any, ...], lines: dict[tuple[Any, ...], int],
+                problems: list[ConfigProblem]) -> None:
+    lines[prefix] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        keys: set[Any] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in keys:
+                problems.append(
+                    ConfigProblem(_loc_to_path((*prefix, key)), "duplicate key", key_node.start_mark.line + 1)
+                )
+            keys.add(key)
+            lines[(*prefix, key)] = key_node.start_mark.line + 1
+            _node_lines(value_node, (*prefix, key), lines, problems)
+            lines[(*prefix, key)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _node_lines(item, (*prefix, index), lines, problems)
+
+
+def _line_for(loc: tuple[Any, ...], lines: Mapping[tuple[Any, ...], int]) -> int | None:
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return None
+
+
+def parse_config(text: str, file: str = "<config>", env: Mapping[str, str] | None = None) -> MonitorConfig:
+    """Validate config text; raise ConfigError listing every problem with its line."""
+    try:
+        node = yaml.compose(text, Loader=_LineLoader)
+        data = yaml.load(text, Loader=_LineLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise ConfigError(file, [ConfigProblem("", f"not valid YAML: {getattr(exc, 'problem', exc)}", line)]) from None
+    lines: dict[tuple[Any, ...], int] = {}
+    problems: list[ConfigProblem] = []
+    if node is not None:
+        _node_lines(node, (), lines, problems)
+    if problems:
+        raise ConfigError(file, problems)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(file, [ConfigProblem("", "expected a mapping with a services: list at the top", 1)])
+    try:
+        config = MonitorConfig.model_validate(data, context={"env": os.environ if env is None else env})
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            message = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                message = "unknown key; check its spelling (see README: configuration)"
+            elif err["type"] == "missing":
+                message = "required key is missing"
+            problems.append(ConfigProblem(_loc_to_path(loc), message, _line_for(loc, lines)))
+        raise ConfigError(file, problems) from None
+    problems = [
+        ConfigProblem(p.location, p.message, _line_for(_path_to_loc(p.location), lines))
+        for p in _cross_check(config)
+    ]
+    if problems:
+        raise ConfigError(file, problems)
+    return config
+
+
+def _path_to_loc(path: str) -> tuple[Any, ...]:
+    loc: list[Any] = []
+    for name, index in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]", path):
+        loc.append(name if name else int(index))
+    return tuple(loc)
+
+
+def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> MonitorConfig:
+    """Read and validate a config file; an unreadable file is a ConfigError too."""
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(file, [ConfigProblem("", f"cannot read the file: {exc}")]) from None
+    return parse_config(text, file, env)

@@ -1,0 +1,189 @@
+"""The standard health model: every answer, whatever its shape, ends up as these types.
+
+`Status` and `Reason` are the public vocabulary: dashboards, alert rules and the deploy gate
+match on them, so members are only ever added, never renamed.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Status(enum.StrEnum):
+    """Health of a check, a service or the fleet. Ordered from best to worst by `severity`."""
+
+    HEALTHY = "healthy"
+    UNKNOWN = "unknown"
+    DEGRADED = "degraded"
+    UNHEALTHY = "unhealthy"
+
+    @property
+    def severity(self) -> int:
+        return _SEVERITY[self]
+
+
+_SEVERITY = {Status.HEALTHY: 0, Status.UNKNOWN: 1, Status.DEGRADED: 2, Status.UNHEALTHY: 3}
+
+
+def worst(statuses: Any) -> Status:
+    """The worst of `statuses`; `healthy` for none (an empty fleet has nothing wrong)."""
+    result = Status.HEALTHY
+    for status in statuses:
+        if status.severity > result.severity:
+            result = status
+    return result
+
+
+class Reason(enum.StrEnum):
+    """Why a check has its status: a stable machine code. Documented in docs/reasons.md."""
+
+    # healthy
+    OK = "ok"
+    # before the first answer
+    NOT_CHECKED = "not_checked"
+    # the service said so itself
+    REPORTED_DEGRADED = "reported_degraded"
+    REPORTED_UNHEALTHY = "reported_unhealthy"
+    COMPONENT_DEGRADED = "component_degraded"
+    COMPONENT_UNHEALTHY = "component_unhealthy"
+    INCONSISTENT_STATUS = "inconsistent_status"
+    # we could not tell what the body means
+    UNRECOGNIZED_BODY = "unrecognized_body"
+    INVALID_JSON = "invalid_json"
+    INVALID_ENCODING = "invalid_encoding"
+    BODY_TOO_LARGE = "body_too_large"
+    # the HTTP layer
+    NOT_FOUND = "not_found"
+    UNAUTHORIZED = "unauthorized"
+    RATE_LIMITED = "rate_limited"
+    CLIENT_ERROR = "client_error"
+    SERVER_ERROR = "server_error"
+    UNEXPECTED_REDIRECT = "unexpected_redirect"
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    # the platform in front of the service (Cloudflare and alike)
+    WORKER_EXCEPTION = "worker_exception"
+    WORKER_RESOURCE_LIMIT = "worker_resource_limit"
+    EDGE_ERROR = "edge_error"
+    ORIGIN_UNREACHABLE = "origin_unreachable"
+    # the transport
+    TIMEOUT = "timeout"
+    CONNECTION_REFUSED = "connection_refused"
+    CONNECTION_RESET = "connection_reset"
+    DNS_FAILURE = "dns_failure"
+    TLS_CERTIFICATE_EXPIRED = "tls_certificate_expired"
+    TLS_CERTIFICATE_UNTRUSTED = "tls_certificate_untrusted"
+    TLS_ERROR = "tls_error"
+    PROTOCOL_ERROR = "protocol_error"
+    CONNECTION_ERROR = "connection_error"
+    # latency
+    LATENCY_OVER_TARGET = "latency_over_target"
+    # a smoke check (not the health endpoint) made the service worse
+    SMOKE_CHECK_FAILED = "smoke_check_failed"
+
+
+class CheckKind(enum.StrEnum):
+    """What a check exercises: the service's health endpoint, an RPC smoke path or an HTTP path."""
+
+    HEALTH = "health"
+    RPC = "rpc"
+    HTTP = "http"
+
+
+class Component(BaseModel):
+    """One dependency a service reports on inside its health answer (e.g. `postgres`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: Status
+    detail: str = ""
+
+
+class Verdict(BaseModel):
+    """What the normalizer concludes from one answer: pure data, no timing, no identity."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: Status
+    reason: Reason
+    detail: str
+    http_status: int | None = None
+    components: dict[str, Component] = Field(default_factory=dict)
+    version: str | None = None
+    evidence: str = ""
+
+
+class LatencySummary(BaseModel):
+    """Rolling percentiles of a check's round trip, in milliseconds."""
+
+    p50: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+    window: str = "5m"
+    count: int = 0
+
+
+class CheckStatus(BaseModel):
+    """The public view of one check: the last verdict plus its history in time."""
+
+    name: str
+    kind: CheckKind
+    url: str
+    status: Status
+    reason: Reason
+    detail: str
+    http_status: int | None = None
+    duration_ms: float | None = Field(
+        default=None, description="Round trip of the last check, milliseconds."
+    )
+    latency_ms: LatencySummary | None = None
+    target_ms: float | None = None
+    within_target: bool | None = None
+    components: dict[str, Component] = Field(default_factory=dict)
+    version: str | None = None
+    evidence: str = ""
+    checked_at: datetime | None = None
+    since: datetime | None = Field(default=None, description="When the status last changed.")
+    consecutive: int = Field(default=0, description="Checks in a row with this status.")
+
+
+class ServiceStatus(BaseModel):
+    """One service: its own status is the worst of its checks (smoke checks cap at degraded)."""
+
+    name: str
+    status: Status
+    reason: Reason
+    detail: str
+    url: str
+    http_status: int | None = None
+    duration_ms: float | None = None
+    latency_ms: LatencySummary | None = None
+    target_ms: float | None = None
+    within_target: bool | None = None
+    components: dict[str, Component] = Field(default_factory=dict)
+    version: str | None = None
+    evidence: str = ""
+    checked_at: datetime | None = None
+    since: datetime | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    team: str | None = None
+    runbook: str | None = None
+    depends_on: list[str] = Field(default_factory=list)
+    checks: list[CheckStatus] = Field(default_factory=list)
+
+
+class FleetStatus(BaseModel):
+    """The body of `GET /status`."""
+
+    status: Status
+    generated_at: datetime
+    counts: dict[Status, int]
+    services: list[ServiceStatus]
+
+
+def status_json_schema() -> dict[str, Any]:
+    """JSON Schema of `GET /status`, served at `/status/schema` and kept in docs/."""
+    return FleetStatus.model_json_schema()
