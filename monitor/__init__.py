@@ -1,4 +1,4 @@
-"""fleet monitor: polls a fleet's health and smoke paths, normalizes every answer, exports metrics."""
+"""fleet monitor: polls a fleet's health and smoke paths, normalizes every answer."""
 
 from monitor.model import CheckKind, Reason, Status
 

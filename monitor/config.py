@@ -55,29 +55,19 @@ def expand_env(value: str, env: Mapping[str, str]) -> str:
     return _ENV_REF.sub(substitute, value)
 
 
-def _secret_headers(value: Any, info: ValidationInfo) -> dict[str, SecretStr]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ValueError("expected a mapping of header name to value")
+def _expand_secret(value: Any, info: ValidationInfo) -> SecretStr:
+    """A header value, with `${VAR}` taken from the environment; never shown in repr or logs."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError("expected a string value")
     env = (info.context or {}).get("env", os.environ)
-    out: dict[str, SecretStr] = {}
-    for name, raw in value.items():
-        if not isinstance(name, str) or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
-            raise ValueError(f"{name!r} is not a valid HTTP header name")
-        if not isinstance(raw, str | int | float):
-            raise ValueError(f"header {name}: expected a string value")
-        try:
-            text = expand_env(str(raw), env)
-        except ValueError as exc:
-            raise ValueError(f"header {name}: {exc}") from None
-        if "\n" in text or "\r" in text:
-            raise ValueError(f"header {name}: value contains a line break")
-        out[name] = SecretStr(text)
-    return out
+    text = expand_env(str(value), env)
+    if "\n" in text or "\r" in text:
+        raise ValueError("value contains a line break")
+    return SecretStr(text)
 
 
-Headers = Annotated[dict[str, SecretStr], BeforeValidator(_secret_headers)]
+HeaderName = Annotated[str, Field(pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")]
+Headers = dict[HeaderName, Annotated[SecretStr, BeforeValidator(_expand_secret)]]
 
 
 def _path(value: str) -> str:
@@ -224,7 +214,8 @@ def _cross_check(config: MonitorConfig) -> list[ConfigProblem]:
             problems.append(
                 ConfigProblem(
                     f"services[{i}].name",
-                    f"duplicate service name {service.name!r} (first at services[{seen[service.name]}])",
+                    f"duplicate service name {service.name!r} "
+                    f"(first at services[{seen[service.name]}])",
                 )
             )
         seen.setdefault(service.name, i)
@@ -236,7 +227,8 @@ def _cross_check(config: MonitorConfig) -> list[ConfigProblem]:
                     problems.append(
                         ConfigProblem(
                             f"services[{i}].{kind}[{j}].name",
-                            f"duplicate {kind} check name {smoke.name!r} in service {service.name!r}",
+                            f"duplicate {kind} check name {smoke.name!r} "
+                            f"in service {service.name!r}",
                         )
                     )
                 smoke_seen.add(key)
@@ -252,7 +244,9 @@ def _cross_check(config: MonitorConfig) -> list[ConfigProblem]:
                 )
             elif dep == service.name:
                 problems.append(
-                    ConfigProblem(f"services[{i}].depends_on[{j}]", "a service cannot depend on itself")
+                    ConfigProblem(
+                        f"services[{i}].depends_on[{j}]", "a service cannot depend on itself"
+                    )
                 )
     for check in config.checks():
         if check.timeout > check.interval:
@@ -277,8 +271,12 @@ class _LineLoader(yaml.SafeLoader):
     """SafeLoader that refuses duplicate keys, since YAML would silently keep the last."""
 
 
-def _node_lines(node: yaml.Node, prefix: tuple[Any, ...], lines: dict[tuple[Any, ...], int],
-                problems: list[ConfigProblem]) -> None:
+def _node_lines(
+    node: yaml.Node,
+    prefix: tuple[Any, ...],
+    lines: dict[tuple[Any, ...], int],
+    problems: list[ConfigProblem],
+) -> None:
     lines[prefix] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         keys: set[Any] = set()
@@ -286,7 +284,9 @@ def _node_lines(node: yaml.Node, prefix: tuple[Any, ...], lines: dict[tuple[Any,
             key = key_node.value
             if key in keys:
                 problems.append(
-                    ConfigProblem(_loc_to_path((*prefix, key)), "duplicate key", key_node.start_mark.line + 1)
+                    ConfigProblem(
+                        _loc_to_path((*prefix, key)), "duplicate key", key_node.start_mark.line + 1
+                    )
                 )
             keys.add(key)
             lines[(*prefix, key)] = key_node.start_mark.line + 1
@@ -304,7 +304,9 @@ def _line_for(loc: tuple[Any, ...], lines: Mapping[tuple[Any, ...], int]) -> int
     return None
 
 
-def parse_config(text: str, file: str = "<config>", env: Mapping[str, str] | None = None) -> MonitorConfig:
+def parse_config(
+    text: str, file: str = "<config>", env: Mapping[str, str] | None = None
+) -> MonitorConfig:
     """Validate config text; raise ConfigError listing every problem with its line."""
     try:
         node = yaml.compose(text, Loader=_LineLoader)
@@ -312,7 +314,9 @@ def parse_config(text: str, file: str = "<config>", env: Mapping[str, str] | Non
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        raise ConfigError(file, [ConfigProblem("", f"not valid YAML: {getattr(exc, 'problem', exc)}", line)]) from None
+        raise ConfigError(
+            file, [ConfigProblem("", f"not valid YAML: {getattr(exc, 'problem', exc)}", line)]
+        ) from None
     lines: dict[tuple[Any, ...], int] = {}
     problems: list[ConfigProblem] = []
     if node is not None:
@@ -322,9 +326,13 @@ def parse_config(text: str, file: str = "<config>", env: Mapping[str, str] | Non
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(file, [ConfigProblem("", "expected a mapping with a services: list at the top", 1)])
+        raise ConfigError(
+            file, [ConfigProblem("", "expected a mapping with a services: list at the top", 1)]
+        )
     try:
-        config = MonitorConfig.model_validate(data, context={"env": os.environ if env is None else env})
+        config = MonitorConfig.model_validate(
+            data, context={"env": os.environ if env is None else env}
+        )
     except ValidationError as exc:
         for err in exc.errors():
             loc = tuple(err["loc"])

@@ -25,9 +25,7 @@ def parse_duration(value: object) -> float:
         elif _WHOLE.fullmatch(text):
             seconds = sum(float(n) * _UNITS[u] for n, u in _PART.findall(text))
         else:
-            raise ValueError(
-                f"expected a duration such as 250ms, 10s, 5m or 1h, got {value!r}"
-            )
+            raise ValueError(f"expected a duration such as 250ms, 10s, 5m or 1h, got {value!r}")
     else:
         raise ValueError(f"expected a duration such as 250ms, 10s, 5m or 1h, got {value!r}")
     if seconds < 0:

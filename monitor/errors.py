@@ -15,7 +15,11 @@ class ConfigProblem:
 
     def render(self, file: str) -> str:
         where = f"{file}:{self.line}" if self.line is not None else file
-        return f"{where}: {self.location}: {self.message}" if self.location else f"{where}: {self.message}"
+        return (
+            f"{where}: {self.location}: {self.message}"
+            if self.location
+            else f"{where}: {self.message}"
+        )
 
 
 class ConfigError(Exception):

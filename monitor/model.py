@@ -48,6 +48,7 @@ class Reason(enum.StrEnum):
     # the service said so itself
     REPORTED_DEGRADED = "reported_degraded"
     REPORTED_UNHEALTHY = "reported_unhealthy"
+    REPORTED_UNKNOWN = "reported_unknown"
     COMPONENT_DEGRADED = "component_degraded"
     COMPONENT_UNHEALTHY = "component_unhealthy"
     INCONSISTENT_STATUS = "inconsistent_status"
@@ -81,8 +82,6 @@ class Reason(enum.StrEnum):
     CONNECTION_ERROR = "connection_error"
     # latency
     LATENCY_OVER_TARGET = "latency_over_target"
-    # a smoke check (not the health endpoint) made the service worse
-    SMOKE_CHECK_FAILED = "smoke_check_failed"
 
 
 class CheckKind(enum.StrEnum):

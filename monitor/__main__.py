@@ -1,0 +1,5 @@
+"""`python -m monitor` is `monitor`."""
+
+from monitor.cli import main
+
+main()

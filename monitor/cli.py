@@ -1,0 +1,238 @@
+"""`monitor run | demo | config check`: the command line. Exit codes: 0 fine, 1 a check or gate
+failed, 2 bad usage or config (never 0 on a config that could not be read)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from monitor import __version__
+from monitor.config import MonitorConfig, load_config, parse_config
+from monitor.errors import ConfigError
+from monitor.logs import configure_logging
+from monitor.model import FleetStatus
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+SHUTDOWN_GRACE = 5.0
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """`HOST:PORT`, `[::1]:PORT` or `:PORT` (all interfaces)."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise click.BadParameter(f"expected HOST:PORT, got {value!r}")
+    host = host.strip("[]") or "0.0.0.0"
+    return host, int(port)
+
+
+def _event_loop_runner(loop_kind: str) -> Callable[[Awaitable[int]], int]:
+    if loop_kind in ("auto", "uvloop"):
+        try:
+            import uvloop
+
+            return lambda coro: uvloop.run(coro)  # type: ignore[arg-type]
+        except ImportError:
+            if loop_kind == "uvloop":
+                raise click.UsageError("--loop uvloop: uvloop is not installed") from None
+    return lambda coro: asyncio.run(coro)  # type: ignore[arg-type]
+
+
+def _load_or_exit(path: str) -> MonitorConfig:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        click.echo(f"monitor: refusing to start, bad config:\n{exc}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+async def _wait_for_signal(stop_after: float | None) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=stop_after)
+
+
+async def _serve(
+    config: MonitorConfig, listen: str, stop_after: float | None, ready: Callable[[str], None]
+) -> int:
+    from monitor.daemon import Monitor
+    from monitor.server import serve
+
+    host, port = parse_listen(listen)
+    monitor = Monitor(config)
+    await monitor.start()
+    try:
+        runner, bound = await serve(monitor, host, port)
+    except OSError as exc:
+        await monitor.stop(grace=0)
+        click.echo(f"monitor: cannot listen on {listen}: {exc.strerror or exc}", err=True)
+        return EXIT_USAGE
+    shown = f"[{host}]" if ":" in host else host
+    ready(f"http://{shown}:{bound}")
+    try:
+        await _wait_for_signal(stop_after)
+    finally:
+        await runner.cleanup()
+        await monitor.stop(grace=SHUTDOWN_GRACE)
+    return EXIT_OK
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="monitor")
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+)
+@click.option(
+    "--log-format",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", "json", "console"]),
+)
+def cli(log_level: str, log_format: str) -> None:
+    """fleet monitor: polls every service's health and smoke paths, normalizes the answers,
+    exports /status and /metrics."""
+    configure_logging(log_level, json=None if log_format == "auto" else log_format == "json")
+
+
+@cli.command()
+@click.option(
+    "--config", "config_path", required=True, type=click.Path(dir_okay=False), help="monitor.yaml"
+)
+@click.option(
+    "--listen",
+    default=None,
+    help="HOST:PORT for /status and /metrics [default: the config's listen, 127.0.0.1:8700]",
+)
+@click.option(
+    "--loop",
+    "loop_kind",
+    default="auto",
+    type=click.Choice(["auto", "asyncio", "uvloop"]),
+    show_default=True,
+)
+@click.option("--stop-after", type=float, default=None, hidden=True)
+def run(config_path: str, listen: str | None, loop_kind: str, stop_after: float | None) -> None:
+    """Run the daemon until SIGTERM or SIGINT."""
+    config = _load_or_exit(config_path)
+    address = listen or config.listen
+
+    def ready(url: str) -> None:
+        click.echo(
+            f"monitor: watching {len(config.services)} services; {url}/status {url}/metrics",
+            err=True,
+        )
+
+    sys.exit(_event_loop_runner(loop_kind)(_serve(config, address, stop_after, ready)))
+
+
+def render_table(fleet: FleetStatus) -> str:
+    """A terminal table of the fleet: service, status, reason, detail."""
+    rows = [("SERVICE", "STATUS", "REASON", "DETAIL")]
+    for s in fleet.services:
+        rows.append((s.name, s.status.value, s.reason.value, s.detail[:70]))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = ["  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3] for r in rows]
+    counts = ", ".join(f"{n} {st.value}" for st, n in fleet.counts.items() if n)
+    return "\n".join([*lines, f"fleet: {fleet.status.value} ({counts})"])
+
+
+async def _demo(
+    listen: str, fleet_port: int, interval: str, once: bool, stop_after: float | None
+) -> int:
+    from monitor.daemon import Monitor
+    from monitor.simulator import SimulatedFleet, fleet_config_yaml, seed_fleet
+
+    async with SimulatedFleet(seed_fleet(), base_port=fleet_port) as fleet:
+        config = parse_config(fleet_config_yaml(fleet, interval=interval), "<demo>")
+        if once:
+            monitor = Monitor(config)
+            await monitor.start(schedule=False)
+            try:
+                await monitor.run_all_once()
+                click.echo(render_table(monitor.status()))
+            finally:
+                await monitor.stop()
+            return EXIT_OK
+
+        def ready(url: str) -> None:
+            click.echo(
+                f"monitor demo: {len(fleet.names)} simulated services on "
+                f"{fleet.url(fleet.names[0])} and up, checked every {interval}\n"
+                f"  status:  {url}/status\n  metrics: {url}/metrics\n  healthz: {url}/healthz\n"
+                "Ctrl-C stops it.",
+                err=True,
+            )
+
+        return await _serve(config, listen, stop_after, ready)
+
+
+@cli.command()
+@click.option("--listen", default="127.0.0.1:8700", show_default=True)
+@click.option(
+    "--fleet-port",
+    default=8701,
+    show_default=True,
+    help="first port of the simulated fleet (0: any free ports)",
+)
+@click.option("--interval", default="5s", show_default=True)
+@click.option("--once", is_flag=True, help="check every service once, print a table, exit")
+@click.option("--stop-after", type=float, default=None, hidden=True)
+def demo(listen: str, fleet_port: int, interval: str, once: bool, stop_after: float | None) -> None:
+    """Start the seed's fleet, simulated on loopback, and the daemon watching it."""
+    sys.exit(asyncio.run(_demo(listen, fleet_port, interval, once, stop_after)))
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Work with config files."""
+
+
+@config_group.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def config_check(files: tuple[str, ...]) -> None:
+    """Validate config files without starting anything (exit 0, or 2 naming each problem)."""
+    failed = False
+    for file in files:
+        try:
+            _check_file(Path(file))
+        except ConfigError as exc:
+            failed = True
+            click.echo(str(exc), err=True)
+        else:
+            click.echo(f"{file}: ok")
+    sys.exit(EXIT_USAGE if failed else EXIT_OK)
+
+
+def _check_file(path: Path) -> Any:
+    return load_config(path)
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of GET /status (kept in docs/status-schema.json)."""
+    import json
+
+    from monitor.model import status_json_schema
+
+    click.echo(json.dumps(status_json_schema(), indent=2, sort_keys=True))
+
+
+def main() -> None:
+    cli(prog_name="monitor")
+
+
+if __name__ == "__main__":
+    main()

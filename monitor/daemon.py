@@ -1,0 +1,228 @@
+"""The daemon: the imperative shell that runs checks and keeps their state.
+
+Everything that decides (normalize, state, status) is a pure function; this object only owns
+the client session, the scheduler, the metrics and the dictionaries of current state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+import structlog
+from prometheus_client import CollectorRegistry
+
+from monitor import __version__
+from monitor.config import Check, MonitorConfig
+from monitor.metrics import MonitorMetrics
+from monitor.model import FleetStatus, Status
+from monitor.normalize import normalize_response
+from monitor.probes import probe_for
+from monitor.schedule import CheckScheduler
+from monitor.state import CheckState, ServiceTrack, advance, track_service
+from monitor.status import check_status, fleet_status, service_verdict
+
+LOOP_LAG_PERIOD = 0.25
+LOOP_LAG_WARN = 0.05
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Monitor:
+    """One running monitor: `await start()`, then checks run on schedule until `await stop()`."""
+
+    def __init__(
+        self,
+        config: MonitorConfig,
+        *,
+        registry: CollectorRegistry | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        logger: Any = None,
+    ) -> None:
+        self.config = config
+        self.registry = registry if registry is not None else CollectorRegistry()
+        self.metrics = MonitorMetrics(self.registry, __version__)
+        self.clock = clock
+        self.log = logger if logger is not None else structlog.get_logger("monitor")
+        self.states: dict[str, CheckState] = {}
+        self.tracks: dict[str, ServiceTrack] = {}
+        self.checks: dict[str, Check] = {c.id: c for c in config.checks()}
+        self.by_service: dict[str, list[Check]] = {s.name: [] for s in config.services}
+        for c in self.checks.values():
+            self.by_service[c.service].append(c)
+        self.session: aiohttp.ClientSession | None = None
+        self.scheduler = CheckScheduler(
+            self.run_check,
+            on_lag=self.metrics.schedule_lag.observe,
+            on_skipped=lambda job_id: self.log.warning("check.skipped_overlap", check=job_id),
+            clock=clock,
+        )
+        self.started_at: float | None = None
+        self.last_check_monotonic: float | None = None
+        self.loop_lag = 0.0
+        self._lag_task: asyncio.Task[None] | None = None
+        self._in_flight: set[asyncio.Task[Any]] = set()
+        self._stopping = False
+        self.metrics.declare(self.checks.values(), (s.name for s in config.services))
+        self.metrics.config_last_reload_successful.set(1)
+        self.metrics.config_last_reload_success_timestamp.set(time.time())
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def _new_session(self) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(limit=512, ttl_dns_cache=60, enable_cleanup_closed=True)
+        return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
+
+    async def start(self, *, schedule: bool = True) -> None:
+        self.session = self._new_session()
+        self.started_at = time.monotonic()
+        self._lag_task = asyncio.create_task(self._watch_loop_lag(), name="loop-lag")
+        if schedule:
+            for check in self.checks.values():
+                self.scheduler.add(check)
+            self.scheduler.start()
+        self.log.info(
+            "monitor.started", services=len(self.config.services), checks=len(self.checks)
+        )
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop scheduling, give in-flight checks `grace` seconds, then cancel them."""
+        self._stopping = True
+        self.scheduler.shutdown()
+        if self._in_flight:
+            _done, pending = await asyncio.wait(set(self._in_flight), timeout=grace)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=1.0)
+        if self._lag_task is not None:
+            self._lag_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._lag_task
+        if self.session is not None:
+            await self.session.close()
+        self.log.info("monitor.stopped")
+
+    async def _watch_loop_lag(self) -> None:
+        loop = asyncio.get_running_loop()
+        warned_at = 0.0
+        while True:
+            before = loop.time()
+            await asyncio.sleep(LOOP_LAG_PERIOD)
+            lag = max(0.0, loop.time() - before - LOOP_LAG_PERIOD)
+            self.loop_lag = lag
+            self.metrics.loop_lag.set(lag)
+            self.metrics.loop_lag_observed.observe(lag)
+            if lag > LOOP_LAG_WARN and before - warned_at > 60:
+                warned_at = before
+                self.log.warning(
+                    "monitor.loop_lag_high",
+                    lag_ms=round(lag * 1000, 1),
+                    note="measured latencies are inflated by this much",
+                )
+
+    # -- checks ------------------------------------------------------------------------------
+
+    async def run_check(self, check: Check) -> CheckState | None:
+        """Probe, normalize, advance state, export. Never raises for what a target does;
+        returns None only for a check cancelled by shutdown."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
+        self.metrics.checks_in_flight.inc()
+        try:
+            assert self.session is not None, "start() the monitor first"
+            try:
+                answer = await probe_for(check)(self.session, check)
+            except asyncio.CancelledError:
+                if self._stopping:  # cancelled at the shutdown deadline: not a result
+                    self.log.info("check.cancelled_at_shutdown", check=check.id)
+                    return None
+                raise
+            verdict = normalize_response(answer)
+            now = self.clock()
+            previous = self.states.get(check.id)
+            state = advance(previous, verdict, now, answer.duration_s)
+            if check.id not in self.checks:  # removed by a reload while in flight
+                return state
+            self.states[check.id] = state
+            self.metrics.observe(check, state, previous)
+            self.last_check_monotonic = time.monotonic()
+            if state.changed:
+                self.log.info(
+                    "check.status_changed",
+                    service=check.service,
+                    check=check.name,
+                    kind=check.kind.value,
+                    **{"from": (previous.verdict.status.value if previous else "unknown")},
+                    to=verdict.status.value,
+                    reason=verdict.reason.value,
+                    detail=verdict.detail,
+                    http_status=verdict.http_status,
+                )
+            self._update_service(check.service, now)
+            return state
+        finally:
+            self.metrics.checks_in_flight.dec()
+            if task is not None:
+                self._in_flight.discard(task)
+
+    def _update_service(self, name: str, now: datetime) -> None:
+        checks = [check_status(c, self.states.get(c.id)) for c in self.by_service[name]]
+        status, reason, detail = service_verdict(checks)
+        previous = self.tracks.get(name)
+        track = track_service(previous, status, now)
+        if track is not previous:
+            self.tracks[name] = track
+            self.metrics.observe_service(name, status)
+            self.log.info(
+                "service.status_changed",
+                service=name,
+                **{"from": previous.status.value if previous else "unknown"},
+                to=status.value,
+                reason=reason.value,
+                detail=detail,
+            )
+
+    async def run_all_once(self) -> None:
+        """Run every check once, concurrently (start-up, tests and the deploy gate)."""
+        await asyncio.gather(*(self.run_check(c) for c in self.checks.values()))
+
+    # -- views -------------------------------------------------------------------------------
+
+    def status(self) -> FleetStatus:
+        return fleet_status(self.config, self.states, self.tracks, self.clock())
+
+    def self_health(self) -> tuple[bool, dict[str, Any]]:
+        """The monitor's own health for `/healthz`: scheduling alive, loop responsive, and
+        checks completing (once the shortest interval has had time to pass twice)."""
+        now = time.monotonic()
+        shortest = min((c.interval + c.timeout for c in self.checks.values()), default=60.0)
+        since_check = None if self.last_check_monotonic is None else now - self.last_check_monotonic
+        uptime = 0.0 if self.started_at is None else now - self.started_at
+        stalled = uptime > 2 * shortest + 5 and (
+            since_check is None or since_check > 2 * shortest + 5
+        )
+        problems = []
+        if not self.scheduler.running:
+            problems.append("scheduler is not running")
+        if self.loop_lag > 1.0:
+            problems.append(f"event loop lag {self.loop_lag:.3f}s")
+        if stalled and self.checks:
+            problems.append("no check has completed recently")
+        return not problems, {
+            "status": Status.HEALTHY.value if not problems else Status.UNHEALTHY.value,
+            "problems": problems,
+            "scheduler_running": self.scheduler.running,
+            "event_loop_lag_seconds": round(self.loop_lag, 6),
+            "seconds_since_last_check": None if since_check is None else round(since_check, 3),
+            "checks": len(self.checks),
+            "version": __version__,
+        }

@@ -1,0 +1,196 @@
+"""Prometheus metrics. One object per daemon, built on an injected registry (never the global
+one), so tests and several monitors in one process do not collide.
+
+Labels come only from config names (service, check, kind) and closed enums (status, reason):
+cardinality is bounded by the config, never by what a service sends. Latency is in seconds,
+in histograms with bucket bounds exactly at the fleet's 5 ms and 50 ms targets, so the share
+of requests under target is exact even where an interpolated quantile is not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+
+from monitor.config import Check
+from monitor.model import Reason, Status
+from monitor.state import CheckState
+
+LATENCY_BUCKETS = (
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.0075,
+    0.01,
+    0.015,
+    0.025,
+    0.035,
+    0.05,
+    0.075,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+)
+LAG_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+CHECK_LABELS = ("service", "check", "kind")
+
+
+class MonitorMetrics:
+    """Every series the daemon exports. Names are the contract dashboards and rules use."""
+
+    def __init__(self, registry: CollectorRegistry, version: str) -> None:
+        self.registry = registry
+        self.build_info = Info("monitor_build", "Version of the monitor.", registry=registry)
+        self.build_info.info({"version": version})
+        self.check_status = Gauge(
+            "monitor_check_status",
+            "1 for the check's current status, 0 for the other statuses.",
+            [*CHECK_LABELS, "status"],
+            registry=registry,
+        )
+        self.check_reason = Gauge(
+            "monitor_check_reason",
+            "1 for the reason code of the check's current status (only the current one exists).",
+            [*CHECK_LABELS, "reason"],
+            registry=registry,
+        )
+        self.service_status = Gauge(
+            "monitor_service_status",
+            "1 for the service's current status, 0 for the other statuses.",
+            ["service", "status"],
+            registry=registry,
+        )
+        self.check_duration = Histogram(
+            "monitor_check_duration_seconds",
+            "Round trip of a check as the monitor measured it (request start to body read).",
+            CHECK_LABELS,
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.checks_total = Counter(
+            "monitor_checks",
+            "Checks run, by the status they found.",
+            [*CHECK_LABELS, "status"],
+            registry=registry,
+        )
+        self.status_changes_total = Counter(
+            "monitor_check_status_changes",
+            "Times a check's status changed.",
+            CHECK_LABELS,
+            registry=registry,
+        )
+        self.last_check = Gauge(
+            "monitor_check_last_run_timestamp_seconds",
+            "Unix time of the check's last completed run.",
+            CHECK_LABELS,
+            registry=registry,
+        )
+        self.status_since = Gauge(
+            "monitor_check_status_since_timestamp_seconds",
+            "Unix time at which the check's current status began.",
+            CHECK_LABELS,
+            registry=registry,
+        )
+        self.schedule_lag = Histogram(
+            "monitor_schedule_lag_seconds",
+            "How late a check started against its schedule.",
+            buckets=LAG_BUCKETS,
+            registry=registry,
+        )
+        self.loop_lag = Gauge(
+            "monitor_event_loop_lag_seconds",
+            "Latest delay of the event loop in waking a timer; skews every measured latency.",
+            registry=registry,
+        )
+        self.loop_lag_observed = Histogram(
+            "monitor_event_loop_delay_seconds",
+            "Distribution of event loop delays in waking a timer.",
+            buckets=LAG_BUCKETS,
+            registry=registry,
+        )
+        self.checks_configured = Gauge(
+            "monitor_checks_configured", "Checks in the running config.", registry=registry
+        )
+        self.checks_in_flight = Gauge(
+            "monitor_checks_in_flight", "Checks running right now.", registry=registry
+        )
+        self.config_last_reload_successful = Gauge(
+            "monitor_config_last_reload_successful",
+            "1 if the last config load or reload succeeded.",
+            registry=registry,
+        )
+        self.config_last_reload_success_timestamp = Gauge(
+            "monitor_config_last_reload_success_timestamp_seconds",
+            "Unix time of the last successful config load.",
+            registry=registry,
+        )
+
+    def declare(self, checks: Iterable[Check], services: Iterable[str]) -> None:
+        """Export every known series at 0 from the start, so absent never means zero."""
+        count = 0
+        for check in checks:
+            count += 1
+            labels = (check.service, check.name, check.kind.value)
+            for status in Status:
+                self.check_status.labels(*labels, status.value).set(
+                    1 if status is Status.UNKNOWN else 0
+                )
+                self.checks_total.labels(*labels, status.value)
+            self.check_reason.labels(*labels, Reason.NOT_CHECKED.value).set(1)
+            self.check_duration.labels(*labels)
+            self.status_changes_total.labels(*labels)
+        for service in services:
+            for status in Status:
+                self.service_status.labels(service, status.value).set(
+                    1 if status is Status.UNKNOWN else 0
+                )
+        self.checks_configured.set(count)
+
+    def forget(self, check: Check) -> None:
+        """Drop a removed check's series (after a reload)."""
+        labels = (check.service, check.name, check.kind.value)
+        for metric in (
+            self.check_duration,
+            self.status_changes_total,
+            self.last_check,
+            self.status_since,
+        ):
+            with contextlib.suppress(KeyError):
+                metric.remove(*labels)
+        for status in Status:
+            for metric in (self.check_status, self.checks_total):
+                with contextlib.suppress(KeyError):
+                    metric.remove(*labels, status.value)
+        for reason in Reason:
+            with contextlib.suppress(KeyError):
+                self.check_reason.remove(*labels, reason.value)
+
+    def observe(self, check: Check, state: CheckState, previous: CheckState | None) -> None:
+        labels = (check.service, check.name, check.kind.value)
+        status = state.verdict.status
+        self.check_duration.labels(*labels).observe(state.duration_s)
+        self.checks_total.labels(*labels, status.value).inc()
+        self.last_check.labels(*labels).set(state.checked_at.timestamp())
+        self.status_since.labels(*labels).set(state.since.timestamp())
+        old_reason = previous.verdict.reason if previous is not None else Reason.NOT_CHECKED
+        if old_reason is not state.verdict.reason:
+            with contextlib.suppress(KeyError):
+                self.check_reason.remove(*labels, old_reason.value)
+        self.check_reason.labels(*labels, state.verdict.reason.value).set(1)
+        if state.changed:
+            if previous is not None:
+                self.status_changes_total.labels(*labels).inc()
+            for s in Status:
+                self.check_status.labels(*labels, s.value).set(1 if s is status else 0)
+
+    def observe_service(self, service: str, status: Status) -> None:
+        for s in Status:
+            self.service_status.labels(service, s.value).set(1 if s is status else 0)

@@ -1,0 +1,85 @@
+"""Short plain-text answers: `OK`, `healthy`, `status: ok` lines, and 2xx text that says it
+failed (`Error: database unreachable`)."""
+
+from __future__ import annotations
+
+import re
+
+from monitor.answer import Answer
+from monitor.model import Component, Reason, Status, Verdict, worst
+from monitor.normalize._body import Body
+from monitor.normalize._reported import verdict_from_report
+from monitor.normalize._vocabulary import short, status_word
+from monitor.normalize.evidence import evidence_snippet
+
+_MAX_TEXT = 2000
+_EXTRA_HEALTHY = {
+    "pong",
+    "alive",
+    "i'm alive",
+    "im alive",
+    "healthy!",
+    "ok!",
+    "all good",
+    "success",
+}
+_PAIR = re.compile(r"^\s*([A-Za-z0-9_.\- ]{1,40}?)\s*[:=]\s*(\S.*?)\s*$")
+_FAILURE = re.compile(
+    r"(?<!\bno )(?<!\b0 )\b(unhealthy|exception|traceback|panic|fatal|failed|failure|fail|"
+    r"errors?|down|unavailable|not ok|refused|timed out|timeout)\b",
+    re.IGNORECASE,
+)
+
+
+def _is_html(answer: Answer, text: str) -> bool:
+    head = text.lstrip()[:200].lower()
+    return answer.content_type == "text/html" or head.startswith(("<!doctype", "<html"))
+
+
+def _from_pairs(answer: Answer, lines: list[str]) -> Verdict | None:
+    """`status: ok` / `db=down` lines: a `status` line is the overall, others are components."""
+    overall: Status | None = None
+    components: dict[str, Component] = {}
+    for line in lines[:50]:
+        match = _PAIR.match(line)
+        if not match:
+            return None
+        key, value = match.group(1).strip(), match.group(2)
+        status = status_word(value)
+        if key.lower() in ("status", "state", "health", "overall"):
+            overall = status
+        elif status is not None:
+            components[short(key, 60)] = Component(status=status)
+    if overall is None and not components:
+        return None
+    if overall is None:
+        overall = worst(c.status for c in components.values())
+    return verdict_from_report(answer, overall, fmt="text", components=components)
+
+
+def parse(answer: Answer, body: Body) -> Verdict | None:
+    if body.has_json or body.text is None or answer.truncated:
+        return None
+    text = body.text.strip()
+    if not text or len(text) > _MAX_TEXT or _is_html(answer, text):
+        return None
+    first = text.splitlines()[0].strip().rstrip(".!")
+    word = status_word(first)
+    if word is None and first.lower() in _EXTRA_HEALTHY:
+        word = Status.HEALTHY
+    lines = [line for line in text.splitlines() if line.strip()]
+    if word is not None and len(lines) == 1:
+        return verdict_from_report(answer, word, fmt="text")
+    pairs = _from_pairs(answer, lines)
+    if pairs is not None:
+        return pairs
+    code = answer.status_code or 0
+    if 200 <= code < 300 and _FAILURE.search(text[:500]):
+        return Verdict(
+            status=Status.UNHEALTHY,
+            reason=Reason.REPORTED_UNHEALTHY,
+            detail=f"HTTP {code} but the body says it failed: {short(text, 120)}",
+            http_status=code,
+            evidence=evidence_snippet(answer.body),
+        )
+    return None

@@ -1,0 +1,128 @@
+"""The HTTP probe: one request, a capped streaming read, every failure mapped to an `Answer`.
+
+Timing is taken with `perf_counter` immediately around the request and the body read, so the
+figure is the round trip a client sees, not the scheduler's delay. A probe never raises for a
+failing target.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import time
+
+import aiohttp
+
+from monitor.answer import Answer, TransportError
+from monitor.config import Check
+
+USER_AGENT = "fleet-monitor/0.1 (+health probe)"
+_CHUNK = 16384
+# OpenSSL X509 verify codes (include/openssl/x509_vfy.h) that mean "expired", not "untrusted".
+_EXPIRED_CODES = {10, 12}
+
+
+def _headers(raw: aiohttp.ClientResponse) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in raw.headers.items():
+        key = name.lower()
+        out[key] = f"{out[key]}, {value}" if key in out else value
+    return out
+
+
+async def _read_capped(response: aiohttp.ClientResponse, cap: int) -> tuple[bytes, bool]:
+    """At most `cap` decoded bytes; stops reading (and so inflating) as soon as it is exceeded."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(_CHUNK):
+        size += len(chunk)
+        if size > cap:
+            chunks.append(chunk[: cap - (size - len(chunk))])
+            return b"".join(chunks), True
+        chunks.append(chunk)
+    return b"".join(chunks), False
+
+
+def classify_exception(exc: BaseException) -> tuple[TransportError, str]:
+    """Map aiohttp's exception zoo to our transport errors, keeping the message as detail."""
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError | aiohttp.ServerTimeoutError):
+        return TransportError.TIMEOUT, ""
+    if isinstance(exc, aiohttp.TooManyRedirects):
+        return TransportError.TOO_MANY_REDIRECTS, f"after {len(exc.history)} redirects"
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        cert_error = exc.certificate_error
+        code = getattr(cert_error, "verify_code", None)
+        reason = getattr(cert_error, "verify_message", "") or text
+        if code in _EXPIRED_CODES:
+            return TransportError.TLS_CERTIFICATE_EXPIRED, reason
+        return TransportError.TLS_CERTIFICATE_UNTRUSTED, reason
+    if isinstance(exc, aiohttp.ClientSSLError | ssl.SSLError):
+        return TransportError.TLS_ERROR, text
+    dns_error = getattr(aiohttp, "ClientConnectorDNSError", None)
+    if dns_error is not None and isinstance(exc, dns_error):
+        return TransportError.DNS_FAILURE, text
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        if isinstance(exc.os_error, socket.gaierror):
+            return TransportError.DNS_FAILURE, text
+        if isinstance(exc.os_error, ConnectionRefusedError):
+            return TransportError.CONNECTION_REFUSED, text
+        return TransportError.CONNECTION_ERROR, text
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return TransportError.CONNECTION_RESET, "server closed the connection before answering"
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return TransportError.PROTOCOL_ERROR, text
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return TransportError.PROTOCOL_ERROR, f"{exc.status}: {exc.message}"
+    if isinstance(exc, aiohttp.ClientOSError | OSError):
+        if isinstance(exc, ConnectionResetError) or "reset" in text.lower():
+            return TransportError.CONNECTION_RESET, text
+        return TransportError.CONNECTION_ERROR, text
+    if isinstance(exc, aiohttp.InvalidURL | ValueError):
+        return TransportError.CONNECTION_ERROR, f"invalid request: {text}"
+    return TransportError.CONNECTION_ERROR, f"{type(exc).__name__}: {text}"
+
+
+async def probe_http(session: aiohttp.ClientSession, check: Check) -> Answer:
+    """GET (or HEAD/POST) the check's URL within `check.timeout`, whatever the target does."""
+    headers = {"User-Agent": USER_AGENT, "Accept": "application/json, */*;q=0.5"}
+    headers.update({name: value.get_secret_value() for name, value in check.headers.items()})
+    status: int | None = None
+    start = time.perf_counter()
+    try:
+        async with asyncio.timeout(check.timeout):
+            async with session.request(
+                check.method,
+                check.url,
+                headers=headers,
+                allow_redirects=check.max_redirects > 0,
+                max_redirects=max(check.max_redirects, 1),
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=check.timeout),
+            ) as response:
+                status = response.status
+                body, truncated = await _read_capped(response, check.max_body_bytes)
+                elapsed = time.perf_counter() - start
+                if truncated:
+                    response.close()  # never return a half-read connection to the pool
+                return Answer(
+                    url=check.url,
+                    status_code=status,
+                    headers=_headers(response),
+                    body=body,
+                    truncated=truncated,
+                    duration_s=elapsed,
+                    redirects=len(response.history),
+                    final_url=str(response.url),
+                )
+    except Exception as exc:  # every failure is an answer, not a crash
+        error, detail = classify_exception(exc)
+        if error is TransportError.TIMEOUT:
+            detail = f"after {check.timeout:g}s"
+        return Answer(
+            url=check.url,
+            status_code=status,
+            error=error,
+            error_detail=detail[:300],
+            duration_s=time.perf_counter() - start,
+        )

@@ -1,0 +1,113 @@
+"""The daemon's HTTP face: `/status`, `/status/{name}`, `/status/schema`, `/metrics`, `/healthz`.
+
+Thin adapters over pure renderers. `/metrics` is rendered in a worker thread so a large
+registry never stalls the event loop that times the checks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from monitor.daemon import Monitor
+from monitor.model import status_json_schema
+
+MONITOR_KEY: web.AppKey[Monitor] = web.AppKey("monitor", Monitor)
+MAX_REQUEST_BODY = 64 * 1024
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(
+        text=json.dumps(data, indent=2, default=str),
+        status=status,
+        content_type="application/json",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def status_handler(request: web.Request) -> web.Response:
+    fleet = request.app[MONITOR_KEY].status()
+    return _json(fleet.model_dump(mode="json"))
+
+
+async def service_handler(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    fleet = request.app[MONITOR_KEY].status()
+    for service in fleet.services:
+        if service.name == name:
+            return _json(service.model_dump(mode="json"))
+    return _json(
+        {
+            "error": "unknown service",
+            "service": name[:100],
+            "services": [s.name for s in fleet.services],
+        },
+        status=404,
+    )
+
+
+async def schema_handler(request: web.Request) -> web.Response:
+    return _json(status_json_schema())
+
+
+async def metrics_handler(request: web.Request) -> web.Response:
+    registry = request.app[MONITOR_KEY].registry
+    body = await asyncio.get_running_loop().run_in_executor(None, generate_latest, registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def healthz_handler(request: web.Request) -> web.Response:
+    ok, details = request.app[MONITOR_KEY].self_health()
+    return _json(details, status=200 if ok else 503)
+
+
+async def index_handler(request: web.Request) -> web.Response:
+    return _json(
+        {
+            "name": "fleet monitor",
+            "endpoints": ["/status", "/status/{service}", "/status/schema", "/metrics", "/healthz"],
+        }
+    )
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Any) -> web.StreamResponse:
+    response: web.StreamResponse = await handler(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Content-Security-Policy", "default-src 'none'")
+    return response
+
+
+def build_app(monitor: Monitor) -> web.Application:
+    app = web.Application(client_max_size=MAX_REQUEST_BODY, middlewares=[security_headers])
+    app[MONITOR_KEY] = monitor
+    app.router.add_get("/", index_handler)
+    app.router.add_get("/status", status_handler)
+    app.router.add_get("/status/schema", schema_handler)
+    app.router.add_get("/status/{name}", service_handler)
+    app.router.add_get("/metrics", metrics_handler)
+    app.router.add_get("/healthz", healthz_handler)
+    return app
+
+
+async def serve(monitor: Monitor, host: str, port: int) -> tuple[web.AppRunner, int]:
+    """Start the server; returns the runner (for cleanup) and the bound port (port 0 = any)."""
+    runner = web.AppRunner(
+        build_app(monitor),
+        access_log=None,
+        handler_args={"max_line_size": 8190, "max_field_size": 8190},
+    )
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    return runner, bound_port(site)
+
+
+def bound_port(site: web.TCPSite) -> int:
+    """The port a site really listens on (it differs from the asked one for port 0)."""
+    sockets = getattr(site._server, "sockets", None) or []
+    return int(sockets[0].getsockname()[1])

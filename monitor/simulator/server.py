@@ -1,0 +1,163 @@
+"""Run simulated services as real aiohttp apps on loopback, one port each.
+
+Each app also has a control route, `PUT /__sim__/behavior?path=/health` with a JSON behavior
+(see `Behavior.from_json`), so a test in another process can make a service fail or recover.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from monitor.server import bound_port
+from monitor.simulator.behavior import Behavior
+from monitor.simulator.fleet import SimService
+
+CONTROL_PATH = "/__sim__/behavior"
+_STATE: web.AppKey[_Service] = web.AppKey("sim_service")
+
+
+@dataclass
+class _Service:
+    spec: SimService
+    routes: dict[str, Behavior]
+    rng: random.Random
+    served: int = 0
+    runner: web.AppRunner | None = None
+    port: int = 0
+    injected: list[float] = field(default_factory=list)
+    """Every latency the server injected (seconds), for benchmarks measuring error."""
+
+
+async def _handle(request: web.Request) -> web.StreamResponse:
+    service = request.app[_STATE]
+    behavior = service.routes.get(request.path)
+    if behavior is None:
+        return web.Response(status=404, text="404 Not Found", content_type="text/plain")
+    service.served += 1
+    delay = behavior.latency.sample(service.rng)
+    headers = dict(behavior.headers)
+    if behavior.rpc is not None:
+        rpc = behavior.rpc.sample(service.rng)
+        delay = max(delay, rpc)
+        headers["Server-Timing"] = f'rpc;dur={rpc * 1000:.3f};desc="{service.spec.name}"'
+    if delay > 0:
+        service.injected.append(delay)
+        await asyncio.sleep(delay)
+    return web.Response(
+        status=behavior.status,
+        body=behavior.render_body().encode(),
+        content_type=behavior.content_type,
+        headers=headers,
+    )
+
+
+async def _control(request: web.Request) -> web.Response:
+    service = request.app[_STATE]
+    path = request.query.get("path", "/health")
+    try:
+        behavior = Behavior.from_json(await request.json())
+    except (ValueError, TypeError, KeyError) as exc:
+        return web.json_response({"error": str(exc)}, status=400)
+    service.routes[path] = behavior
+    return web.json_response(
+        {"service": service.spec.name, "path": path, "status": behavior.status}
+    )
+
+
+def _app(service: _Service) -> web.Application:
+    app = web.Application()
+    app[_STATE] = service
+    app.router.add_put(CONTROL_PATH, _control)
+    app.router.add_route("*", "/{tail:.*}", _handle)
+    return app
+
+
+class SimulatedFleet:
+    """`async with SimulatedFleet(seed_fleet()) as fleet: fleet.url("auth")`."""
+
+    def __init__(
+        self,
+        services: Iterable[SimService],
+        *,
+        host: str = "127.0.0.1",
+        base_port: int = 0,
+        seed: int = 1,
+    ) -> None:
+        self.host = host
+        self.base_port = base_port
+        self._services = {
+            s.name: _Service(spec=s, routes=dict(s.routes), rng=random.Random(f"{seed}:{s.name}"))
+            for s in services
+        }
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._services)
+
+    def spec(self, name: str) -> SimService:
+        return self._services[name].spec
+
+    def url(self, name: str) -> str:
+        return f"http://{self.host}:{self._services[name].port}"
+
+    def served(self, name: str) -> int:
+        return self._services[name].served
+
+    def injected(self, name: str) -> list[float]:
+        return self._services[name].injected
+
+    def set_behavior(self, name: str, behavior: Behavior, path: str = "/health") -> None:
+        self._services[name].routes[path] = behavior
+
+    async def start(self) -> None:
+        for index, service in enumerate(self._services.values()):
+            runner = web.AppRunner(_app(service), access_log=None, shutdown_timeout=0.25)
+            await runner.setup()
+            port = self.base_port + index if self.base_port else 0
+            try:
+                site = web.TCPSite(runner, self.host, port)
+                await site.start()
+            except OSError:  # a fixed port is taken: take any free one rather than fail
+                site = web.TCPSite(runner, self.host, 0)
+                await site.start()
+            service.port = bound_port(site)
+            service.runner = runner
+
+    async def stop(self) -> None:
+        for service in self._services.values():
+            if service.runner is not None:
+                await service.runner.cleanup()
+                service.runner = None
+
+    async def __aenter__(self) -> SimulatedFleet:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+
+def fleet_config(
+    fleet: SimulatedFleet, *, interval: str = "5s", timeout: str = "2s"
+) -> dict[str, object]:
+    """A monitor.yaml (as data) that watches every service of a running simulated fleet."""
+    services = []
+    for name in fleet.names:
+        spec = fleet.spec(name)
+        entry: dict[str, object] = {"name": name, "url": fleet.url(name)}
+        if spec.depends_on:
+            entry["depends_on"] = list(spec.depends_on)
+        if spec.rpc:
+            entry["rpc"] = [{"name": n, "path": p} for n, p in spec.rpc.items()]
+        services.append(entry)
+    return {"defaults": {"interval": interval, "timeout": timeout}, "services": services}
+
+
+def fleet_config_yaml(fleet: SimulatedFleet, **kwargs: str) -> str:
+    return json.dumps(fleet_config(fleet, **kwargs), indent=2)  # JSON is valid YAML

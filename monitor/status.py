@@ -1,0 +1,143 @@
+"""Aggregation: check states to service and fleet status, the body of `GET /status`. Pure.
+
+A service is its health check, made worse by failing smoke checks. A smoke check can make a
+service at worst `degraded`: the service itself answered, one of its calls is what failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from monitor.config import Check, MonitorConfig, ServiceConfig
+from monitor.model import (
+    CheckKind,
+    CheckStatus,
+    FleetStatus,
+    LatencySummary,
+    Reason,
+    ServiceStatus,
+    Status,
+    worst,
+)
+from monitor.state import CheckState, ServiceTrack
+
+NOT_CHECKED_DETAIL = "not checked yet"
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 3)
+
+
+def check_status(
+    check: Check, state: CheckState | None, latency: LatencySummary | None = None
+) -> CheckStatus:
+    target_ms = _ms(check.target)
+    within = None
+    if latency is not None and latency.p95 is not None and target_ms is not None:
+        within = latency.p95 <= target_ms
+    if state is None:
+        return CheckStatus(
+            name=check.name,
+            kind=check.kind,
+            url=check.url,
+            status=Status.UNKNOWN,
+            reason=Reason.NOT_CHECKED,
+            detail=NOT_CHECKED_DETAIL,
+            latency_ms=latency,
+            target_ms=target_ms,
+            within_target=within,
+        )
+    v = state.verdict
+    return CheckStatus(
+        name=check.name,
+        kind=check.kind,
+        url=check.url,
+        status=v.status,
+        reason=v.reason,
+        detail=v.detail,
+        http_status=v.http_status,
+        duration_ms=_ms(state.duration_s),
+        latency_ms=latency,
+        target_ms=target_ms,
+        within_target=within,
+        components=v.components,
+        version=v.version,
+        evidence=v.evidence,
+        checked_at=state.checked_at,
+        since=state.since,
+        consecutive=state.consecutive,
+    )
+
+
+def service_verdict(checks: Sequence[CheckStatus]) -> tuple[Status, Reason, str]:
+    """Status, reason and detail of a service from its checks (health check first)."""
+    health = next((c for c in checks if c.kind is CheckKind.HEALTH), None)
+    if health is None:
+        return Status.UNKNOWN, Reason.NOT_CHECKED, NOT_CHECKED_DETAIL
+    status, reason, detail = health.status, health.reason, health.detail
+    for smoke in checks:
+        if smoke is health or smoke.reason is Reason.NOT_CHECKED:
+            continue
+        capped = Status.DEGRADED if smoke.status is Status.UNHEALTHY else smoke.status
+        if capped.severity > status.severity:
+            status, reason = capped, smoke.reason
+            detail = f"{smoke.kind.value} check {smoke.name}: {smoke.detail}"
+    return status, reason, detail
+
+
+def service_status(
+    service: ServiceConfig,
+    checks: Sequence[CheckStatus],
+    track: ServiceTrack | None,
+) -> ServiceStatus:
+    status, reason, detail = service_verdict(checks)
+    health = next(c for c in checks if c.kind is CheckKind.HEALTH)
+    return ServiceStatus(
+        name=service.name,
+        status=status,
+        reason=reason,
+        detail=detail,
+        url=service.url,
+        http_status=health.http_status,
+        duration_ms=health.duration_ms,
+        latency_ms=health.latency_ms,
+        target_ms=health.target_ms,
+        within_target=health.within_target,
+        components=health.components,
+        version=health.version,
+        evidence=health.evidence,
+        checked_at=health.checked_at,
+        since=track.since if track is not None and track.status is status else health.since,
+        labels=dict(service.labels),
+        team=service.team,
+        runbook=service.runbook,
+        depends_on=list(service.depends_on),
+        checks=list(checks),
+    )
+
+
+def fleet_status(
+    config: MonitorConfig,
+    states: Mapping[str, CheckState],
+    tracks: Mapping[str, ServiceTrack],
+    now: datetime,
+    latency: Mapping[str, LatencySummary] | None = None,
+) -> FleetStatus:
+    """The whole `/status` document, in config order."""
+    latency = latency or {}
+    by_service: dict[str, list[CheckStatus]] = {s.name: [] for s in config.services}
+    for check in config.checks():
+        by_service[check.service].append(
+            check_status(check, states.get(check.id), latency.get(check.id))
+        )
+    services = [service_status(s, by_service[s.name], tracks.get(s.name)) for s in config.services]
+    counts = {status: 0 for status in Status}
+    for s in services:
+        counts[s.status] += 1
+    return FleetStatus(
+        status=worst(s.status for s in services),
+        generated_at=now,
+        counts=counts,
+        services=services,
+    )

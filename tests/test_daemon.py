@@ -1,0 +1,194 @@
+"""The daemon against the simulated fleet: real sockets, real scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from monitor.config import parse_config
+from monitor.daemon import Monitor
+from monitor.model import Reason, Status
+from monitor.simulator import Behavior, Latency, SimulatedFleet, fleet_config_yaml, seed_fleet
+
+SEED_TABLE = {
+    "do-gateway": (Status.HEALTHY, Reason.OK),
+    "do-db": (Status.DEGRADED, Reason.REPORTED_DEGRADED),
+    "auth": (Status.UNHEALTHY, Reason.WORKER_EXCEPTION),
+    "webhooks": (Status.DEGRADED, Reason.NOT_FOUND),
+    "do-schedule": (Status.HEALTHY, Reason.OK),
+    "queue": (Status.HEALTHY, Reason.OK),
+    "do-mcp": (Status.UNHEALTHY, Reason.WORKER_EXCEPTION),
+    "email": (Status.UNHEALTHY, Reason.WORKER_EXCEPTION),
+    "deploy": (Status.HEALTHY, Reason.OK),
+    "dispatcher": (Status.HEALTHY, Reason.OK),
+}
+
+
+async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met before the deadline")
+        await asyncio.sleep(0.02)
+
+
+async def test_seed_fleet_is_classified_as_the_report_does(fleet: SimulatedFleet) -> None:
+    monitor = Monitor(parse_config(fleet_config_yaml(fleet)))
+    await monitor.start(schedule=False)
+    try:
+        await monitor.run_all_once()
+        status = monitor.status()
+    finally:
+        await monitor.stop()
+    got = {s.name: (s.status, s.reason) for s in status.services}
+    assert got == SEED_TABLE
+    assert status.status is Status.UNHEALTHY
+    assert status.counts == {
+        Status.HEALTHY: 5,
+        Status.DEGRADED: 2,
+        Status.UNHEALTHY: 3,
+        Status.UNKNOWN: 0,
+    }
+    db = next(s for s in status.services if s.name == "do-db")
+    assert db.components["postgres"].detail == "DATABASE_URL not configured"
+    gateway = next(s for s in status.services if s.name == "do-gateway")
+    assert [c.name for c in gateway.checks] == ["health", "db"]
+    assert gateway.depends_on == ["do-db", "auth"]
+
+
+async def test_before_the_first_check_everything_is_unknown(fleet: SimulatedFleet) -> None:
+    monitor = Monitor(parse_config(fleet_config_yaml(fleet)))
+    status = monitor.status()
+    assert {s.status for s in status.services} == {Status.UNKNOWN}
+    assert {s.reason for s in status.services} == {Reason.NOT_CHECKED}
+
+
+async def test_scheduled_checks_follow_a_service_down_and_back(fleet: SimulatedFleet) -> None:
+    config = parse_config(fleet_config_yaml(fleet, interval="200ms", timeout="150ms"))
+    monitor = Monitor(config, registry=CollectorRegistry())
+    await monitor.start()
+    try:
+
+        def status_of(name: str) -> Status | None:
+            state = monitor.states.get(f"{name}/health/health")
+            return None if state is None else state.verdict.status
+
+        await wait_for(lambda: status_of("queue") is Status.HEALTHY)
+        healthy_since = monitor.states["queue/health/health"].since
+        fleet.set_behavior("queue", Behavior(status=503, body='{"status":"down"}'))
+        await wait_for(lambda: status_of("queue") is Status.UNHEALTHY)
+        down = monitor.states["queue/health/health"]
+        assert down.since > healthy_since and down.previous is Status.HEALTHY
+        fleet.set_behavior("queue", Behavior(body='{"status":"ok"}'))
+        await wait_for(lambda: status_of("queue") is Status.HEALTHY)
+        service = next(s for s in monitor.status().services if s.name == "queue")
+        assert service.since is not None and service.since > down.since
+        changes = monitor.registry.get_sample_value(
+            "monitor_check_status_changes_total",
+            {"service": "queue", "check": "health", "kind": "health"},
+        )
+        assert changes == 2
+    finally:
+        await monitor.stop()
+
+
+async def test_one_slow_service_does_not_delay_the_others(fleet: SimulatedFleet) -> None:
+    fleet.set_behavior("auth", Behavior(body='{"status":"ok"}', latency=Latency(5.0, 5.0)))
+    config = parse_config(fleet_config_yaml(fleet, interval="300ms", timeout="250ms"))
+    monitor = Monitor(config)
+    await monitor.start()
+    try:
+        await asyncio.sleep(0)  # let the scheduler take its first jobs
+        await wait_for(
+            lambda: (
+                (
+                    monitor.registry.get_sample_value(
+                        "monitor_checks_total",
+                        {
+                            "service": "queue",
+                            "check": "health",
+                            "kind": "health",
+                            "status": "healthy",
+                        },
+                    )
+                    or 0
+                )
+                >= 5
+                and "auth/health/health" in monitor.states
+            ),
+            timeout=5,
+        )
+        auth = monitor.states["auth/health/health"]
+        assert auth.verdict.reason is Reason.TIMEOUT
+        lag_count = monitor.registry.get_sample_value("monitor_schedule_lag_seconds_count")
+        lag_sum = monitor.registry.get_sample_value("monitor_schedule_lag_seconds_sum")
+        assert lag_count and lag_sum is not None
+        assert lag_sum / lag_count < 0.1, "healthy checks kept their schedule"
+    finally:
+        await monitor.stop()
+
+
+async def test_metrics_are_declared_at_zero_and_follow_checks(fleet: SimulatedFleet) -> None:
+    monitor = Monitor(parse_config(fleet_config_yaml(fleet)))
+    labels = {"service": "auth", "check": "health", "kind": "health"}
+    get = monitor.registry.get_sample_value
+    assert get("monitor_checks_total", {**labels, "status": "unhealthy"}) == 0
+    assert get("monitor_check_status", {**labels, "status": "unknown"}) == 1
+    await monitor.start(schedule=False)
+    try:
+        await monitor.run_all_once()
+    finally:
+        await monitor.stop()
+    assert get("monitor_checks_total", {**labels, "status": "unhealthy"}) == 1
+    assert get("monitor_check_status", {**labels, "status": "unhealthy"}) == 1
+    assert get("monitor_check_status", {**labels, "status": "unknown"}) == 0
+    assert get("monitor_check_reason", {**labels, "reason": "worker_exception"}) == 1
+    assert get("monitor_check_reason", {**labels, "reason": "not_checked"}) is None
+    assert get("monitor_service_status", {"service": "auth", "status": "unhealthy"}) == 1
+    assert get("monitor_check_duration_seconds_count", labels) == 1
+
+
+@pytest.mark.parametrize(
+    "behavior",
+    [
+        Behavior(status=200, body="\x00\xff" * 10, content_type="application/json"),
+        Behavior(status=200, body="{" * 50000, content_type="application/json"),
+        Behavior(status=999, body="?"),
+        Behavior(status=200, body="", content_type="application/json"),
+    ],
+)
+async def test_daemon_survives_what_a_service_sends(
+    fleet: SimulatedFleet, behavior: Behavior
+) -> None:
+    fleet.set_behavior("queue", behavior)
+    monitor = Monitor(parse_config(fleet_config_yaml(fleet)))
+    await monitor.start(schedule=False)
+    try:
+        await monitor.run_all_once()
+    finally:
+        await monitor.stop()
+    queue = monitor.states["queue/health/health"].verdict
+    assert queue.status is not Status.HEALTHY and queue.reason is not Reason.OK
+
+
+async def test_self_health(fleet: SimulatedFleet) -> None:
+    monitor = Monitor(parse_config(fleet_config_yaml(fleet, interval="200ms", timeout="100ms")))
+    ok, details = monitor.self_health()
+    assert not ok and "scheduler is not running" in details["problems"]
+    await monitor.start()
+    try:
+        await wait_for(lambda: monitor.last_check_monotonic is not None)
+        ok, details = monitor.self_health()
+        assert ok, details
+    finally:
+        await monitor.stop()
+
+
+def test_seed_fleet_expectations_match_the_table() -> None:
+    assert {s.name: s.expected for s in seed_fleet()} == {
+        name: status.value for name, (status, _) in SEED_TABLE.items()
+    }

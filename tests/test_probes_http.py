@@ -1,0 +1,281 @@
+"""The HTTP probe against real loopback servers that misbehave on purpose."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from monitor.answer import TransportError
+from monitor.config import Check
+from monitor.model import CheckKind, Reason, Status
+from monitor.normalize import normalize_response
+from monitor.probes import PROBES, probe_for
+from monitor.probes.http import probe_http
+from tests.conftest import free_port
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+def make_check(
+    url: str,
+    *,
+    timeout: float = 1.0,
+    cap: int = 65536,
+    redirects: int = 5,
+    kind: CheckKind = CheckKind.HEALTH,
+) -> Check:
+    return Check(
+        service="svc",
+        name="health",
+        kind=kind,
+        url=url,
+        method="GET",
+        interval=10.0,
+        timeout=timeout,
+        target=0.05,
+        max_body_bytes=cap,
+        max_redirects=redirects,
+    )
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as s:
+        yield s
+
+
+@pytest.fixture
+async def raw_server() -> AsyncIterator[Callable[[Handler], Awaitable[str]]]:
+    """Start raw TCP servers that speak (broken) HTTP by hand."""
+    servers: list[asyncio.Server] = []
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def start(handler: Handler) -> str:
+        async def tracked(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            tasks.add(task)
+            try:
+                await handler(reader, writer)
+            except (ConnectionError, asyncio.CancelledError):
+                pass
+            finally:
+                writer.close()
+
+        server = await asyncio.start_server(tracked, "127.0.0.1", 0)
+        servers.append(server)
+        return f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/health"
+
+    yield start
+    for task in tasks:
+        task.cancel()
+    for server in servers:
+        server.close()
+        await server.wait_closed()
+
+
+@pytest.fixture
+async def web_server() -> AsyncIterator[Callable[[web.Application], Awaitable[str]]]:
+    runners: list[web.AppRunner] = []
+
+    async def start(app: web.Application) -> str:
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        runners.append(runner)
+        assert site._server is not None
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()
+
+
+async def test_healthy_answer_is_timed_and_read(
+    session: aiohttp.ClientSession, web_server: Callable[..., Awaitable[str]]
+) -> None:
+    async def health(_: web.Request) -> web.Response:
+        await asyncio.sleep(0.02)
+        return web.json_response({"status": "ok"}, headers={"Server-Timing": "rpc;dur=1.5"})
+
+    app = web.Application()
+    app.router.add_get("/health", health)
+    base = await web_server(app)
+    answer = await probe_http(session, make_check(base + "/health"))
+    assert answer.error is None and answer.status_code == 200
+    assert answer.body == b'{"status": "ok"}'
+    assert answer.headers["server-timing"] == "rpc;dur=1.5"
+    assert 0.02 <= answer.duration_s < 0.5
+    assert normalize_response(answer).status is Status.HEALTHY
+
+
+async def test_refused(session: aiohttp.ClientSession) -> None:
+    answer = await probe_http(session, make_check(f"http://127.0.0.1:{free_port()}/health"))
+    assert answer.error is TransportError.CONNECTION_REFUSED
+    assert normalize_response(answer).reason is Reason.CONNECTION_REFUSED
+
+
+async def test_accepts_and_never_answers_times_out_on_time(
+    session: aiohttp.ClientSession, raw_server: Callable[[Handler], Awaitable[str]]
+) -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1024)
+        await asyncio.sleep(30)
+
+    url = await raw_server(silent)
+    start = time.perf_counter()
+    answer = await probe_http(session, make_check(url, timeout=0.3))
+    elapsed = time.perf_counter() - start
+    assert answer.error is TransportError.TIMEOUT
+    assert 0.3 <= elapsed < 0.8
+    assert normalize_response(answer).reason is Reason.TIMEOUT
+
+
+async def test_slow_trickled_body_is_stopped_by_the_total_deadline(
+    session: aiohttp.ClientSession, raw_server: Callable[[Handler], Awaitable[str]]
+) -> None:
+    async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1024)
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+        )
+        for _ in range(100):
+            writer.write(b" ")
+            await writer.drain()
+            await asyncio.sleep(0.1)
+
+    url = await raw_server(trickle)
+    start = time.perf_counter()
+    answer = await probe_http(session, make_check(url, timeout=0.4))
+    assert answer.error is TransportError.TIMEOUT
+    assert time.perf_counter() - start < 0.9
+
+
+async def test_oversized_body_is_capped_while_streaming(
+    session: aiohttp.ClientSession, web_server: Callable[..., Awaitable[str]]
+) -> None:
+    async def huge(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        chunk = b"x" * 65536
+        for _ in range(1600):  # 100 MiB if anyone read it all
+            await response.write(chunk)
+        return response
+
+    app = web.Application()
+    app.router.add_get("/health", huge)
+    base = await web_server(app)
+    answer = await probe_http(session, make_check(base + "/health", cap=65536, timeout=5))
+    assert answer.truncated and len(answer.body) == 65536
+    verdict = normalize_response(answer)
+    assert (verdict.status, verdict.reason) == (Status.DEGRADED, Reason.BODY_TOO_LARGE)
+
+
+async def test_gzip_bomb_is_capped_on_decoded_size(
+    session: aiohttp.ClientSession, web_server: Callable[..., Awaitable[str]]
+) -> None:
+    bomb = gzip.compress(b"\0" * (50 * 1024 * 1024), compresslevel=9)
+
+    async def handler(_: web.Request) -> web.Response:
+        return web.Response(
+            body=bomb, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"}
+        )
+
+    app = web.Application()
+    app.router.add_get("/health", handler)
+    base = await web_server(app)
+    start = time.perf_counter()
+    answer = await probe_http(session, make_check(base + "/health", cap=65536, timeout=5))
+    assert time.perf_counter() - start < 2.0
+    assert answer.truncated and len(answer.body) <= 65536
+    assert len(bomb) < 200_000
+
+
+async def test_reset_mid_body(
+    session: aiohttp.ClientSession, raw_server: Callable[[Handler], Awaitable[str]]
+) -> None:
+    async def reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1024)
+        writer.write(b'HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n{"status":')
+        await writer.drain()
+        writer.transport.abort()
+
+    url = await raw_server(reset)
+    answer = await probe_http(session, make_check(url))
+    assert answer.error in (TransportError.PROTOCOL_ERROR, TransportError.CONNECTION_RESET)
+    assert normalize_response(answer).status is Status.UNHEALTHY
+
+
+async def test_close_before_headers(
+    session: aiohttp.ClientSession, raw_server: Callable[[Handler], Awaitable[str]]
+) -> None:
+    async def close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1024)
+        writer.transport.abort()
+
+    url = await raw_server(close)
+    answer = await probe_http(session, make_check(url))
+    assert answer.error is TransportError.CONNECTION_RESET
+
+
+async def test_garbage_instead_of_http(
+    session: aiohttp.ClientSession, raw_server: Callable[[Handler], Awaitable[str]]
+) -> None:
+    async def garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1024)
+        writer.write(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
+        await writer.drain()
+
+    url = await raw_server(garbage)
+    answer = await probe_http(session, make_check(url))
+    assert answer.error is TransportError.PROTOCOL_ERROR
+
+
+async def test_redirect_loop(
+    session: aiohttp.ClientSession, web_server: Callable[..., Awaitable[str]]
+) -> None:
+    async def loop(_: web.Request) -> web.Response:
+        raise web.HTTPFound("/health")
+
+    app = web.Application()
+    app.router.add_get("/health", loop)
+    base = await web_server(app)
+    answer = await probe_http(session, make_check(base + "/health", redirects=3))
+    assert answer.error is TransportError.TOO_MANY_REDIRECTS
+    assert normalize_response(answer).reason is Reason.TOO_MANY_REDIRECTS
+
+
+async def test_redirect_followed_and_recorded(
+    session: aiohttp.ClientSession, web_server: Callable[..., Awaitable[str]]
+) -> None:
+    async def old(_: web.Request) -> web.Response:
+        raise web.HTTPMovedPermanently("/v2/health")
+
+    async def new(_: web.Request) -> web.Response:
+        return web.json_response({"status": "pass"})
+
+    app = web.Application()
+    app.router.add_get("/health", old)
+    app.router.add_get("/v2/health", new)
+    base = await web_server(app)
+    answer = await probe_http(session, make_check(base + "/health"))
+    assert answer.redirects == 1 and answer.final_url.endswith("/v2/health")
+    assert normalize_response(answer).status is Status.HEALTHY
+
+
+async def test_dns_failure(session: aiohttp.ClientSession) -> None:
+    answer = await probe_http(session, make_check("http://no-such-host.invalid/health", timeout=3))
+    assert answer.error is TransportError.DNS_FAILURE
+
+
+def test_registry_maps_every_kind_to_a_probe() -> None:
+    for kind in CheckKind:
+        assert probe_for(make_check("http://127.0.0.1/health", kind=kind)) is PROBES["http"]
