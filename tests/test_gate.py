@@ -6,6 +6,8 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from monitor.gate import (
     ExitCode,
@@ -276,3 +278,25 @@ def test_github_annotations() -> None:
         "reports no version; expected 2 was not verified",
     ]
     assert all("\n" not in line for line in lines)
+
+
+def _unescape(text: str) -> str:
+    for code, char in (("%0D", "\r"), ("%0A", "\n"), ("%3A", ":"), ("%2C", ","), ("%25", "%")):
+        text = text.replace(code, char)
+    return text
+
+
+@given(st.text())
+def test_escaping_is_single_line_and_reversible(text: str) -> None:
+    for escaped in (escape_data(text), escape_property(text)):
+        assert "\r" not in escaped and "\n" not in escaped
+        assert _unescape(escaped) == text
+    assert ":" not in escape_property(text) and "," not in escape_property(text)
+
+
+@given(st.text(), st.text(min_size=1))
+def test_junit_always_parses(detail: str, version: str) -> None:
+    assume(version.strip() != "x")
+    report = judge([service("a", U, Reason.WORKER_EXCEPTION, detail, version=version)], "x")
+    suite = ET.fromstring(render_junit(report)).find("testsuite")
+    assert suite is not None and suite.get("failures") == "2"
