@@ -1,0 +1,351 @@
+"""A starting monitor.yaml from a Cloudflare workers repository (`workers/<dir>/wrangler.*`).
+
+One service per worker: its URL comes from its routes (custom domains and `host/path*`
+patterns), else from workers.dev; `depends_on` comes from its service bindings. Everything that
+cannot be inferred is said in `warnings`, which `render_yaml` writes at the top of the file, so
+the file is a draft to review, never a silent guess.
+
+Decisions (documented in docs/deploy-gate.md):
+- URL: the first usable route wins (the public address users hit); otherwise workers.dev when it
+  is enabled (`workers_dev`, which wrangler infers as false once routes exist).
+- workers.dev without a subdomain: the service is kept, with a placeholder URL in the reserved
+  `.invalid` domain (RFC 2606; it never resolves), so the dependency graph survives and the
+  probe fails loudly with dns_failure until the file is fixed.
+- No public URL at all (workers_dev false, no usable route): the worker is skipped, and bindings
+  to it are left out of depends_on, both with a warning.
+- A binding to a worker not in the repository is a warning and left out of depends_on.
+- `env`: as wrangler does, an `env.<name>` section inherits name (suffixed `-<name>`), routes
+  and workers_dev from the top level, but not service bindings.
+
+Parsing is pure (`workers_from_configs`, `discover_from_configs`); only `read_configs` touches
+the disk.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import json5
+import yaml
+
+from monitor.config import NAME_PATTERN
+
+CONFIG_NAMES = ("wrangler.json", "wrangler.jsonc", "wrangler.toml")
+"""Wrangler's own order of preference when a directory holds more than one."""
+
+PLACEHOLDER_DOMAIN = "set-workers-subdomain.invalid"
+SOURCE_LABELS = {"source": "wrangler"}
+_HOST = re.compile(r"[A-Za-z0-9.-]+(?::\d+)?")
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """A service binding: `binding` is the variable name, `service` the target script."""
+
+    binding: str
+    service: str
+    environment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A route as written: `host/path*` pattern, or a bare hostname when it is a custom domain."""
+
+    pattern: str
+    custom_domain: bool = False
+
+    def __str__(self) -> str:
+        kind = "custom domain" if self.custom_domain else "route"
+        return f"{kind} {self.pattern!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class Worker:
+    """What discovery needs from one wrangler file, with the chosen env already applied."""
+
+    name: str
+    source: str
+    routes: tuple[Route, ...]
+    workers_dev: bool
+    bindings: tuple[Binding, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerScan:
+    workers: list[Worker]
+    warnings: list[str]
+
+
+@dataclass(slots=True)
+class Discovery:
+    """`config` is a monitor.yaml mapping; `notes` says per service where its URL came from."""
+
+    config: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+def _load(path: str, text: str) -> Any:
+    if path.endswith(".toml"):
+        return tomllib.loads(text)
+    return json5.loads(text)
+
+
+def route_url(route: Route) -> str | None:
+    """The base URL a route serves (`api.example.com/v1/*` -> `https://api.example.com/v1`),
+    or None when it names no single host (wildcard host, invalid custom domain)."""
+    pattern = re.sub(r"^https?://", "", route.pattern.strip())
+    host, _, path = pattern.partition("/")
+    if route.custom_domain and ("*" in pattern or path):
+        return None  # wrangler refuses these too: custom domains are bare hostnames
+    if "*" in host or not _HOST.fullmatch(host):
+        return None
+    prefix = path.split("*", 1)[0].rstrip("/")
+    return f"https://{host}" + (f"/{prefix}" if prefix else "")
+
+
+def _routes(config: Mapping[str, Any], source: str, warnings: list[str]) -> tuple[Route, ...]:
+    raw = config.get("routes")
+    if raw is None:
+        raw = [] if config.get("route") is None else [config["route"]]
+    if not isinstance(raw, list):
+        raw = [raw]
+    out: list[Route] = []
+    for item in raw:
+        custom = isinstance(item, Mapping) and item.get("custom_domain") is True
+        pattern = item.get("pattern") if isinstance(item, Mapping) else item
+        if isinstance(pattern, str) and pattern.strip():
+            out.append(Route(pattern.strip(), custom))
+        else:
+            warnings.append(f"{source}: route {item!r} has no pattern; ignored")
+    return tuple(out)
+
+
+def _bindings(config: Mapping[str, Any], source: str, warnings: list[str]) -> tuple[Binding, ...]:
+    raw = config.get("services") or []
+    if not isinstance(raw, list):
+        warnings.append(f"{source}: 'services' is not a list; bindings ignored")
+        return ()
+    out: list[Binding] = []
+    for item in raw:
+        if isinstance(item, Mapping) and isinstance(item.get("service"), str):
+            env = item.get("environment")
+            out.append(Binding(str(item.get("binding", "?")), item["service"],
+                               env if isinstance(env, str) else None))
+        else:
+            warnings.append(f"{source}: service binding {item!r} has no 'service'; ignored")
+    return tuple(out)
+
+
+def _env_section(raw: Mapping[str, Any], env: str) -> Mapping[str, Any] | None:
+    envs = raw.get("env")
+    section = envs.get(env) if isinstance(envs, Mapping) else None
+    return section if isinstance(section, Mapping) else None
+
+
+def _with_env(raw: Mapping[str, Any], env: str | None) -> dict[str, Any]:
+    """The effective config under `env`, following wrangler's inheritance rules."""
+    top = {k: v for k, v in raw.items() if k != "env"}
+    if env is None:
+        return top
+    section = _env_section(raw, env)
+    if section is None:
+        return top
+    out = dict(top)
+    legacy = raw.get("legacy_env", True) is not False
+    if "name" in section:
+        out["name"] = section["name"]
+    elif legacy and isinstance(top.get("name"), str):
+        out["name"] = f"{top['name']}-{env}"
+    if "route" in section or "routes" in section:
+        out.pop("route", None)
+        out.pop("routes", None)
+    for key in ("route", "routes", "workers_dev"):
+        if key in section:
+            out[key] = section[key]
+    out["services"] = section.get("services", [])  # bindings are not inherited
+    return out
+
+
+def workers_from_configs(files: Mapping[str, str], env: str | None = None) -> WorkerScan:
+    """Workers described by wrangler files, keyed by their path (relative, `/`-separated).
+
+    A directory with several wrangler files uses the first of CONFIG_NAMES, as wrangler does.
+    Files that do not parse, and workers without a valid name, become warnings.
+    """
+    warnings: list[str] = []
+    by_dir: dict[str, list[str]] = {}
+    for path in sorted(files):
+        p = PurePosixPath(path)
+        if p.name in CONFIG_NAMES:
+            by_dir.setdefault(str(p.parent), []).append(path)
+    workers: list[Worker] = []
+    seen: dict[str, str] = {}
+    without_env: list[str] = []
+    for paths in by_dir.values():
+        paths.sort(key=lambda p: CONFIG_NAMES.index(PurePosixPath(p).name))
+        source = paths[0]
+        for ignored in paths[1:]:
+            warnings.append(f"{ignored}: ignored, {PurePosixPath(source).name} takes precedence")
+        try:
+            raw = _load(source, files[source])
+        except (ValueError, tomllib.TOMLDecodeError) as exc:
+            warnings.append(f"{source}: cannot parse: {exc}")
+            continue
+        if not isinstance(raw, Mapping):
+            warnings.append(f"{source}: expected an object at the top; ignored")
+            continue
+        if env is not None and _env_section(raw, env) is None:
+            without_env.append(source)
+        config = _with_env(raw, env)
+        name = config.get("name")
+        if not isinstance(name, str) or not re.fullmatch(NAME_PATTERN, name):
+            warnings.append(f"{source}: worker name {name!r} is missing or invalid; skipped")
+            continue
+        if name in seen:
+            warnings.append(f"{source}: worker {name!r} is also defined in {seen[name]}; skipped")
+            continue
+        seen[name] = source
+        routes = _routes(config, source, warnings)
+        workers_dev = config.get("workers_dev")
+        workers.append(Worker(
+            name=name,
+            source=source,
+            routes=routes,
+            workers_dev=workers_dev if isinstance(workers_dev, bool) else not routes,
+            bindings=_bindings(config, source, warnings),
+        ))
+    if without_env:
+        warnings.insert(0, f"no env.{env} section in {', '.join(without_env)}; "
+                        "their top-level configuration is used")
+    return WorkerScan(workers, warnings)
+
+
+def _worker_url(worker: Worker, subdomain: str | None,
+                warnings: list[str]) -> tuple[str | None, str]:
+    """The URL to probe and where it came from; None when the worker has no public URL."""
+    for route in worker.routes:
+        url = route_url(route)
+        if url is not None:
+            return url, str(route)
+        warnings.append(f"{worker.name}: {route} names no single host to probe (wildcard, "
+                        "path on a custom domain or invalid host); ignored")
+    if not worker.workers_dev:
+        warnings.append(f"{worker.name}: no usable route and workers_dev is off; "
+                        "not reachable over HTTP, skipped")
+        return None, ""
+    if subdomain:
+        return f"https://{worker.name}.{subdomain}.workers.dev", "workers.dev"
+    return f"https://{worker.name}.{PLACEHOLDER_DOMAIN}", "a placeholder"
+
+
+def _resolve(binding: Binding, names: Mapping[str, Any], env: str | None) -> str | None:
+    candidates = [binding.service]
+    for suffix in (binding.environment, env):
+        if suffix:
+            candidates.append(f"{binding.service}-{suffix}")
+    return next((c for c in candidates if c in names), None)
+
+
+def build_config(scan: WorkerScan, subdomain: str | None = None,
+                 env: str | None = None) -> Discovery:
+    """Turn workers into a monitor.yaml mapping; every guess and gap becomes a warning."""
+    warnings = list(scan.warnings)
+    urls: dict[str, str] = {}
+    notes: dict[str, str] = {}
+    for worker in scan.workers:
+        url, note = _worker_url(worker, subdomain, warnings)
+        if url is not None:
+            urls[worker.name] = url
+            notes[worker.name] = f"{worker.source}: url from {note}"
+    placeholders = sorted(n for n, u in urls.items() if u.endswith(PLACEHOLDER_DOMAIN))
+    if placeholders:
+        warnings.append(f"no workers.dev subdomain given: {', '.join(placeholders)} have no route "
+                        f"and a placeholder URL (*.{PLACEHOLDER_DOMAIN}); pass the subdomain")
+    every = {w.name: w for w in scan.workers}
+    services: list[dict[str, Any]] = []
+    for worker in sorted(scan.workers, key=lambda w: w.name):
+        if worker.name not in urls:
+            continue
+        depends_on: list[str] = []
+        for binding in worker.bindings:
+            target = _resolve(binding, every, env)
+            if target is None:
+                warnings.append(
+                    f"{worker.name}: could not resolve service binding '{binding.binding}': "
+                    f"target script '{binding.service}' is not in this repository; "
+                    "left out of depends_on")
+            elif target not in urls:
+                warnings.append(f"{worker.name}: service binding '{binding.binding}' targets "
+                                f"'{target}', which is not monitored; left out of depends_on")
+            elif target != worker.name and target not in depends_on:
+                depends_on.append(target)
+        service: dict[str, Any] = {"name": worker.name, "url": urls[worker.name]}
+        if depends_on:
+            service["depends_on"] = depends_on
+        service["labels"] = dict(SOURCE_LABELS)
+        services.append(service)
+    return Discovery({"services": services}, warnings, notes)
+
+
+def discover_from_configs(files: Mapping[str, str], subdomain: str | None = None,
+                          env: str | None = None) -> Discovery:
+    """The pure whole: wrangler file texts in, monitor.yaml mapping and warnings out."""
+    return build_config(workers_from_configs(files, env), subdomain, env)
+
+
+def read_configs(root: Path) -> dict[str, str]:
+    """Wrangler files under `root` (or `root/workers`), one level deep, keyed relative to root."""
+    base = root / "workers" if (root / "workers").is_dir() else root
+    found: dict[str, str] = {}
+    for pattern in ("wrangler.*", "*/wrangler.*"):
+        for path in sorted(base.glob(pattern)):
+            if path.name in CONFIG_NAMES and path.is_file():
+                found[path.relative_to(root).as_posix()] = path.read_text(encoding="utf-8")
+    return found
+
+
+def discover_fleet(root: Path, subdomain: str | None = None, env: str | None = None) -> Discovery:
+    """Read a workers repository and build a starting monitor.yaml (see the module doc)."""
+    files = read_configs(root)
+    discovery = discover_from_configs(files, subdomain, env)
+    if not files:
+        discovery.warnings.insert(0, f"no wrangler.json/.jsonc/.toml found under {root.name}/")
+    return discovery
+
+
+def _comment(text: str) -> str:
+    return " ".join(text.split())
+
+
+def render_yaml(discovery: Discovery) -> str:
+    """monitor.yaml text: a header listing the warnings, then one commented block per service."""
+    lines = [
+        "# monitor.yaml drafted by `monitor discover` from wrangler configuration.",
+        "# Review it: URLs and dependencies are inferred; health_path is the default (/health).",
+    ]
+    if discovery.warnings:
+        lines.append(f"# Warnings ({len(discovery.warnings)}):")
+        lines += [f"#   - {_comment(w)}" for w in discovery.warnings]
+    else:
+        lines.append("# Warnings: none.")
+    rest = {k: v for k, v in discovery.config.items() if k != "services"}
+    if rest:
+        lines.append(yaml.safe_dump(rest, sort_keys=False).rstrip("\n"))
+    services = discovery.config.get("services", [])
+    if not services:
+        lines.append("services: []")
+        return "\n".join(lines) + "\n"
+    lines.append("services:")
+    for service in services:
+        note = discovery.notes.get(service["name"])
+        if note:
+            lines.append(f"  # {_comment(note)}")
+        block = yaml.safe_dump([service], sort_keys=False, default_flow_style=False)
+        lines += [f"  {line}" for line in block.rstrip("\n").splitlines()]
+    return "\n".join(lines) + "\n"
