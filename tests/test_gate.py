@@ -154,7 +154,7 @@ def test_service_without_version_says_so() -> None:
 
 
 def test_check_rows_carry_their_own_verdict() -> None:
-    report = judge([service("a", D, Reason.SMOKE_CHECK_FAILED, "rpc db-query failed", checks=[
+    report = judge([service("a", D, Reason.SERVER_ERROR, "rpc check db-query: HTTP 500", checks=[
         check(),
         check(D, Reason.SERVER_ERROR, "HTTP 500", name="db-query", kind=CheckKind.RPC, p95=3.0,
               target=5.0),
