@@ -134,8 +134,25 @@ class ServiceConfig(_Strict):
     _check_path = field_validator("health_path")(_path)
 
 
+class StoreConfig(_Strict):
+    """The embedded SQLite store. `path` defaults to `<--data-dir>/monitor.sqlite3`."""
+
+    path: str | None = None
+    retention: Duration = Field(default=7 * 86400.0, gt=0)
+
+
+class AuthConfig(_Strict):
+    """Bearer tokens. Without `admin_token` the admin API (reload, silences) is disabled;
+    with `read_token`, /status and /metrics require it too (/healthz stays open)."""
+
+    admin_token: Annotated[SecretStr, BeforeValidator(_expand_secret)] | None = None
+    read_token: Annotated[SecretStr, BeforeValidator(_expand_secret)] | None = None
+
+
 class MonitorConfig(_Strict):
     listen: str = "127.0.0.1:8700"
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    auth: AuthConfig = Field(default_factory=AuthConfig)
     defaults: Defaults = Field(default_factory=Defaults)
     services: list[ServiceConfig] = Field(default_factory=list)
 
