@@ -26,8 +26,8 @@ from monitor.normalize import normalize_response
 from monitor.probes import probe_for
 from monitor.schedule import CheckScheduler
 from monitor.state import CheckState, ServiceTrack, advance, track_service
-from monitor.store import StatusChange, Store
 from monitor.status import check_status, fleet_status, service_verdict
+from monitor.store import StatusChange, Store
 
 LOOP_LAG_PERIOD = 0.25
 LOOP_LAG_WARN = 0.05

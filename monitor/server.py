@@ -11,10 +11,9 @@ import hmac
 import json
 from typing import Any
 
-from pydantic import SecretStr
-
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import SecretStr
 
 from monitor.daemon import Monitor
 from monitor.model import status_json_schema

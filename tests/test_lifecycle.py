@@ -196,7 +196,7 @@ async def test_sighup_reload_applies_valid_and_refuses_invalid(
         "/metrics",
     )
     assert "monitor_checks_configured 11.0" in metrics
-    code, status = await daemon.get("/status")
+    _, status = await daemon.get("/status")
     assert "auth" in by_name(status), "the old config keeps running"
     assert await daemon.stop() == 0
     assert b"config.reload_failed" in daemon.stderr
