@@ -70,8 +70,7 @@ class Monitor:
         self.scheduler = CheckScheduler(
             self.run_check,
             on_lag=self.metrics.schedule_lag.observe,
-            on_skipped=lambda job_id: self.log.warning("check.skipped_overlap", check=job_id),
-            clock=clock,
+            on_skipped=self._skipped,
         )
         self.started_at: float | None = None
         self.last_check_monotonic: float | None = None
@@ -129,6 +128,10 @@ class Monitor:
         if self.session is not None:
             await self.session.close()
         self.log.info("monitor.stopped")
+
+    def _skipped(self, check_id: str) -> None:
+        self.metrics.checks_skipped_total.inc()
+        self.log.warning("check.skipped_overlap", check=check_id)
 
     async def _restore(self) -> None:
         """Bring back the last states (and their `since`) of checks that still exist."""

@@ -105,6 +105,11 @@ class MonitorMetrics:
             buckets=LAG_BUCKETS,
             registry=registry,
         )
+        self.checks_skipped_total = Counter(
+            "monitor_checks_skipped",
+            "Runs skipped because the previous run of the same check was still going.",
+            registry=registry,
+        )
         self.loop_lag = Gauge(
             "monitor_event_loop_lag_seconds",
             "Latest delay of the event loop in waking a timer; skews every measured latency.",
