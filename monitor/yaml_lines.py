@@ -87,12 +87,35 @@ def load_yaml(text: str, file: str) -> tuple[Any, Lines]:
     return data, lines
 
 
+def _without_tags(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
+    """Drop the tag pydantic inserts for a discriminated union (`rules[0].status.for` is
+    `rules[0].for` in the file): a part equal to the node's `kind`/`type` value, once per node."""
+    out: list[Any] = []
+    node, tag_dropped = data, False
+    for part in loc:
+        if (isinstance(node, dict) and not tag_dropped and isinstance(part, str)
+                and part in (node.get("kind"), node.get("type"))):
+            tag_dropped = True
+            continue
+        out.append(part)
+        tag_dropped = False
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    return tuple(out)
+
+
 def validation_problems(exc: ValidationError, lines: Mapping[tuple[Any, ...], int],
-                        prefix: tuple[Any, ...] = ()) -> list[ConfigProblem]:
-    """One ConfigProblem per pydantic error, with the field path and its line in the file."""
+                        prefix: tuple[Any, ...] = (), data: Any = None) -> list[ConfigProblem]:
+    """One ConfigProblem per pydantic error, with the field path and its line in the file.
+
+    Pass the validated `data` to have discriminated-union tags removed from the paths.
+    """
     problems: list[ConfigProblem] = []
     for err in exc.errors():
-        loc = (*prefix, *err["loc"])
+        loc = _without_tags(tuple(err["loc"]), data)
+        loc = (*prefix, *loc)
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             message = "unknown key; check its spelling (see README: configuration)"

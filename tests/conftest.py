@@ -1,0 +1,37 @@
+"""Shared fixtures.
+
+aioresponses 0.7.9 builds `ClientResponse` without the `stream_writer` argument that aiohttp
+3.14 requires (`ClientResponse.__init__() missing ... 'stream_writer'`, aioresponses issue 289).
+`http_mock` is aioresponses with a response class that supplies a stand-in writer; only the
+attribute aiohttp reads from it at construction (`output_size`) is needed. Remove the shim
+once aioresponses ships the fix.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from aiohttp import ClientResponse
+from aioresponses import aioresponses
+
+
+class _CompatClientResponse(ClientResponse):
+    def __init__(self, method: str, url: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("stream_writer", types.SimpleNamespace(output_size=0))
+        super().__init__(method, url, **kwargs)
+
+
+class _CompatResponses(aioresponses):  # type: ignore[misc]
+    def add(self, url: Any, method: str = "GET", *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("response_class", _CompatClientResponse)
+        super().add(url, method, *args, **kwargs)
+
+
+@pytest.fixture
+def http_mock() -> Iterator[aioresponses]:
+    """aioresponses that works with aiohttp 3.14; pins third-party wire formats only."""
+    with _CompatResponses() as mock:
+        yield mock
