@@ -59,11 +59,14 @@ def likely_causes(services: Mapping[str, ServiceInput]) -> dict[str, tuple[Cause
     """Per service with a failing (transitive) dependency: the root causes among them.
 
     A root cause is a failing dependency none of whose own dependencies fail; when every
-    failing dependency has a failing dependency (a cycle), all of them are named.
+    failing dependency has a failing dependency (a cycle), all of them are named. A service in
+    a cycle with its cause gets none: two services holding back each other's page would page
+    nobody.
     """
     out: dict[str, tuple[Cause, ...]] = {}
     for name in services:
         failing = [d for d in _ancestors(name, services) if _failing(d, services)]
+        failing = [d for d in failing if name not in _ancestors(d, services)]
         if not failing:
             continue
         roots = [d for d in failing

@@ -297,9 +297,18 @@ def parse_alert_rules(text: str, file: str = "<alerts>", env: Mapping[str, str] 
     if problems:
         raise ConfigError(file, problems)
     known = set(receivers)
+    found = _cross_check(config, known, None if services is None else set(services))
+    for i, rule in enumerate(config.rules):
+        for name in config.routes(rule):
+            hold = getattr(receivers.get(name), "hold", None)
+            if hold is not None and rule.repeat_interval >= hold:
+                found.append(ConfigProblem(
+                    f"rules[{i}].repeat_interval",
+                    f"must be shorter than the hold ({hold:g}s) of receiver {name!r}, or "
+                    "Alertmanager resolves the alert before it is re-sent"))
     problems = [
         ConfigProblem(p.location, p.message, line_for(path_to_loc(p.location), lines))
-        for p in _cross_check(config, known, None if services is None else set(services))
+        for p in found
     ]
     if problems:
         raise ConfigError(file, problems)

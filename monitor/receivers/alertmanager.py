@@ -14,17 +14,31 @@ from datetime import timedelta
 from typing import Any, ClassVar, Literal
 
 import aiohttp
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 
 from monitor.alerting.state import AlertEvent, Batch
 from monitor.config import Duration
-from monitor.receivers._base import DeliveryResult, ReceiverConfig, Request, post_all, rfc3339
+from monitor.receivers._base import (
+    DeliveryResult,
+    ReceiverConfig,
+    Request,
+    Secret,
+    post_all,
+    rfc3339,
+)
 
 
 class AlertmanagerConfig(ReceiverConfig):
     type: Literal["alertmanager"]
-    url: str = Field(pattern=r"^https?://")
+    url: Secret
     hold: Duration = Field(default=5 * 3600.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL")
+        return value
 
 
 def postable(event: AlertEvent, hold: float) -> dict[str, Any]:
@@ -52,7 +66,7 @@ class AlertmanagerReceiver:
 
     def render(self, batch: Batch) -> list[Request]:
         body = json.dumps([postable(e, self.config.hold) for e in batch.events]).encode()
-        url = self.config.url.rstrip("/") + "/api/v2/alerts"
+        url = self.config.url.get_secret_value().rstrip("/") + "/api/v2/alerts"
         return [Request("POST", url, {"Content-Type": "application/json"}, body)]
 
     async def send(self, session: aiohttp.ClientSession, batch: Batch) -> DeliveryResult:
