@@ -73,3 +73,22 @@ def run(config: AlertRules, timeline: Mapping[str, str], *, depends: Mapping[str
 
 def kinds(events: list[AlertEvent]) -> list[str]:
     return [e.kind for e in events]
+
+
+def event(kind: str = "firing", service_name: str = "do-db", *, rule: str = "CoreServiceDown",
+          receivers: Sequence[str] = ("r",), minute: int = 5) -> AlertEvent:
+    labels = {"alertname": rule, "severity": "critical", "service": service_name}
+    at = T0 + timedelta(minutes=minute)
+    from monitor.alerting.state import fingerprint
+
+    return AlertEvent(
+        kind=kind,  # type: ignore[arg-type]
+        rule=rule, fingerprint=fingerprint(labels), labels=labels,
+        annotations={"summary": f"{service_name} is unhealthy: server_error",
+                     "description": "DATABASE_URL not configured",
+                     "runbook_url": f"https://runbooks.example/{service_name}",
+                     "dashboard_url": "https://grafana.example/d/fleet?var-service=x",
+                     "likely_cause_of": "auth, do-gateway"},
+        starts_at=T0, ends_at=at if kind == "resolved" else None, at=at,
+        receivers=list(receivers), generator_url=f"http://localhost:8700/status?service={service_name}",
+    )

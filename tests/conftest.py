@@ -9,12 +9,15 @@ once aioresponses ships the fix.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import types
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import aiohttp
 import pytest
-from aiohttp import ClientResponse
+from aiohttp import ClientResponse, web
 from aioresponses import aioresponses
 
 
@@ -35,3 +38,47 @@ def http_mock() -> Iterator[aioresponses]:
     """aioresponses that works with aiohttp 3.14; pins third-party wire formats only."""
     with _CompatResponses() as mock:
         yield mock
+
+
+class Recorder:
+    """A loopback HTTP receiver that records every request and answers from a script."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, dict[str, str], bytes]] = []
+        self.script: list[tuple[int, dict[str, str]]] = []
+        self.url = ""
+        self.arrived = asyncio.Event()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        self.requests.append((request.path, dict(request.headers), body))
+        self.arrived.set()
+        status, headers = self.script.pop(0) if self.script else (200, {})
+        return web.Response(status=status, headers=headers, text="ok" if status < 300 else "no")
+
+    def json(self, index: int = -1) -> Any:
+        return json.loads(self.requests[index][2])
+
+
+@pytest.fixture
+async def recorder() -> AsyncIterator[Recorder]:
+    """A started Recorder on 127.0.0.1 (free port), stopped after the test."""
+    rec = Recorder()
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", rec.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    rec.url = f"http://127.0.0.1:{port}"
+    try:
+        yield rec
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as s:
+        yield s
