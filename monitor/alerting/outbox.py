@@ -16,7 +16,6 @@ Metrics stay with the caller: pass `on_result(receiver, outcome)` (outcome: "sen
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import sqlite3
 import threading
@@ -229,10 +228,13 @@ class Outbox:
                         alerts=[f"{e.rule}/{e.fingerprint}:{e.kind}" for e in batch.events])
 
     def next_due(self) -> datetime | None:
-        """When the earliest pending row is due, to sleep exactly that long."""
+        """When the earliest sendable row is due (rows waiting behind an older row of the
+        same alert and receiver do not count), to sleep exactly that long."""
         with self._lock:
             row = self._db.execute(
-                "SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'").fetchone()
+                "SELECT MIN(next_attempt_at) FROM outbox o WHERE state = 'pending' AND NOT EXISTS"
+                " (SELECT 1 FROM outbox p WHERE p.order_key = o.order_key AND p.state = 'pending'"
+                " AND p.id < o.id)").fetchone()
         return None if row[0] is None else datetime.fromtimestamp(row[0], UTC)
 
     async def run(self, session: aiohttp.ClientSession, stop: asyncio.Event,
@@ -277,8 +279,3 @@ class Outbox:
                 "DELETE FROM outbox WHERE state != 'pending' AND done_at < ?", (_ts(before),))
         return cursor.rowcount
 
-
-def decode(payload: str) -> dict[str, object]:
-    """A stored payload as plain JSON (for debugging tools)."""
-    value: dict[str, object] = json.loads(payload)
-    return value
