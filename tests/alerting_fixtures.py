@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
 
 from monitor.alerting.evaluate import evaluate
 from monitor.alerting.rules import AlertRules, parse_alert_rules
@@ -82,7 +87,7 @@ def event(kind: str = "firing", service_name: str = "do-db", *, rule: str = "Cor
     from monitor.alerting.state import fingerprint
 
     return AlertEvent(
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         rule=rule, fingerprint=fingerprint(labels), labels=labels,
         annotations={"summary": f"{service_name} is unhealthy: server_error",
                      "description": "DATABASE_URL not configured",
@@ -92,3 +97,23 @@ def event(kind: str = "firing", service_name: str = "do-db", *, rule: str = "Cor
         starts_at=T0, ends_at=at if kind == "resolved" else None, at=at,
         receivers=list(receivers), generator_url=f"http://localhost:8700/status?service={service_name}",
     )
+
+
+class Recorder:
+    """A loopback HTTP receiver that records every request and answers from a script."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, dict[str, str], bytes]] = []
+        self.script: list[tuple[int, dict[str, str]]] = []
+        self.url = ""
+        self.arrived = asyncio.Event()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        self.requests.append((request.path, dict(request.headers), body))
+        self.arrived.set()
+        status, headers = self.script.pop(0) if self.script else (200, {})
+        return web.Response(status=status, headers=headers, text="ok" if status < 300 else "no")
+
+    def json(self, index: int = -1) -> Any:
+        return json.loads(self.requests[index][2])

@@ -9,8 +9,6 @@ once aioresponses ships the fix.
 
 from __future__ import annotations
 
-import asyncio
-import json
 import types
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -19,6 +17,7 @@ import aiohttp
 import pytest
 from aiohttp import ClientResponse, web
 from aioresponses import aioresponses
+from alerting_fixtures import Recorder
 
 
 class _CompatClientResponse(ClientResponse):
@@ -27,7 +26,7 @@ class _CompatClientResponse(ClientResponse):
         super().__init__(method, url, **kwargs)
 
 
-class _CompatResponses(aioresponses):  # type: ignore[misc]
+class _CompatResponses(aioresponses):
     def add(self, url: Any, method: str = "GET", *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("response_class", _CompatClientResponse)
         super().add(url, method, *args, **kwargs)
@@ -38,26 +37,6 @@ def http_mock() -> Iterator[aioresponses]:
     """aioresponses that works with aiohttp 3.14; pins third-party wire formats only."""
     with _CompatResponses() as mock:
         yield mock
-
-
-class Recorder:
-    """A loopback HTTP receiver that records every request and answers from a script."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, dict[str, str], bytes]] = []
-        self.script: list[tuple[int, dict[str, str]]] = []
-        self.url = ""
-        self.arrived = asyncio.Event()
-
-    async def handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        self.requests.append((request.path, dict(request.headers), body))
-        self.arrived.set()
-        status, headers = self.script.pop(0) if self.script else (200, {})
-        return web.Response(status=status, headers=headers, text="ok" if status < 300 else "no")
-
-    def json(self, index: int = -1) -> Any:
-        return json.loads(self.requests[index][2])
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import pytest
-
 from alerting_fixtures import INTERVAL, SEED_DEPENDS, T0, D, H, U, rules, run, service
+
 from monitor.alerting import dependencies
 from monitor.alerting.evaluate import evaluate
-from monitor.alerting.state import Phase, RuleInput
+from monitor.alerting.state import Phase, RuleInput, ServiceInput
 from monitor.model import Status
 
 STATUS = """
@@ -22,7 +22,8 @@ rules:
 """
 
 
-def fleet(statuses: Mapping[str, Status], depends: Mapping[str, Sequence[str]]) -> dict:
+def fleet(statuses: Mapping[str, Status],
+          depends: Mapping[str, Sequence[str]]) -> dict[str, ServiceInput]:
     return {n: service(n, s, T0, since=T0, depends_on=depends.get(n, ()))
             for n, s in statuses.items()}
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
 from alerting_fixtures import INTERVAL, T0, H, U, check, rules, run, service
+
 from monitor.alerting.evaluate import evaluate
 from monitor.alerting.rules import load_alert_rules
 from monitor.alerting.state import AlertState, Phase, RuleInput, Silence, fingerprint
@@ -83,9 +83,9 @@ def test_flapping_after_a_page_is_one_more_alert_not_a_page_per_flip() -> None:
 
 
 def test_silence_holds_back_the_page_until_it_ends() -> None:
-    silence = Silence(id="deploy", matchers={"service": "svc"},  # type: ignore[arg-type]
+    silence = Silence(id="deploy", matchers={"service": "svc"},
                       starts_at=T0, ends_at=T0 + timedelta(minutes=2))
-    events, state = run(rules(STATUS), {"svc": "UUUUUU"}, silences=(silence,))
+    events, _ = run(rules(STATUS), {"svc": "UUUUUU"}, silences=(silence,))
     assert [(t, k) for t, k, _, _ in events] == [(4, "firing")]
 
 
@@ -107,7 +107,7 @@ def test_a_silenced_alert_that_was_notified_still_resolves() -> None:
     config = rules(STATUS)
     events, state = run(config, {"svc": "UUU"})
     assert [k for _, k, _, _ in events] == ["firing"]
-    silence = Silence(id="late", matchers={"service": "svc"},  # type: ignore[arg-type]
+    silence = Silence(id="late", matchers={"service": "svc"},
                       starts_at=T0, ends_at=T0 + timedelta(hours=1))
     for tick in (3, 4):
         now = T0 + tick * INTERVAL

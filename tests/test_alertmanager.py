@@ -77,10 +77,10 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"alertmanager exited with {process.returncode}: {log.read_text()[-2000:]}")
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(f"{url}/-/ready", timeout=1) as answer:
-                if answer.status == 200:
-                    return
+        with contextlib.suppress(OSError), urllib.request.urlopen(
+                f"{url}/-/ready", timeout=1) as answer:
+            if answer.status == 200:
+                return
         time.sleep(0.05)  # polling a child process's readiness, bounded by the deadline
     pytest.fail(f"alertmanager not ready within 30 s: {log.read_text()[-2000:]}")
 
@@ -94,7 +94,7 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 def _event(kind: str, service: str, starts: datetime, at: datetime) -> AlertEvent:
     labels = {"alertname": "CoreServiceDown", "severity": "critical", "service": service}
     return AlertEvent(
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         rule="CoreServiceDown", fingerprint=fingerprint(labels), labels=labels,
         annotations={"summary": f"{service} is unhealthy", "runbook_url": "https://rb.example/x"},
         starts_at=starts, ends_at=at if kind == "resolved" else None, at=at, receivers=["am"],

@@ -15,14 +15,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 import structlog
+from alerting_fixtures import INTERVAL, T0, H, Recorder, U, event, rules, service
 
-from alerting_fixtures import INTERVAL, T0, U, H, event, rules, service
 from monitor.alerting.evaluate import evaluate
 from monitor.alerting.outbox import MAX_RETRY_AFTER, Outbox, batches_for, next_attempt
 from monitor.alerting.state import AlertState, Batch, Phase, RuleInput
 from monitor.receivers import Receiver
 from monitor.receivers.webhook import WebhookConfig, WebhookReceiver
-from tests.conftest import Recorder
 
 
 @pytest.mark.parametrize(
@@ -144,7 +143,7 @@ async def test_the_same_batch_is_enqueued_once(tmp_path: Path) -> None:
 CRASH = textwrap.dedent("""
     import os, signal, sys
     sys.path[:0] = [{tests!r}, {root!r}]
-    from alerting_fixtures import T0, event
+    from alerting_fixtures import T0, Recorder, event
     from monitor.alerting.outbox import Outbox
     from monitor.alerting.state import AlertState, Batch
     outbox = Outbox({db!r}, {{}})

@@ -13,9 +13,10 @@ from typing import Any
 import aiohttp
 import pytest
 import structlog
+from alerting_fixtures import T0, Recorder, event
+from yarl import URL
 
 import monitor.receivers as receivers_pkg
-from alerting_fixtures import T0, event
 from monitor.alerting.state import Batch
 from monitor.receivers import RECEIVERS, Outcome, build_receivers
 from monitor.receivers._base import classify, parse_retry_after
@@ -24,7 +25,6 @@ from monitor.receivers.log import LogConfig, LogReceiver
 from monitor.receivers.pagerduty import PagerDutyConfig, PagerDutyReceiver
 from monitor.receivers.slack import SlackConfig, SlackReceiver
 from monitor.receivers.webhook import SIGNATURE_HEADER, WebhookConfig, WebhookReceiver
-from tests.conftest import Recorder
 
 ENV = {"SECRET": "s3cr3t-value", "KEY": "R0UT1NGKEY0123456789012345678901"}
 
@@ -160,7 +160,7 @@ async def test_pagerduty_events_v2_wire_format(http_mock: Any,
     fired = await receiver.send(session, Batch(receiver="pd", events=(event(),)))
     resolved = await receiver.send(session, Batch(receiver="pd", events=(event("resolved"),)))
     assert fired.outcome is resolved.outcome is Outcome.DELIVERED
-    calls = http_mock.requests[("POST", aiohttp.client.URL(PD_URL))]
+    calls = http_mock.requests[("POST", URL(PD_URL))]
     trigger, resolve = (json.loads(c.kwargs["data"]) for c in calls)
     dedup = f"CoreServiceDown/{event().fingerprint}"
     assert trigger == {

@@ -175,7 +175,9 @@ def _ratio(ch: CheckHistory, now: datetime, window: float, size: float) -> tuple
 
 
 def _flap_count(hist: ServiceHistory | None, window: float, now: datetime) -> int:
-    return 0 if hist is None else sum(1 for t in hist.changes if (now - t).total_seconds() <= window)
+    if hist is None:
+        return 0
+    return sum(1 for t in hist.changes if (now - t).total_seconds() <= window)
 
 
 # --------------------------------------------------------------------------- signals

@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
@@ -23,6 +23,9 @@ from monitor.durations import parse_duration
 from monitor.errors import ConfigError, ConfigProblem
 from monitor.model import CheckKind, Status
 from monitor.yaml_lines import line_for, load_yaml, path_to_loc, validation_problems
+
+if TYPE_CHECKING:  # the receivers pull in aiohttp; this module stays pure
+    from monitor.receivers import ReceiverConfig
 
 Severity = Literal["critical", "error", "warning", "info"]
 """The PagerDuty Events v2 severities; every receiver maps from these."""
@@ -54,7 +57,8 @@ def _threshold(value: Any) -> Threshold:
         return Threshold(checks=value)
     if isinstance(value, str) and not value.strip().isdigit():
         return Threshold(seconds=parse_duration(value))
-    raise ValueError(f"expected a number of checks (3) or a duration with a unit (1m), got {value!r}")
+    raise ValueError(
+        f"expected a number of checks (3) or a duration with a unit (1m), got {value!r}")
 
 
 ThresholdField = Annotated[Threshold, BeforeValidator(_threshold)]
@@ -219,7 +223,7 @@ class AlertRules:
     """The loaded file: rules plus each receiver's validated config model, by receiver name."""
 
     config: AlertsConfig
-    receivers: Mapping[str, BaseModel]
+    receivers: Mapping[str, ReceiverConfig]
 
 
 def _cross_check(config: AlertsConfig, receiver_names: set[str],
@@ -252,7 +256,8 @@ def _cross_check(config: AlertsConfig, receiver_names: set[str],
         if silence.ends_at <= silence.starts_at:
             problems.append(ConfigProblem(f"silences[{i}].ends_at", "must be after starts_at"))
         if silence.id in ids:
-            problems.append(ConfigProblem(f"silences[{i}].id", f"duplicate silence id {silence.id!r}"))
+            problems.append(
+                ConfigProblem(f"silences[{i}].id", f"duplicate silence id {silence.id!r}"))
         ids.add(silence.id)
     return problems
 
@@ -277,7 +282,7 @@ def parse_alert_rules(text: str, file: str = "<alerts>", env: Mapping[str, str] 
         raise ConfigError(file, validation_problems(exc, lines, data=data)) from None
     context = {"env": os.environ if env is None else env}
     problems: list[ConfigProblem] = []
-    receivers: dict[str, BaseModel] = {}
+    receivers: dict[str, ReceiverConfig] = {}
     for i, raw in enumerate(config.receivers):
         kind, name = raw.get("type"), raw.get("name")
         if kind not in RECEIVERS:
@@ -286,7 +291,8 @@ def parse_alert_rules(text: str, file: str = "<alerts>", env: Mapping[str, str] 
                 line_for(("receivers", i, "type"), lines)))
             continue
         try:
-            model = RECEIVERS[kind].config_model.model_validate(raw, context=context)
+            model = cast("ReceiverConfig",
+                         RECEIVERS[kind].config_model.model_validate(raw, context=context))
         except ValidationError as exc:
             problems += validation_problems(exc, lines, ("receivers", i))
             continue

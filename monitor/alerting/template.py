@@ -27,7 +27,8 @@ def template_errors(text: str) -> list[str]:
         if token in ("{{", "}}"):
             continue
         if name is None:
-            errors.append(f"stray {token!r} at offset {match.start()}; write {token * 2} for a brace")
+            errors.append(
+                f"stray {token!r} at offset {match.start()}; write {token * 2} for a brace")
         elif name not in FIELDS:
             errors.append(f"unknown field {{{name}}}; expected one of {', '.join(sorted(FIELDS))}")
     return errors

@@ -7,9 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pydantic import BaseModel
-
-from monitor.receivers._base import DeliveryResult, Outcome, Receiver, ReceiverFactory, Request
+from monitor.receivers._base import (
+    DeliveryResult,
+    Outcome,
+    Receiver,
+    ReceiverConfig,
+    ReceiverFactory,
+    Request,
+)
 from monitor.receivers.alertmanager import AlertmanagerReceiver
 from monitor.receivers.log import LogReceiver
 from monitor.receivers.pagerduty import PagerDutyReceiver
@@ -25,9 +30,12 @@ RECEIVERS: dict[str, ReceiverFactory] = {
 }
 
 
-def build_receivers(configs: Mapping[str, BaseModel]) -> dict[str, Receiver]:
+def build_receivers(configs: Mapping[str, ReceiverConfig]) -> dict[str, Receiver]:
     """Receivers by name from the validated configs in `AlertRules.receivers`."""
-    return {name: RECEIVERS[getattr(cfg, "type")](cfg) for name, cfg in configs.items()}
+    return {name: RECEIVERS[cfg.type](cfg) for name, cfg in configs.items()}
 
 
-__all__ = ["RECEIVERS", "DeliveryResult", "Outcome", "Receiver", "ReceiverFactory", "Request", "build_receivers"]
+__all__ = [
+    "RECEIVERS", "DeliveryResult", "Outcome", "Receiver", "ReceiverConfig", "ReceiverFactory",
+    "Request", "build_receivers",
+]

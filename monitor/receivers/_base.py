@@ -7,7 +7,6 @@ network; `send` posts what `render` made and classifies the answer for the outbo
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import enum
 import os
@@ -115,7 +114,7 @@ async def post(session: aiohttp.ClientSession, request: Request, timeout: float)
             text = (await response.content.read(4096)).decode("utf-8", errors="replace")
             return classify(response.status, response.headers.get("Retry-After"),
                             datetime.now(UTC), text)
-    except (aiohttp.ClientError, TimeoutError, asyncio.TimeoutError) as exc:
+    except (aiohttp.ClientError, TimeoutError) as exc:
         return DeliveryResult(Outcome.RETRY, None, None, type(exc).__name__)
 
 
@@ -166,5 +165,6 @@ class ReceiverConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    type: str
     name: str
     timeout: Duration = Field(default=10.0, gt=0)

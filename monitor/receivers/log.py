@@ -21,8 +21,8 @@ class LogReceiver:
     kind: ClassVar[str] = "log"
     config_model: ClassVar[type[LogConfig]] = LogConfig
 
-    def __init__(self, config: LogConfig, logger: structlog.typing.FilteringBoundLogger | None = None
-                 ) -> None:
+    def __init__(self, config: LogConfig,
+                 logger: structlog.typing.FilteringBoundLogger | None = None) -> None:
         self.config = config
         self.name = config.name
         self._log = logger or structlog.get_logger("monitor.alerts")

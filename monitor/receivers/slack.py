@@ -14,8 +14,14 @@ import aiohttp
 from pydantic import model_validator
 
 from monitor.alerting.state import AlertEvent, Batch
-from monitor.receivers._base import DeliveryResult, ReceiverConfig, Request, Secret, post_all
-from monitor.receivers._base import read_secret_files
+from monitor.receivers._base import (
+    DeliveryResult,
+    ReceiverConfig,
+    Request,
+    Secret,
+    post_all,
+    read_secret_files,
+)
 
 _ICON = {"firing": ":rotating_light:", "repeat": ":repeat:", "resolved": ":white_check_mark:"}
 _LINKS = (("runbook_url", "Runbook"), ("dashboard_url", "Dashboard"))
