@@ -27,7 +27,14 @@ from pathlib import Path
 import aiohttp
 import structlog
 
-from monitor.alerting.state import AlertEvent, AlertRecord, AlertState, Batch, ServiceHistory
+from monitor.alerting.state import (
+    AlertEvent,
+    AlertRecord,
+    AlertState,
+    Batch,
+    ServiceHistory,
+    Silence,
+)
 from monitor.receivers import Outcome, Receiver
 
 _SCHEMA = """
@@ -49,6 +56,7 @@ CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_attempt_at);
 CREATE INDEX IF NOT EXISTS outbox_order ON outbox (order_key, state, id);
 CREATE TABLE IF NOT EXISTS alerts (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS history (service TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS silences (id TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 BASE_DELAY = 1.0
@@ -168,6 +176,20 @@ class Outbox:
     async def asave(self, state: AlertState, batches: Iterable[Batch], now: datetime) -> int:
         """`save` off the event loop (an fsync must not show up as loop lag)."""
         return await asyncio.to_thread(self.save, state, list(batches), now)
+
+    def save_silences(self, silences: Iterable[Silence]) -> None:
+        """Replace the stored run-time silences (the API's `SilenceSet.all()`)."""
+        rows = [(s.id, s.model_dump_json()) for s in silences]
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("DELETE FROM silences")
+            self._db.executemany("INSERT INTO silences (id, value) VALUES (?, ?)", rows)
+            self._db.execute("COMMIT")
+
+    def load_silences(self) -> list[Silence]:
+        with self._lock:
+            rows = self._db.execute("SELECT value FROM silences ORDER BY id").fetchall()
+        return [Silence.model_validate_json(value) for (value,) in rows]
 
     # ------------------------------------------------------------------ delivery
 
