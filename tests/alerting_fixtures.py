@@ -33,7 +33,7 @@ SEED_DEPENDS = {"do-gateway": ("do-db", "auth"), "auth": ("do-db",)}
 
 def rules(text: str, **kwargs: object) -> AlertRules:
     header = "receivers:\n  - {name: log, type: log}\n  - {name: page, type: log}\n"
-    return parse_alert_rules(header + text, "alerts.yaml", env={}, **kwargs)  # type: ignore[arg-type]
+    return parse_alert_rules(header + text + "\nroute: [log]\n", "alerts.yaml", env={}, **kwargs)  # type: ignore[arg-type]
 
 
 def service(name: str, status: Status, at: datetime | None, *, since: datetime | None = None,

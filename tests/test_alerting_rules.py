@@ -292,3 +292,15 @@ def test_shipped_alerts_yaml_covers_the_seed_fleet() -> None:
     kinds = {r.kind for r in loaded.config.rules}
     assert kinds == {"status", "latency", "burn_rate", "flapping", "watchdog",
                      "checks_stalled", "loop_lag"}
+
+
+def test_the_decision_modules_stay_pure() -> None:
+    """rules/evaluate/dependencies import no aiohttp (the functional core)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, monitor.alerting.evaluate, monitor.alerting.dependencies, "
+            "monitor.alerting.silences; print('aiohttp' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, cwd=Path(__file__).parent.parent, timeout=60)
+    assert result.stdout.strip() == "False"

@@ -198,7 +198,7 @@ class AlertsConfig(_Strict):
 
     external_url: str = ""
     dashboard_url: str = ""
-    route: list[str] = Field(default_factory=lambda: ["log"])
+    route: list[str] = Field(default_factory=list)
     receivers: list[dict[str, Any]] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
     silences: list[Silence] = Field(default_factory=list)
@@ -234,6 +234,9 @@ def _cross_check(config: AlertsConfig, receiver_names: set[str],
         if rule.name in seen:
             problems.append(ConfigProblem(f"rules[{i}].name", f"duplicate rule name {rule.name!r}"))
         seen.add(rule.name)
+        if not config.routes(rule):
+            problems.append(ConfigProblem(
+                f"rules[{i}].route", "no receivers: set route here or a top-level route"))
         for j, receiver in enumerate(rule.route or []):
             if receiver not in receiver_names:
                 problems.append(ConfigProblem(
