@@ -58,3 +58,12 @@ def test_silences_survive_a_restart(tmp_path: Path) -> None:
     outbox.close()
     restored = SilenceSet(Outbox(tmp_path / "a.db", {}).load_silences())
     assert restored.all() == silences.all()
+
+
+def test_a_time_without_zone_is_utc() -> None:
+    from monitor.alerting.state import Silence
+
+    silence = Silence.model_validate({"matchers": {"service": "x"},
+                                      "starts_at": "2026-03-01T12:00:00",
+                                      "ends_at": "2026-03-01T13:00:00"})
+    assert silence.active(T0)

@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -139,6 +139,12 @@ class Silence(BaseModel):
         if isinstance(value, dict):
             return [{"name": k, "value": v} for k, v in value.items()]
         return value
+
+    @field_validator("starts_at", "ends_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        """A time without a zone is UTC (comparing naive and aware times would crash)."""
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
     def active(self, now: datetime) -> bool:
         return self.starts_at <= now < self.ends_at
