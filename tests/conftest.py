@@ -17,7 +17,8 @@ import aiohttp
 import pytest
 from aiohttp import ClientResponse, web
 from aioresponses import aioresponses
-from alerting_fixtures import Recorder
+
+from tests.alerting_fixtures import Recorder
 
 
 class _CompatClientResponse(ClientResponse):

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import pytest
-from alerting_fixtures import INTERVAL, SEED_DEPENDS, T0, D, H, U, rules, run, service
 
 from monitor.alerting import dependencies
 from monitor.alerting.evaluate import evaluate
 from monitor.alerting.state import Phase, RuleInput, ServiceInput
 from monitor.model import Status
+from tests.alerting_fixtures import INTERVAL, SEED_DEPENDS, T0, D, H, U, rules, run, service
 
 STATUS = """
 rules:

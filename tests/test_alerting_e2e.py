@@ -12,7 +12,6 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp import web
-from alerting_fixtures import Recorder
 
 from monitor.alerting.evaluate import evaluate
 from monitor.alerting.outbox import Outbox, batches_for
@@ -20,6 +19,7 @@ from monitor.alerting.rules import parse_alert_rules
 from monitor.alerting.state import AlertState, RuleInput, ServiceInput
 from monitor.model import Status
 from monitor.receivers import build_receivers
+from tests.alerting_fixtures import Recorder
 
 INTERVAL, FAST = 0.3, 0.05
 RULES = """

@@ -7,13 +7,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from alerting_fixtures import INTERVAL, T0, H, U, check, rules, run, service
 
 from monitor.alerting.evaluate import evaluate
 from monitor.alerting.rules import load_alert_rules
 from monitor.alerting.state import AlertState, Phase, RuleInput, Silence, fingerprint
 from monitor.errors import ConfigError
 from monitor.model import CheckKind
+from tests.alerting_fixtures import INTERVAL, T0, H, U, check, rules, run, service
 
 STATUS = """
 rules:

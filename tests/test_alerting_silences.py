@@ -6,11 +6,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from alerting_fixtures import T0
 
 from monitor.alerting.outbox import Outbox
 from monitor.alerting.silences import SilenceSet
 from monitor.alerting.state import Matcher
+from tests.alerting_fixtures import T0
 
 LABELS = {"alertname": "CoreServiceDown", "service": "do-db", "team": "core"}
 

@@ -15,13 +15,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 import structlog
-from alerting_fixtures import INTERVAL, T0, H, Recorder, U, event, rules, service
 
 from monitor.alerting.evaluate import evaluate
 from monitor.alerting.outbox import MAX_RETRY_AFTER, Outbox, batches_for, next_attempt
 from monitor.alerting.state import AlertState, Batch, Phase, RuleInput
 from monitor.receivers import Receiver
 from monitor.receivers.webhook import WebhookConfig, WebhookReceiver
+from tests.alerting_fixtures import INTERVAL, T0, H, Recorder, U, event, rules, service
 
 
 @pytest.mark.parametrize(
@@ -142,8 +142,8 @@ async def test_the_same_batch_is_enqueued_once(tmp_path: Path) -> None:
 
 CRASH = textwrap.dedent("""
     import os, signal, sys
-    sys.path[:0] = [{tests!r}, {root!r}]
-    from alerting_fixtures import T0, Recorder, event
+    sys.path[:0] = [{root!r}]
+    from tests.alerting_fixtures import T0, event
     from monitor.alerting.outbox import Outbox
     from monitor.alerting.state import AlertState, Batch
     outbox = Outbox({db!r}, {{}})
@@ -158,7 +158,7 @@ async def test_sigkill_with_an_undelivered_page_delivers_it_exactly_once_after_r
         tmp_path: Path, recorder: Recorder, session: aiohttp.ClientSession) -> None:
     db = str(tmp_path / "alerts.db")
     tests = str(Path(__file__).parent)
-    script = CRASH.format(tests=tests, root=str(Path(tests).parent), db=db)
+    script = CRASH.format(root=str(Path(tests).parent), db=db)
     crashed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                              timeout=60, check=False)
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr

@@ -13,7 +13,6 @@ from typing import Any
 import aiohttp
 import pytest
 import structlog
-from alerting_fixtures import T0, Recorder, event
 from yarl import URL
 
 import monitor.receivers as receivers_pkg
@@ -25,6 +24,7 @@ from monitor.receivers.log import LogConfig, LogReceiver
 from monitor.receivers.pagerduty import PagerDutyConfig, PagerDutyReceiver
 from monitor.receivers.slack import SlackConfig, SlackReceiver
 from monitor.receivers.webhook import SIGNATURE_HEADER, WebhookConfig, WebhookReceiver
+from tests.alerting_fixtures import T0, Recorder, event
 
 ENV = {"SECRET": "s3cr3t-value", "KEY": "R0UT1NGKEY0123456789012345678901"}
 
