@@ -49,3 +49,39 @@ def render(text: str, values: Mapping[str, object]) -> str:
         return "" if value is None else str(value)
 
     return _FIELD.sub(substitute, text)
+
+
+# Per rule kind; a rule's own `annotations` override these key by key.
+DEFAULT_ANNOTATIONS: dict[str, dict[str, str]] = {
+    "status": {
+        "summary": "{service} is {status} ({reason})",
+        "description": "{service} has been {status} since {since}: {reason}: {detail}",
+    },
+    "latency": {
+        "summary": "{service} {check} p95 {p95_ms} ms is over its {target_ms} ms target",
+        "description": "The rolling p95 of {service}/{check} ({kind}) is {p95_ms} ms; "
+                       "the target is {target_ms} ms.",
+    },
+    "burn_rate": {
+        "summary": "{service} {check} burns its error budget {value}x too fast",
+        "description": "Checks of {service}/{check} failed or missed the {target_ms} ms target "
+                       "{value}x the budgeted rate over {window} (threshold {threshold}x).",
+    },
+    "flapping": {
+        "summary": "{service} is flapping",
+        "description": "{value} status changes in {window}; its status alerts are held back "
+                       "while it flaps. Last: {status} ({reason}): {detail}",
+    },
+    "watchdog": {
+        "summary": "Watchdog: the fleet monitor is alive",
+        "description": "Always firing. If this stops arriving, the monitor itself is down.",
+    },
+    "checks_stalled": {
+        "summary": "No check has completed for {value}",
+        "description": "The monitor's scheduler or event loop is stuck; the fleet is unwatched.",
+    },
+    "loop_lag": {
+        "summary": "Monitor event loop lags {value}",
+        "description": "Loop lag over {threshold} distorts every latency measurement.",
+    },
+}
