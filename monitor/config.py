@@ -96,6 +96,7 @@ class SmokeCheckConfig(_Strict):
 class Defaults(_Strict):
     interval: Duration = Field(default=30.0, gt=0)
     timeout: Duration = Field(default=5.0, gt=0)
+    recheck_interval: Duration = Field(default=5.0, gt=0)
     health_path: str = "/health"
     headers: Headers = Field(default_factory=dict)
     max_body_bytes: int = Field(default=65536, ge=1024, le=16 * 1024 * 1024)
