@@ -173,9 +173,9 @@ class Store:
         `limit` rows, the newest kept (a flapping check cannot make the page unbounded)."""
         query = (
             "SELECT check_id, service, at, from_status, to_status, reason, detail FROM ("
-            "SELECT * FROM status_change WHERE at >= ? OR id IN "
-            "(SELECT MAX(id) FROM status_change WHERE at < ? GROUP BY check_id) "
-            "ORDER BY id DESC LIMIT ?) ORDER BY at, id"
+            "SELECT * FROM status_change WHERE at >= ? OR id IN (SELECT id FROM "
+            "(SELECT id, MAX(at) FROM status_change WHERE at < ? GROUP BY check_id)) "
+            "ORDER BY at DESC, id DESC LIMIT ?) ORDER BY at, id"
         )
         with self._lock:
             rows = self._db.execute(query, (since.isoformat(), since.isoformat(), limit)).fetchall()
