@@ -1,4 +1,5 @@
-"""The daemon's HTTP face: `/status`, `/status/{name}`, `/status/schema`, `/metrics`, `/healthz`.
+"""The daemon's HTTP face: `/status`, `/status/{name}`, `/status/schema`, `/metrics`, `/healthz`,
+and the status page and badges from monitor/web.
 
 Thin adapters over pure renderers. `/metrics` is rendered in a worker thread so a large
 registry never stalls the event loop that times the checks.
@@ -17,6 +18,7 @@ from pydantic import SecretStr
 
 from monitor.daemon import Monitor
 from monitor.model import status_json_schema
+from monitor.web import register as register_status_page
 
 MONITOR_KEY: web.AppKey[Monitor] = web.AppKey("monitor", Monitor)
 MAX_REQUEST_BODY = 64 * 1024
@@ -65,15 +67,6 @@ async def metrics_handler(request: web.Request) -> web.Response:
 async def healthz_handler(request: web.Request) -> web.Response:
     ok, details = request.app[MONITOR_KEY].self_health()
     return _json(details, status=200 if ok else 503)
-
-
-async def index_handler(request: web.Request) -> web.Response:
-    return _json(
-        {
-            "name": "fleet monitor",
-            "endpoints": ["/status", "/status/{service}", "/status/schema", "/metrics", "/healthz"],
-        }
-    )
 
 
 def _bearer_ok(request: web.Request, *tokens: SecretStr | None) -> bool:
@@ -145,7 +138,7 @@ def build_app(monitor: Monitor) -> web.Application:
         client_max_size=MAX_REQUEST_BODY, middlewares=[security_headers, read_auth]
     )
     app[MONITOR_KEY] = monitor
-    app.router.add_get("/", index_handler)
+    register_status_page(app, MONITOR_KEY)  # GET / and /badge/{service}.svg
     app.router.add_get("/status", status_handler)
     app.router.add_get("/status/schema", schema_handler)
     app.router.add_get("/status/{name}", service_handler)

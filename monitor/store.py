@@ -165,18 +165,21 @@ class Store:
         args.append(limit)
         with self._lock:
             rows = self._db.execute(query, args).fetchall()
-        return [
-            StatusChange(
-                r[0],
-                r[1],
-                datetime.fromisoformat(r[2]),
-                Status(r[3]) if r[3] else None,
-                Status(r[4]),
-                r[5],
-                r[6],
-            )
-            for r in rows
-        ]
+        return [_change(r) for r in rows]
+
+    def history(self, since: datetime, limit: int = 20_000) -> list[StatusChange]:
+        """Changes at or after `since` plus each check's last change before it (its status at
+        `since`), oldest first: what the status page needs for uptime and incidents. At most
+        `limit` rows, the newest kept (a flapping check cannot make the page unbounded)."""
+        query = (
+            "SELECT check_id, service, at, from_status, to_status, reason, detail FROM ("
+            "SELECT * FROM status_change WHERE at >= ? OR id IN (SELECT id FROM "
+            "(SELECT id, MAX(at) FROM status_change WHERE at < ? GROUP BY check_id)) "
+            "ORDER BY at DESC, id DESC LIMIT ?) ORDER BY at, id"
+        )
+        with self._lock:
+            rows = self._db.execute(query, (since.isoformat(), since.isoformat(), limit)).fetchall()
+        return [_change(r) for r in rows]
 
     def prune(self, now: datetime, retention: timedelta) -> int:
         """Drop status changes older than the retention; returns how many went."""
@@ -185,3 +188,15 @@ class Store:
                 "DELETE FROM status_change WHERE at < ?", ((now - retention).isoformat(),)
             )
             return cursor.rowcount
+
+
+def _change(row: tuple[str, str, str, str | None, str, str, str]) -> StatusChange:
+    return StatusChange(
+        row[0],
+        row[1],
+        datetime.fromisoformat(row[2]),
+        Status(row[3]) if row[3] else None,
+        Status(row[4]),
+        row[5],
+        row[6],
+    )

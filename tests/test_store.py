@@ -75,3 +75,20 @@ def test_forget(tmp_path: Path) -> None:
     )
     store.forget(["a/health/health"])
     assert set(store.load_states()) == {"b/health/health"}
+
+
+def test_history_returns_the_window_and_each_checks_state_at_its_start(tmp_path: Path) -> None:
+    store = Store(tmp_path / "m.sqlite3")
+
+    def at(hours: float, cid: str, to: Status) -> StatusChange:
+        return StatusChange(cid, cid.split("/")[0], T0 - timedelta(hours=hours), None, to, "r", "")
+
+    old_a = at(50, "a/health/health", Status.HEALTHY)
+    anchor_a = at(30, "a/health/health", Status.UNHEALTHY)
+    inside_a = at(2, "a/health/health", Status.HEALTHY)
+    anchor_b = at(40, "b/health/health", Status.DEGRADED)
+    store.save({}, [inside_a, old_a, anchor_b, anchor_a])
+    got = store.history(T0 - timedelta(hours=24))
+    assert got == [anchor_b, anchor_a, inside_a]  # oldest first; old_a is superseded
+    assert store.history(T0 - timedelta(hours=24), limit=1) == [inside_a]  # the newest kept
+    store.close()

@@ -1,0 +1,5 @@
+"""The human face of the monitor: a status page and README badges (view model in view.py)."""
+
+from monitor.web.routes import register
+
+__all__ = ["register"]

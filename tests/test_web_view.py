@@ -1,0 +1,209 @@
+"""The status page's view model: wording, root causes, reason phrases, latency lines, bars."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from monitor.history import Bucket
+from monitor.model import (
+    CheckKind,
+    CheckStatus,
+    FleetStatus,
+    LatencySummary,
+    Reason,
+    ServiceStatus,
+    Status,
+)
+from monitor.web.view import (
+    PHRASES,
+    banner,
+    bar,
+    causes,
+    duration,
+    graph,
+    latency_line,
+    percent,
+    phrase,
+)
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+H, D, U, K = Status.HEALTHY, Status.DEGRADED, Status.UNHEALTHY, Status.UNKNOWN
+
+
+def svc(name: str, status: Status, depends_on: tuple[str, ...] = ()) -> ServiceStatus:
+    return ServiceStatus(
+        name=name,
+        status=status,
+        reason=Reason.OK if status is H else Reason.TIMEOUT,
+        detail="",
+        url="http://x",
+        depends_on=list(depends_on),
+    )
+
+
+def fleet(*services: ServiceStatus) -> FleetStatus:
+    worst = max((s.status for s in services), key=lambda s: s.severity, default=H)
+    return FleetStatus(status=worst, generated_at=NOW, counts={}, services=list(services))
+
+
+@pytest.mark.parametrize(
+    ("statuses", "text", "status"),
+    [
+        ([H, H, H], "All 3 services healthy", H),
+        ([H], "Healthy", H),
+        ([H, D, H], "1 degraded · 2 of 3 healthy", D),
+        ([U, D, D, H], "1 down, 2 degraded · 1 of 4 healthy", U),
+        ([U, U, K], "2 down, 1 unknown · 0 of 3 healthy", U),
+        ([], "No services configured", K),
+    ],
+)
+def test_banner_wording(statuses: list[Status], text: str, status: Status) -> None:
+    result = banner(fleet(*(svc(f"s{i}", s) for i, s in enumerate(statuses))))
+    assert result.text == text
+    assert result.status is status
+
+
+@pytest.mark.parametrize("reason", list(Reason))
+def test_every_reason_has_a_short_phrase(reason: Reason) -> None:
+    text = PHRASES[reason]
+    assert text and len(text) <= 50 and "_" not in text
+    assert phrase(reason.value) == text
+
+
+def test_unknown_reason_codes_pass_through_readably() -> None:
+    assert phrase("some_future_code") == "some future code"
+
+
+def test_phrases_are_distinct() -> None:
+    assert len(set(PHRASES.values())) == len(PHRASES)
+
+
+@pytest.mark.parametrize(
+    ("services", "expected"),
+    [
+        # gateway down because auth is down because db is down: db is the root for both
+        (
+            [svc("gw", U, ("auth",)), svc("auth", U, ("db",)), svc("db", U)],
+            {"gw": ("root", ("db",)), "auth": ("root", ("db",))},
+        ),
+        # a down service whose dependency is fine explains itself
+        ([svc("gw", U, ("db",)), svc("db", H)], {}),
+        # a degraded dependency is only a suspect
+        ([svc("auth", U, ("db",)), svc("db", D)], {"auth": ("suspect", ("db",))}),
+        # two independent down dependencies
+        (
+            [svc("gw", U, ("a", "b")), svc("a", U), svc("b", U)],
+            {"gw": ("root", ("a", "b"))},
+        ),
+        # a cycle of down services ends, naming the other one
+        (
+            [svc("a", U, ("b",)), svc("b", U, ("a",))],
+            {"a": ("root", ("b",)), "b": ("root", ("a",))},
+        ),
+        # a healthy dependent of a down service has nothing to explain
+        ([svc("gw", H, ("db",)), svc("db", U)], {}),
+    ],
+)
+def test_root_cause(
+    services: list[ServiceStatus], expected: dict[str, tuple[str, tuple[str, ...]]]
+) -> None:
+    found = causes(services)
+    assert {k: (v.kind, v.services) for k, v in found.items()} == expected
+
+
+def test_root_cause_text_and_graph_highlight() -> None:
+    services = [svc("gw", U, ("auth",)), svc("auth", U, ("db",)), svc("db", U), svc("lone", H)]
+    found = causes(services)
+    assert found["gw"].text == "Likely caused by db, which is down"
+    drawn = graph(services, found)
+    assert {n.name for n in drawn.nodes if n.root_cause} == {"db"}
+    assert drawn.alone == ["lone"]
+    assert {(e.source, e.target) for e in drawn.edges} == {("gw", "auth"), ("auth", "db")}
+    ys = {n.name: n.y for n in drawn.nodes}
+    assert ys["gw"] < ys["auth"] < ys["db"]  # dependents above what they depend on
+    assert "gw depends on auth (down)" in drawn.label
+
+
+def test_graph_without_dependencies() -> None:
+    drawn = graph([svc("a", H), svc("b", H)], {})
+    assert drawn.nodes == [] and drawn.alone == ["a", "b"]
+    assert drawn.label == "No service declares dependencies"
+
+
+def check(
+    kind: CheckKind,
+    *,
+    p95: float | None = None,
+    last: float | None = None,
+    target: float | None = 5.0,
+    within: bool | None = None,
+) -> CheckStatus:
+    return CheckStatus(
+        name="health" if kind is CheckKind.HEALTH else "db",
+        kind=kind,
+        url="http://x",
+        status=H,
+        reason=Reason.OK,
+        detail="",
+        duration_ms=last,
+        latency_ms=LatencySummary(p95=p95, count=100) if p95 is not None else None,
+        target_ms=target,
+        within_target=within,
+    )
+
+
+@pytest.mark.parametrize(
+    ("c", "label", "text", "over"),
+    [
+        (check(CheckKind.RPC, p95=4.2, within=True), "rpc db", "p95 4.2 ms / target 5.0 ms", False),
+        (check(CheckKind.RPC, p95=7.0, within=False), "rpc db", "p95 7.0 ms / target 5.0 ms", True),
+        (
+            check(CheckKind.HTTP, p95=70.0, target=50.0),
+            "http db",
+            "p95 70.0 ms / target 50.0 ms",
+            True,
+        ),
+        # one round trip is not a percentile: shown, never judged
+        (check(CheckKind.HEALTH, last=9.0), "health", "last 9.0 ms · target 5.0 ms", False),
+        (check(CheckKind.HEALTH), "health", "no measurement yet", False),
+        (check(CheckKind.HEALTH, p95=123.4, target=None), "health", "p95 123 ms", False),
+    ],
+)
+def test_latency_against_target(c: CheckStatus, label: str, text: str, over: bool) -> None:
+    line = latency_line(c)
+    assert (line.label, line.latency, line.over_target) == (label, text, over)
+
+
+@pytest.mark.parametrize(
+    ("share", "text"),
+    [(None, "no data"), (1.0, "100 %"), (0.99999, "99.99 %"), (0.5, "50 %"), (0.0, "0 %")],
+)
+def test_percent_never_rounds_up_to_100(share: float | None, text: str) -> None:
+    assert percent(share) == text
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "0 s"),
+        (59, "59 s"),
+        (60, "1 min"),
+        (3600, "1 h"),
+        (3660, "1 h 1 min"),
+        (90000, "1 d 1 h"),
+    ],
+)
+def test_duration_words(seconds: float, text: str) -> None:
+    assert duration(seconds) == text
+
+
+def test_bar_hover_text() -> None:
+    start = NOW - timedelta(minutes=16)
+    assert bar(Bucket(start, NOW, None)).title == "11:44 to 12:00 UTC: no data"
+    healthy = bar(Bucket(start, NOW, H, "ok", ""))
+    assert (healthy.css, healthy.title) == ("healthy", "11:44 to 12:00 UTC: Healthy")
+    down = bar(Bucket(start, NOW, U, "timeout", "no answer in 2s"))
+    assert down.css == "unhealthy"
+    assert down.title == "11:44 to 12:00 UTC: Down — Not answering in time (no answer in 2s)"
