@@ -35,6 +35,7 @@ PHRASES: dict[Reason, str] = {
     Reason.INVALID_JSON: "Answers with broken JSON",
     Reason.INVALID_ENCODING: "Answers with unreadable text",
     Reason.BODY_TOO_LARGE: "Answer too large to read",
+    Reason.UNEXPECTED_CONTENT_TYPE: "Answers with the wrong content type",
     Reason.NOT_FOUND: "No health endpoint (HTTP 404)",
     Reason.UNAUTHORIZED: "Refuses the monitor's credentials",
     Reason.RATE_LIMITED: "Rate limiting the monitor",
