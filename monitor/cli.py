@@ -24,6 +24,8 @@ from monitor.errors import ConfigError
 from monitor.logs import configure_logging
 from monitor.metrics import MonitorMetrics
 from monitor.model import FleetStatus
+from monitor.replicas import resolve_shard_or_exit, shard_options, status_command
+from monitor.sharding import ShardSpec
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SHUTDOWN_GRACE = 5.0
@@ -81,6 +83,7 @@ async def _serve(
     store_path: str | None = None,
     alerts: AlertRules | None = None,
     outbox_path: str | None = None,
+    shard: ShardSpec | None = None,
 ) -> int:
     from monitor.alerter import Alerter
     from monitor.daemon import Monitor, utc_now
@@ -105,9 +108,10 @@ async def _serve(
             alerter=alerter,
             registry=registry,
             metrics=metrics,
+            shard=shard,
         )
     else:
-        monitor = Monitor(config, store=store, config_path=config_path)
+        monitor = Monitor(config, store=store, config_path=config_path, shard=shard)
     await monitor.start()
     try:
         runner, bound = await serve(monitor, host, port)
@@ -186,6 +190,7 @@ def cli(log_level: str, log_format: str) -> None:
     type=click.Path(dir_okay=False),
     help="alerts.yaml: rules and receivers (no alerting without it)",
 )
+@shard_options
 @click.option("--stop-after", type=float, default=None, hidden=True)
 def run(
     config_path: str,
@@ -194,8 +199,10 @@ def run(
     data_dir: str | None,
     alerts_path: str | None,
     stop_after: float | None,
+    **shard_args: Any,
 ) -> None:
     """Run the daemon until SIGTERM or SIGINT; SIGHUP reloads the config."""
+    shard = resolve_shard_or_exit(**shard_args)
     config = _load_or_exit(config_path)
     alerts = _load_alerts_or_exit(alerts_path, config) if alerts_path else None
     address = listen or config.listen
@@ -219,6 +226,7 @@ def run(
                 store_path=store_path,
                 alerts=alerts,
                 outbox_path=outbox_path,
+                shard=shard,
             )
         )
     )
@@ -359,6 +367,9 @@ def schema() -> None:
     from monitor.model import status_json_schema
 
     click.echo(json.dumps(status_json_schema(), indent=2, sort_keys=True))
+
+
+cli.add_command(status_command)
 
 
 def main() -> None:

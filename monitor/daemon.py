@@ -23,10 +23,11 @@ from monitor.alerting.state import RuleInput
 from monitor.config import Check, MonitorConfig, load_config
 from monitor.errors import ConfigError
 from monitor.metrics import MonitorMetrics
-from monitor.model import CheckKind, FleetStatus, Status
+from monitor.model import CheckKind, FleetStatus, ShardInfo, Status
 from monitor.normalize import normalize_response
 from monitor.probes import probe_for
 from monitor.schedule import CheckScheduler
+from monitor.sharding import ShardSpec, shard_info
 from monitor.state import CheckState, ServiceTrack, advance, track_service
 from monitor.status import check_status, fleet_status, service_verdict
 from monitor.store import StatusChange, Store
@@ -54,8 +55,10 @@ class Monitor:
         config_path: str | None = None,
         alerter: Alerter | None = None,
         metrics: MonitorMetrics | None = None,
+        shard: ShardSpec | None = None,
     ) -> None:
         self.config = config
+        self.shard = shard
         self.alerter = alerter
         self.config_path = config_path
         self.store = store
@@ -72,6 +75,7 @@ class Monitor:
         self.tracks: dict[str, ServiceTrack] = {}
         self.checks: dict[str, Check] = {}
         self.by_service: dict[str, list[Check]] = {}
+        self._shard_info: ShardInfo | None = None
         self._index(config)
         self.session: aiohttp.ClientSession | None = None
         self.scheduler = CheckScheduler(
@@ -87,15 +91,23 @@ class Monitor:
         self._lag_task: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Task[Any]] = set()
         self._stopping = False
-        self.metrics.declare(self.checks.values(), (s.name for s in config.services))
+        self.metrics.declare(self.checks.values(), list(self.by_service))
         self.metrics.config_last_reload_successful.set(1)
         self.metrics.config_last_reload_success_timestamp.set(time.time())
 
     def _index(self, config: MonitorConfig) -> None:
-        self.checks = {c.id: c for c in config.checks()}
+        """Index the checks this monitor runs: all of them, or a shard's own (docs/ha.md)."""
+        shard = self.shard
+        self.checks = {
+            c.id: c for c in config.checks() if shard is None or shard.owns(c.id, c.service)
+        }
         self.by_service = {s.name: [] for s in config.services}
         for c in self.checks.values():
             self.by_service[c.service].append(c)
+        self._shard_info = None
+        if shard is not None:  # a service none of whose checks we own is not ours to track
+            self.by_service = {name: cs for name, cs in self.by_service.items() if cs}
+            self._shard_info = shard_info(shard, len(self.checks), [c.id for c in config.checks()])
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -364,7 +376,11 @@ class Monitor:
     # -- views -------------------------------------------------------------------------------
 
     def status(self) -> FleetStatus:
-        return fleet_status(self.config, self.states, self.tracks, self.clock())
+        owned = None if self.shard is None else self.checks.values()
+        now = self.clock()
+        return fleet_status(
+            self.config, self.states, self.tracks, now, checks=owned, shard=self._shard_info
+        )
 
     def self_health(self) -> tuple[bool, dict[str, Any]]:
         """The monitor's own health for `/healthz`: scheduling alive, loop responsive, and

@@ -175,6 +175,24 @@ class ServiceStatus(BaseModel):
     checks: list[CheckStatus] = Field(default_factory=list)
 
 
+class ShardInfo(BaseModel):
+    """Which part of the fleet a sharded replica checks (`monitor run --shard I/N`). Checks it
+    does not own are left out of `services` (a service with none of its checks owned is left
+    out too): absent means "not covered by this replica", `not_checked` means "not yet"."""
+
+    index: int = Field(description="0-based shard index (the StatefulSet ordinal).")
+    count: int = Field(description="Number of shards.")
+    replicas: int = Field(description="How many shards own each check.")
+    replica: str = Field(description="This replica's name (its hostname by default).")
+    by: str = Field(description="What is hashed: `check` (its id) or `service` (its name).")
+    checks_owned: int
+    checks_total: int = Field(description="Checks in the config, owned or not.")
+    config_digest: str = Field(
+        description="Hash of every check id in the config: replicas that differ run different "
+        "configs."
+    )
+
+
 class FleetStatus(BaseModel):
     """The body of `GET /status`."""
 
@@ -182,6 +200,9 @@ class FleetStatus(BaseModel):
     generated_at: datetime
     counts: dict[Status, int]
     services: list[ServiceStatus]
+    shard: ShardInfo | None = Field(
+        default=None, description="Set on a sharded replica only; see docs/ha.md."
+    )
 
 
 def status_json_schema() -> dict[str, Any]:

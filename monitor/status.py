@@ -6,7 +6,7 @@ service at worst `degraded`: the service itself answered, one of its calls is wh
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from monitor.config import Check, MonitorConfig, ServiceConfig
@@ -17,12 +17,14 @@ from monitor.model import (
     LatencySummary,
     Reason,
     ServiceStatus,
+    ShardInfo,
     Status,
     worst,
 )
 from monitor.state import CheckState, ServiceTrack
 
 NOT_CHECKED_DETAIL = "not checked yet"
+SMOKE_ONLY_DETAIL = "smoke checks pass; the health check is on another replica"
 
 
 def _ms(seconds: float | None) -> float | None:
@@ -73,9 +75,12 @@ def check_status(
 def service_verdict(checks: Sequence[CheckStatus]) -> tuple[Status, Reason, str]:
     """Status, reason and detail of a service from its checks (health check first)."""
     health = next((c for c in checks if c.kind is CheckKind.HEALTH), None)
-    if health is None:
+    if health is not None:
+        status, reason, detail = health.status, health.reason, health.detail
+    elif all(c.reason is Reason.NOT_CHECKED for c in checks):
         return Status.UNKNOWN, Reason.NOT_CHECKED, NOT_CHECKED_DETAIL
-    status, reason, detail = health.status, health.reason, health.detail
+    else:  # a sharded replica without the health check: a lower bound from its smoke checks
+        status, reason, detail = Status.HEALTHY, Reason.OK, SMOKE_ONLY_DETAIL
     for smoke in checks:
         if smoke is health or smoke.reason is Reason.NOT_CHECKED:
             continue
@@ -92,7 +97,11 @@ def service_status(
     track: ServiceTrack | None,
 ) -> ServiceStatus:
     status, reason, detail = service_verdict(checks)
-    health = next(c for c in checks if c.kind is CheckKind.HEALTH)
+    health = next((c for c in checks if c.kind is CheckKind.HEALTH), None)
+    if health is None:  # sharded: this replica holds only some smoke checks of the service
+        health = CheckStatus(
+            name="health", kind=CheckKind.HEALTH, url="", status=status, reason=reason, detail=""
+        )
     return ServiceStatus(
         name=service.name,
         status=status,
@@ -123,15 +132,23 @@ def fleet_status(
     tracks: Mapping[str, ServiceTrack],
     now: datetime,
     latency: Mapping[str, LatencySummary] | None = None,
+    *,
+    checks: Iterable[Check] | None = None,
+    shard: ShardInfo | None = None,
 ) -> FleetStatus:
-    """The whole `/status` document, in config order."""
+    """The whole `/status` document, in config order. `checks` (a sharded replica's own)
+    limits it to those checks and to the services that have at least one of them."""
     latency = latency or {}
     by_service: dict[str, list[CheckStatus]] = {s.name: [] for s in config.services}
-    for check in config.checks():
+    for check in config.checks() if checks is None else checks:
         by_service[check.service].append(
             check_status(check, states.get(check.id), latency.get(check.id))
         )
-    services = [service_status(s, by_service[s.name], tracks.get(s.name)) for s in config.services]
+    services = [
+        service_status(s, by_service[s.name], tracks.get(s.name))
+        for s in config.services
+        if checks is None or by_service[s.name]
+    ]
     counts = {status: 0 for status in Status}
     for s in services:
         counts[s.status] += 1
@@ -140,4 +157,5 @@ def fleet_status(
         generated_at=now,
         counts=counts,
         services=services,
+        shard=shard,
     )
