@@ -116,7 +116,11 @@ async def fetch_status(
             async with session.get(status_url(source), headers=headers) as response:
                 if response.status != 200:
                     return ReplicaAnswer(source, None, f"HTTP {response.status}")
-                body = await response.content.read(MAX_STATUS_BYTES)
+                body = bytearray()
+                async for chunk in response.content.iter_chunked(1 << 16):
+                    body += chunk
+                    if len(body) > MAX_STATUS_BYTES:
+                        return ReplicaAnswer(source, None, "/status larger than 256 MiB")
         return ReplicaAnswer(source, FleetStatus.model_validate_json(body))
     except TimeoutError:
         return ReplicaAnswer(source, None, f"no answer within {timeout:g}s")

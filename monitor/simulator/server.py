@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -28,6 +29,8 @@ class _Service:
     routes: dict[str, Behavior]
     rng: random.Random
     served: int = 0
+    hits: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """Requests per (path, User-Agent): which client asked for what (sharding tests)."""
     runner: web.AppRunner | None = None
     port: int = 0
     injected: list[float] = field(default_factory=list)
@@ -40,6 +43,7 @@ async def _handle(request: web.Request) -> web.StreamResponse:
     if behavior is None:
         return web.Response(status=404, text="404 Not Found", content_type="text/plain")
     service.served += 1
+    service.hits[request.path, request.headers.get("User-Agent", "")] += 1
     delay = behavior.latency.sample(service.rng)
     headers = dict(behavior.headers)
     if behavior.rpc is not None:
@@ -108,6 +112,9 @@ class SimulatedFleet:
 
     def served(self, name: str) -> int:
         return self._services[name].served
+
+    def hits(self, name: str) -> Counter[tuple[str, str]]:
+        return self._services[name].hits
 
     def injected(self, name: str) -> list[float]:
         return self._services[name].injected
