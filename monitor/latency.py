@@ -47,7 +47,8 @@ MAX_VALUE_S = 1e6
 """Samples above this are clamped to it (a probe never waits 11 days)."""
 
 DEFAULT_WINDOWS = (60.0, 300.0, 3600.0)
-QUANTILES = (0.5, 0.95, 0.99)
+QUANTILES = ((50, 100), (95, 100), (99, 100))
+"""p50, p95, p99 as exact fractions, so that ranks come from integer arithmetic."""
 
 # One word of the store: key field (24 bits) | sub-bucket id (8 bits) | count (32 bits).
 # Key-major order puts every sub-bucket's count for a key side by side, so a read is one
@@ -186,8 +187,10 @@ class LatencyWindows:
     def summary(self, window_s: float, now: float) -> WindowSummary:
         """Percentiles and over-target counts of the samples in [now - window_s, now].
 
-        `window_s` must be one of `windows`. p50/p95/p99 are those of the sample at rank
-        floor(q * (count - 1)) in sorted order, within `relative_accuracy` of it.
+        `window_s` must be one of `windows`. Percentiles are nearest-rank: pq is the sample at
+        index ceil(q * count) - 1 in sorted order (the smallest with at least q of the samples
+        at or below it), within `relative_accuracy` of it. With few samples this leans to the
+        slow side (p95 of two samples is the slower one), which is the safe side for an SLO.
         """
         layout = self._layout
         try:
@@ -207,7 +210,7 @@ class LatencyWindows:
                 over += meta[m + 2]
         if count == 0:
             return WindowSummary(float(window_s), 0, None, None, None, 0, None)
-        values = self._quantiles(live, [q * (count - 1) for q in QUANTILES])
+        values = self._quantiles(live, [-(-num * count // den) - 1 for num, den in QUANTILES])
         return WindowSummary(
             window_s=float(window_s),
             count=count,
@@ -218,8 +221,8 @@ class LatencyWindows:
             over_target_ratio=over / count,
         )
 
-    def _quantiles(self, live: Sequence[bool], ranks: Sequence[float]) -> list[float]:
-        """One ordered pass: the key holding each rank, as DDSketch's `key_at_rank` does."""
+    def _quantiles(self, live: Sequence[bool], ranks: Sequence[int]) -> list[float]:
+        """One ordered pass over the live sub-buckets: the key holding each (0-based) rank."""
         found: list[float] = []
         seen = 0
         for entry in self._entries:
