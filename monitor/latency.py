@@ -58,8 +58,10 @@ _SLOT_SHIFT = 32
 _SLOT_MASK = 0xFF
 _COUNT_MASK = 0xFFFF_FFFF
 _MAX_KEY_FIELD = (1 << 24) - 1
-_MAX_SLOTS = _SLOT_MASK + 1
+_MAX_IDS = _SLOT_MASK + 1
 _NEVER = -(1 << 63)  # epoch of a sub-bucket that was never written
+_SWEEP_COST = 4  # store entries a sweep may visit per record, amortised
+_ONE_SAMPLE = 1 << 32  # in a sub-bucket's packed counts: samples << 32 | over-target samples
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +106,8 @@ def _layout(windows: tuple[float, ...], relative_accuracy: float, slots: int) ->
         raise ValueError(f"windows must be positive durations in seconds, got {windows}")
     if len(set(windows)) != len(windows):
         raise ValueError(f"windows must be distinct, got {windows}")
-    if slots < 1 or len(windows) * slots > _MAX_SLOTS:
-        raise ValueError(f"need 1 <= slots and len(windows) * slots <= {_MAX_SLOTS}")
+    if slots < 1 or len(windows) * 2 * slots > _MAX_IDS:
+        raise ValueError(f"need 1 <= slots and len(windows) * slots <= {_MAX_IDS // 2}")
     mapping = LogarithmicMapping(relative_accuracy)
     key_lo = int(mapping.key(MIN_VALUE_S))
     if int(mapping.key(MAX_VALUE_S)) - key_lo + 1 > _MAX_KEY_FIELD:
@@ -115,9 +117,17 @@ def _layout(windows: tuple[float, ...], relative_accuracy: float, slots: int) ->
 
 
 class LatencyWindows:
-    """Rolling p50/p95/p99 and exact over-target counts of one check over several windows."""
+    """Rolling p50/p95/p99 and exact over-target counts of one check over several windows.
 
-    __slots__ = ("_entries", "_layout", "_meta", "target_s")
+    Each window's ring has 2 * `slots` sub-bucket ids (id = epoch mod 2 * slots): `slots` live
+    ones and up to `slots` that have left the window and wait for a sweep. A sweep is one pass
+    over the store that drops every stale id of every window; it runs when a stale id comes
+    round again, or earlier once there have been len(store) / 4 records since the last one.
+    So a sweep costs at most a few entry visits per record at any sample rate, and stale
+    sub-buckets are gone within about one 1m-window of rotations.
+    """
+
+    __slots__ = ("_counts", "_entries", "_epochs", "_layout", "target_s")
 
     def __init__(
         self,
@@ -131,9 +141,12 @@ class LatencyWindows:
             raise ValueError(f"target_s must be a positive number of seconds, got {target_s}")
         self.target_s = target_s
         self._layout = _layout(tuple(float(w) for w in windows), relative_accuracy, slots)
+        ids = len(windows) * 2 * slots
         self._entries = array("Q")
-        # Per sub-bucket id: epoch (floor(now / width)), sample count, over-target count.
-        self._meta = array("q", [_NEVER, 0, 0]) * (len(windows) * slots)
+        self._epochs = array("q", [_NEVER]) * ids  # floor(now / width) each id holds
+        # samples << 32 | over-target samples, per id; the last cell counts records since the
+        # last sweep
+        self._counts = array("Q", [0]) * (ids + 1)
 
     @property
     def windows(self) -> tuple[float, ...]:
@@ -149,27 +162,26 @@ class LatencyWindows:
             raise ValueError(f"a latency must be a finite number >= 0, got {value_s}")
         layout = self._layout
         key_bits = layout.key_field(value_s) << _KEY_SHIFT
-        over = value_s > self.target_s
-        meta = self._meta
-        slots = layout.slots
+        bump = _ONE_SAMPLE | (value_s > self.target_s)
+        epochs, counts = self._epochs, self._counts
+        counts[-1] += 1  # records since the last sweep
+        ring = 2 * layout.slots
         for index, width in enumerate(layout.widths):
             epoch = math.floor(now / width)
-            slot = index * slots + epoch % slots
-            m = 3 * slot
-            if meta[m] != epoch:
-                if meta[m] > epoch:
+            slot = index * ring + epoch % ring
+            if epochs[slot] != epoch:
+                if epochs[slot] > epoch:
                     continue
-                if meta[m + 1]:
-                    self._drop(slot)
-                meta[m] = epoch
-                meta[m + 1] = 0
-                meta[m + 2] = 0
-            meta[m + 1] += 1
-            if over:
-                meta[m + 2] += 1
-            self._bump(key_bits | (slot << _SLOT_SHIFT))
+                # Must sweep if this id still holds an old epoch; may, once enough records
+                # have paid for a pass over the store (<= _SWEEP_COST visits per record).
+                if counts[slot] or counts[-1] * _SWEEP_COST >= len(self._entries):
+                    self._sweep(now)
+                epochs[slot] = epoch
+                counts[slot] = 0
+            counts[slot] += bump
+            self._add(key_bits | (slot << _SLOT_SHIFT))
 
-    def _bump(self, head: int) -> None:
+    def _add(self, head: int) -> None:
         entries = self._entries
         i = bisect_left(entries, head)
         if i < len(entries) and entries[i] >> _SLOT_SHIFT == head >> _SLOT_SHIFT:
@@ -178,11 +190,23 @@ class LatencyWindows:
         else:
             entries.insert(i, head | 1)
 
-    def _drop(self, slot: int) -> None:
-        """Forget a sub-bucket's sketch before it is reused for a newer epoch."""
-        self._entries = array(
-            "Q", [e for e in self._entries if (e >> _SLOT_SHIFT) & _SLOT_MASK != slot]
-        )
+    def _sweep(self, now: float) -> None:
+        """Forget every sub-bucket that no read at `now` or later can see."""
+        layout = self._layout
+        ring = 2 * layout.slots
+        epochs, counts = self._epochs, self._counts
+        stale = set()
+        for index, width in enumerate(layout.widths):
+            oldest = math.floor(now / width) - layout.slots
+            for slot in range(index * ring, (index + 1) * ring):
+                if counts[slot] and epochs[slot] <= oldest:
+                    stale.add(slot)
+                    counts[slot] = 0
+        counts[-1] = 0
+        if stale:
+            self._entries = array(
+                "Q", [e for e in self._entries if (e >> _SLOT_SHIFT) & _SLOT_MASK not in stale]
+            )
 
     def summary(self, window_s: float, now: float) -> WindowSummary:
         """Percentiles and over-target counts of the samples in [now - window_s, now].
@@ -197,17 +221,15 @@ class LatencyWindows:
             index = layout.windows.index(float(window_s))
         except ValueError:
             raise ValueError(f"no {window_s}s window; have {layout.windows}") from None
-        slots = layout.slots
+        ring = 2 * layout.slots
         current = math.floor(now / layout.widths[index])
-        live = [False] * (len(layout.windows) * slots)
-        count = over = 0
-        meta = self._meta
-        for slot in range(index * slots, (index + 1) * slots):
-            m = 3 * slot
-            if current - slots < meta[m] <= current and meta[m + 1]:
+        live = [False] * (_SLOT_MASK + 1)
+        packed = 0
+        for slot in range(index * ring, (index + 1) * ring):
+            if current - layout.slots < self._epochs[slot] <= current and self._counts[slot]:
                 live[slot] = True
-                count += meta[m + 1]
-                over += meta[m + 2]
+                packed += self._counts[slot]
+        count, over = packed >> 32, packed & _COUNT_MASK
         if count == 0:
             return WindowSummary(float(window_s), 0, None, None, None, 0, None)
         values = self._quantiles(live, [-(-num * count // den) - 1 for num, den in QUANTILES])
@@ -237,7 +259,8 @@ class LatencyWindows:
 
     def __sizeof__(self) -> int:
         """Bytes held by this check, its arrays included (the shared layout excluded)."""
-        return object.__sizeof__(self) + self._entries.__sizeof__() + self._meta.__sizeof__()
+        arrays = (self._entries, self._epochs, self._counts)
+        return object.__sizeof__(self) + sum(a.__sizeof__() for a in arrays)
 
 
 def to_latency_summary(summary: WindowSummary) -> LatencySummary:

@@ -148,11 +148,34 @@ def test_late_sample_older_than_a_ring_is_left_out_of_that_window_only() -> None
 
 def test_sample_whose_sub_bucket_was_reused_is_dropped() -> None:
     lw = LatencyWindows(0.005)
-    lw.record(0.001, 60.0)  # 1m ring, sub-bucket 0, epoch 12
-    lw.record(0.002, 0.0)  # same sub-bucket, epoch 0: older than the ring reaches
-    assert lw.summary(60.0, 60.0).count == 1
+    lw.record(0.001, 120.0)  # 1m ring of 24 ids of 5 s: id 0 holds epoch 24
+    lw.record(0.002, 0.0)  # id 0 again, epoch 0: older than the ring reaches
+    assert lw.summary(60.0, 120.0).count == 1
     assert lw.summary(60.0, 0.0).count == 0
-    assert lw.summary(3600.0, 60.0).count == 2
+    assert lw.summary(3600.0, 120.0).count == 2
+
+
+def test_a_stale_sub_bucket_is_swept_at_the_latest_when_its_id_comes_round() -> None:
+    lw = LatencyWindows(0.005, windows=(60.0,))
+    for i in range(200):  # 200 distinct keys in the sub-bucket of epoch 0
+        lw.record(0.001 * 1.05**i, 0.0)
+    for t in range(5, 120, 5):  # one sample in each of epochs 1..23: too few to pay a sweep
+        lw.record(0.001, float(t))
+    assert len(lw._entries) == 200 + 23  # epochs 0..11 are out of sight but still held
+    assert lw.summary(60.0, 115.0).count == 12  # epochs 12..23
+    lw.record(0.5, 120.0)  # epoch 24 reuses epoch 0's id: it must go now
+    assert len(lw._entries) == 11 + 1  # one sweep left epochs 13..23, and 0.5 joined
+    assert lw.summary(60.0, 120.0).count == 12
+
+
+def test_sweeps_keep_the_store_near_the_live_set() -> None:
+    lw = LatencyWindows(0.005, windows=(60.0,))
+    most = 0
+    for i in range(240):  # 20 min, one new value every 5 s: every sample is its own entry
+        lw.record(0.001 * 1.05 ** (i % 100), 5.0 * i)
+        most = max(most, len(lw._entries))
+    assert most <= 2 * 12
+    assert lw.summary(60.0, 5.0 * 239).count == 12
 
 
 def test_over_target_is_exact_and_strict() -> None:
