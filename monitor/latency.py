@@ -6,8 +6,9 @@ into the current sub-bucket of every window; a read merges the live sub-buckets.
 
 Quantiles use DDSketch's `LogarithmicMapping` (value -> bucket key) with a compact store of our
 own: every (key, sub-bucket, count) triple is one 64-bit word in a single sorted `array('Q')`,
-so a check costs three Python objects however many samples it sees. The bound is DDSketch's:
-for a sample x and its estimate x' at the same rank, |x' - x| <= relative_accuracy * x
+so a check is four Python objects (itself and three arrays) however many samples it sees.
+The bound is DDSketch's: for a sample x and its estimate x' at the same rank,
+|x' - x| <= relative_accuracy * x
 (values under `MIN_VALUE_S` read as 0, values over `MAX_VALUE_S` are clamped to it).
 Counts and over-target counts are exact, never taken from the sketch.
 
