@@ -38,6 +38,8 @@ class Behavior:
     latency: Latency = field(default_factory=Latency)
     rpc: Latency | None = None
     """For smoke paths: the internal call's time, reported in Server-Timing."""
+    rpc_drift_per_min: float = 0.0
+    """Seconds the internal call slows down per minute since the fleet started (a slow leak)."""
 
     def render_body(self) -> str:
         if "{now}" not in self.body:
@@ -67,4 +69,5 @@ class Behavior:
             headers=tuple((str(k), str(v)) for k, v in dict(data.get("headers", {})).items()),
             latency=latency,
             rpc=rpc,
+            rpc_drift_per_min=float(data.get("rpc_drift_ms_per_min", 0)) / 1000,
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -30,6 +31,7 @@ class _Service:
     served: int = 0
     runner: web.AppRunner | None = None
     port: int = 0
+    started: float = field(default_factory=time.monotonic)
     injected: list[float] = field(default_factory=list)
     """Every latency the server injected (seconds), for benchmarks measuring error."""
 
@@ -44,6 +46,8 @@ async def _handle(request: web.Request) -> web.StreamResponse:
     headers = dict(behavior.headers)
     if behavior.rpc is not None:
         rpc = behavior.rpc.sample(service.rng)
+        if behavior.rpc_drift_per_min:
+            rpc += behavior.rpc_drift_per_min * (time.monotonic() - service.started) / 60
         delay = max(delay, rpc)
         headers["Server-Timing"] = f'rpc;dur={rpc * 1000:.3f};desc="{service.spec.name}"'
     if delay > 0:
