@@ -168,9 +168,23 @@ def combine(verdicts: Sequence[Verdict]) -> Verdict:
 
 @dataclass(slots=True)
 class _Sampled:
-    verdict: Verdict
-    duration_s: float
-    latency: LatencySummary | None
+    """A check's answers of one round: judged after every probe of the round is done, so that
+    parsing never blocks the loop while other probes are being timed."""
+
+    check: Check
+    warm_up: list[Answer]
+    answers: list[Answer]
+
+    def verdict(self) -> Verdict:
+        return combine([normalize_response(a) for a in [*self.warm_up, *self.answers]])
+
+    def duration_s(self) -> float:
+        """The median round trip (of the one probe, without `--samples`)."""
+        durations = sorted(a.duration_s for a in self.answers)
+        return durations[len(durations) // 2]
+
+    def latency(self) -> LatencySummary | None:
+        return summarize([_judged_latency(self.check, a) for a in self.answers if a.error is None])
 
 
 @dataclass
@@ -197,15 +211,15 @@ class Verifier:
             connector=connector, cookie_jar=aiohttp.DummyCookieJar()
         ) as session:
 
-            async def check_service(name: str) -> ServiceStatus:
-                sampled = await asyncio.gather(
-                    *(self._sample(session, c, limit) for c in checks[name])
-                )
-                return self._service(by_name[name], checks[name], sampled)
-
             async def check_round(pending: Sequence[str]) -> dict[str, ServiceStatus]:
-                found = await asyncio.gather(*map(check_service, pending))
-                return dict(zip(pending, found, strict=True))
+                sampled = await asyncio.gather(
+                    *(self._sample(session, c, limit) for name in pending for c in checks[name])
+                )
+                by_check = {result.check.id: result for result in sampled}
+                return {
+                    name: self._service(by_name[name], [by_check[c.id] for c in checks[name]])
+                    for name in pending
+                }
 
             return await rounds(names, check_round, self.options, self.progress)
 
@@ -219,25 +233,21 @@ class Verifier:
                 return await probe_for(check)(session, check)
 
         warm_up: list[Answer] = []
-        if self.options.samples:  # opens the connection and pays one-time costs, unjudged
-            warm_up.append(await one())
-        answers = await asyncio.gather(*(one() for _ in range(max(1, self.options.samples))))
-        verdict = combine([normalize_response(a) for a in [*warm_up, *answers]])
-        durations = sorted(a.duration_s for a in answers)
-        latency = None
-        if self.options.samples:
-            latency = summarize([_judged_latency(check, a) for a in answers if a.error is None])
-        return _Sampled(verdict, durations[len(durations) // 2], latency)
+        if samples := self.options.samples:  # opens the connections, pays one-time costs
+            n = min(samples, self.options.per_check_in_flight)
+            warm_up = list(await asyncio.gather(*(one() for _ in range(n))))
+        answers = await asyncio.gather(*(one() for _ in range(max(1, samples))))
+        return _Sampled(check, warm_up, list(answers))
 
-    def _service(
-        self, service: ServiceConfig, checks: Sequence[Check], sampled: Sequence[_Sampled]
-    ) -> ServiceStatus:
+    def _service(self, service: ServiceConfig, sampled: Sequence[_Sampled]) -> ServiceStatus:
         now = self.clock()
         statuses: list[CheckStatus] = []
-        for check, result in zip(checks, sampled, strict=True):
-            state = advance(self.states.get(check.id), result.verdict, now, result.duration_s)
+        for result in sampled:
+            check = result.check
+            state = advance(self.states.get(check.id), result.verdict(), now, result.duration_s())
             self.states[check.id] = state
-            statuses.append(check_status(check, state, result.latency))
+            latency = result.latency() if self.options.samples else None
+            statuses.append(check_status(check, state, latency))
         status = service_status(service, statuses, self.tracks.get(service.name))
         self.tracks[service.name] = track_service(self.tracks.get(service.name), status.status, now)
         return status

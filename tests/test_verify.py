@@ -84,8 +84,11 @@ async def healthy() -> AsyncIterator[SimulatedFleet]:
 
 
 async def test_healthy_fleet_passes(healthy: SimulatedFleet, tmp_path: Path) -> None:
-    code, out, err = await monitor_cli("verify", "--config", write_config(tmp_path, healthy))
+    code, out, err = await monitor_cli(
+        "verify", "--config", write_config(tmp_path, healthy), "--samples", "20"
+    )
     assert code == 0, out + err
+    assert "do-gateway       healthy  ok" in out
     assert out.rstrip().endswith("deploy gate: OK (10 services pass)")
     assert "verify: round 1: 10/10 pass" in err
 
@@ -401,7 +404,7 @@ async def test_samples_are_bounded_per_check_and_in_total() -> None:
         report = await Verifier(config, options).run()
     finally:
         await runner.cleanup()
-    assert served == {p: 21 for p in ("/health", "/s0", "/s1", "/s2", "/s3")}  # + warm-up
+    assert served == {p: 24 for p in ("/health", "/s0", "/s1", "/s2", "/s3")}  # + 4 warm-up
     assert max(peak.values()) <= 4 and total["peak"] <= 6
     assert total["peak"] >= 5, "checks are sampled concurrently"
     checks = report.services[0].checks
