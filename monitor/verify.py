@@ -4,8 +4,10 @@ It probes with exactly what the daemon uses (`probe_for`, `normalize_response`, 
 `check_status`, `service_status`), over one client session, so the gate and the dashboard never
 disagree about a service. `--wait` re-checks the services that fail until they pass or the time
 is up; `--samples N` takes N probes per check (at most `per_check_in_flight` at once per check,
-`max_in_flight` overall) and puts their exact p50/p95/p99 into `latency_ms`. `--from URL` reads a
-running daemon's `/status` instead of probing.
+`max_in_flight` overall, after unjudged warm-up probes that open the connections) and puts their
+exact p50/p95/p99 into `latency_ms`. Answers are parsed only once a round's probes are all done:
+parsing between probes blocks the loop and inflates the latencies being measured. `--from URL`
+reads a running daemon's `/status` instead of probing.
 """
 
 from __future__ import annotations
