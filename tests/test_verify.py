@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import os
 import sys
@@ -35,7 +34,6 @@ from monitor.simulator import (
 from monitor.simulator.fleet import WORKER_EXCEPTION
 from monitor.verify import (
     GateUsageError,
-    Round,
     Verifier,
     VerifyOptions,
     combine,
@@ -46,7 +44,7 @@ from monitor.verify import (
     summarize,
     verify,
 )
-from monitor.verify_output import ProgressLine, format_round
+from tests.conftest import free_port
 from tests.test_daemon import SEED_TABLE
 
 FIXTURES = Path(__file__).parent / "fixtures" / "workers"
@@ -235,6 +233,12 @@ async def test_from_judges_a_running_daemons_status(daemon_url: str) -> None:
     )
     assert code == 0, out + err
     assert "deploy gate: OK (2 services pass)" in out
+
+
+async def test_from_a_daemon_that_does_not_answer_exits_2() -> None:
+    code, out, err = await monitor_cli("verify", "--from", f"http://127.0.0.1:{free_port()}")
+    assert code == 2 and out == ""
+    assert "/status: cannot read it" in err
 
 
 async def test_from_with_a_config_fails_services_the_daemon_does_not_report(
@@ -530,31 +534,3 @@ def test_select_refuses_unknown_names_and_empty_matches() -> None:
         select(SELECT_CONFIG.services, VerifyOptions(services=("x",)))
     with pytest.raises(GateUsageError, match="labels in use: team=core, team=growth, tier=edge"):
         select(SELECT_CONFIG.services, VerifyOptions(labels=(("team", "ops"),)))
-
-
-@pytest.mark.parametrize(
-    ("r", "line"),
-    [
-        (Round(1, 10, 10, (), 0.0, True), "verify: round 1: 10/10 pass"),
-        (Round(2, 7, 10, ("auth", "email"), 8.4, False),
-         "verify: round 2: 7/10 pass; waiting for auth, email; 8s left"),
-        (Round(3, 4, 10, ("a", "b", "c", "d", "e", "f"), 0.0, True),
-         "verify: round 3: 4/10 pass; failing: a, b, c, d (+2 more)"),
-    ],
-)
-def test_format_round(r: Round, line: str) -> None:
-    assert format_round(r) == line
-
-
-def test_progress_rewrites_one_line_on_a_terminal_and_appends_otherwise() -> None:
-    rounds = [Round(1, 0, 1, ("a",), 5.0, False), Round(2, 1, 1, (), 4.0, True)]
-    tty, plain = io.StringIO(), io.StringIO()
-    for stream, is_tty in ((tty, True), (plain, False)):
-        progress = ProgressLine(stream, tty=is_tty)
-        for r in rounds:
-            progress(r)
-        progress.close()
-    assert tty.getvalue() == (
-        "\r\x1b[Kverify: round 1: 0/1 pass; waiting for a; 5s left"
-        "\r\x1b[Kverify: round 2: 1/1 pass\n")
-    assert plain.getvalue().splitlines() == [format_round(r) for r in rounds]
