@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -53,38 +54,62 @@ def _load_or_exit(path: str) -> MonitorConfig:
         sys.exit(EXIT_USAGE)
 
 
-async def _wait_for_signal(stop_after: float | None) -> None:
+async def _wait_for_signal(stop_after: float | None, on_hup: Callable[[], Any] | None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    if on_hup is not None:
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signal.SIGHUP, on_hup)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=stop_after)
 
 
 async def _serve(
-    config: MonitorConfig, listen: str, stop_after: float | None, ready: Callable[[str], None]
+    config: MonitorConfig,
+    listen: str,
+    stop_after: float | None,
+    ready: Callable[[str], None],
+    *,
+    config_path: str | None = None,
+    store_path: str | None = None,
 ) -> int:
     from monitor.daemon import Monitor
     from monitor.server import serve
+    from monitor.store import Store
 
     host, port = parse_listen(listen)
-    monitor = Monitor(config)
+    try:
+        store = Store(store_path) if store_path else None
+    except (OSError, sqlite3.Error) as exc:
+        click.echo(f"monitor: cannot open the store {store_path}: {exc}", err=True)
+        return EXIT_USAGE
+    monitor = Monitor(config, store=store, config_path=config_path)
     await monitor.start()
     try:
         runner, bound = await serve(monitor, host, port)
     except OSError as exc:
         await monitor.stop(grace=0)
+        if store is not None:
+            store.close()
         click.echo(f"monitor: cannot listen on {listen}: {exc.strerror or exc}", err=True)
         return EXIT_USAGE
     shown = f"[{host}]" if ":" in host else host
     ready(f"http://{shown}:{bound}")
+
+    def reload() -> None:
+        if config_path is not None:
+            monitor.reload_from(config_path)
+
     try:
-        await _wait_for_signal(stop_after)
+        await _wait_for_signal(stop_after, reload if config_path else None)
     finally:
         await runner.cleanup()
         await monitor.stop(grace=SHUTDOWN_GRACE)
+        if store is not None:
+            store.close()
     return EXIT_OK
 
 
@@ -124,11 +149,25 @@ def cli(log_level: str, log_format: str) -> None:
     type=click.Choice(["auto", "asyncio", "uvloop"]),
     show_default=True,
 )
+@click.option(
+    "--data-dir",
+    default=None,
+    envvar="MONITOR_DATA_DIR",
+    show_envvar=True,
+    help="where the store lives unless store.path says otherwise [default: ./data]",
+)
 @click.option("--stop-after", type=float, default=None, hidden=True)
-def run(config_path: str, listen: str | None, loop_kind: str, stop_after: float | None) -> None:
-    """Run the daemon until SIGTERM or SIGINT."""
+def run(
+    config_path: str,
+    listen: str | None,
+    loop_kind: str,
+    data_dir: str | None,
+    stop_after: float | None,
+) -> None:
+    """Run the daemon until SIGTERM or SIGINT; SIGHUP reloads the config."""
     config = _load_or_exit(config_path)
     address = listen or config.listen
+    store_path = config.store.path or str(Path(data_dir or "data") / "monitor.sqlite3")
 
     def ready(url: str) -> None:
         click.echo(
@@ -136,7 +175,13 @@ def run(config_path: str, listen: str | None, loop_kind: str, stop_after: float 
             err=True,
         )
 
-    sys.exit(_event_loop_runner(loop_kind)(_serve(config, address, stop_after, ready)))
+    sys.exit(
+        _event_loop_runner(loop_kind)(
+            _serve(
+                config, address, stop_after, ready, config_path=config_path, store_path=store_path
+            )
+        )
+    )
 
 
 def render_table(fleet: FleetStatus) -> str:

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -29,6 +28,7 @@ from pydantic import (
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError, ConfigProblem
 from monitor.model import CheckKind
+from monitor.yaml_lines import line_for, load_yaml, path_to_loc, validation_problems
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 """Seconds, written in the file as `250ms`, `10s`, `5m`."""
@@ -134,8 +134,25 @@ class ServiceConfig(_Strict):
     _check_path = field_validator("health_path")(_path)
 
 
+class StoreConfig(_Strict):
+    """The embedded SQLite store. `path` defaults to `<--data-dir>/monitor.sqlite3`."""
+
+    path: str | None = None
+    retention: Duration = Field(default=7 * 86400.0, gt=0)
+
+
+class AuthConfig(_Strict):
+    """Bearer tokens. Without `admin_token` the admin API (reload, silences) is disabled;
+    with `read_token`, /status and /metrics require it too (/healthz stays open)."""
+
+    admin_token: Annotated[SecretStr, BeforeValidator(_expand_secret)] | None = None
+    read_token: Annotated[SecretStr, BeforeValidator(_expand_secret)] | None = None
+
+
 class MonitorConfig(_Strict):
     listen: str = "127.0.0.1:8700"
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    auth: AuthConfig = Field(default_factory=AuthConfig)
     defaults: Defaults = Field(default_factory=Defaults)
     services: list[ServiceConfig] = Field(default_factory=list)
 
@@ -260,69 +277,11 @@ def _cross_check(config: MonitorConfig) -> list[ConfigProblem]:
     return problems
 
 
-def _loc_to_path(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys, since YAML would silently keep the last."""
-
-
-def _node_lines(
-    node: yaml.Node,
-    prefix: tuple[Any, ...],
-    lines: dict[tuple[Any, ...], int],
-    problems: list[ConfigProblem],
-) -> None:
-    lines[prefix] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        keys: set[Any] = set()
-        for key_node, value_node in node.value:
-            key = key_node.value
-            if key in keys:
-                problems.append(
-                    ConfigProblem(
-                        _loc_to_path((*prefix, key)), "duplicate key", key_node.start_mark.line + 1
-                    )
-                )
-            keys.add(key)
-            lines[(*prefix, key)] = key_node.start_mark.line + 1
-            _node_lines(value_node, (*prefix, key), lines, problems)
-            lines[(*prefix, key)] = key_node.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _node_lines(item, (*prefix, index), lines, problems)
-
-
-def _line_for(loc: tuple[Any, ...], lines: Mapping[tuple[Any, ...], int]) -> int | None:
-    for end in range(len(loc), -1, -1):
-        if loc[:end] in lines:
-            return lines[loc[:end]]
-    return None
-
-
 def parse_config(
     text: str, file: str = "<config>", env: Mapping[str, str] | None = None
 ) -> MonitorConfig:
     """Validate config text; raise ConfigError listing every problem with its line."""
-    try:
-        node = yaml.compose(text, Loader=_LineLoader)
-        data = yaml.load(text, Loader=_LineLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise ConfigError(
-            file, [ConfigProblem("", f"not valid YAML: {getattr(exc, 'problem', exc)}", line)]
-        ) from None
-    lines: dict[tuple[Any, ...], int] = {}
-    problems: list[ConfigProblem] = []
-    if node is not None:
-        _node_lines(node, (), lines, problems)
-    if problems:
-        raise ConfigError(file, problems)
+    data, lines = load_yaml(text, file)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -334,29 +293,14 @@ def parse_config(
             data, context={"env": os.environ if env is None else env}
         )
     except ValidationError as exc:
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            message = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                message = "unknown key; check its spelling (see README: configuration)"
-            elif err["type"] == "missing":
-                message = "required key is missing"
-            problems.append(ConfigProblem(_loc_to_path(loc), message, _line_for(loc, lines)))
-        raise ConfigError(file, problems) from None
+        raise ConfigError(file, validation_problems(exc, lines)) from None
     problems = [
-        ConfigProblem(p.location, p.message, _line_for(_path_to_loc(p.location), lines))
+        ConfigProblem(p.location, p.message, line_for(path_to_loc(p.location), lines))
         for p in _cross_check(config)
     ]
     if problems:
         raise ConfigError(file, problems)
     return config
-
-
-def _path_to_loc(path: str) -> tuple[Any, ...]:
-    loc: list[Any] = []
-    for name, index in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]", path):
-        loc.append(name if name else int(index))
-    return tuple(loc)
 
 
 def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> MonitorConfig:

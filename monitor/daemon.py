@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -18,17 +18,20 @@ import structlog
 from prometheus_client import CollectorRegistry
 
 from monitor import __version__
-from monitor.config import Check, MonitorConfig
+from monitor.config import Check, MonitorConfig, load_config
+from monitor.errors import ConfigError
 from monitor.metrics import MonitorMetrics
-from monitor.model import FleetStatus, Status
+from monitor.model import CheckKind, FleetStatus, Status
 from monitor.normalize import normalize_response
 from monitor.probes import probe_for
 from monitor.schedule import CheckScheduler
 from monitor.state import CheckState, ServiceTrack, advance, track_service
 from monitor.status import check_status, fleet_status, service_verdict
+from monitor.store import StatusChange, Store
 
 LOOP_LAG_PERIOD = 0.25
 LOOP_LAG_WARN = 0.05
+FLUSH_PERIOD = 1.0
 
 
 def utc_now() -> datetime:
@@ -45,24 +48,29 @@ class Monitor:
         registry: CollectorRegistry | None = None,
         clock: Callable[[], datetime] = utc_now,
         logger: Any = None,
+        store: Store | None = None,
+        config_path: str | None = None,
     ) -> None:
         self.config = config
+        self.config_path = config_path
+        self.store = store
+        self._dirty: dict[str, CheckState] = {}
+        self._changes: list[StatusChange] = []
+        self._flush_task: asyncio.Task[None] | None = None
         self.registry = registry if registry is not None else CollectorRegistry()
         self.metrics = MonitorMetrics(self.registry, __version__)
         self.clock = clock
         self.log = logger if logger is not None else structlog.get_logger("monitor")
         self.states: dict[str, CheckState] = {}
         self.tracks: dict[str, ServiceTrack] = {}
-        self.checks: dict[str, Check] = {c.id: c for c in config.checks()}
-        self.by_service: dict[str, list[Check]] = {s.name: [] for s in config.services}
-        for c in self.checks.values():
-            self.by_service[c.service].append(c)
+        self.checks: dict[str, Check] = {}
+        self.by_service: dict[str, list[Check]] = {}
+        self._index(config)
         self.session: aiohttp.ClientSession | None = None
         self.scheduler = CheckScheduler(
             self.run_check,
             on_lag=self.metrics.schedule_lag.observe,
-            on_skipped=lambda job_id: self.log.warning("check.skipped_overlap", check=job_id),
-            clock=clock,
+            on_skipped=self._skipped,
         )
         self.started_at: float | None = None
         self.last_check_monotonic: float | None = None
@@ -74,6 +82,12 @@ class Monitor:
         self.metrics.config_last_reload_successful.set(1)
         self.metrics.config_last_reload_success_timestamp.set(time.time())
 
+    def _index(self, config: MonitorConfig) -> None:
+        self.checks = {c.id: c for c in config.checks()}
+        self.by_service = {s.name: [] for s in config.services}
+        for c in self.checks.values():
+            self.by_service[c.service].append(c)
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     def _new_session(self) -> aiohttp.ClientSession:
@@ -83,6 +97,9 @@ class Monitor:
     async def start(self, *, schedule: bool = True) -> None:
         self.session = self._new_session()
         self.started_at = time.monotonic()
+        if self.store is not None:
+            await self._restore()
+            self._flush_task = asyncio.create_task(self._flush_forever(), name="store-flush")
         self._lag_task = asyncio.create_task(self._watch_loop_lag(), name="loop-lag")
         if schedule:
             for check in self.checks.values():
@@ -102,13 +119,58 @@ class Monitor:
                 task.cancel()
             if pending:
                 await asyncio.wait(pending, timeout=1.0)
-        if self._lag_task is not None:
-            self._lag_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._lag_task
+        for background in (self._lag_task, self._flush_task):
+            if background is not None:
+                background.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await background
+        await self.flush()
         if self.session is not None:
             await self.session.close()
         self.log.info("monitor.stopped")
+
+    def _skipped(self, check_id: str) -> None:
+        self.metrics.checks_skipped_total.inc()
+        self.log.warning("check.skipped_overlap", check=check_id)
+
+    async def _restore(self) -> None:
+        """Bring back the last states (and their `since`) of checks that still exist."""
+        assert self.store is not None
+        stored = await asyncio.to_thread(self.store.load_states)
+        now = self.clock()
+        for check_id, state in stored.items():
+            check = self.checks.get(check_id)
+            if check is None:
+                continue
+            self.states[check_id] = state
+            self.metrics.observe_restored(check, state)
+        for name in self.by_service:
+            self._update_service(name, now, log=False)
+        self.log.info("store.restored", checks=len(self.states), path=self.store.path)
+
+    async def flush(self) -> None:
+        """Write dirty states and status changes to the store in one transaction."""
+        if self.store is None or not (self._dirty or self._changes):
+            return
+        dirty, changes = self._dirty, self._changes
+        self._dirty, self._changes = {}, []
+        try:
+            await asyncio.to_thread(self.store.save, dirty, changes)
+        except Exception as exc:  # keep them for the next flush rather than lose them
+            self.log.error("store.write_failed", error=str(exc)[:200])
+            self._dirty = {**dirty, **self._dirty}
+            self._changes = changes + self._changes
+
+    async def _flush_forever(self) -> None:
+        assert self.store is not None
+        last_prune = 0.0
+        while True:
+            await asyncio.sleep(FLUSH_PERIOD)
+            await self.flush()
+            if time.monotonic() - last_prune > 3600:
+                last_prune = time.monotonic()
+                retention = timedelta(seconds=self.config.store.retention)
+                await asyncio.to_thread(self.store.prune, self.clock(), retention)
 
     async def _watch_loop_lag(self) -> None:
         loop = asyncio.get_running_loop()
@@ -153,9 +215,21 @@ class Monitor:
             if check.id not in self.checks:  # removed by a reload while in flight
                 return state
             self.states[check.id] = state
+            self._dirty[check.id] = state
             self.metrics.observe(check, state, previous)
             self.last_check_monotonic = time.monotonic()
             if state.changed:
+                self._changes.append(
+                    StatusChange(
+                        check.id,
+                        check.service,
+                        now,
+                        previous.verdict.status if previous else None,
+                        verdict.status,
+                        verdict.reason.value,
+                        verdict.detail,
+                    )
+                )
                 self.log.info(
                     "check.status_changed",
                     service=check.service,
@@ -174,14 +248,20 @@ class Monitor:
             if task is not None:
                 self._in_flight.discard(task)
 
-    def _update_service(self, name: str, now: datetime) -> None:
+    def _update_service(self, name: str, now: datetime, *, log: bool = True) -> None:
         checks = [check_status(c, self.states.get(c.id)) for c in self.by_service[name]]
         status, reason, detail = service_verdict(checks)
         previous = self.tracks.get(name)
+        if previous is None:  # first verdict, or restored: the status began with its check's
+            health = next((c for c in checks if c.kind is CheckKind.HEALTH), None)
+            if health is not None and health.status is status and health.since is not None:
+                now = health.since
         track = track_service(previous, status, now)
         if track is not previous:
             self.tracks[name] = track
             self.metrics.observe_service(name, status)
+            if not log:
+                return
             self.log.info(
                 "service.status_changed",
                 service=name,
@@ -190,6 +270,54 @@ class Monitor:
                 reason=reason.value,
                 detail=detail,
             )
+
+    # -- reload ------------------------------------------------------------------------------
+
+    def apply_config(self, new: MonitorConfig) -> dict[str, int]:
+        """Switch to a new config without losing the state of unchanged checks."""
+        old_checks = self.checks
+        self.config = new
+        self._index(new)
+        removed = [c for cid, c in old_checks.items() if cid not in self.checks]
+        added = [c for cid, c in self.checks.items() if cid not in old_checks]
+        changed = [
+            c for cid, c in self.checks.items() if cid in old_checks and old_checks[cid] != c
+        ]
+        for check in removed:
+            self.scheduler.remove(check.id)
+            self.metrics.forget(check)
+            self.states.pop(check.id, None)
+            self._dirty.pop(check.id, None)
+        gone_services = {c.service for c in removed} - set(self.by_service)
+        for name in gone_services:
+            self.tracks.pop(name, None)
+            self.metrics.forget_service(name)
+        self.metrics.declare(added, {c.service for c in added} - set(self.tracks))
+        self.metrics.checks_configured.set(len(self.checks))
+        if self.scheduler.running:
+            for check in (*added, *changed):
+                self.scheduler.add(check)
+        if self.store is not None and removed:
+            self.store.forget(c.id for c in removed)
+        return {"added": len(added), "removed": len(removed), "changed": len(changed)}
+
+    def reload_from(self, path: str) -> tuple[bool, str]:
+        """Load `path` and apply it; an invalid file is refused and the old config runs on."""
+        try:
+            new = load_config(path)
+        except ConfigError as exc:
+            self.metrics.config_last_reload_successful.set(0)
+            self.log.error(
+                "config.reload_failed",
+                file=path,
+                problems=[p.render(exc.file) for p in exc.problems],
+            )
+            return False, str(exc)
+        counts = self.apply_config(new)
+        self.metrics.config_last_reload_successful.set(1)
+        self.metrics.config_last_reload_success_timestamp.set(time.time())
+        self.log.info("config.reloaded", file=path, **counts)
+        return True, ", ".join(f"{n} {k}" for k, n in counts.items())
 
     async def run_all_once(self) -> None:
         """Run every check once, concurrently (start-up, tests and the deploy gate)."""

@@ -135,8 +135,13 @@ def _bindings(config: Mapping[str, Any], source: str, warnings: list[str]) -> tu
     for item in raw:
         if isinstance(item, Mapping) and isinstance(item.get("service"), str):
             env = item.get("environment")
-            out.append(Binding(str(item.get("binding", "?")), item["service"],
-                               env if isinstance(env, str) else None))
+            out.append(
+                Binding(
+                    str(item.get("binding", "?")),
+                    item["service"],
+                    env if isinstance(env, str) else None,
+                )
+            )
         else:
             warnings.append(f"{source}: service binding {item!r} has no 'service'; ignored")
     return tuple(out)
@@ -213,31 +218,41 @@ def workers_from_configs(files: Mapping[str, str], env: str | None = None) -> Wo
         seen[name] = source
         routes = _routes(config, source, warnings)
         workers_dev = config.get("workers_dev")
-        workers.append(Worker(
-            name=name,
-            source=source,
-            routes=routes,
-            workers_dev=workers_dev if isinstance(workers_dev, bool) else not routes,
-            bindings=_bindings(config, source, warnings),
-        ))
+        workers.append(
+            Worker(
+                name=name,
+                source=source,
+                routes=routes,
+                workers_dev=workers_dev if isinstance(workers_dev, bool) else not routes,
+                bindings=_bindings(config, source, warnings),
+            )
+        )
     if without_env:
-        warnings.insert(0, f"no env.{env} section in {', '.join(without_env)}; "
-                        "their top-level configuration is used")
+        warnings.insert(
+            0,
+            f"no env.{env} section in {', '.join(without_env)}; "
+            "their top-level configuration is used",
+        )
     return WorkerScan(workers, warnings)
 
 
-def _worker_url(worker: Worker, subdomain: str | None,
-                warnings: list[str]) -> tuple[str | None, str]:
+def _worker_url(
+    worker: Worker, subdomain: str | None, warnings: list[str]
+) -> tuple[str | None, str]:
     """The URL to probe and where it came from; None when the worker has no public URL."""
     for route in worker.routes:
         url = route_url(route)
         if url is not None:
             return url, str(route)
-        warnings.append(f"{worker.name}: {route} names no single host to probe (wildcard, "
-                        "path on a custom domain or invalid host); ignored")
+        warnings.append(
+            f"{worker.name}: {route} names no single host to probe (wildcard, "
+            "path on a custom domain or invalid host); ignored"
+        )
     if not worker.workers_dev:
-        warnings.append(f"{worker.name}: no usable route and workers_dev is off; "
-                        "not reachable over HTTP, skipped")
+        warnings.append(
+            f"{worker.name}: no usable route and workers_dev is off; "
+            "not reachable over HTTP, skipped"
+        )
         return None, ""
     if subdomain:
         return f"https://{worker.name}.{subdomain}.workers.dev", "workers.dev"
@@ -252,8 +267,9 @@ def _resolve(binding: Binding, names: Mapping[str, Any], env: str | None) -> str
     return next((c for c in candidates if c in names), None)
 
 
-def build_config(scan: WorkerScan, subdomain: str | None = None,
-                 env: str | None = None) -> Discovery:
+def build_config(
+    scan: WorkerScan, subdomain: str | None = None, env: str | None = None
+) -> Discovery:
     """Turn workers into a monitor.yaml mapping; every guess and gap becomes a warning."""
     warnings = list(scan.warnings)
     urls: dict[str, str] = {}
@@ -265,8 +281,10 @@ def build_config(scan: WorkerScan, subdomain: str | None = None,
             notes[worker.name] = f"{worker.source}: url from {note}"
     placeholders = sorted(n for n, u in urls.items() if u.endswith(PLACEHOLDER_DOMAIN))
     if placeholders:
-        warnings.append(f"no workers.dev subdomain given: {', '.join(placeholders)} have no route "
-                        f"and a placeholder URL (*.{PLACEHOLDER_DOMAIN}); pass the subdomain")
+        warnings.append(
+            f"no workers.dev subdomain given: {', '.join(placeholders)} have no route "
+            f"and a placeholder URL (*.{PLACEHOLDER_DOMAIN}); pass the subdomain"
+        )
     every = {w.name: w for w in scan.workers}
     services: list[dict[str, Any]] = []
     for worker in sorted(scan.workers, key=lambda w: w.name):
@@ -279,10 +297,13 @@ def build_config(scan: WorkerScan, subdomain: str | None = None,
                 warnings.append(
                     f"{worker.name}: could not resolve service binding '{binding.binding}': "
                     f"target script '{binding.service}' is not in this repository; "
-                    "left out of depends_on")
+                    "left out of depends_on"
+                )
             elif target not in urls:
-                warnings.append(f"{worker.name}: service binding '{binding.binding}' targets "
-                                f"'{target}', which is not monitored; left out of depends_on")
+                warnings.append(
+                    f"{worker.name}: service binding '{binding.binding}' targets "
+                    f"'{target}', which is not monitored; left out of depends_on"
+                )
             elif target != worker.name and target not in depends_on:
                 depends_on.append(target)
         service: dict[str, Any] = {"name": worker.name, "url": urls[worker.name]}
@@ -293,8 +314,9 @@ def build_config(scan: WorkerScan, subdomain: str | None = None,
     return Discovery({"services": services}, warnings, notes)
 
 
-def discover_from_configs(files: Mapping[str, str], subdomain: str | None = None,
-                          env: str | None = None) -> Discovery:
+def discover_from_configs(
+    files: Mapping[str, str], subdomain: str | None = None, env: str | None = None
+) -> Discovery:
     """The pure whole: wrangler file texts in, monitor.yaml mapping and warnings out."""
     return build_config(workers_from_configs(files, env), subdomain, env)
 

@@ -114,17 +114,27 @@ def _judge_check(service: str, check: CheckStatus) -> CheckVerdict:
         failures.append(latency)
     summary = check.latency_ms
     return CheckVerdict(
-        service=service, name=check.name, kind=check.kind, status=check.status,
-        reason=check.reason, detail=check.detail,
-        p95_ms=summary.p95 if summary is not None else None, target_ms=check.target_ms,
-        samples=summary.count if summary is not None else 0, version=check.version,
-        duration_ms=check.duration_ms, ok=not failures, failures=failures,
+        service=service,
+        name=check.name,
+        kind=check.kind,
+        status=check.status,
+        reason=check.reason,
+        detail=check.detail,
+        p95_ms=summary.p95 if summary is not None else None,
+        target_ms=check.target_ms,
+        samples=summary.count if summary is not None else 0,
+        version=check.version,
+        duration_ms=check.duration_ms,
+        ok=not failures,
+        failures=failures,
     )
 
 
 def _main_check(service: ServiceStatus) -> CheckStatus | None:
-    return next((c for c in service.checks if c.kind is CheckKind.HEALTH),
-                service.checks[0] if service.checks else None)
+    return next(
+        (c for c in service.checks if c.kind is CheckKind.HEALTH),
+        service.checks[0] if service.checks else None,
+    )
 
 
 def _judge_service(service: ServiceStatus, expect_version: str | None) -> ServiceVerdict:
@@ -132,26 +142,41 @@ def _judge_service(service: ServiceStatus, expect_version: str | None) -> Servic
     notes: list[str] = []
     if service.status is not Status.HEALTHY:
         failures.append(
-            f"not healthy: {_status_line(service.status, service.reason, service.detail)}")
+            f"not healthy: {_status_line(service.status, service.reason, service.detail)}"
+        )
     for check in service.checks:
         latency = _latency_failure(check)
         if latency:
             failures.append(latency)
     main = _main_check(service)
-    version = service.version or (main.version if main else None) or next(
-        (c.version for c in service.checks if c.version), None)
+    version = (
+        service.version
+        or (main.version if main else None)
+        or next((c.version for c in service.checks if c.version), None)
+    )
     if expect_version is not None:
         if version is None:
             notes.append(f"reports no version; expected {expect_version} was not verified")
         elif version.strip() != expect_version.strip():
             failures.append(f"version mismatch: reported {version}, expected {expect_version}")
-    p95 = main.latency_ms.p95 if main and main.latency_ms else (
-        service.latency_ms.p95 if service.latency_ms else None)
+    p95 = (
+        main.latency_ms.p95
+        if main and main.latency_ms
+        else (service.latency_ms.p95 if service.latency_ms else None)
+    )
     return ServiceVerdict(
-        name=service.name, status=service.status, reason=service.reason, detail=service.detail,
-        url=service.url, version=version, p95_ms=p95,
+        name=service.name,
+        status=service.status,
+        reason=service.reason,
+        detail=service.detail,
+        url=service.url,
+        version=version,
+        p95_ms=p95,
         target_ms=main.target_ms if main and main.target_ms is not None else service.target_ms,
-        duration_ms=service.duration_ms, ok=not failures, failures=failures, notes=notes,
+        duration_ms=service.duration_ms,
+        ok=not failures,
+        failures=failures,
+        notes=notes,
         checks=[_judge_check(service.name, c) for c in service.checks],
     )
 
@@ -163,7 +188,9 @@ def judge(services: Sequence[ServiceStatus], expect_version: str | None = None) 
     return GateReport(
         ok=not failures and all(v.ok for v in verdicts),
         status=worst(s.status for s in services),
-        expect_version=expect_version, failures=failures, services=verdicts,
+        expect_version=expect_version,
+        failures=failures,
+        services=verdicts,
     )
 
 
@@ -178,7 +205,8 @@ def _cut(text: str, width: int) -> str:
 def _failures(report: GateReport) -> list[tuple[str, str]]:
     """(service, failure) pairs, run-level problems first under the name `fleet`."""
     return [("fleet", f) for f in report.failures] + [
-        (s.name, f) for s in report.services for f in s.failures]
+        (s.name, f) for s in report.services for f in s.failures
+    ]
 
 
 def _notes(report: GateReport) -> list[tuple[str, str]]:
@@ -200,23 +228,43 @@ def render_table(report: GateReport) -> str:
     header = ("SERVICE", "STATUS", "REASON", "P95 / TARGET", "VERSION", "RESULT")
     rows: list[tuple[str, ...]] = []
     for s in report.services:
-        rows.append((s.name, s.status.value, s.reason.value, _p95_cell(s.p95_ms, s.target_ms),
-                     _cut(s.version or "-", 20), "OK" if s.ok else "FAIL"))
+        rows.append(
+            (
+                s.name,
+                s.status.value,
+                s.reason.value,
+                _p95_cell(s.p95_ms, s.target_ms),
+                _cut(s.version or "-", 20),
+                "OK" if s.ok else "FAIL",
+            )
+        )
         if len(s.checks) > 1:
             for c in s.checks:
-                rows.append((f"  {c.id}", c.status.value, c.reason.value,
-                             _p95_cell(c.p95_ms, c.target_ms), _cut(c.version or "-", 20),
-                             "ok" if c.ok else "fail"))
+                rows.append(
+                    (
+                        f"  {c.id}",
+                        c.status.value,
+                        c.reason.value,
+                        _p95_cell(c.p95_ms, c.target_ms),
+                        _cut(c.version or "-", 20),
+                        "ok" if c.ok else "fail",
+                    )
+                )
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
-             for r in [header, *rows]]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
+        for r in [header, *rows]
+    ]
     problems = [f"FAIL {name}: {_cut(f, 300)}" for name, f in _failures(report)]
     problems += [f"NOTE {name}: {n}" for name, n in _notes(report)]
     if problems:
         lines += ["", *problems]
     failed = len(report.failed)
-    verdict = (f"deploy gate: OK ({len(report.services)} services pass)" if report.ok else
-               f"deploy gate: FAILED ({failed} of {len(report.services)} services fail)")
+    verdict = (
+        f"deploy gate: OK ({len(report.services)} services pass)"
+        if report.ok
+        else f"deploy gate: FAILED ({failed} of {len(report.services)} services fail)"
+    )
     return "\n".join([*lines, "", verdict]) + "\n"
 
 
@@ -235,13 +283,20 @@ def _xml_text(text: str) -> str:
     return _XML_INVALID.sub("\ufffd", text)
 
 
-def _testcase(suite: ET.Element, classname: str, name: str, duration_ms: float | None,
-              failures: list[str], out: str) -> None:
+def _testcase(
+    suite: ET.Element,
+    classname: str,
+    name: str,
+    duration_ms: float | None,
+    failures: list[str],
+    out: str,
+) -> None:
     case = ET.SubElement(suite, "testcase", classname=_xml_text(classname), name=_xml_text(name))
     case.set("time", f"{(duration_ms or 0.0) / 1000:.3f}")
     if failures:
-        failure = ET.SubElement(case, "failure", message=_xml_text(_cut(failures[0], 500)),
-                                type="deploy-gate")
+        failure = ET.SubElement(
+            case, "failure", message=_xml_text(_cut(failures[0], 500)), type="deploy-gate"
+        )
         failure.text = _xml_text("\n".join(failures))
     if out:
         ET.SubElement(case, "system-out").text = _xml_text(out)
@@ -250,10 +305,16 @@ def _testcase(suite: ET.Element, classname: str, name: str, duration_ms: float |
 def render_junit(report: GateReport) -> str:
     """JUnit XML: one testsuite; one testcase per service and one per check."""
     suite_failures = len(report.failures) + sum(
-        (not s.ok) + sum(not c.ok for c in s.checks) for s in report.services)
+        (not s.ok) + sum(not c.ok for c in s.checks) for s in report.services
+    )
     tests = len(report.failures) + sum(1 + len(s.checks) for s in report.services)
-    attrs = {"name": "monitor verify", "tests": str(tests), "failures": str(suite_failures),
-             "errors": "0", "skipped": "0"}
+    attrs = {
+        "name": "monitor verify",
+        "tests": str(tests),
+        "failures": str(suite_failures),
+        "errors": "0",
+        "skipped": "0",
+    }
     root = ET.Element("testsuites", attrs)
     suite = ET.SubElement(root, "testsuite", attrs)
     for problem in report.failures:
@@ -262,8 +323,14 @@ def render_junit(report: GateReport) -> str:
         out = "\n".join([_status_line(s.status, s.reason, s.detail), f"url: {s.url}", *s.notes])
         _testcase(suite, f"verify.{s.name}", s.name, s.duration_ms, s.failures, out)
         for c in s.checks:
-            _testcase(suite, f"verify.{s.name}", f"{s.name} {c.id}", c.duration_ms, c.failures,
-                      _status_line(c.status, c.reason, c.detail))
+            _testcase(
+                suite,
+                f"verify.{s.name}",
+                f"{s.name} {c.id}",
+                c.duration_ms,
+                c.failures,
+                _status_line(c.status, c.reason, c.detail),
+            )
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
@@ -291,7 +358,8 @@ def render_github_summary(report: GateReport) -> str:
         lines.append(
             f"| `{_md(s.name)}` | {s.status.value} | `{s.reason.value}` | "
             f"{_p95_cell(s.p95_ms, s.target_ms)} | {_md(s.version or '-')} | "
-            f"{'✅ OK' if s.ok else '❌ FAIL'} |")
+            f"{'✅ OK' if s.ok else '❌ FAIL'} |"
+        )
     failures = [f"- **{_md(name)}**: {_md(f)}" for name, f in _failures(report)]
     if failures:
         lines += ["", "**Failures**", "", *failures]
@@ -316,8 +384,10 @@ def github_annotations(report: GateReport) -> list[str]:
 
     One annotation per service, not per failure: GitHub shows at most 10 errors per step.
     """
-    out = [f"::error title={escape_property('monitor verify')}::{escape_data(f)}"
-           for f in report.failures]
+    out = [
+        f"::error title={escape_property('monitor verify')}::{escape_data(f)}"
+        for f in report.failures
+    ]
     for s in report.failed:
         title = escape_property(f"{s.name} failed deploy verification")
         out.append(f"::error title={title}::{escape_data(chr(10).join(s.failures))}")

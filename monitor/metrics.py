@@ -105,6 +105,11 @@ class MonitorMetrics:
             buckets=LAG_BUCKETS,
             registry=registry,
         )
+        self.checks_skipped_total = Counter(
+            "monitor_checks_skipped",
+            "Runs skipped because the previous run of the same check was still going.",
+            registry=registry,
+        )
         self.loop_lag = Gauge(
             "monitor_event_loop_lag_seconds",
             "Latest delay of the event loop in waking a timer; skews every measured latency.",
@@ -172,6 +177,22 @@ class MonitorMetrics:
         for reason in Reason:
             with contextlib.suppress(KeyError):
                 self.check_reason.remove(*labels, reason.value)
+
+    def forget_service(self, service: str) -> None:
+        for status in Status:
+            with contextlib.suppress(KeyError):
+                self.service_status.remove(service, status.value)
+
+    def observe_restored(self, check: Check, state: CheckState) -> None:
+        """Set the gauges of a state brought back from the store (no counters move)."""
+        labels = (check.service, check.name, check.kind.value)
+        for s in Status:
+            self.check_status.labels(*labels, s.value).set(1 if s is state.verdict.status else 0)
+        with contextlib.suppress(KeyError):
+            self.check_reason.remove(*labels, Reason.NOT_CHECKED.value)
+        self.check_reason.labels(*labels, state.verdict.reason.value).set(1)
+        self.last_check.labels(*labels).set(state.checked_at.timestamp())
+        self.status_since.labels(*labels).set(state.since.timestamp())
 
     def observe(self, check: Check, state: CheckState, previous: CheckState | None) -> None:
         labels = (check.service, check.name, check.kind.value)

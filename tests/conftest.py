@@ -1,13 +1,26 @@
-"""Shared fixtures: real loopback servers, never mocks of our own sockets."""
+"""Shared fixtures: real loopback servers, never mocks of our own sockets.
+
+aioresponses 0.7.9 builds `ClientResponse` without the `stream_writer` argument that aiohttp
+3.14 requires (`ClientResponse.__init__() missing ... 'stream_writer'`, aioresponses issue 289).
+`http_mock` is aioresponses with a response class that supplies a stand-in writer; only the
+attribute aiohttp reads from it at construction (`output_size`) is needed. Remove the shim
+once aioresponses ships the fix.
+"""
 
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator
+import types
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp import ClientResponse, web
+from aioresponses import aioresponses
 
 from monitor.simulator import SimulatedFleet, seed_fleet
+from tests.alerting_fixtures import Recorder
 
 
 def free_port() -> int:
@@ -21,3 +34,46 @@ async def fleet() -> AsyncIterator[SimulatedFleet]:
     """The seed's fleet, answering on loopback ports chosen by the OS."""
     async with SimulatedFleet(seed_fleet()) as running:
         yield running
+
+
+class _CompatClientResponse(ClientResponse):
+    def __init__(self, method: str, url: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("stream_writer", types.SimpleNamespace(output_size=0))
+        super().__init__(method, url, **kwargs)
+
+
+class _CompatResponses(aioresponses):
+    def add(self, url: Any, method: str = "GET", *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("response_class", _CompatClientResponse)
+        super().add(url, method, *args, **kwargs)
+
+
+@pytest.fixture
+def http_mock() -> Iterator[aioresponses]:
+    """aioresponses that works with aiohttp 3.14; pins third-party wire formats only."""
+    with _CompatResponses() as mock:
+        yield mock
+
+
+@pytest.fixture
+async def recorder() -> AsyncIterator[Recorder]:
+    """A started Recorder on 127.0.0.1 (free port), stopped after the test."""
+    rec = Recorder()
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", rec.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    rec.url = f"http://127.0.0.1:{port}"
+    try:
+        yield rec
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as s:
+        yield s

@@ -46,6 +46,8 @@ async def test_run_serves_status_and_metrics_and_stops_on_sigterm(
         str(config),
         "--listen",
         f"127.0.0.1:{port}",
+        "--data-dir",
+        str(tmp_path),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

@@ -34,7 +34,14 @@ def fleet() -> Discovery:
 def test_fixture_output_is_a_valid_monitor_config(fleet: Discovery) -> None:
     config = parse_config(render_yaml(fleet), "discovered.yaml", env={})
     assert sorted(s.name for s in config.services) == [
-        "auth", "do-db", "do-deploy", "do-gateway", "do-mcp", "do-schedule", "email", "queue",
+        "auth",
+        "do-db",
+        "do-deploy",
+        "do-gateway",
+        "do-mcp",
+        "do-schedule",
+        "email",
+        "queue",
         "webhooks",
     ]
     assert all(s.labels == {"source": "wrangler"} for s in config.services)
@@ -175,23 +182,47 @@ JSONC_TRICKS = """
 @pytest.mark.parametrize(
     ("files", "expected"),
     [
-        pytest.param({"w/wrangler.jsonc": JSONC_TRICKS},
-                     {"tricky": "https://live.example.com"}, id="jsonc-comments-trailing-commas"),
-        pytest.param({"w/wrangler.toml": 'name = "t"\nroute = "t.example.com/*"\n'},
-                     {"t": "https://t.example.com"}, id="toml-route"),
-        pytest.param({"w/wrangler.toml": 'name = "t"\n[route]\npattern = "t.example.com"\n'
-                                         "custom_domain = true\n"},
-                     {"t": "https://t.example.com"}, id="toml-custom-domain"),
-        pytest.param({"w/wrangler.json": '{"name": "a", "routes": ["a.example.com/*"], '
-                                         '"workers_dev": true}'},
-                     {"a": "https://a.example.com"}, id="route-preferred-to-workers-dev"),
-        pytest.param({"w/wrangler.json": '{"name": "a", "workers_dev": false}'},
-                     {}, id="workers-dev-off-no-route"),
-        pytest.param({"w/wrangler.json": '{"name": "a", "routes": ["*.a.com/*"], '
-                                         '"workers_dev": true}'},
-                     {"a": "https://a.sub.workers.dev"}, id="wildcard-falls-back-to-workers-dev"),
-        pytest.param({"w/wrangler.toml": 'name = "from-toml"', "w/wrangler.jsonc": '{"name": "j"}'},
-                     {"j": "https://j.sub.workers.dev"}, id="jsonc-takes-precedence"),
+        pytest.param(
+            {"w/wrangler.jsonc": JSONC_TRICKS},
+            {"tricky": "https://live.example.com"},
+            id="jsonc-comments-trailing-commas",
+        ),
+        pytest.param(
+            {"w/wrangler.toml": 'name = "t"\nroute = "t.example.com/*"\n'},
+            {"t": "https://t.example.com"},
+            id="toml-route",
+        ),
+        pytest.param(
+            {
+                "w/wrangler.toml": 'name = "t"\n[route]\npattern = "t.example.com"\n'
+                "custom_domain = true\n"
+            },
+            {"t": "https://t.example.com"},
+            id="toml-custom-domain",
+        ),
+        pytest.param(
+            {
+                "w/wrangler.json": '{"name": "a", "routes": ["a.example.com/*"], '
+                '"workers_dev": true}'
+            },
+            {"a": "https://a.example.com"},
+            id="route-preferred-to-workers-dev",
+        ),
+        pytest.param(
+            {"w/wrangler.json": '{"name": "a", "workers_dev": false}'},
+            {},
+            id="workers-dev-off-no-route",
+        ),
+        pytest.param(
+            {"w/wrangler.json": '{"name": "a", "routes": ["*.a.com/*"], "workers_dev": true}'},
+            {"a": "https://a.sub.workers.dev"},
+            id="wildcard-falls-back-to-workers-dev",
+        ),
+        pytest.param(
+            {"w/wrangler.toml": 'name = "from-toml"', "w/wrangler.jsonc": '{"name": "j"}'},
+            {"j": "https://j.sub.workers.dev"},
+            id="jsonc-takes-precedence",
+        ),
     ],
 )
 def test_discover_from_configs(files: dict[str, str], expected: dict[str, str]) -> None:
@@ -214,10 +245,14 @@ def test_jsonc_binding_to_unknown_target_is_a_warning() -> None:
         ({"a/wrangler.json": "[1, 2]"}, "expected an object"),
         ({"a/wrangler.json": '{"main": "x.ts"}'}, "worker name None is missing or invalid"),
         ({"a/wrangler.json": '{"name": "bad name"}'}, "'bad name' is missing or invalid"),
-        ({"a/wrangler.json": '{"name": "a"}', "b/wrangler.json": '{"name": "a"}'},
-         "b/wrangler.json: worker 'a' is also defined in a/wrangler.json"),
-        ({"a/wrangler.toml": 'name = "x"', "a/wrangler.json": '{"name": "a"}'},
-         "a/wrangler.toml: ignored, wrangler.json takes precedence"),
+        (
+            {"a/wrangler.json": '{"name": "a"}', "b/wrangler.json": '{"name": "a"}'},
+            "b/wrangler.json: worker 'a' is also defined in a/wrangler.json",
+        ),
+        (
+            {"a/wrangler.toml": 'name = "x"', "a/wrangler.json": '{"name": "a"}'},
+            "a/wrangler.toml: ignored, wrangler.json takes precedence",
+        ),
         ({"a/wrangler.json": '{"name": "a", "services": {"binding": "B"}}'}, "not a list"),
         ({"a/wrangler.json": '{"name": "a", "services": [{"binding": "B"}]}'}, "has no 'service'"),
         ({"a/wrangler.json": '{"name": "a", "routes": [{"zone_name": "z"}]}'}, "has no pattern"),
@@ -231,7 +266,7 @@ def test_problems_become_warnings(files: dict[str, str], fragment: str) -> None:
 def test_self_binding_and_duplicates_are_not_dependencies() -> None:
     files = {
         "a/wrangler.json": '{"name": "a", "services": [{"binding": "SELF", "service": "a"},'
-                           '{"binding": "B1", "service": "b"}, {"binding": "B2", "service": "b"}]}',
+        '{"binding": "B1", "service": "b"}, {"binding": "B2", "service": "b"}]}',
         "b/wrangler.json": '{"name": "b"}',
     }
     services = _services(discover_from_configs(files, subdomain="sub"))
@@ -250,8 +285,11 @@ def test_binding_to_an_unmonitored_worker_is_dropped_with_a_warning() -> None:
 
 
 def test_non_legacy_env_keeps_the_name() -> None:
-    files = {"a/wrangler.json": '{"name": "a", "legacy_env": false, '
-                                '"env": {"prod": {"route": "a.example.com/*"}}}'}
+    files = {
+        "a/wrangler.json": '{"name": "a", "legacy_env": false, '
+        '"env": {"prod": {"route": "a.example.com/*"}}}'
+    }
     services = _services(discover_from_configs(files, env="prod"))
-    assert services == {"a": {"name": "a", "url": "https://a.example.com",
-                              "labels": {"source": "wrangler"}}}
+    assert services == {
+        "a": {"name": "a", "url": "https://a.example.com", "labels": {"source": "wrangler"}}
+    }

@@ -39,9 +39,17 @@ def check(
     within: bool | None = None,
 ) -> CheckStatus:
     return CheckStatus(
-        name=name, kind=kind, url=f"https://x.example/{name}", status=status, reason=reason,
-        detail=detail, latency_ms=LatencySummary(p95=p95, count=50) if p95 is not None else None,
-        target_ms=target, within_target=within, version=version, duration_ms=11.0,
+        name=name,
+        kind=kind,
+        url=f"https://x.example/{name}",
+        status=status,
+        reason=reason,
+        detail=detail,
+        latency_ms=LatencySummary(p95=p95, count=50) if p95 is not None else None,
+        target_ms=target,
+        within_target=within,
+        version=version,
+        duration_ms=11.0,
     )
 
 
@@ -55,8 +63,12 @@ def service(
     version: str | None = None,
 ) -> ServiceStatus:
     return ServiceStatus(
-        name=name, status=status, reason=reason, detail=detail,
-        url=f"https://{name}.example.workers.dev", version=version,
+        name=name,
+        status=status,
+        reason=reason,
+        detail=detail,
+        url=f"https://{name}.example.workers.dev",
+        version=version,
         checks=checks if checks is not None else [check(status, reason, detail)],
     )
 
@@ -83,7 +95,9 @@ SMOKE = [
     [
         pytest.param([service("a"), service("b")], None, True, {}, id="all-healthy"),
         pytest.param(
-            SEED_FLEET, None, False,
+            SEED_FLEET,
+            None,
+            False,
             {
                 "do-db": "not healthy: degraded (reported_degraded): postgres: DATABASE_URL",
                 "webhooks": "not healthy: degraded (not_found)",
@@ -94,35 +108,59 @@ SMOKE = [
             id="seed-fleet-as-deployed",
         ),
         pytest.param(
-            [service("a", checks=[check(p95=62.5)])], None, False,
+            [service("a", checks=[check(p95=62.5)])],
+            None,
+            False,
             {"a": "p95 62.5 ms over target 50.0 ms on check health/health"},
             id="p95-over-target",
         ),
-        pytest.param([service("a", checks=[check(p95=50.0)])], None, True, {},
-                     id="p95-at-target-passes"),
         pytest.param(
-            [service("a", checks=SMOKE)], None, False,
+            [service("a", checks=[check(p95=50.0)])], None, True, {}, id="p95-at-target-passes"
+        ),
+        pytest.param(
+            [service("a", checks=SMOKE)],
+            None,
+            False,
             {"a": "p95 7.25 ms over target 5.00 ms on check rpc/db-query"},
             id="smoke-rpc-over-target",
         ),
         pytest.param(
-            [service("a", checks=[check(p95=None, within=False)])], None, False,
+            [service("a", checks=[check(p95=None, within=False)])],
+            None,
+            False,
             {"a": "latency over target on check health/health"},
             id="within-target-false-without-p95",
         ),
-        pytest.param([service("a", checks=[check(p95=None)])], None, True, {},
-                     id="no-latency-samples-is-not-a-failure"),
         pytest.param(
-            [service("a", version="1.4.1")], "1.4.2", False,
+            [service("a", checks=[check(p95=None)])],
+            None,
+            True,
+            {},
+            id="no-latency-samples-is-not-a-failure",
+        ),
+        pytest.param(
+            [service("a", version="1.4.1")],
+            "1.4.2",
+            False,
             {"a": "version mismatch: reported 1.4.1, expected 1.4.2"},
             id="version-mismatch",
         ),
         pytest.param([service("a", version="1.4.2")], "1.4.2", True, {}, id="version-match"),
-        pytest.param([service("a", checks=[check(version="1.4.2")])], "1.4.2", True, {},
-                     id="version-from-health-check"),
+        pytest.param(
+            [service("a", checks=[check(version="1.4.2")])],
+            "1.4.2",
+            True,
+            {},
+            id="version-from-health-check",
+        ),
         pytest.param([service("a")], "1.4.2", True, {}, id="no-version-reported-passes"),
-        pytest.param([service("a", Status.UNKNOWN, Reason.NOT_CHECKED, "")], None, False,
-                     {"a": "not healthy: unknown (not_checked)"}, id="never-checked-fails"),
+        pytest.param(
+            [service("a", Status.UNKNOWN, Reason.NOT_CHECKED, "")],
+            None,
+            False,
+            {"a": "not healthy: unknown (not_checked)"},
+            id="never-checked-fails",
+        ),
     ],
 )
 def test_judge(
@@ -138,7 +176,10 @@ def test_judge(
 
 def test_exit_codes_are_stable() -> None:
     assert [(c.name, int(c)) for c in ExitCode] == [
-        ("OK", 0), ("GATE_FAILED", 1), ("USAGE_OR_CONFIG", 2)]
+        ("OK", 0),
+        ("GATE_FAILED", 1),
+        ("USAGE_OR_CONFIG", 2),
+    ]
 
 
 def test_empty_fleet_fails() -> None:
@@ -154,11 +195,28 @@ def test_service_without_version_says_so() -> None:
 
 
 def test_check_rows_carry_their_own_verdict() -> None:
-    report = judge([service("a", D, Reason.SERVER_ERROR, "rpc check db-query: HTTP 500", checks=[
-        check(),
-        check(D, Reason.SERVER_ERROR, "HTTP 500", name="db-query", kind=CheckKind.RPC, p95=3.0,
-              target=5.0),
-    ])])
+    report = judge(
+        [
+            service(
+                "a",
+                D,
+                Reason.SERVER_ERROR,
+                "rpc check db-query: HTTP 500",
+                checks=[
+                    check(),
+                    check(
+                        D,
+                        Reason.SERVER_ERROR,
+                        "HTTP 500",
+                        name="db-query",
+                        kind=CheckKind.RPC,
+                        p95=3.0,
+                        target=5.0,
+                    ),
+                ],
+            )
+        ]
+    )
     health, rpc = report.services[0].checks
     assert health.ok and health.failures == []
     assert not rpc.ok
@@ -169,8 +227,16 @@ def test_check_rows_carry_their_own_verdict() -> None:
 def test_table_names_every_failure() -> None:
     text = render_table(judge(SEED_FLEET))
     lines = text.splitlines()
-    assert lines[0].split() == ["SERVICE", "STATUS", "REASON", "P95", "/", "TARGET", "VERSION",
-                                "RESULT"]
+    assert lines[0].split() == [
+        "SERVICE",
+        "STATUS",
+        "REASON",
+        "P95",
+        "/",
+        "TARGET",
+        "VERSION",
+        "RESULT",
+    ]
     row = next(line for line in lines if line.startswith("auth "))
     assert row.split()[:3] == ["auth", "unhealthy", "worker_exception"]
     assert row.rstrip().endswith("FAIL")
@@ -178,7 +244,12 @@ def test_table_names_every_failure() -> None:
     assert "12.0 / 50.0 ms" in gateway and gateway.rstrip().endswith("OK")
     fails = [line for line in lines if line.startswith("FAIL ")]
     assert [f.split(":")[0] for f in fails] == [
-        "FAIL do-db", "FAIL webhooks", "FAIL auth", "FAIL do-mcp", "FAIL email"]
+        "FAIL do-db",
+        "FAIL webhooks",
+        "FAIL auth",
+        "FAIL do-mcp",
+        "FAIL email",
+    ]
     assert lines[-1] == "deploy gate: FAILED (5 of 8 services fail)"
     # fixed width: the RESULT column starts at the same offset on every row
     offsets = {line.rstrip().rfind(" ") for line in lines[:9]}
@@ -187,8 +258,9 @@ def test_table_names_every_failure() -> None:
 
 def test_table_shows_check_rows_for_services_with_smoke_checks() -> None:
     text = render_table(judge([service("a", checks=SMOKE)]))
-    assert any(line.startswith("  rpc/db-query") and line.endswith("fail")
-               for line in text.splitlines())
+    assert any(
+        line.startswith("  rpc/db-query") and line.endswith("fail") for line in text.splitlines()
+    )
     assert text.endswith("deploy gate: FAILED (1 of 1 services fail)\n")
 
 
@@ -235,7 +307,8 @@ def test_junit_failure_message_and_hostile_text() -> None:
     failure = case.find("failure")
     assert failure is not None
     assert failure.get("message", "").startswith(
-        'not healthy: unhealthy (worker_exception): bad <tag> & "quote"')
+        'not healthy: unhealthy (worker_exception): bad <tag> & "quote"'
+    )
     assert "\x00" not in (failure.text or "")
 
 
@@ -265,11 +338,16 @@ def test_workflow_command_escaping(raw: str, data: str, prop: str) -> None:
 
 
 def test_github_annotations() -> None:
-    lines = github_annotations(judge(
-        [service("do-db", D, Reason.REPORTED_DEGRADED, "100% broken\nreally", version="1"),
-         service("ok", version=None), service("fine", version="2")],
-        expect_version="2",
-    ))
+    lines = github_annotations(
+        judge(
+            [
+                service("do-db", D, Reason.REPORTED_DEGRADED, "100% broken\nreally", version="1"),
+                service("ok", version=None),
+                service("fine", version="2"),
+            ],
+            expect_version="2",
+        )
+    )
     assert lines == [
         "::error title=do-db failed deploy verification::"
         "not healthy: degraded (reported_degraded): 100%25 broken%0Areally"

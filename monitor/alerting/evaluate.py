@@ -1,0 +1,494 @@
+"""The alert decisions: `evaluate(rules, state, view, now) -> (state, events)`. Pure.
+
+Each rule turns the view into signals (one per service, check or the monitor itself); each
+signal steps one `AlertRecord` through pending -> firing -> resolved with the rule's fire and
+resolve thresholds; firing records are then notified unless a silence, a failing dependency
+or flapping holds them back. Nothing here reads the clock or does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from monitor.alerting import dependencies
+from monitor.alerting.rules import (
+    AlertRules,
+    AlertsConfig,
+    BurnRateRule,
+    ChecksStalledRule,
+    FlappingRule,
+    LatencyRule,
+    LoopLagRule,
+    Rule,
+    StatusRule,
+    Threshold,
+    WatchdogRule,
+)
+from monitor.alerting.state import (
+    AlertEvent,
+    AlertRecord,
+    AlertState,
+    CheckHistory,
+    EventKind,
+    Phase,
+    RuleInput,
+    ServiceHistory,
+    ServiceInput,
+    fingerprint,
+)
+from monitor.alerting.template import DEFAULT_ANNOTATIONS, render
+from monitor.durations import format_duration
+from monitor.model import Status
+
+
+@dataclass(slots=True)
+class Signal:
+    """One condition outcome. `active` None means no data: keep the record as it is."""
+
+    labels: dict[str, str]
+    active: bool | None
+    observed: bool
+    values: dict[str, object] = field(default_factory=dict)
+    service: str | None = None
+
+
+def _minutes(seconds: float) -> str:
+    return format_duration(seconds)
+
+
+def _ms(seconds: float | None) -> str | None:
+    return None if seconds is None else f"{seconds * 1000:.1f}".rstrip("0").rstrip(".")
+
+
+def _base_labels(rule: Rule, service: ServiceInput | None) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    if service is not None:
+        labels.update(service.labels)
+        if service.team:
+            labels["team"] = service.team
+        labels["service"] = service.name
+    else:
+        labels["service"] = "monitor"
+    labels.update(rule.labels)
+    labels["alertname"] = rule.name
+    labels["severity"] = rule.severity
+    return labels
+
+
+def _service_values(s: ServiceInput) -> dict[str, object]:
+    return {
+        "service": s.name,
+        "status": s.status.value,
+        "reason": s.reason,
+        "detail": s.detail,
+        "since": f"{s.since:%H:%M}" if s.since else None,
+        "team": s.team,
+        "runbook": s.runbook,
+    }
+
+
+# --------------------------------------------------------------------------- observation
+
+
+def _bucket_seconds(config: AlertsConfig) -> float:
+    shorts = [r.short for r in config.rules if isinstance(r, BurnRateRule)]
+    return max(10.0, min(shorts) / 5) if shorts else 60.0
+
+
+def _keep_seconds(config: AlertsConfig) -> tuple[float, float]:
+    flaps = [r.window for r in config.rules if isinstance(r, FlappingRule)]
+    longs = [r.long for r in config.rules if isinstance(r, BurnRateRule)]
+    return max(flaps, default=0.0), max(longs, default=0.0)
+
+
+def _observe(
+    config: AlertsConfig, state: AlertState, view: RuleInput, now: datetime
+) -> tuple[set[str], set[tuple[str, str]]]:
+    """Fold new check results into the histories; return what was newly observed."""
+    keep_changes, keep_buckets = _keep_seconds(config)
+    size = _bucket_seconds(config)
+    services: set[str] = set()
+    checks: set[tuple[str, str]] = set()
+    for name, s in view.services.items():
+        hist = state.services.setdefault(name, ServiceHistory())
+        if s.checked_at is not None and (
+            hist.last_checked_at is None or s.checked_at > hist.last_checked_at
+        ):
+            services.add(name)
+            if hist.last_status is not None and s.status != hist.last_status:
+                hist.changes.append(s.checked_at)
+            hist.last_status, hist.last_checked_at = s.status, s.checked_at
+        hist.changes = [t for t in hist.changes if (now - t).total_seconds() <= keep_changes]
+        for c in s.checks:
+            ch = hist.checks.setdefault(c.name, CheckHistory())
+            if c.checked_at is None or (ch.last_checked_at and c.checked_at <= ch.last_checked_at):
+                continue
+            ch.last_checked_at = c.checked_at
+            checks.add((name, c.name))
+            if keep_buckets:
+                bad = c.status is not Status.HEALTHY or (
+                    c.duration_s is not None
+                    and c.target_s is not None
+                    and c.duration_s > c.target_s
+                )
+                index = int(c.checked_at.timestamp() // size)
+                total, errors = ch.buckets.get(index, (0, 0))
+                ch.buckets[index] = (total + 1, errors + int(bad))
+            oldest = int((now.timestamp() - keep_buckets) // size)
+            ch.buckets = {i: v for i, v in ch.buckets.items() if i >= oldest}
+    for gone in set(state.services) - set(view.services):
+        del state.services[gone]
+    return services, checks
+
+
+def _ratios(
+    ch: CheckHistory, now: datetime, long: float, short: float, size: float
+) -> tuple[int, float, int, float]:
+    """(samples, bad ratio) over the long and the short window, in one pass."""
+    oldest_long = int((now.timestamp() - long) // size)
+    oldest_short = int((now.timestamp() - short) // size)
+    n_long = bad_long = n_short = bad_short = 0
+    for i, (total, bad) in ch.buckets.items():
+        if i >= oldest_long:
+            n_long += total
+            bad_long += bad
+            if i >= oldest_short:
+                n_short += total
+                bad_short += bad
+    return (
+        n_long,
+        bad_long / n_long if n_long else 0.0,
+        n_short,
+        bad_short / n_short if n_short else 0.0,
+    )
+
+
+def _flap_count(hist: ServiceHistory | None, window: float, now: datetime) -> int:
+    if hist is None:
+        return 0
+    return sum(1 for t in hist.changes if (now - t).total_seconds() <= window)
+
+
+# --------------------------------------------------------------------------- signals
+
+
+def _signals(
+    rule: Rule,
+    config: AlertsConfig,
+    state: AlertState,
+    view: RuleInput,
+    now: datetime,
+    seen: set[str],
+    seen_checks: set[tuple[str, str]],
+) -> Iterator[Signal]:
+    if isinstance(rule, WatchdogRule):
+        yield Signal(_base_labels(rule, None), True, True)
+        return
+    if isinstance(rule, ChecksStalledRule):
+        last = view.last_check_at or view.started_at
+        idle = (now - last).total_seconds()
+        yield Signal(
+            _base_labels(rule, None),
+            idle > rule.after,
+            True,
+            {"value": _minutes(idle), "threshold": _minutes(rule.after)},
+        )
+        return
+    if isinstance(rule, LoopLagRule):
+        lag = view.loop_lag_s
+        yield Signal(
+            _base_labels(rule, None),
+            None if lag is None else lag > rule.threshold,
+            True,
+            {"value": _minutes(lag or 0.0), "threshold": _minutes(rule.threshold)},
+        )
+        return
+    for s in view.services.values():
+        if not rule.match.matches(s.name, s.labels):
+            continue
+        values = _service_values(s)
+        observed = s.name in seen
+        if isinstance(rule, StatusRule):
+            yield Signal(_base_labels(rule, s), s.status in rule.status, observed, values, s.name)
+        elif isinstance(rule, FlappingRule):
+            hist = state.services.get(s.name)
+            count = _flap_count(hist, rule.window, now)
+            quiet = _flap_count(hist, rule.quiet or rule.window, now)
+            record = state.alerts.get(f"{rule.name}/{fingerprint(_base_labels(rule, s))}")
+            firing = record is not None and record.phase is not Phase.RESOLVED
+            active = count > rule.changes or (firing and quiet > 0)
+            yield Signal(
+                _base_labels(rule, s),
+                active,
+                observed,
+                {**values, "value": count, "window": _minutes(rule.window)},
+                s.name,
+            )
+        elif isinstance(rule, LatencyRule | BurnRateRule):
+            yield from _check_signals(rule, config, state, s, values, seen_checks, now)
+
+
+def _check_signals(
+    rule: LatencyRule | BurnRateRule,
+    config: AlertsConfig,
+    state: AlertState,
+    s: ServiceInput,
+    values: dict[str, object],
+    seen_checks: set[tuple[str, str]],
+    now: datetime,
+) -> Iterator[Signal]:
+    for c in s.checks:
+        if c.kind not in rule.checks:
+            continue
+        labels = {**_base_labels(rule, s), "check": c.name}
+        v = {
+            **values,
+            "check": c.name,
+            "kind": c.kind.value,
+            "p95_ms": _ms(c.p95_s),
+            "target_ms": _ms(c.target_s),
+        }
+        observed = (s.name, c.name) in seen_checks
+        if isinstance(rule, LatencyRule):
+            active = (
+                None
+                if c.p95_s is None or c.target_s is None
+                else c.p95_s > c.target_s * rule.factor
+            )
+            yield Signal(labels, active, observed, v, s.name)
+            continue
+        hist = state.services.get(s.name)
+        ch = hist.checks.get(c.name) if hist else None
+        size = _bucket_seconds(config)
+        if ch is None:
+            yield Signal(labels, None, observed, v, s.name)
+            continue
+        budget = 1 - rule.objective
+        n_long, bad_long, n_short, bad_short = _ratios(ch, now, rule.long, rule.short, size)
+        burn = min(bad_long, bad_short) / budget
+        active = (
+            n_long >= rule.min_samples
+            and n_short > 0
+            and bad_long / budget >= rule.burn_rate
+            and bad_short / budget >= rule.burn_rate
+        )
+        v.update(
+            value=f"{burn:.1f}",
+            threshold=f"{rule.burn_rate:g}",
+            window=f"{_minutes(rule.long)} and {_minutes(rule.short)}",
+        )
+        yield Signal(labels, active, observed, v, s.name)
+
+
+# --------------------------------------------------------------------------- stepping
+
+
+def _thresholds(rule: Rule) -> tuple[Threshold, Threshold]:
+    if isinstance(rule, StatusRule | LatencyRule | BurnRateRule | LoopLagRule):
+        return rule.for_, rule.resolve_after
+    return Threshold(checks=None), Threshold(checks=None)
+
+
+def _step(
+    rec: AlertRecord | None,
+    sig: Signal,
+    rule: Rule,
+    receivers: list[str],
+    now: datetime,
+    hold: bool,
+) -> tuple[AlertRecord | None, bool]:
+    """Advance one record; return it and whether it just resolved."""
+    fire, clear = _thresholds(rule)
+    if sig.active is None:
+        return rec, False
+    if sig.active:
+        if rec is None or rec.phase is Phase.RESOLVED:
+            rec = AlertRecord(
+                rule=rule.name,
+                fingerprint=fingerprint(sig.labels),
+                labels=sig.labels,
+                phase=Phase.PENDING,
+                active_since=now,
+                active_count=0,
+                receivers=receivers,
+                send_resolved=rule.send_resolved,
+            )
+        if sig.observed or rec.active_count == 0:
+            rec.active_count += 1
+        rec.clear_since, rec.clear_count = None, 0
+        rec.receivers, rec.send_resolved = receivers, rule.send_resolved
+        elapsed = (now - rec.active_since).total_seconds()
+        if rec.phase is Phase.PENDING and not hold and fire.met(rec.active_count, elapsed):
+            rec.phase, rec.firing_since = Phase.FIRING, now
+        return rec, False
+    if rec is None or rec.phase is Phase.RESOLVED:
+        return rec, False
+    if rec.phase is Phase.PENDING:
+        return None, False
+    if rec.clear_since is None:
+        rec.clear_since, rec.clear_count = now, 0
+    if sig.observed or rec.clear_count == 0:
+        rec.clear_count += 1
+    if clear.met(rec.clear_count, (now - rec.clear_since).total_seconds()):
+        rec.phase, rec.resolved_at = Phase.RESOLVED, now
+        return rec, True
+    return rec, False
+
+
+def _annotations(
+    rule: Rule, config: AlertsConfig, sig: Signal, extra: Mapping[str, str]
+) -> dict[str, str]:
+    values: dict[str, object] = {
+        "alertname": rule.name,
+        "rule": rule.name,
+        "severity": rule.severity,
+        "external_url": config.external_url,
+        **sig.values,
+        **extra,
+    }
+    values["dashboard_url"] = render(config.dashboard_url, values) if config.dashboard_url else ""
+    templates = {
+        **DEFAULT_ANNOTATIONS[rule.kind],
+        "runbook_url": "{runbook}",
+        "dashboard_url": "{dashboard_url}",
+        **rule.annotations,
+    }
+    out = {k: render(t, values).strip() for k, t in templates.items()}
+    out.update(extra)
+    return {k: v for k, v in out.items() if v}
+
+
+def _generator_url(config: AlertsConfig, service: str | None) -> str:
+    if not config.external_url:
+        return ""
+    base = config.external_url.rstrip("/")
+    return f"{base}/status?service={service}" if service else f"{base}/status"
+
+
+def _copy(state: AlertState) -> AlertState:
+    """A copy deep enough for what evaluate mutates (a full deepcopy cost 75 % of its time):
+    records and histories are copied; their labels, annotations and tuples are never mutated."""
+    services = {
+        name: h.model_copy(
+            update={
+                "changes": list(h.changes),
+                "checks": {
+                    c: ch.model_copy(update={"buckets": dict(ch.buckets)})
+                    for c, ch in h.checks.items()
+                },
+            }
+        )
+        for name, h in state.services.items()
+    }
+    return AlertState.model_construct(
+        alerts={k: r.model_copy() for k, r in state.alerts.items()},
+        services=services,
+        recheck_soon=[],
+    )
+
+
+def evaluate(
+    rules: AlertRules | AlertsConfig, state: AlertState, view: RuleInput, now: datetime
+) -> tuple[AlertState, list[AlertEvent]]:
+    """Decide which alerts are pending, firing or resolved, and what to notify.
+
+    Returns a new state (the input is not modified) and the events to enqueue, in the same
+    transaction as the state, into the outbox. Call it after every check and also on a timer
+    (e.g. every 15 s): `checks_stalled` and `watchdog` must fire even when no check runs.
+    """
+    config = rules.config if isinstance(rules, AlertRules) else rules
+    new = _copy(state)
+    seen, seen_checks = _observe(config, new, view, now)
+    causes = dependencies.likely_causes(view.services)
+    dependents = dependencies.affected_dependents(view.services)
+    silences = (*config.silences, *view.silences)
+    flap_names = {r.name for r in config.rules if isinstance(r, FlappingRule)}
+    events: list[AlertEvent] = []
+    visited: set[str] = set()
+    recheck: set[str] = set()
+    flapping_services: set[str] = set()
+
+    # Flapping rules first: while a service flaps, its status rules are held back.
+    ordered = sorted(config.rules, key=lambda r: r.name not in flap_names)
+    for i, rule in enumerate(ordered):
+        if i == 0 or ordered[i - 1].name in flap_names:
+            flapping_services = {
+                rec.labels.get("service", "")
+                for rec in new.alerts.values()
+                if rec.rule in flap_names and rec.phase is not Phase.RESOLVED
+            }
+        receivers = config.routes(rule)
+        for sig in _signals(rule, config, new, view, now, seen, seen_checks):
+            key = f"{rule.name}/{fingerprint(sig.labels)}"
+            visited.add(key)
+            flapping = isinstance(rule, StatusRule) and sig.service in flapping_services
+            rec, resolved = _step(new.alerts.get(key), sig, rule, receivers, now, flapping)
+            if rec is None:
+                new.alerts.pop(key, None)
+                continue
+            new.alerts[key] = rec
+            if resolved:
+                rec.suppressed_by = None
+                if rec.notified_at is not None and rec.send_resolved:
+                    events.append(_event("resolved", rec, now, config, sig.service))
+                continue
+            if rec.phase is Phase.PENDING:
+                rec.suppressed_by = "flapping" if flapping else None
+                if isinstance(rule, StatusRule) and sig.active and sig.service:
+                    recheck.add(sig.service)
+                continue
+            if rec.phase is not Phase.FIRING or not sig.active:
+                continue
+            extra: dict[str, str] = {}
+            suppressed_by: str | None = None
+            service_causes = causes.get(sig.service or "", ())
+            if service_causes and getattr(rule, "inhibit_by_dependencies", False):
+                extra["likely_cause"] = dependencies.describe(service_causes)
+                suppressed_by = "dependency:" + ",".join(c.service for c in service_causes)
+            if isinstance(rule, StatusRule) and sig.service in dependents:
+                extra["likely_cause_of"] = ", ".join(dependents[sig.service or ""])
+            rec.annotations = _annotations(rule, config, sig, extra)
+            silence = next((s for s in silences if s.silences(rec.labels, now)), None)
+            if silence is not None:
+                suppressed_by = f"silence:{silence.id}"
+            rec.suppressed_by = suppressed_by
+            if suppressed_by is not None:
+                continue
+            if rec.notified_at is None:
+                events.append(_event("firing", rec, now, config, sig.service))
+                rec.notified_at = now
+            elif (now - rec.notified_at).total_seconds() >= rule.repeat_interval:
+                events.append(_event("repeat", rec, now, config, sig.service))
+                rec.notified_at = now
+
+    for key, rec in list(new.alerts.items()):
+        if key in visited or rec.phase is Phase.RESOLVED:
+            continue
+        # The service, check or rule is gone from the config: resolve rather than forget.
+        if rec.phase is Phase.PENDING:
+            del new.alerts[key]
+            continue
+        rec.phase, rec.resolved_at, rec.suppressed_by = Phase.RESOLVED, now, None
+        if rec.notified_at is not None and rec.send_resolved:
+            events.append(_event("resolved", rec, now, config, rec.labels.get("service")))
+    new.recheck_soon = sorted(recheck)
+    return new, events
+
+
+def _event(
+    kind: EventKind, rec: AlertRecord, now: datetime, config: AlertsConfig, service: str | None
+) -> AlertEvent:
+    return AlertEvent(
+        kind=kind,
+        rule=rec.rule,
+        fingerprint=rec.fingerprint,
+        labels=rec.labels,
+        annotations=rec.annotations,
+        starts_at=rec.active_since,
+        ends_at=now if kind == "resolved" else None,
+        at=now,
+        receivers=list(rec.receivers),
+        generator_url=_generator_url(config, service),
+    )

@@ -1,0 +1,176 @@
+"""What every receiver shares: the interface, the request it renders, and how an HTTP answer
+is classified (delivered / retry / give up).
+
+A receiver's `render` is pure (batch -> requests) so the wire format is tested without a
+network; `send` posts what `render` made and classifies the answer for the outbox.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import enum
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Protocol
+
+import aiohttp
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationInfo
+
+from monitor.alerting.state import Batch
+from monitor.config import Duration, expand_env
+
+
+class Outcome(enum.StrEnum):
+    DELIVERED = "delivered"
+    RETRY = "retry"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    """How one delivery attempt ended. `detail` never contains a URL or a secret."""
+
+    outcome: Outcome
+    status: int | None = None
+    retry_after: float | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One HTTP request a receiver wants sent. Its repr hides the URL and headers (secrets)."""
+
+    method: str
+    url: str = field(repr=False)
+    headers: Mapping[str, str] = field(repr=False)
+    body: bytes = field(repr=False)
+
+
+class Receiver(Protocol):
+    """The interface every receiver module implements."""
+
+    kind: ClassVar[str]
+    name: str
+
+    def render(self, batch: Batch) -> list[Request]:
+        """The request(s) that deliver `batch`; pure."""
+        ...
+
+    async def send(self, session: aiohttp.ClientSession, batch: Batch) -> DeliveryResult:
+        """Deliver `batch`; never raises for a failing endpoint."""
+        ...
+
+
+class ReceiverFactory(Protocol):
+    """A registry entry: the receiver class, its config model, built from a validated config."""
+
+    @property
+    def config_model(self) -> type[BaseModel]: ...
+
+    def __call__(self, config: Any, /) -> Receiver: ...
+
+
+def rfc3339(moment: datetime) -> str:
+    """`2026-01-02T03:04:05.678Z`, the form Alertmanager writes and reads."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds from a Retry-After header: delay-seconds or an HTTP-date; None if absent/bad."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def classify(status: int, retry_after: str | None, now: datetime, body: str = "") -> DeliveryResult:
+    """2xx delivered; 408, 429 and 5xx retried (honouring Retry-After); any other answer final."""
+    snippet = body[:200]
+    if 200 <= status < 300:
+        return DeliveryResult(Outcome.DELIVERED, status, None, snippet)
+    if status in (408, 429) or status >= 500:
+        return DeliveryResult(Outcome.RETRY, status, parse_retry_after(retry_after, now), snippet)
+    return DeliveryResult(Outcome.FAILED, status, None, snippet)
+
+
+async def post(session: aiohttp.ClientSession, request: Request, timeout: float) -> DeliveryResult:
+    """Send one request; network errors and timeouts are retryable, never raised."""
+    try:
+        async with session.request(
+            request.method,
+            request.url,
+            data=request.body,
+            headers=dict(request.headers),
+            timeout=aiohttp.ClientTimeout(total=timeout),
+            allow_redirects=False,
+        ) as response:
+            text = (await response.content.read(4096)).decode("utf-8", errors="replace")
+            return classify(
+                response.status, response.headers.get("Retry-After"), datetime.now(UTC), text
+            )
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return DeliveryResult(Outcome.RETRY, None, None, type(exc).__name__)
+
+
+async def post_all(
+    session: aiohttp.ClientSession, requests: Sequence[Request], timeout: float
+) -> DeliveryResult:
+    """Send requests in order, stopping at the first that is not delivered."""
+    result = DeliveryResult(Outcome.DELIVERED, None, None, "nothing to send")
+    for request in requests:
+        result = await post(session, request, timeout)
+        if result.outcome is not Outcome.DELIVERED:
+            return result
+    return result
+
+
+def _secret(value: Any, info: ValidationInfo) -> SecretStr | None:
+    if value is None or isinstance(value, SecretStr):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("expected a string, e.g. ${SLACK_WEBHOOK_URL}")
+    env = (info.context or {}).get("env", os.environ)
+    return SecretStr(expand_env(value, env))
+
+
+Secret = Annotated[SecretStr, BeforeValidator(_secret)]
+"""A secret written as `${VAR}` (expanded from the environment); never shown in repr or logs."""
+
+
+def read_secret_files(data: Any, names: Sequence[str]) -> Any:
+    """`url_file: /run/secrets/x` -> `url: <file content>`, for a model_validator(mode='before')."""
+    if not isinstance(data, dict):
+        return data
+    data = dict(data)
+    for name in names:
+        path = data.pop(f"{name}_file", None)
+        if path is None:
+            continue
+        if name in data:
+            raise ValueError(f"set either {name} or {name}_file, not both")
+        try:
+            data[name] = SecretStr(Path(str(path)).read_text(encoding="utf-8").strip())
+        except OSError as exc:
+            raise ValueError(f"{name}_file: cannot read it: {exc.strerror}") from None
+    return data
+
+
+class ReceiverConfig(BaseModel):
+    """Common keys of every receiver: `type`, `name` and a delivery timeout in seconds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: str
+    name: str
+    timeout: Duration = Field(default=10.0, gt=0)

@@ -1,0 +1,187 @@
+"""The embedded store: last state of every check and the history of status changes, in SQLite.
+
+Writes are batched: the daemon marks states dirty and a flush (once a second, and at
+shutdown) writes them in one transaction off the event loop. A SIGKILL loses at most the last
+unflushed second; nothing committed is lost, and `since` survives restarts so an old incident
+is not reported as new.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from monitor.model import Status, Verdict
+from monitor.state import CheckState
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS check_state (
+    check_id     TEXT PRIMARY KEY,
+    verdict      TEXT NOT NULL,
+    checked_at   TEXT NOT NULL,
+    since        TEXT NOT NULL,
+    consecutive  INTEGER NOT NULL,
+    duration_s   REAL NOT NULL,
+    previous     TEXT
+);
+CREATE TABLE IF NOT EXISTS status_change (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    check_id     TEXT NOT NULL,
+    service      TEXT NOT NULL,
+    at           TEXT NOT NULL,
+    from_status  TEXT,
+    to_status    TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    detail       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS status_change_service_at ON status_change (service, at);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    check_id: str
+    service: str
+    at: datetime
+    from_status: Status | None
+    to_status: Status
+    reason: str
+    detail: str
+
+
+class Store:
+    """One SQLite file. Methods are blocking and thread-safe; call them via `asyncio.to_thread`."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def save(self, states: Mapping[str, CheckState], changes: Iterable[StatusChange]) -> None:
+        """Write states and changes in one transaction: both land or neither does."""
+        rows = [
+            (
+                check_id,
+                s.verdict.model_dump_json(),
+                s.checked_at.isoformat(),
+                s.since.isoformat(),
+                s.consecutive,
+                s.duration_s,
+                s.previous.value if s.previous else None,
+            )
+            for check_id, s in states.items()
+        ]
+        change_rows = [
+            (
+                c.check_id,
+                c.service,
+                c.at.isoformat(),
+                c.from_status.value if c.from_status else None,
+                c.to_status.value,
+                c.reason,
+                c.detail,
+            )
+            for c in changes
+        ]
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(
+                    "INSERT INTO check_state VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(check_id) DO "
+                    "UPDATE SET verdict=excluded.verdict, checked_at=excluded.checked_at, "
+                    "since=excluded.since, consecutive=excluded.consecutive, "
+                    "duration_s=excluded.duration_s, previous=excluded.previous",
+                    rows,
+                )
+                self._db.executemany(
+                    "INSERT INTO status_change (check_id, service, at, from_status, to_status, "
+                    "reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    change_rows,
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def load_states(self) -> dict[str, CheckState]:
+        """Every stored state; rows that no longer parse are skipped, not fatal."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT check_id, verdict, checked_at, since, consecutive, duration_s, previous "
+                "FROM check_state"
+            ).fetchall()
+        states: dict[str, CheckState] = {}
+        for check_id, verdict, checked_at, since, consecutive, duration_s, previous in rows:
+            try:
+                states[check_id] = CheckState(
+                    verdict=Verdict.model_validate(json.loads(verdict)),
+                    checked_at=datetime.fromisoformat(checked_at),
+                    since=datetime.fromisoformat(since),
+                    consecutive=int(consecutive),
+                    duration_s=float(duration_s),
+                    previous=Status(previous) if previous else None,
+                )
+            except (ValueError, TypeError):
+                continue
+        return states
+
+    def forget(self, check_ids: Iterable[str]) -> None:
+        with self._lock:
+            self._db.executemany(
+                "DELETE FROM check_state WHERE check_id = ?", [(c,) for c in check_ids]
+            )
+
+    def changes(
+        self, service: str | None = None, since: datetime | None = None, limit: int = 500
+    ) -> list[StatusChange]:
+        """Status changes, newest first."""
+        query = (
+            "SELECT check_id, service, at, from_status, to_status, reason, detail "
+            "FROM status_change WHERE 1=1"
+        )
+        args: list[object] = []
+        if service is not None:
+            query += " AND service = ?"
+            args.append(service)
+        if since is not None:
+            query += " AND at >= ?"
+            args.append(since.isoformat())
+        query += " ORDER BY id DESC LIMIT ?"
+        args.append(limit)
+        with self._lock:
+            rows = self._db.execute(query, args).fetchall()
+        return [
+            StatusChange(
+                r[0],
+                r[1],
+                datetime.fromisoformat(r[2]),
+                Status(r[3]) if r[3] else None,
+                Status(r[4]),
+                r[5],
+                r[6],
+            )
+            for r in rows
+        ]
+
+    def prune(self, now: datetime, retention: timedelta) -> int:
+        """Drop status changes older than the retention; returns how many went."""
+        with self._lock:
+            cursor = self._db.execute(
+                "DELETE FROM status_change WHERE at < ?", ((now - retention).isoformat(),)
+            )
+            return cursor.rowcount

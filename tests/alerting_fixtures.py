@@ -1,0 +1,168 @@
+"""Builders for alerting tests: a tiny fleet, a clock that ticks per check, YAML rules."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from monitor.alerting.evaluate import evaluate
+from monitor.alerting.rules import AlertRules, parse_alert_rules
+from monitor.alerting.state import (
+    AlertEvent,
+    AlertState,
+    CheckInput,
+    RuleInput,
+    ServiceInput,
+    Silence,
+)
+from monitor.model import CheckKind, Status
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+INTERVAL = timedelta(seconds=30)
+
+H, D, U = Status.HEALTHY, Status.DEGRADED, Status.UNHEALTHY
+LETTERS = {"H": H, "D": D, "U": U, "?": Status.UNKNOWN}
+
+SEED_DEPENDS = {"do-gateway": ("do-db", "auth"), "auth": ("do-db",)}
+
+
+def rules(text: str, **kwargs: object) -> AlertRules:
+    header = "receivers:\n  - {name: log, type: log}\n  - {name: page, type: log}\n"
+    return parse_alert_rules(header + text + "\nroute: [log]\n", "alerts.yaml", env={}, **kwargs)  # type: ignore[arg-type]
+
+
+def service(
+    name: str,
+    status: Status,
+    at: datetime | None,
+    *,
+    since: datetime | None = None,
+    depends_on: Sequence[str] = (),
+    checks: Iterable[CheckInput] = (),
+    labels: Mapping[str, str] | None = None,
+) -> ServiceInput:
+    return ServiceInput(
+        name=name,
+        status=status,
+        reason="server_error" if status != H else "ok",
+        detail=f"{name} said {status.value}",
+        since=since,
+        checked_at=at,
+        labels=labels or {},
+        depends_on=tuple(depends_on),
+        checks=tuple(checks),
+        runbook=f"https://runbooks.example/{name}",
+    )
+
+
+def check(
+    name: str,
+    kind: CheckKind,
+    at: datetime,
+    *,
+    duration: float,
+    target: float,
+    p95: float | None = None,
+    status: Status = H,
+) -> CheckInput:
+    return CheckInput(
+        name=name,
+        kind=kind,
+        status=status,
+        checked_at=at,
+        duration_s=duration,
+        target_s=target,
+        p95_s=p95,
+    )
+
+
+def run(
+    config: AlertRules,
+    timeline: Mapping[str, str],
+    *,
+    depends: Mapping[str, Sequence[str]] | None = None,
+    silences: tuple[Silence, ...] = (),
+    state: AlertState | None = None,
+) -> tuple[list[tuple[int, str, str, str]], AlertState]:
+    """Evaluate one tick per letter (H/D/U) every 30 s; return (tick, kind, alert, service)."""
+    depends = depends or {}
+    state = state or AlertState()
+    out: list[tuple[int, str, str, str]] = []
+    length = max(len(t) for t in timeline.values())
+    since: dict[str, datetime] = {}
+    last: dict[str, Status] = {}
+    for tick in range(length):
+        now = T0 + tick * INTERVAL
+        services = {}
+        for name, letters in timeline.items():
+            status = LETTERS[letters[min(tick, len(letters) - 1)]]
+            if last.get(name) != status:
+                since[name], last[name] = now, status
+            services[name] = service(
+                name, status, now, since=since[name], depends_on=depends.get(name, ())
+            )
+        view = RuleInput(services=services, started_at=T0, last_check_at=now, silences=silences)
+        state, events = evaluate(config, state, view, now)
+        out += [(tick, e.kind, e.rule, e.labels.get("service", "")) for e in events]
+    return out, state
+
+
+def kinds(events: list[AlertEvent]) -> list[str]:
+    return [e.kind for e in events]
+
+
+def event(
+    kind: str = "firing",
+    service_name: str = "do-db",
+    *,
+    rule: str = "CoreServiceDown",
+    receivers: Sequence[str] = ("r",),
+    minute: int = 5,
+) -> AlertEvent:
+    labels = {"alertname": rule, "severity": "critical", "service": service_name}
+    at = T0 + timedelta(minutes=minute)
+    from monitor.alerting.state import fingerprint
+
+    return AlertEvent(
+        kind=kind,
+        rule=rule,
+        fingerprint=fingerprint(labels),
+        labels=labels,
+        annotations={
+            "summary": f"{service_name} is unhealthy: server_error",
+            "description": "DATABASE_URL not configured",
+            "runbook_url": f"https://runbooks.example/{service_name}",
+            "dashboard_url": "https://grafana.example/d/fleet?var-service=x",
+            "likely_cause_of": "auth, do-gateway",
+        },
+        starts_at=T0,
+        ends_at=at if kind == "resolved" else None,
+        at=at,
+        receivers=list(receivers),
+        generator_url=f"http://localhost:8700/status?service={service_name}",
+    )
+
+
+class Recorder:
+    """A loopback HTTP receiver that records every request and answers from a script."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, dict[str, str], bytes]] = []
+        self.script: list[tuple[int, dict[str, str]]] = []
+        self.url = ""
+        self.arrived = asyncio.Event()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        self.requests.append((request.path, dict(request.headers), body))
+        self.arrived.set()
+        status, headers = self.script.pop(0) if self.script else (200, {})
+        return web.Response(status=status, headers=headers, text="ok" if status < 300 else "no")
+
+    def json(self, index: int = -1) -> Any:
+        return json.loads(self.requests[index][2])

@@ -1,0 +1,139 @@
+"""Dependency-aware paging: inhibit dependents of a failing dependency, name them, never hold
+back a resolve, never hang on a cycle."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pytest
+
+from monitor.alerting import dependencies
+from monitor.alerting.evaluate import evaluate
+from monitor.alerting.state import Phase, RuleInput, ServiceInput
+from monitor.model import Status
+from tests.alerting_fixtures import INTERVAL, SEED_DEPENDS, T0, D, H, U, rules, run, service
+
+STATUS = """
+rules:
+  - name: ServiceDown
+    kind: status
+    status: [unhealthy]
+    route: [page]
+"""
+
+
+def fleet(
+    statuses: Mapping[str, Status], depends: Mapping[str, Sequence[str]]
+) -> dict[str, ServiceInput]:
+    return {
+        n: service(n, s, T0, since=T0, depends_on=depends.get(n, ())) for n, s in statuses.items()
+    }
+
+
+@pytest.mark.parametrize(
+    ("statuses", "depends", "causes", "dependents"),
+    [
+        pytest.param(
+            {"do-db": U, "auth": U, "do-gateway": U},
+            SEED_DEPENDS,
+            {"auth": ["do-db"], "do-gateway": ["do-db"]},
+            {"do-db": ["auth", "do-gateway"], "auth": ["do-gateway"]},
+            id="seed, db down",
+        ),
+        pytest.param(
+            {"do-db": H, "auth": U, "do-gateway": U},
+            SEED_DEPENDS,
+            {"do-gateway": ["auth"]},
+            {"auth": ["do-gateway"]},
+            id="auth down",
+        ),
+        pytest.param(
+            {"do-db": D, "auth": H, "do-gateway": U},
+            SEED_DEPENDS,
+            {"auth": ["do-db"], "do-gateway": ["do-db"]},
+            {"do-db": ["do-gateway"]},
+            id="degraded counts; healthy dependents are not named",
+        ),
+        pytest.param(
+            {"a": U, "b": H, "c": U},
+            {"a": ["b"], "b": ["c"]},
+            {"a": ["c"], "b": ["c"]},
+            {"c": ["a"]},
+            id="transitive through a healthy",
+        ),
+        pytest.param(
+            {"a": U, "b": U},
+            {"a": ["b"], "b": ["a"]},
+            {},
+            {"a": ["b"], "b": ["a"]},
+            id="a cycle neither hangs nor silences both",
+        ),
+        pytest.param(
+            {"a": U, "b": U, "c": U},
+            {"a": ["b"], "b": ["c"], "c": ["b"]},
+            {"a": ["b", "c"]},
+            {"b": ["a", "c"], "c": ["a", "b"]},
+            id="behind a cycle: both named",
+        ),
+        pytest.param({"a": U}, {"a": ["ghost"]}, {}, {}, id="unknown dependency is ignored"),
+    ],
+)
+def test_causes_and_dependents(
+    statuses: Mapping[str, Status],
+    depends: Mapping[str, Sequence[str]],
+    causes: Mapping[str, list[str]],
+    dependents: Mapping[str, list[str]],
+) -> None:
+    services = fleet(statuses, depends)
+    got = dependencies.likely_causes(services)
+    assert {k: [c.service for c in v] for k, v in got.items()} == causes
+    assert dependencies.affected_dependents(services) == dependents
+
+
+def test_cause_is_described_with_status_and_time() -> None:
+    (cause,) = dependencies.likely_causes(fleet({"do-db": U, "auth": U}, SEED_DEPENDS))["auth"]
+    assert cause.describe() == "do-db unhealthy since 12:00"
+
+
+def test_db_down_pages_once_for_db_and_names_its_dependents() -> None:
+    events, state = run(
+        rules(STATUS),
+        {"do-db": "HUUUU", "auth": "HUUUU", "do-gateway": "HHUUUU"},
+        depends=SEED_DEPENDS,
+    )
+    assert events == [(3, "firing", "ServiceDown", "do-db")]
+    records = {r.labels["service"]: r for r in state.alerts.values()}
+    assert records["do-db"].annotations["likely_cause_of"] == "auth, do-gateway"
+    assert records["auth"].phase is Phase.FIRING  # still monitored, just not paged
+    assert records["auth"].suppressed_by == "dependency:do-db"
+    assert records["auth"].annotations["likely_cause"] == "do-db unhealthy since 12:00"
+
+
+def test_a_dependent_still_failing_pages_once_the_dependency_recovers() -> None:
+    events, _ = run(rules(STATUS), {"do-db": "UUUUHHH", "auth": "UUUUUUU"}, depends=SEED_DEPENDS)
+    assert events == [
+        (2, "firing", "ServiceDown", "do-db"),
+        (4, "firing", "ServiceDown", "auth"),
+        (5, "resolved", "ServiceDown", "do-db"),
+    ]
+
+
+def test_suppression_never_holds_back_a_resolve() -> None:
+    config = rules(STATUS)
+    events, state = run(config, {"do-db": "HHHH", "auth": "UUUU"}, depends=SEED_DEPENDS)
+    assert events == [(2, "firing", "ServiceDown", "auth")]
+    # do-db goes down while auth recovers: auth's resolve must still go out
+    out = []
+    for tick, (db, auth) in enumerate([(U, H), (U, H)], start=4):
+        now = T0 + tick * INTERVAL
+        view = RuleInput(
+            {
+                "do-db": service("do-db", db, now),
+                "auth": service("auth", auth, now, depends_on=["do-db"]),
+            },
+            T0,
+            now,
+        )
+        state, got = evaluate(config, state, view, now)
+        out += [(tick, e.kind, e.labels["service"]) for e in got]
+    assert out == [(5, "resolved", "auth")]

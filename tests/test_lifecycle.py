@@ -1,0 +1,267 @@
+"""Restart, reload, shutdown, admin auth and secrets: the daemon as a real process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sqlite3
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from monitor.simulator import SimulatedFleet, fleet_config
+from tests.conftest import free_port
+
+ADMIN = "adm-7f3c9a2e51b84d06"
+SECRET = "tok-5be1c0d9e8a74f23"
+
+
+class Daemon:
+    """`monitor run` in a subprocess, with helpers to read it over HTTP."""
+
+    def __init__(self, config: Path, data_dir: Path, env: dict[str, str] | None = None) -> None:
+        self.config, self.data_dir = config, data_dir
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, **(env or {})}
+        self.proc: asyncio.subprocess.Process | None = None
+        self.stderr = b""
+
+    async def start(self) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "monitor",
+            "run",
+            "--config",
+            str(self.config),
+            "--listen",
+            f"127.0.0.1:{self.port}",
+            "--data-dir",
+            str(self.data_dir),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+            env=self.env,
+        )
+        await self.until(lambda s: s is not None, "/healthz", timeout=15)
+
+    async def get(self, path: str, token: str | None = None) -> tuple[int, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        try:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(self.base + path, headers=headers) as response,
+            ):
+                text = await response.text()
+                try:
+                    return response.status, json.loads(text)
+                except ValueError:
+                    return response.status, text
+        except aiohttp.ClientError:
+            return 0, None
+
+    async def post(self, path: str, token: str | None = None) -> tuple[int, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(self.base + path, headers=headers) as response,
+        ):
+            return response.status, await response.json()
+
+    async def until(
+        self,
+        predicate: Callable[[Any], bool],
+        path: str = "/status",
+        timeout: float = 15,
+        token: str | None = None,
+    ) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            code, body = await self.get(path, token)
+            if code and predicate(body):
+                return body
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{path} never satisfied the condition; last: {body!r}"[:500])
+
+    async def stop(self, sig: int = signal.SIGTERM) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+        code = await asyncio.wait_for(self.proc.wait(), timeout=15)
+        if self.proc.stderr is not None:
+            self.stderr += await self.proc.stderr.read()
+        return code
+
+
+async def wait_for_rows(db: Path, count: int, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if db.exists():
+            with contextlib.closing(sqlite3.connect(db)) as conn:
+                try:
+                    if conn.execute("SELECT count(*) FROM check_state").fetchone()[0] >= count:
+                        return
+                except sqlite3.OperationalError:
+                    pass
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the store never held {count} states")
+
+
+def all_checked(status: Any) -> bool:
+    return bool(status) and all(s["reason"] != "not_checked" for s in status["services"])
+
+
+def by_name(status: Any) -> dict[str, Any]:
+    return {s["name"]: s for s in status["services"]}
+
+
+@pytest.fixture
+async def daemons() -> AsyncIterator[list[Daemon]]:
+    started: list[Daemon] = []
+    yield started
+    for daemon in started:
+        if daemon.proc is not None and daemon.proc.returncode is None:
+            daemon.proc.kill()
+            await daemon.proc.wait()
+
+
+def write_config(
+    path: Path,
+    fleet: SimulatedFleet,
+    *,
+    extra: dict[str, Any] | None = None,
+    drop: tuple[str, ...] = (),
+) -> None:
+    data: dict[str, Any] = fleet_config(fleet, interval="500ms", timeout="400ms")
+    data["services"] = [s for s in data["services"] if s["name"] not in drop]
+    for service in data["services"]:
+        service.pop("depends_on", None)
+    data.update(extra or {})
+    path.write_text(json.dumps(data))
+
+
+async def test_sigkill_then_restart_keeps_status_and_since(
+    fleet: SimulatedFleet, tmp_path: Path, daemons: list[Daemon]
+) -> None:
+    config = tmp_path / "monitor.yaml"
+    write_config(config, fleet)
+    first = Daemon(config, tmp_path)
+    daemons.append(first)
+    await first.start()
+    before = by_name(await first.until(all_checked))
+    await wait_for_rows(tmp_path / "monitor.sqlite3", 11)  # the periodic flush has run
+    await first.stop(signal.SIGKILL)
+
+    second = Daemon(config, tmp_path)
+    daemons.append(second)
+    await second.start()
+    code, status = await second.get("/status")
+    assert code == 200
+    after = by_name(status)
+    for name in ("auth", "email", "do-db", "queue"):
+        assert after[name]["status"] == before[name]["status"], name
+        assert after[name]["since"] == before[name]["since"], "since survives the restart"
+    assert await second.stop() == 0
+
+
+async def test_sighup_reload_applies_valid_and_refuses_invalid(
+    fleet: SimulatedFleet, tmp_path: Path, daemons: list[Daemon]
+) -> None:
+    config = tmp_path / "monitor.yaml"
+    write_config(config, fleet, drop=("queue",))
+    daemon = Daemon(config, tmp_path)
+    daemons.append(daemon)
+    await daemon.start()
+    before = by_name(await daemon.until(all_checked))
+    assert "queue" not in before
+
+    write_config(config, fleet)
+    assert daemon.proc is not None
+    daemon.proc.send_signal(signal.SIGHUP)
+    after = by_name(await daemon.until(lambda s: "queue" in by_name(s) and all_checked(s)))
+    assert after["auth"]["since"] == before["auth"]["since"], "unchanged services keep state"
+    assert after["queue"]["status"] == "healthy"
+
+    config.write_text("services:\n  - name: queue\n    url: nope\n")
+    daemon.proc.send_signal(signal.SIGHUP)
+    metrics = await daemon.until(
+        lambda m: isinstance(m, str) and "monitor_config_last_reload_successful 0.0" in m,
+        "/metrics",
+    )
+    assert "monitor_checks_configured 11.0" in metrics
+    _, status = await daemon.get("/status")
+    assert "auth" in by_name(status), "the old config keeps running"
+    assert await daemon.stop() == 0
+    assert b"config.reload_failed" in daemon.stderr
+
+
+async def test_admin_reload_needs_the_token_and_reads_can_too(
+    fleet: SimulatedFleet, tmp_path: Path, daemons: list[Daemon]
+) -> None:
+    config = tmp_path / "monitor.yaml"
+    write_config(
+        config,
+        fleet,
+        extra={"auth": {"admin_token": "${MONITOR_ADMIN}", "read_token": "${MONITOR_READ}"}},
+    )
+    daemon = Daemon(config, tmp_path, env={"MONITOR_ADMIN": ADMIN, "MONITOR_READ": SECRET})
+    daemons.append(daemon)
+    await daemon.start()
+    assert (await daemon.get("/status"))[0] == 401
+    assert (await daemon.get("/metrics"))[0] == 401
+    assert (await daemon.get("/status", SECRET))[0] == 200
+    assert (await daemon.get("/status", ADMIN))[0] == 200
+    assert (await daemon.get("/healthz"))[0] in (200, 503), "healthz stays open"
+    assert (await daemon.post("/-/reload"))[0] == 401
+    assert (await daemon.post("/-/reload", SECRET))[0] == 401, "a read token is not admin"
+    code, body = await daemon.post("/-/reload", ADMIN)
+    assert code == 200 and body["ok"] is True
+    assert await daemon.stop() == 0
+
+
+async def test_admin_api_disabled_without_a_token(
+    fleet: SimulatedFleet, tmp_path: Path, daemons: list[Daemon]
+) -> None:
+    config = tmp_path / "monitor.yaml"
+    write_config(config, fleet)
+    daemon = Daemon(config, tmp_path)
+    daemons.append(daemon)
+    await daemon.start()
+    code, body = await daemon.post("/-/reload", "anything")
+    assert code == 403 and "disabled" in body["error"]
+    assert await daemon.stop() == 0
+
+
+async def test_secrets_never_appear_in_any_output(
+    fleet: SimulatedFleet, tmp_path: Path, daemons: list[Daemon]
+) -> None:
+    config = tmp_path / "monitor.yaml"
+    data: dict[str, Any] = fleet_config(fleet, interval="500ms", timeout="400ms")
+    data["defaults"]["headers"] = {"Authorization": "Bearer ${SVC_TOKEN}"}
+    data["auth"] = {"admin_token": "${MONITOR_ADMIN}"}
+    config.write_text(json.dumps(data))
+    daemon = Daemon(config, tmp_path, env={"SVC_TOKEN": SECRET, "MONITOR_ADMIN": ADMIN})
+    daemons.append(daemon)
+    await daemon.start()
+    outputs = [json.dumps(await daemon.until(all_checked))]
+    for path in ("/metrics", "/healthz", "/status/schema", "/status/auth"):
+        outputs.append(str((await daemon.get(path))[1]))
+    outputs.append(str((await daemon.post("/-/reload", "wrong"))[1]))
+    config.write_text(config.read_text().replace('"interval": "500ms"', '"interval": "never"'))
+    assert daemon.proc is not None
+    daemon.proc.send_signal(signal.SIGHUP)
+    await daemon.until(lambda m: "monitor_config_last_reload_successful 0.0" in str(m), "/metrics")
+    assert await daemon.stop() == 0
+    outputs.append(daemon.stderr.decode())
+    store = (tmp_path / "monitor.sqlite3").read_bytes()
+    for text in outputs:
+        assert SECRET not in text and ADMIN not in text
+    assert SECRET.encode() not in store and ADMIN.encode() not in store
+    assert "config.reload_failed" in outputs[-1], "the run did log"

@@ -1,0 +1,241 @@
+"""The durable outbox: backoff maths, retries against a loopback receiver, the give-up bound,
+ordering, and exactly-once-ish delivery across a SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+import structlog
+
+from monitor.alerting.evaluate import evaluate
+from monitor.alerting.outbox import MAX_RETRY_AFTER, Outbox, batches_for, next_attempt
+from monitor.alerting.state import AlertState, Batch, Phase, RuleInput
+from monitor.receivers import Receiver
+from monitor.receivers.webhook import WebhookConfig, WebhookReceiver
+from tests.alerting_fixtures import INTERVAL, T0, H, Recorder, U, event, rules, service
+
+
+@pytest.mark.parametrize(
+    ("attempt", "retry_after", "low", "high"),
+    [
+        (1, None, 0.0, 2.0),
+        (3, None, 0.0, 8.0),
+        (10, None, 0.0, 300.0),
+        (10_000, None, 0.0, 300.0),
+        (1, 30.0, 30.0, 30.0),
+        (1, 1e9, MAX_RETRY_AFTER, MAX_RETRY_AFTER),
+    ],
+)
+def test_next_attempt_is_bounded_full_jitter(
+    attempt: int, retry_after: float | None, low: float, high: float
+) -> None:
+    rng = random.Random(4)
+    delays = [
+        (next_attempt(attempt, T0, retry_after, rng) - T0).total_seconds() for _ in range(200)
+    ]
+    assert all(low <= d <= high for d in delays)
+    if retry_after is None:
+        assert max(delays) > 0.5 * high  # jitter spreads over the range, not a fixed delay
+
+
+def webhook(url: str) -> dict[str, Receiver]:
+    return {
+        "hook": WebhookReceiver(
+            WebhookConfig.model_validate(
+                {"type": "webhook", "name": "hook", "url": url + "/hook", "timeout": "5s"}
+            )
+        )
+    }
+
+
+async def drain(outbox: Outbox, session: aiohttp.ClientSession, passes: int = 20) -> None:
+    """Run delivery passes at each next due time (a simulated clock: no sleeping)."""
+    for _ in range(passes):
+        due = outbox.next_due()
+        if due is None:
+            return
+        await outbox.deliver_due(session, now=due)
+
+
+async def test_503_three_times_then_200_is_delivered_once(
+    tmp_path: Path, recorder: Recorder, session: aiohttp.ClientSession
+) -> None:
+    recorder.script = [(503, {}), (503, {"Retry-After": "2"}), (503, {}), (200, {})]
+    results: list[tuple[str, str]] = []
+    outbox = Outbox(
+        tmp_path / "alerts.db",
+        webhook(recorder.url),
+        rng=random.Random(1),
+        on_result=lambda r, o: results.append((r, o)),
+    )
+    outbox.save(AlertState(), [Batch(receiver="hook", events=(event(),))], T0)
+    assert outbox.depth() == 1
+    await drain(outbox, session)
+    assert len(recorder.requests) == 4
+    assert len({body for _, _, body in recorder.requests}) == 1  # the same payload every time
+    assert results == [("hook", "retried")] * 3 + [("hook", "sent")]
+    (row,) = outbox.rows()
+    assert (row["state"], row["attempts"], row["last_status"]) == ("delivered", 4, 200)
+    assert outbox.depth() == 0 and outbox.next_due() is None
+    outbox.close()
+
+
+async def test_retry_after_is_honoured(
+    tmp_path: Path, recorder: Recorder, session: aiohttp.ClientSession
+) -> None:
+    recorder.script = [(429, {"Retry-After": "120"})]
+    outbox = Outbox(tmp_path / "a.db", webhook(recorder.url), rng=random.Random(1))
+    outbox.save(AlertState(), [Batch(receiver="hook", events=(event(),))], T0)
+    await outbox.deliver_due(session, now=T0)
+    assert outbox.next_due() == T0 + timedelta(seconds=120)
+    await outbox.deliver_due(session, now=T0 + timedelta(seconds=119))
+    assert len(recorder.requests) == 1
+    outbox.close()
+
+
+async def test_gives_up_after_the_bound(
+    tmp_path: Path, recorder: Recorder, session: aiohttp.ClientSession
+) -> None:
+    recorder.script = [(503, {})] * 10
+    results: list[str] = []
+    outbox = Outbox(
+        tmp_path / "a.db",
+        webhook(recorder.url),
+        max_attempts=3,
+        rng=random.Random(1),
+        on_result=lambda r, o: results.append(o),
+    )
+    outbox.save(AlertState(), [Batch(receiver="hook", events=(event(),))], T0)
+    with structlog.testing.capture_logs() as logs:
+        await drain(outbox, session)
+    assert len(recorder.requests) == 3
+    assert results == ["retried", "retried", "dead"]
+    assert outbox.counts() == {"dead": 1}
+    assert [entry["event"] for entry in logs] == ["alert_notification_dead"]
+    assert logs[0]["receiver"] == "hook" and logs[0]["attempts"] == 3
+    outbox.close()
+
+
+async def test_a_400_is_final(
+    tmp_path: Path, recorder: Recorder, session: aiohttp.ClientSession
+) -> None:
+    recorder.script = [(400, {})]
+    outbox = Outbox(tmp_path / "a.db", webhook(recorder.url))
+    outbox.save(AlertState(), [Batch(receiver="hook", events=(event(),))], T0)
+    await drain(outbox, session)
+    assert len(recorder.requests) == 1 and outbox.counts() == {"dead": 1}
+    outbox.close()
+
+
+async def test_a_resolve_never_overtakes_its_firing(
+    tmp_path: Path, recorder: Recorder, session: aiohttp.ClientSession
+) -> None:
+    recorder.script = [(503, {"Retry-After": "60"})]
+    outbox = Outbox(tmp_path / "a.db", webhook(recorder.url), rng=random.Random(1))
+    outbox.save(AlertState(), [Batch(receiver="hook", events=(event(),))], T0)
+    await outbox.deliver_due(session, now=T0)
+    outbox.save(AlertState(), [Batch(receiver="hook", events=(event("resolved"),))], T0)
+    await outbox.deliver_due(session, now=T0 + timedelta(seconds=30))
+    assert len(recorder.requests) == 1  # the resolve waits behind the firing in backoff
+    await drain(outbox, session)
+    statuses = [json.loads(body)["status"] for _, _, body in recorder.requests]
+    assert statuses == ["firing", "firing", "resolved"]
+    outbox.close()
+
+
+async def test_the_same_batch_is_enqueued_once(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "a.db", {})
+    batch = Batch(receiver="hook", events=(event(),))
+    assert outbox.save(AlertState(), [batch], T0) == 1
+    assert outbox.save(AlertState(), [batch], T0) == 0
+    assert outbox.depth() == 1
+    outbox.close()
+
+
+CRASH = textwrap.dedent("""
+    import os, signal, sys
+    sys.path[:0] = [{root!r}]
+    from tests.alerting_fixtures import T0, event
+    from monitor.alerting.outbox import Outbox
+    from monitor.alerting.state import AlertState, Batch
+    outbox = Outbox({db!r}, {{}})
+    batch = Batch(receiver="hook", events=(event(),))
+    outbox.save(AlertState(), [batch], T0)
+    print(batch.dedup_key, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+""")
+
+
+async def test_sigkill_with_an_undelivered_page_delivers_it_exactly_once_after_restart(
+    tmp_path: Path, recorder: Recorder, session: aiohttp.ClientSession
+) -> None:
+    db = str(tmp_path / "alerts.db")
+    tests = str(Path(__file__).parent)
+    script = CRASH.format(root=str(Path(tests).parent), db=db)
+    crashed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr
+    dedup_key = crashed.stdout.strip()
+
+    for _restart in range(2):
+        outbox = Outbox(db, webhook(recorder.url))
+        await drain(outbox, session)
+        outbox.close()
+    assert len(recorder.requests) == 1
+    (row,) = Outbox(db, {}).rows()
+    assert row["dedup_key"] == dedup_key and row["state"] == "delivered"
+    assert recorder.json()["alerts"][0]["fingerprint"] == event().fingerprint
+
+
+async def test_a_restart_neither_re_pages_nor_forgets_to_resolve(tmp_path: Path) -> None:
+    config = rules("rules:\n  - {name: Down, kind: status, route: [page]}\n")
+    db = tmp_path / "alerts.db"
+    outbox = Outbox(db, {})
+    state = AlertState()
+    for tick in range(3):
+        now = T0 + tick * INTERVAL
+        state, events = evaluate(config, state, RuleInput({"svc": service("svc", U, now)}, T0), now)
+        outbox.save(state, batches_for(events), now)
+    assert outbox.depth() == 1
+    outbox.close()
+
+    outbox = Outbox(db, {})  # the daemon restarts
+    state = outbox.load_state()
+    assert [r.phase for r in state.alerts.values()] == [Phase.FIRING]
+    kinds = []
+    for tick, status in enumerate([U, U, H, H], start=3):
+        now = T0 + tick * INTERVAL
+        state, events = evaluate(
+            config, state, RuleInput({"svc": service("svc", status, now)}, T0), now
+        )
+        outbox.save(state, batches_for(events), now)
+        kinds += [e.kind for e in events]
+    assert kinds == ["resolved"]
+    assert outbox.depth() == 2
+    outbox.close()
+
+
+async def test_prune_keeps_pending_rows(
+    tmp_path: Path, recorder: Recorder, session: aiohttp.ClientSession
+) -> None:
+    outbox = Outbox(tmp_path / "a.db", webhook(recorder.url))
+    outbox.save(
+        AlertState(),
+        [Batch(receiver="hook", events=(event(),)), Batch(receiver="gone", events=(event(),))],
+        T0,
+    )
+    await outbox.deliver_due(session, now=T0)
+    assert outbox.counts() == {"delivered": 1, "dead": 1}
+    assert outbox.prune(T0 + timedelta(days=1)) == 2
+    assert outbox.counts() == {}
+    outbox.close()

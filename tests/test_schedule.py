@@ -1,0 +1,113 @@
+"""Scheduling: the pure next-run maths, and the tick scheduler on a real event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from monitor.config import Check
+from monitor.model import CheckKind
+from monitor.schedule import CheckScheduler, first_offset, next_due
+
+
+def check(name: str, interval: float) -> Check:
+    return Check(
+        service=name,
+        name="health",
+        kind=CheckKind.HEALTH,
+        url="http://x",
+        method="GET",
+        interval=interval,
+        timeout=interval,
+        target=0.05,
+        max_body_bytes=1024,
+        max_redirects=0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("due", "interval", "now", "expected"),
+    [
+        (10.0, 5.0, 10.0, 15.0),  # on time: one interval later
+        (10.0, 5.0, 12.0, 15.0),  # a little late: still the same phase
+        (10.0, 5.0, 15.0, 20.0),  # exactly one missed: skipped, not bunched
+        (10.0, 5.0, 26.0, 30.0),  # several missed: coalesced onto the phase
+    ],
+)
+def test_next_due_keeps_the_phase_and_coalesces(
+    due: float, interval: float, now: float, expected: float
+) -> None:
+    assert next_due(due, interval, now) == pytest.approx(expected)
+
+
+def test_first_offset_is_stable_and_spread() -> None:
+    offsets = [first_offset(f"svc{i}/health/health", 30.0, 2.0) for i in range(1000)]
+    assert offsets == [first_offset(f"svc{i}/health/health", 30.0, 2.0) for i in range(1000)]
+    assert all(0 <= o < 2.0 for o in offsets)
+    assert min(offsets) < 0.1 and max(offsets) > 1.9, "spread over the whole window"
+    assert first_offset("a", 0.5, 2.0) < 0.5, "never more than the interval"
+
+
+async def run_for(scheduler: CheckScheduler, seconds: float) -> None:
+    scheduler.start()
+    try:
+        await asyncio.sleep(seconds)  # the duration under test, not a synchronisation
+    finally:
+        scheduler.shutdown()
+
+
+async def test_runs_each_check_at_its_interval_and_reports_lag() -> None:
+    runs: dict[str, list[float]] = {}
+    lags: list[float] = []
+
+    async def record(c: Check) -> None:
+        runs.setdefault(c.service, []).append(time.monotonic())
+
+    scheduler = CheckScheduler(record, on_lag=lags.append, spread=0.1)
+    for name, interval in (("fast", 0.1), ("slow", 0.3)):
+        scheduler.add(check(name, interval))
+    await run_for(scheduler, 1.05)
+    assert 9 <= len(runs["fast"]) <= 11
+    assert 3 <= len(runs["slow"]) <= 4
+    gaps = [b - a for a, b in zip(runs["fast"], runs["fast"][1:], strict=False)]
+    assert all(0.05 < g < 0.15 for g in gaps), gaps
+    assert lags and max(lags) < 0.1
+
+
+async def test_never_two_runs_of_one_check_at_once() -> None:
+    active = 0
+    peak = 0
+    skipped: list[str] = []
+
+    async def slow(c: Check) -> None:
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        await asyncio.sleep(0.25)  # the check's own duration (longer than its interval)
+        active -= 1
+
+    scheduler = CheckScheduler(slow, on_skipped=skipped.append, spread=0.01)
+    scheduler.add(check("busy", 0.1))
+    await run_for(scheduler, 0.6)
+    assert peak == 1
+    assert skipped and set(skipped) == {"busy/health/health"}
+
+
+async def test_remove_and_run_soon() -> None:
+    runs: list[str] = []
+
+    async def record(c: Check) -> None:
+        runs.append(c.service)
+
+    scheduler = CheckScheduler(record, spread=5.0)
+    assert first_offset("later/health/health", 10.0, 5.0) > 1.0, "would not run by itself"
+    scheduler.add(check("gone", 0.05), immediately=True)
+    scheduler.add(check("later", 10.0), immediately=False)
+    scheduler.remove("gone/health/health")
+    scheduler.run_soon("later/health/health", 0.05)
+    assert scheduler.job_ids() == {"later/health/health"}
+    await run_for(scheduler, 0.3)
+    assert "gone" not in runs
+    assert runs.count("later") >= 1
