@@ -270,7 +270,9 @@ RoundCheck = Callable[[Sequence[str]], Awaitable[Mapping[str, ServiceStatus]]]
 
 
 async def rounds(
-    names: Sequence[str], check: RoundCheck, options: VerifyOptions,
+    names: Sequence[str],
+    check: RoundCheck,
+    options: VerifyOptions,
     progress: Callable[[Round], None],
 ) -> GateReport:
     """Check every service, then re-check those failing the gate every `poll_interval` until
@@ -287,8 +289,9 @@ async def rounds(
         pending = [v.name for v in report.services if not v.ok]
         remaining = max(0.0, deadline - time.monotonic())
         final = not pending or remaining <= 0
-        progress(Round(number, len(names) - len(pending), len(names), tuple(pending),
-                       remaining, final))
+        progress(
+            Round(number, len(names) - len(pending), len(names), tuple(pending), remaining, final)
+        )
         if final:
             return judge([results[n] for n in names], options.expect_version)
         pause = options.poll_interval - (time.monotonic() - started)
@@ -341,7 +344,9 @@ def merge(fleets: Sequence[FleetStatus]) -> list[ServiceStatus]:
 def _absent(name: str, service: ServiceConfig | None, sources: Sequence[str]) -> ServiceStatus:
     """A service that must pass but that no daemon reports: unknown, so it fails."""
     return ServiceStatus(
-        name=name, status=Status.UNKNOWN, reason=Reason.NOT_CHECKED,
+        name=name,
+        status=Status.UNKNOWN,
+        reason=Reason.NOT_CHECKED,
         detail=f"not in the /status of {', '.join(sources)}",
         url=service.url if service is not None else "",
         labels=dict(service.labels) if service is not None else {},
@@ -350,7 +355,8 @@ def _absent(name: str, service: ServiceConfig | None, sources: Sequence[str]) ->
 
 
 async def verify_from(
-    config: MonitorConfig | None, options: VerifyOptions,
+    config: MonitorConfig | None,
+    options: VerifyOptions,
     progress: Callable[[Round], None] = lambda _round: None,
 ) -> GateReport:
     """Judge what running daemons report. With a config, its (selected) services are the ones
@@ -387,7 +393,8 @@ async def verify_from(
 
 
 async def verify(
-    config: MonitorConfig | None, options: VerifyOptions,
+    config: MonitorConfig | None,
+    options: VerifyOptions,
     progress: Callable[[Round], None] = lambda _round: None,
 ) -> GateReport:
     """The gate's run: probe the config's services, or read `--from` daemons."""

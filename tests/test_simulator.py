@@ -31,8 +31,9 @@ def test_then_switches_after_the_first_request(times: list[float], statuses: lis
 
 
 def test_then_chains_each_timer_from_the_previous_switch() -> None:
-    sim = service(Behavior(status=500, then=Behavior(status=200, then=LATER, then_after=1.0),
-                           then_after=2.0))
+    sim = service(
+        Behavior(status=500, then=Behavior(status=200, then=LATER, then_after=1.0), then_after=2.0)
+    )
     got = [sim.behavior("/health", t) for t in (0.0, 2.0, 2.9, 3.0)]
     assert [b.status if b else None for b in got] == [500, 200, 200, 204]
 

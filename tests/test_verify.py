@@ -57,8 +57,12 @@ async def monitor_cli(
 ) -> tuple[int, str, str]:
     """`python -m monitor ...` without blocking the loop the simulated fleet answers on."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "monitor", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "monitor",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "GITHUB_ACTIONS": "", **(env or {})},
     )
     out, err = await asyncio.wait_for(proc.communicate(), timeout)
@@ -98,8 +102,11 @@ async def test_seed_fleet_fails_naming_each_service_and_reason(
     code, out, err = await monitor_cli("verify", "--config", write_config(tmp_path, fleet))
     assert code == 1, err
     assert time.monotonic() - started < 5
-    failed = {line.split(":")[0].removeprefix("FAIL ") for line in out.splitlines()
-              if line.startswith("FAIL ")}
+    failed = {
+        line.split(":")[0].removeprefix("FAIL ")
+        for line in out.splitlines()
+        if line.startswith("FAIL ")
+    }
     assert failed == set(SEED_FAILING) == {"auth", "do-mcp", "email", "do-db", "webhooks"}
     for name, (status, reason) in SEED_FAILING.items():
         assert f"FAIL {name}: not healthy: {status.value} ({reason.value})" in out
@@ -143,8 +150,11 @@ async def test_junit_has_one_case_per_service_and_check(
 def turns_healthy_after(seconds: float) -> Behavior:
     healthy = Behavior(body=OK_JSON, latency=Latency(0.002, 0.004))
     return Behavior(
-        status=WORKER_EXCEPTION.status, body=WORKER_EXCEPTION.body,
-        content_type=WORKER_EXCEPTION.content_type, then=healthy, then_after=seconds,
+        status=WORKER_EXCEPTION.status,
+        body=WORKER_EXCEPTION.body,
+        content_type=WORKER_EXCEPTION.content_type,
+        then=healthy,
+        then_after=seconds,
     )
 
 
@@ -174,8 +184,14 @@ async def test_samples_fail_a_slow_smoke_path(
     slow = Latency(0.030, 0.032)
     fleet.set_behavior("do-gateway", Behavior(body=OK_JSON, latency=slow, rpc=slow), "/smoke/db")
     got, out, err = await monitor_cli(
-        "verify", "--config", write_config(tmp_path, fleet), "--service", "do-gateway",
-        "--samples", samples, "--json",
+        "verify",
+        "--config",
+        write_config(tmp_path, fleet),
+        "--service",
+        "do-gateway",
+        "--samples",
+        samples,
+        "--json",
     )
     assert got == code, out + err
     service = json.loads(out)["services"][0]
@@ -183,7 +199,8 @@ async def test_samples_fail_a_slow_smoke_path(
     if code == 1:
         assert rpc["samples"] == 20 and rpc["p95_ms"] >= 25 and rpc["target_ms"] == 5.0
         assert service["failures"] == [
-            f"p95 {rpc['p95_ms']:.1f} ms over target 5.00 ms on check rpc/db"]
+            f"p95 {rpc['p95_ms']:.1f} ms over target 5.00 ms on check rpc/db"
+        ]
     else:  # one probe is no percentile: latency is judged only when sampling
         assert rpc["samples"] == 0 and rpc["p95_ms"] is None
 
@@ -197,14 +214,23 @@ async def test_samples_fail_a_slow_smoke_path(
     ],
 )
 async def test_expect_version(
-    fleet: SimulatedFleet, tmp_path: Path, reported: str | None, expected: str, code: int,
+    fleet: SimulatedFleet,
+    tmp_path: Path,
+    reported: str | None,
+    expected: str,
+    code: int,
     line: str,
 ) -> None:
     body = {"status": "ok"} | ({"version": reported} if reported else {})
     fleet.set_behavior("deploy", Behavior(body=json.dumps(body)))
     got, out, err = await monitor_cli(
-        "verify", "--config", write_config(tmp_path, fleet), "--service", "deploy",
-        "--expect-version", expected,
+        "verify",
+        "--config",
+        write_config(tmp_path, fleet),
+        "--service",
+        "deploy",
+        "--expect-version",
+        expected,
     )
     assert got == code, out + err
     assert line in out
@@ -248,7 +274,9 @@ async def test_from_with_a_config_fails_services_the_daemon_does_not_report(
     options = VerifyOptions(sources=(daemon_url,), services=("queue-v2", "do-gateway"))
     report = await verify(parse_config(text), options)
     assert [(s.name, s.ok, s.reason) for s in report.services] == [
-        ("do-gateway", True, Reason.OK), ("queue-v2", False, Reason.NOT_CHECKED)]
+        ("do-gateway", True, Reason.OK),
+        ("queue-v2", False, Reason.NOT_CHECKED),
+    ]
     assert "not in the /status of" in report.services[1].detail
 
 
@@ -275,20 +303,41 @@ async def test_from_an_address_that_is_not_a_daemon(healthy: SimulatedFleet) -> 
 @pytest.mark.parametrize(
     ("text", "args", "message"),
     [
-        ("services:\n  - name: a\n    url: http://127.0.0.1:9\n    interval: soon\n", (),
-         "monitor.yaml:4: services[0].interval: expected a duration"),
-        ("services:\n  - name: a\n    url: http://127.0.0.1:9\n    colour: red\n", (),
-         "monitor.yaml:4: services[0].colour: unknown key"),
-        ("services:\n  - name: a\n    url: http://127.0.0.1:9\n", ("--service", "b"),
-         "unknown service 'b'; expected one of: a"),
-        ("services:\n  - name: a\n    url: http://127.0.0.1:9\n", ("--label", "team=core"),
-         "no service matches --label team=core; labels in use: none"),
-        ("services:\n  - name: a\n    url: http://127.0.0.1:9\n", ("--label", "team"),
-         "expected key=value"),
-        ("services:\n  - name: a\n    url: http://127.0.0.1:9\n", ("--wait", "soon"),
-         "expected a duration"),
-        ("services:\n  - name: a\n    url: http://127.0.0.1:9\n", ("--junit", "/nope/x.xml"),
-         "its directory does not exist"),
+        (
+            "services:\n  - name: a\n    url: http://127.0.0.1:9\n    interval: soon\n",
+            (),
+            "monitor.yaml:4: services[0].interval: expected a duration",
+        ),
+        (
+            "services:\n  - name: a\n    url: http://127.0.0.1:9\n    colour: red\n",
+            (),
+            "monitor.yaml:4: services[0].colour: unknown key",
+        ),
+        (
+            "services:\n  - name: a\n    url: http://127.0.0.1:9\n",
+            ("--service", "b"),
+            "unknown service 'b'; expected one of: a",
+        ),
+        (
+            "services:\n  - name: a\n    url: http://127.0.0.1:9\n",
+            ("--label", "team=core"),
+            "no service matches --label team=core; labels in use: none",
+        ),
+        (
+            "services:\n  - name: a\n    url: http://127.0.0.1:9\n",
+            ("--label", "team"),
+            "expected key=value",
+        ),
+        (
+            "services:\n  - name: a\n    url: http://127.0.0.1:9\n",
+            ("--wait", "soon"),
+            "expected a duration",
+        ),
+        (
+            "services:\n  - name: a\n    url: http://127.0.0.1:9\n",
+            ("--junit", "/nope/x.xml"),
+            "its directory does not exist",
+        ),
     ],
 )
 async def test_bad_config_or_usage_exits_2(
@@ -321,7 +370,8 @@ async def test_github_actions_summary_and_annotations(
     assert "| `auth` | unhealthy | `worker_exception` |" in text
     errors = [line for line in out.splitlines() if line.startswith("::error ")]
     assert sorted(e.split("::")[1] for e in errors) == sorted(
-        f"error title={name} failed deploy verification" for name in SEED_FAILING)
+        f"error title={name} failed deploy verification" for name in SEED_FAILING
+    )
     code, out, err = await monitor_cli("verify", "--config", config, "--json", env=env)
     assert code == 1 and json.loads(out)["ok"] is False  # annotations keep off the JSON
     assert sum(line.startswith("::error ") for line in err.splitlines()) == len(SEED_FAILING)
@@ -334,8 +384,11 @@ def wrangler_bindings() -> dict[str, list[str]]:
     """Worker name -> its top-level service binding targets, read straight from the fixtures."""
     out = {}
     for path in sorted(FIXTURES.glob("*/wrangler.*")):
-        data = tomllib.loads(path.read_text()) if path.suffix == ".toml" else json5.loads(
-            path.read_text())
+        data = (
+            tomllib.loads(path.read_text())
+            if path.suffix == ".toml"
+            else json5.loads(path.read_text())
+        )
         out[data["name"]] = [b["service"] for b in data.get("services", [])]
     return out
 
@@ -343,7 +396,8 @@ def wrangler_bindings() -> dict[str, list[str]]:
 async def test_discover_writes_a_config_verify_accepts(tmp_path: Path) -> None:
     target = tmp_path / "monitor.yaml"
     code, out, err = await monitor_cli(
-        "discover", str(FIXTURES), "--subdomain", "acme", "-o", str(target))
+        "discover", str(FIXTURES), "--subdomain", "acme", "-o", str(target)
+    )
     assert code == 0, err
     assert out == ""
     assert "could not resolve service binding 'AI'" in err
@@ -452,7 +506,12 @@ def test_summarize_in_milliseconds_with_a_window_label() -> None:
     summary = summarize([i / 1000 for i in range(1, 51)])
     assert summary is not None
     assert (summary.p50, summary.p95, summary.p99, summary.count, summary.window) == (
-        25.0, 48.0, 50.0, 50, "50 samples")
+        25.0,
+        48.0,
+        50.0,
+        50,
+        "50 samples",
+    )
     assert summarize([]) is None
 
 
