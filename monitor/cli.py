@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import yaml
 
 from monitor import __version__
 from monitor.config import MonitorConfig, load_config, parse_config
@@ -249,21 +250,44 @@ def config_group() -> None:
 @config_group.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def config_check(files: tuple[str, ...]) -> None:
-    """Validate config files without starting anything (exit 0, or 2 naming each problem)."""
-    failed = False
-    for file in files:
+    """Validate monitor.yaml and alerts.yaml files without starting anything (exit 0, or 2
+    naming each problem). Rules' `match.services` are checked against the monitor.yaml files
+    given alongside."""
+    from monitor.alerting.rules import load_alert_rules
+
+    paths = [Path(file) for file in files]
+    alerts = {path for path in paths if _is_alerts_file(path)}
+    problems: dict[Path, ConfigError] = {}
+    services: set[str] | None = None
+    for path in (p for p in paths if p not in alerts):
         try:
-            _check_file(Path(file))
+            services = (services or set()) | {s.name for s in load_config(path).services}
         except ConfigError as exc:
-            failed = True
-            click.echo(str(exc), err=True)
+            problems[path] = exc
+    for path in (p for p in paths if p in alerts):
+        try:
+            load_alert_rules(path, services=services)
+        except ConfigError as exc:
+            problems[path] = exc
+    for path in paths:
+        if path in problems:
+            click.echo(str(problems[path]), err=True)
         else:
-            click.echo(f"{file}: ok")
-    sys.exit(EXIT_USAGE if failed else EXIT_OK)
+            click.echo(f"{path}: ok")
+    sys.exit(EXIT_USAGE if problems else EXIT_OK)
 
 
-def _check_file(path: Path) -> Any:
-    return load_config(path)
+_ALERTS_KEYS = frozenset({"rules", "receivers", "route", "silences", "external_url"})
+
+
+def _is_alerts_file(path: Path) -> bool:
+    """alerts.yaml has rules or receivers at the top and no `services:`; told by its content,
+    not its name. Anything unreadable goes to load_config, which says why."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+    return isinstance(data, dict) and "services" not in data and bool(_ALERTS_KEYS & set(data))
 
 
 def _duration_option(ctx: click.Context, param: click.Parameter, value: str) -> float:
