@@ -15,11 +15,15 @@ from typing import Any
 
 import click
 import yaml
+from prometheus_client import CollectorRegistry
 
 from monitor import __version__
+from monitor.alerting.rules import AlertRules, load_alert_rules
 from monitor.config import MonitorConfig, load_config, parse_config
+from monitor.durations import parse_duration
 from monitor.errors import ConfigError
 from monitor.logs import configure_logging
+from monitor.metrics import MonitorMetrics
 from monitor.model import FleetStatus
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -76,8 +80,11 @@ async def _serve(
     *,
     config_path: str | None = None,
     store_path: str | None = None,
+    alerts: AlertRules | None = None,
+    outbox_path: str | None = None,
 ) -> int:
-    from monitor.daemon import Monitor
+    from monitor.alerter import Alerter
+    from monitor.daemon import Monitor, utc_now
     from monitor.server import serve
     from monitor.store import Store
 
@@ -87,7 +94,21 @@ async def _serve(
     except (OSError, sqlite3.Error) as exc:
         click.echo(f"monitor: cannot open the store {store_path}: {exc}", err=True)
         return EXIT_USAGE
-    monitor = Monitor(config, store=store, config_path=config_path)
+    alerter = None
+    if alerts is not None and outbox_path is not None:
+        registry = CollectorRegistry()
+        metrics = MonitorMetrics(registry, __version__)
+        alerter = Alerter(alerts, outbox_path, metrics, clock=utc_now)
+        monitor = Monitor(
+            config,
+            store=store,
+            config_path=config_path,
+            alerter=alerter,
+            registry=registry,
+            metrics=metrics,
+        )
+    else:
+        monitor = Monitor(config, store=store, config_path=config_path)
     await monitor.start()
     try:
         runner, bound = await serve(monitor, host, port)
@@ -157,18 +178,30 @@ def cli(log_level: str, log_format: str) -> None:
     show_envvar=True,
     help="where the store lives unless store.path says otherwise [default: ./data]",
 )
+@click.option(
+    "--alerts",
+    "alerts_path",
+    default=None,
+    envvar="MONITOR_ALERTS",
+    show_envvar=True,
+    type=click.Path(dir_okay=False),
+    help="alerts.yaml: rules and receivers (no alerting without it)",
+)
 @click.option("--stop-after", type=float, default=None, hidden=True)
 def run(
     config_path: str,
     listen: str | None,
     loop_kind: str,
     data_dir: str | None,
+    alerts_path: str | None,
     stop_after: float | None,
 ) -> None:
     """Run the daemon until SIGTERM or SIGINT; SIGHUP reloads the config."""
     config = _load_or_exit(config_path)
+    alerts = _load_alerts_or_exit(alerts_path, config) if alerts_path else None
     address = listen or config.listen
     store_path = config.store.path or str(Path(data_dir or "data") / "monitor.sqlite3")
+    outbox_path = str(Path(store_path).with_name("alerts.sqlite3"))
 
     def ready(url: str) -> None:
         click.echo(
@@ -179,7 +212,14 @@ def run(
     sys.exit(
         _event_loop_runner(loop_kind)(
             _serve(
-                config, address, stop_after, ready, config_path=config_path, store_path=store_path
+                config,
+                address,
+                stop_after,
+                ready,
+                config_path=config_path,
+                store_path=store_path,
+                alerts=alerts,
+                outbox_path=outbox_path,
             )
         )
     )
@@ -199,11 +239,21 @@ def render_table(fleet: FleetStatus) -> str:
 async def _demo(
     listen: str, fleet_port: int, interval: str, once: bool, stop_after: float | None
 ) -> int:
+    import tempfile
+
+    from monitor.alerting.rules import parse_alert_rules
     from monitor.daemon import Monitor
     from monitor.simulator import SimulatedFleet, fleet_config_yaml, seed_fleet
 
     async with SimulatedFleet(seed_fleet(), base_port=fleet_port) as fleet:
-        config = parse_config(fleet_config_yaml(fleet, interval=interval), "<demo>")
+        try:
+            seconds = parse_duration(interval)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--interval") from None
+        timeout = f"{min(2.0, seconds * 0.8):g}s"
+        config = parse_config(
+            fleet_config_yaml(fleet, interval=interval, timeout=timeout), "<demo>"
+        )
         if once:
             monitor = Monitor(config)
             await monitor.start(schedule=False)
@@ -223,7 +273,19 @@ async def _demo(
                 err=True,
             )
 
-        return await _serve(config, listen, stop_after, ready)
+        rules_file = Path(__file__).parent / "simulator" / "demo-alerts.yaml"
+        alerts = parse_alert_rules(
+            rules_file.read_text(), str(rules_file), services=[s.name for s in config.services]
+        )
+        with tempfile.TemporaryDirectory(prefix="monitor-demo-") as data:
+            return await _serve(
+                config,
+                listen,
+                stop_after,
+                ready,
+                alerts=alerts,
+                outbox_path=str(Path(data) / "alerts.sqlite3"),
+            )
 
 
 @cli.command()
@@ -250,44 +312,44 @@ def config_group() -> None:
 @config_group.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def config_check(files: tuple[str, ...]) -> None:
-    """Validate monitor.yaml and alerts.yaml files without starting anything (exit 0, or 2
-    naming each problem). Rules' `match.services` are checked against the monitor.yaml files
-    given alongside."""
-    from monitor.alerting.rules import load_alert_rules
-
-    paths = [Path(file) for file in files]
-    alerts = {path for path in paths if _is_alerts_file(path)}
-    problems: dict[Path, ConfigError] = {}
-    services: set[str] | None = None
-    for path in (p for p in paths if p not in alerts):
-        try:
-            services = (services or set()) | {s.name for s in load_config(path).services}
-        except ConfigError as exc:
-            problems[path] = exc
-    for path in (p for p in paths if p in alerts):
-        try:
-            load_alert_rules(path, services=services)
-        except ConfigError as exc:
-            problems[path] = exc
-    for path in paths:
-        if path in problems:
-            click.echo(str(problems[path]), err=True)
-        else:
-            click.echo(f"{path}: ok")
-    sys.exit(EXIT_USAGE if problems else EXIT_OK)
+    """Validate config files without starting anything (exit 0, or 2 naming each problem)."""
+    sys.exit(EXIT_USAGE if _check_files([Path(f) for f in files]) else EXIT_OK)
 
 
-_ALERTS_KEYS = frozenset({"rules", "receivers", "route", "silences", "external_url"})
+def _load_alerts_or_exit(path: str, config: MonitorConfig) -> AlertRules:
+    try:
+        return load_alert_rules(path, services=[s.name for s in config.services])
+    except ConfigError as exc:
+        click.echo(f"monitor: refusing to start, bad alert rules:\n{exc}", err=True)
+        sys.exit(EXIT_USAGE)
 
 
 def _is_alerts_file(path: Path) -> bool:
-    """alerts.yaml has rules or receivers at the top and no `services:`; told by its content,
-    not its name. Anything unreadable goes to load_config, which says why."""
+    """alerts.yaml has `rules:` / `receivers:` at the top; monitor.yaml has `services:`."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return False
-    return isinstance(data, dict) and "services" not in data and bool(_ALERTS_KEYS & set(data))
+    return isinstance(data, dict) and bool({"rules", "receivers", "route"} & set(data))
+
+
+def _check_files(paths: list[Path]) -> bool:
+    """Monitor configs first, so alert rules can be checked against their service names."""
+    failed = False
+    services: list[str] | None = None
+    for path in sorted(paths, key=_is_alerts_file):
+        try:
+            if _is_alerts_file(path):
+                load_alert_rules(path, services=services)
+            else:
+                config = load_config(path)
+                services = [*(services or []), *(s.name for s in config.services)]
+        except ConfigError as exc:
+            failed = True
+            click.echo(str(exc), err=True)
+        else:
+            click.echo(f"{path}: ok")
+    return failed
 
 
 def _duration_option(ctx: click.Context, param: click.Parameter, value: str) -> float:

@@ -96,10 +96,13 @@ class SmokeCheckConfig(_Strict):
 class Defaults(_Strict):
     interval: Duration = Field(default=30.0, gt=0)
     timeout: Duration = Field(default=5.0, gt=0)
+    recheck_interval: Duration = Field(default=5.0, gt=0)
     health_path: str = "/health"
     headers: Headers = Field(default_factory=dict)
     max_body_bytes: int = Field(default=65536, ge=1024, le=16 * 1024 * 1024)
     max_redirects: int = Field(default=5, ge=0, le=20)
+    cross_host_redirects: bool = False
+    """Follow a redirect to another host name (configured headers are then not sent)."""
     rpc_target: Duration = Field(default=DEFAULT_TARGETS[CheckKind.RPC], gt=0)
     http_target: Duration = Field(default=DEFAULT_TARGETS[CheckKind.HTTP], gt=0)
     health_target: Duration = Field(default=DEFAULT_TARGETS[CheckKind.HEALTH], gt=0)
@@ -179,6 +182,7 @@ class Check:
     max_body_bytes: int
     max_redirects: int
     headers: Mapping[str, SecretStr] = field(default_factory=dict, hash=False, compare=True)
+    cross_host_redirects: bool = False
 
     @property
     def id(self) -> str:
@@ -190,7 +194,11 @@ def _service_checks(config: MonitorConfig, service: ServiceConfig) -> Iterator[C
     headers = {**d.headers, **service.headers}
     interval = service.interval or d.interval
     timeout = service.timeout or d.timeout
-    common = {"max_body_bytes": d.max_body_bytes, "max_redirects": d.max_redirects}
+    common: dict[str, Any] = {
+        "max_body_bytes": d.max_body_bytes,
+        "max_redirects": d.max_redirects,
+        "cross_host_redirects": d.cross_host_redirects,
+    }
     yield Check(
         service=service.name,
         name="health",

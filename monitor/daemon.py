@@ -18,6 +18,8 @@ import structlog
 from prometheus_client import CollectorRegistry
 
 from monitor import __version__
+from monitor.alerter import Alerter
+from monitor.alerting.state import RuleInput
 from monitor.config import Check, MonitorConfig, load_config
 from monitor.errors import ConfigError
 from monitor.metrics import MonitorMetrics
@@ -50,15 +52,20 @@ class Monitor:
         logger: Any = None,
         store: Store | None = None,
         config_path: str | None = None,
+        alerter: Alerter | None = None,
+        metrics: MonitorMetrics | None = None,
     ) -> None:
         self.config = config
+        self.alerter = alerter
         self.config_path = config_path
         self.store = store
         self._dirty: dict[str, CheckState] = {}
         self._changes: list[StatusChange] = []
         self._flush_task: asyncio.Task[None] | None = None
         self.registry = registry if registry is not None else CollectorRegistry()
-        self.metrics = MonitorMetrics(self.registry, __version__)
+        self.metrics = (
+            metrics if metrics is not None else MonitorMetrics(self.registry, __version__)
+        )
         self.clock = clock
         self.log = logger if logger is not None else structlog.get_logger("monitor")
         self.states: dict[str, CheckState] = {}
@@ -73,7 +80,9 @@ class Monitor:
             on_skipped=self._skipped,
         )
         self.started_at: float | None = None
+        self.started_wall: datetime = clock()
         self.last_check_monotonic: float | None = None
+        self.last_check_wall: datetime | None = None
         self.loop_lag = 0.0
         self._lag_task: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Task[Any]] = set()
@@ -101,6 +110,9 @@ class Monitor:
             await self._restore()
             self._flush_task = asyncio.create_task(self._flush_forever(), name="store-flush")
         self._lag_task = asyncio.create_task(self._watch_loop_lag(), name="loop-lag")
+        self.started_wall = self.clock()
+        if self.alerter is not None:
+            await self.alerter.start(self.session, self.rule_input, self._recheck)
         if schedule:
             for check in self.checks.values():
                 self.scheduler.add(check)
@@ -125,6 +137,8 @@ class Monitor:
                 with contextlib.suppress(asyncio.CancelledError):
                     await background
         await self.flush()
+        if self.alerter is not None:
+            await self.alerter.stop()
         if self.session is not None:
             await self.session.close()
         self.log.info("monitor.stopped")
@@ -218,6 +232,7 @@ class Monitor:
             self._dirty[check.id] = state
             self.metrics.observe(check, state, previous)
             self.last_check_monotonic = time.monotonic()
+            self.last_check_wall = now
             if state.changed:
                 self._changes.append(
                     StatusChange(
@@ -242,6 +257,8 @@ class Monitor:
                     http_status=verdict.http_status,
                 )
             self._update_service(check.service, now)
+            if self.alerter is not None:
+                self.alerter.request()
             return state
         finally:
             self.metrics.checks_in_flight.dec()
@@ -322,6 +339,27 @@ class Monitor:
     async def run_all_once(self) -> None:
         """Run every check once, concurrently (start-up, tests and the deploy gate)."""
         await asyncio.gather(*(self.run_check(c) for c in self.checks.values()))
+
+    # -- alerting ----------------------------------------------------------------------------
+
+    def rule_input(self) -> RuleInput:
+        """What the alert rules see: the fleet now, and the monitor's own liveness."""
+        now = self.clock()
+        silences = self.alerter.silences.active(now) if self.alerter is not None else ()
+        return RuleInput.from_fleet(
+            self.status(),
+            started_at=self.started_wall,
+            last_check_at=self.last_check_wall,
+            loop_lag_s=self.loop_lag,
+            silences=silences,
+        )
+
+    def _recheck(self, services: list[str]) -> None:
+        """Services failing but not yet confirmed: check their health sooner."""
+        for name in services:
+            for check in self.by_service.get(name, []):
+                if check.kind is CheckKind.HEALTH:
+                    self.scheduler.run_soon(check.id, self.config.defaults.recheck_interval)
 
     # -- views -------------------------------------------------------------------------------
 

@@ -127,6 +127,23 @@ class MonitorMetrics:
         self.checks_in_flight = Gauge(
             "monitor_checks_in_flight", "Checks running right now.", registry=registry
         )
+        self.alert_notifications_total = Counter(
+            "monitor_alert_notifications",
+            "Alert notifications by receiver and outcome (sent, retried, dead).",
+            ["receiver", "outcome"],
+            registry=registry,
+        )
+        self.alerts_firing = Gauge(
+            "monitor_alerts_firing",
+            "Alerts firing, per rule.",
+            ["alertname"],
+            registry=registry,
+        )
+        self.alert_outbox_depth = Gauge(
+            "monitor_alert_outbox_depth",
+            "Notifications waiting in the durable outbox.",
+            registry=registry,
+        )
         self.config_last_reload_successful = Gauge(
             "monitor_config_last_reload_successful",
             "1 if the last config load or reload succeeded.",

@@ -57,6 +57,7 @@ class Reason(enum.StrEnum):
     INVALID_JSON = "invalid_json"
     INVALID_ENCODING = "invalid_encoding"
     BODY_TOO_LARGE = "body_too_large"
+    UNEXPECTED_CONTENT_TYPE = "unexpected_content_type"
     # the HTTP layer
     NOT_FOUND = "not_found"
     UNAUTHORIZED = "unauthorized"

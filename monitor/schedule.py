@@ -66,6 +66,7 @@ class CheckScheduler:
         self._heap: list[tuple[float, int, str]] = []
         self._checks: dict[str, Check] = {}
         self._version: dict[str, int] = {}
+        self._due: dict[str, float] = {}
         self._running: dict[str, asyncio.Task[Any]] = {}
         self._seq = itertools.count()
         self._scheduler = AsyncIOScheduler(timezone=UTC)
@@ -92,6 +93,7 @@ class CheckScheduler:
     def _push(self, check_id: str, due: float) -> None:
         version = next(self._seq)
         self._version[check_id] = version
+        self._due[check_id] = due
         heapq.heappush(self._heap, (due, version, check_id))
 
     def add(self, check: Check, *, immediately: bool = False) -> None:
@@ -103,11 +105,14 @@ class CheckScheduler:
     def remove(self, check_id: str) -> None:
         self._checks.pop(check_id, None)
         self._version.pop(check_id, None)  # its heap entry is now stale and will be dropped
+        self._due.pop(check_id, None)
 
     def run_soon(self, check_id: str, delay: float) -> None:
-        """Bring a check's next run forward (a failing check is re-checked sooner)."""
-        if check_id in self._checks:
-            self._push(check_id, self._now() + delay)
+        """Bring a check's next run forward (a failing check is re-checked sooner); never
+        pushes it back."""
+        soon = self._now() + delay
+        if check_id in self._checks and soon < self._due.get(check_id, float("inf")):
+            self._push(check_id, soon)
 
     def job_ids(self) -> set[str]:
         return set(self._checks)

@@ -152,6 +152,9 @@ def build_app(monitor: Monitor) -> web.Application:
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/healthz", healthz_handler)
     app.router.add_post("/-/reload", reload_handler)
+    from monitor.alerts_api import add_alert_routes  # imports this module: import here
+
+    add_alert_routes(app)
     return app
 
 

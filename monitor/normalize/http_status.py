@@ -29,6 +29,16 @@ def _gist(answer: Answer, body: Body) -> str:
     return short(text.strip().splitlines()[0], 100)
 
 
+def _other_host(answer: Answer, location: str) -> bool:
+    """Whether a Location points away from the host that answered (relative ones never do)."""
+    try:
+        target = urlsplit(location).hostname
+        here = urlsplit(answer.final_url or answer.url).hostname
+    except ValueError:
+        return False
+    return target is not None and target != here
+
+
 def parse(answer: Answer, body: Body) -> Verdict:
     code = answer.status_code or 0
     gist = _gist(answer, body)
@@ -45,6 +55,8 @@ def parse(answer: Answer, body: Body) -> Verdict:
         location = answer.headers.get("location", "?")
         status, reason = Status.DEGRADED, Reason.UNEXPECTED_REDIRECT
         detail = f"HTTP {code} redirect to {short(location, 120)} was not followed"
+        if _other_host(answer, location):
+            detail += ": it leads to another host (cross_host_redirects is off)"
     elif code in (401, 403, 407):
         status, reason = Status.DEGRADED, Reason.UNAUTHORIZED
         detail = f"HTTP {code}: the monitor is not allowed to read the health endpoint{said}"

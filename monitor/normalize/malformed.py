@@ -1,4 +1,5 @@
-"""Bodies that cannot be read as what they claim to be: too large, bad charset, broken JSON.
+"""Bodies that cannot be read as what they claim to be: too large, a media type no health
+answer has (image/png), bad charset, broken JSON.
 
 Only for answers the HTTP status calls fine (< 400): an error status speaks for itself and is
 left to later parsers. A 200 we cannot read is not healthy: it is `degraded`, with the reason.
@@ -11,6 +12,16 @@ from monitor.model import Reason, Status, Verdict
 from monitor.normalize._body import Body
 from monitor.normalize.evidence import evidence_snippet
 
+# Media types no health endpoint answers with: the body is not read as health, whatever it
+# says. text/* and application/octet-stream stay lenient (frameworks and nginx's default_type
+# label JSON and "OK" that way all the time).
+_BINARY_PREFIXES = ("image/", "audio/", "video/", "font/", "model/")
+_BINARY_TYPES = {"application/pdf", "application/zip", "application/gzip", "application/x-gzip"}
+
+
+def _binary(media: str) -> bool:
+    return media.startswith(_BINARY_PREFIXES) or media in _BINARY_TYPES
+
 
 def parse(answer: Answer, body: Body) -> Verdict | None:
     code = answer.status_code
@@ -20,6 +31,12 @@ def parse(answer: Answer, body: Body) -> Verdict | None:
         reason, detail = (
             Reason.BODY_TOO_LARGE,
             f"HTTP {code} body is larger than the {len(answer.body)}-byte cap; not read further",
+        )
+    elif _binary(answer.content_type) and body.raw.strip():
+        reason, detail = (
+            Reason.UNEXPECTED_CONTENT_TYPE,
+            f"HTTP {code} answers with {answer.content_type}, not a health answer; "
+            "is the path routed to the right handler?",
         )
     elif body.text is None:
         reason, detail = (

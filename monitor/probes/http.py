@@ -13,6 +13,7 @@ import ssl
 import time
 
 import aiohttp
+from yarl import URL
 
 from monitor.answer import Answer, TransportError
 from monitor.config import Check
@@ -21,6 +22,8 @@ USER_AGENT = "fleet-monitor/0.1 (+health probe)"
 _CHUNK = 16384
 # OpenSSL X509 verify codes (include/openssl/x509_vfy.h) that mean "expired", not "untrusted".
 _EXPIRED_CODES = {10, 12}
+_REDIRECTS = {301, 302, 303, 307, 308}
+_REDIRECT_BODY_CAP = 4096
 
 
 def _headers(raw: aiohttp.ClientResponse) -> dict[str, str]:
@@ -72,6 +75,10 @@ def classify_exception(exc: BaseException) -> tuple[TransportError, str]:
     if isinstance(exc, aiohttp.ServerDisconnectedError):
         return TransportError.CONNECTION_RESET, "server closed the connection before answering"
     if isinstance(exc, aiohttp.ClientPayloadError):
+        # aiohttp keeps the socket error only in the message: an RST mid-body is a reset, a
+        # clean close short of Content-Length (or bad chunking) is a protocol error.
+        if "ConnectionResetError" in text or "Connection reset" in text:
+            return TransportError.CONNECTION_RESET, text
         return TransportError.PROTOCOL_ERROR, text
     if isinstance(exc, aiohttp.ClientResponseError):
         return TransportError.PROTOCOL_ERROR, f"{exc.status}: {exc.message}"
@@ -84,45 +91,99 @@ def classify_exception(exc: BaseException) -> tuple[TransportError, str]:
     return TransportError.CONNECTION_ERROR, f"{type(exc).__name__}: {text}"
 
 
+def _same_host(a: URL, b: URL) -> bool:
+    """Same host name: a port or http -> https change stays on the service; a new name does not."""
+    return (a.host or "").lower() == (b.host or "").lower()
+
+
+def _redirect_target(response: aiohttp.ClientResponse) -> URL | None:
+    """Where a 3xx points, resolved against the request URL; None if it is not followable."""
+    location = response.headers.get("Location")
+    if response.status not in _REDIRECTS or not location:
+        return None
+    try:
+        target = response.url.join(URL(location))
+    except ValueError:
+        return None
+    return target if target.scheme in ("http", "https") and target.host else None
+
+
 async def probe_http(session: aiohttp.ClientSession, check: Check) -> Answer:
-    """GET (or HEAD/POST) the check's URL within `check.timeout`, whatever the target does."""
-    headers = {"User-Agent": USER_AGENT, "Accept": "application/json, */*;q=0.5"}
-    headers.update({name: value.get_secret_value() for name, value in check.headers.items()})
+    """GET (or HEAD/POST) the check's URL within `check.timeout`, whatever the target does.
+
+    Redirects are followed here, not by aiohttp, so that one to another host name can be
+    refused (`cross_host_redirects: false`, the default): the configured headers are secrets
+    bound to the service and must not be sent elsewhere. Followed anyway, they are dropped.
+    """
+    secret = {name: value.get_secret_value() for name, value in check.headers.items()}
+    origin = URL(check.url)
+    url, method, hops = origin, check.method, 0
     status: int | None = None
     start = time.perf_counter()
     try:
         async with asyncio.timeout(check.timeout):
-            async with session.request(
-                check.method,
-                check.url,
-                headers=headers,
-                allow_redirects=check.max_redirects > 0,
-                max_redirects=max(check.max_redirects, 1),
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=check.timeout),
-            ) as response:
-                status = response.status
-                body, truncated = await _read_capped(response, check.max_body_bytes)
-                elapsed = time.perf_counter() - start
-                if truncated:
-                    response.close()  # never return a half-read connection to the pool
-                return Answer(
-                    url=check.url,
-                    status_code=status,
-                    headers=_headers(response),
-                    body=body,
-                    truncated=truncated,
-                    duration_s=elapsed,
-                    redirects=len(response.history),
-                    final_url=str(response.url),
-                )
+            while True:
+                headers = {"User-Agent": USER_AGENT, "Accept": "application/json, */*;q=0.5"}
+                if _same_host(origin, url):
+                    headers.update(secret)
+                async with session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    allow_redirects=False,
+                    timeout=aiohttp.ClientTimeout(total=None, sock_connect=check.timeout),
+                ) as response:
+                    status = response.status
+                    target = _redirect_target(response) if check.max_redirects > 0 else None
+                    if target is not None and (
+                        check.cross_host_redirects or _same_host(origin, target)
+                    ):
+                        if hops >= check.max_redirects:
+                            return _failed(
+                                check,
+                                start,
+                                TransportError.TOO_MANY_REDIRECTS,
+                                f"more than {check.max_redirects} redirects (next: {target})",
+                                status,
+                            )
+                        _, truncated = await _read_capped(response, _REDIRECT_BODY_CAP)
+                        if truncated:
+                            response.close()
+                        hops += 1
+                        url = target
+                        if response.status == 303 or (
+                            response.status in (301, 302) and method == "POST"
+                        ):
+                            method = "GET"
+                        continue
+                    body, truncated = await _read_capped(response, check.max_body_bytes)
+                    elapsed = time.perf_counter() - start
+                    if truncated:
+                        response.close()  # never return a half-read connection to the pool
+                    return Answer(
+                        url=check.url,
+                        status_code=status,
+                        headers=_headers(response),
+                        body=body,
+                        truncated=truncated,
+                        duration_s=elapsed,
+                        redirects=hops,
+                        final_url=str(response.url),
+                    )
     except Exception as exc:  # every failure is an answer, not a crash
         error, detail = classify_exception(exc)
         if error is TransportError.TIMEOUT:
             detail = f"after {check.timeout:g}s"
-        return Answer(
-            url=check.url,
-            status_code=status,
-            error=error,
-            error_detail=detail[:300],
-            duration_s=time.perf_counter() - start,
-        )
+        return _failed(check, start, error, detail, status)
+
+
+def _failed(
+    check: Check, start: float, error: TransportError, detail: str, status: int | None
+) -> Answer:
+    return Answer(
+        url=check.url,
+        status_code=status,
+        error=error,
+        error_detail=" ".join(detail.split())[:300],  # aiohttp's parser errors span lines
+        duration_s=time.perf_counter() - start,
+    )
