@@ -29,7 +29,6 @@ from monitor.answer import Answer
 from monitor.config import Check, MonitorConfig, ServiceConfig
 from monitor.gate import GateReport, judge
 from monitor.model import (
-    CheckKind,
     CheckStatus,
     FleetStatus,
     LatencySummary,
@@ -40,6 +39,7 @@ from monitor.model import (
 )
 from monitor.normalize import normalize_response
 from monitor.probes import probe_for
+from monitor.slo import judged_latency
 from monitor.state import CheckState, ServiceTrack, advance, track_service
 from monitor.status import check_status, service_status
 
@@ -132,29 +132,6 @@ def summarize(samples_s: Sequence[float]) -> LatencySummary | None:
     return LatencySummary(
         p50=p50, p95=p95, p99=p99, window=f"{len(ordered)} samples", count=len(ordered)
     )
-
-
-def rpc_duration_s(answer: Answer) -> float | None:
-    """The service's own `Server-Timing: rpc;dur=<ms>`, in seconds, or None.
-
-    Deliberately minimal (first `rpc` entry, plain number): the full parser lives in
-    `monitor.server_timing` on the latency branch and should replace this once merged.
-    """
-    if answer.server_duration_s is not None:
-        return answer.server_duration_s
-    for entry in answer.headers.get("server-timing", "").split(","):
-        name, *params = (part.strip() for part in entry.split(";"))
-        if name.lower() != "rpc":
-            continue
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "dur":
-                text = value.strip().strip('"')
-                if re.fullmatch(r"\d+(?:\.\d+)?", text) and float(text) <= 3_600_000:
-                    return float(text) / 1000
-                return None
-        return None
-    return None
 
 
 def combine(verdicts: Sequence[Verdict]) -> Verdict:
@@ -256,13 +233,10 @@ class Verifier:
 
 
 def _judged_latency(check: Check, answer: Answer) -> float:
-    """RPC checks are judged on the service's own account of the call when it gives one: the
-    monitor's round trip adds its own network and client time to a 5 ms target."""
-    if check.kind is CheckKind.RPC:
-        server = rpc_duration_s(answer)
-        if server is not None:
-            return server
-    return answer.duration_s
+    """The daemon's rule (`monitor.slo`): RPC checks on the service's own Server-Timing or
+    `rpc_ms` when given, everything else on the round trip."""
+    value, _source = judged_latency(check, answer)
+    return answer.duration_s if value is None else value
 
 
 RoundCheck = Callable[[Sequence[str]], Awaitable[Mapping[str, ServiceStatus]]]

@@ -18,7 +18,6 @@ import json5
 import pytest
 from aiohttp import web
 
-from monitor.answer import Answer
 from monitor.config import parse_config
 from monitor.daemon import Monitor
 from monitor.model import Reason, Status, Verdict
@@ -39,7 +38,6 @@ from monitor.verify import (
     combine,
     parse_label,
     percentile,
-    rpc_duration_s,
     select,
     summarize,
     verify,
@@ -514,32 +512,6 @@ def test_summarize_in_milliseconds_with_a_window_label() -> None:
         "50 samples",
     )
     assert summarize([]) is None
-
-
-@pytest.mark.parametrize(
-    ("header", "expected"),
-    [
-        ("rpc;dur=2.5", 0.0025),
-        ('rpc;dur=12.000;desc="do-gateway"', 0.012),
-        ('db;dur=9, rpc;desc="x";dur=3', 0.003),
-        ("RPC; dur = 4", 0.004),
-        ("rpc;dur=-1", None),
-        ("rpc;dur=12ms", None),
-        ("rpc;dur=nan", None),
-        ("rpc", None),
-        ("app;dur=3", None),
-        ("", None),
-    ],
-)
-def test_rpc_duration_from_server_timing(header: str, expected: float | None) -> None:
-    headers = {"server-timing": header} if header else {}
-    got = rpc_duration_s(Answer(url="http://x", status_code=200, headers=headers))
-    assert got == pytest.approx(expected) if expected is not None else got is None
-
-
-def test_answer_server_duration_wins_over_the_header() -> None:
-    answer = Answer(url="u", headers={"server-timing": "rpc;dur=9"}, server_duration_s=0.001)
-    assert rpc_duration_s(answer) == 0.001
 
 
 def test_combine_keeps_the_worst_sample_and_says_how_many() -> None:
