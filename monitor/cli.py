@@ -285,6 +285,7 @@ async def _demo(
                 ready,
                 alerts=alerts,
                 outbox_path=str(Path(data) / "alerts.sqlite3"),
+                store_path=str(Path(data) / "monitor.sqlite3"),
             )
 
 
