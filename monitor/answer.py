@@ -44,8 +44,6 @@ class Answer:
     duration_s: float = 0.0
     redirects: int = 0
     final_url: str = ""
-    server_duration_s: float | None = None
-    """The service's own report of the work's duration (Server-Timing), when it gives one."""
 
     @property
     def content_type(self) -> str:

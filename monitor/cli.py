@@ -1,5 +1,6 @@
-"""`monitor run | demo | config check`: the command line. Exit codes: 0 fine, 1 a check or gate
-failed, 2 bad usage or config (never 0 on a config that could not be read)."""
+"""`monitor run | demo | verify | discover | config check`: the command line. Exit codes: 0
+fine, 1 a check or gate failed, 2 bad usage or config (never 0 on a config that could not be
+read)."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def parse_listen(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def _event_loop_runner(loop_kind: str) -> Callable[[Awaitable[int]], int]:
+def _event_loop_runner(loop_kind: str) -> Callable[[Awaitable[Any]], Any]:
     if loop_kind in ("auto", "uvloop"):
         try:
             import uvloop
@@ -292,6 +293,7 @@ async def _demo(
                 ready,
                 alerts=alerts,
                 outbox_path=str(Path(data) / "alerts.sqlite3"),
+                store_path=str(Path(data) / "monitor.sqlite3"),
             )
 
 
@@ -357,6 +359,131 @@ def _check_files(paths: list[Path]) -> bool:
         else:
             click.echo(f"{path}: ok")
     return failed
+
+
+def _duration_option(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    from monitor.durations import parse_duration
+
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _labels_option(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> tuple[tuple[str, str], ...]:
+    from monitor.verify import parse_label
+
+    try:
+        return tuple(parse_label(v) for v in value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@cli.command()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="monitor.yaml")
+@click.option("--service", "services", multiple=True, help="only this service (repeatable)")
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    callback=_labels_option,
+    help="only services with this label, key=value (repeatable: all must match)",
+)
+@click.option(
+    "--wait",
+    default="0s",
+    callback=_duration_option,
+    show_default=True,
+    help="re-check failing services every second for this long",
+)
+@click.option(
+    "--samples",
+    type=click.IntRange(0, 10_000),
+    default=0,
+    show_default=True,
+    help="latency samples per check; p95 is judged against the check's target",
+)
+@click.option("--expect-version", default=None, help="fail services reporting another version")
+@click.option(
+    "--from",
+    "sources",
+    multiple=True,
+    help="read a running daemon's /status instead of probing (repeatable)",
+)
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout instead of the table")
+@click.option("--junit", default=None, type=click.Path(dir_okay=False), help="write JUnit XML")
+def verify(
+    config_path: str | None,
+    services: tuple[str, ...],
+    labels: tuple[tuple[str, str], ...],
+    wait: float,
+    samples: int,
+    expect_version: str | None,
+    sources: tuple[str, ...],
+    as_json: bool,
+    junit: str | None,
+) -> None:
+    """Deploy gate: exit 0 if every selected service is healthy and within target, 1 if not,
+    2 on bad usage or config (see docs/deploy-gate.md)."""
+    import os
+
+    from monitor.verify import VerifyOptions
+    from monitor.verify_output import run_verify
+
+    options = VerifyOptions(
+        services=services,
+        labels=labels,
+        wait=wait,
+        samples=samples,
+        expect_version=expect_version,
+        sources=sources,
+    )
+    sys.exit(
+        run_verify(
+            config_path,
+            options,
+            as_json=as_json,
+            junit=junit,
+            env=os.environ,
+            out=sys.stdout,
+            err=sys.stderr,
+            run=_event_loop_runner("auto"),
+        )
+    )
+
+
+@cli.command()
+@click.argument("path", type=click.Path(exists=True, file_okay=False))
+@click.option("--subdomain", default=None, help="the account's workers.dev subdomain")
+@click.option("--env", "env_name", default=None, help="wrangler environment, e.g. production")
+@click.option(
+    "-o",
+    "--output",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="write here instead of stdout",
+)
+def discover(path: str, subdomain: str | None, env_name: str | None, output: str | None) -> None:
+    """Draft a monitor.yaml from a workers repository's wrangler configs (exit 2: none found)."""
+    from monitor.discover import discover_fleet, render_yaml
+
+    discovery = discover_fleet(Path(path), subdomain, env_name)
+    for warning in discovery.warnings:
+        click.echo(f"monitor discover: warning: {warning}", err=True)
+    if not discovery.config.get("services"):
+        click.echo(f"monitor discover: no worker with a URL found under {path}", err=True)
+        sys.exit(EXIT_USAGE)
+    text = render_yaml(discovery)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(
+            f"monitor discover: wrote {len(discovery.config['services'])} services to {output}",
+            err=True,
+        )
 
 
 @cli.command()

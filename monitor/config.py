@@ -137,6 +137,22 @@ class ServiceConfig(_Strict):
     _check_path = field_validator("health_path")(_path)
 
 
+class LatencyConfig(_Strict):
+    """Rolling latency windows. `status_window` is the one /status shows; targets are judged
+    on the shortest window holding `min_samples` samples."""
+
+    windows: list[Duration] = Field(default_factory=lambda: [60.0, 300.0, 3600.0], min_length=1)
+    status_window: Duration = 300.0
+    min_samples: int = Field(default=20, ge=1, le=100_000)
+
+    @field_validator("windows")
+    @classmethod
+    def _distinct(cls, value: list[float]) -> list[float]:
+        if len(set(value)) != len(value) or any(w <= 0 for w in value):
+            raise ValueError("expected distinct positive durations")
+        return sorted(value)
+
+
 class StoreConfig(_Strict):
     """The embedded SQLite store. `path` defaults to `<--data-dir>/monitor.sqlite3`."""
 
@@ -155,6 +171,7 @@ class AuthConfig(_Strict):
 class MonitorConfig(_Strict):
     listen: str = "127.0.0.1:8700"
     store: StoreConfig = Field(default_factory=StoreConfig)
+    latency: LatencyConfig = Field(default_factory=LatencyConfig)
     auth: AuthConfig = Field(default_factory=AuthConfig)
     defaults: Defaults = Field(default_factory=Defaults)
     services: list[ServiceConfig] = Field(default_factory=list)
@@ -233,6 +250,10 @@ def _service_checks(config: MonitorConfig, service: ServiceConfig) -> Iterator[C
 def _cross_check(config: MonitorConfig) -> list[ConfigProblem]:
     """Rules across fields: unique names, known dependencies, timeout within interval."""
     problems: list[ConfigProblem] = []
+    if config.latency.status_window not in config.latency.windows:
+        problems.append(
+            ConfigProblem("latency.status_window", "expected one of the latency.windows")
+        )
     seen: dict[str, int] = {}
     for i, service in enumerate(config.services):
         if service.name in seen:

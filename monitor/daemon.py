@@ -21,13 +21,16 @@ from monitor import __version__
 from monitor.alerter import Alerter
 from monitor.alerting.state import RuleInput
 from monitor.config import Check, MonitorConfig, load_config
+from monitor.durations import format_duration
 from monitor.errors import ConfigError
+from monitor.latency import LatencyWindows, to_latency_summary
 from monitor.metrics import MonitorMetrics
-from monitor.model import CheckKind, FleetStatus, ShardInfo, Status
+from monitor.model import CheckKind, FleetStatus, LatencySummary, ShardInfo, Status
 from monitor.normalize import normalize_response
 from monitor.probes import probe_for
 from monitor.schedule import CheckScheduler
 from monitor.sharding import ShardSpec, shard_info
+from monitor.slo import LatencySource, judge_latency, judged_latency, judging_window
 from monitor.state import CheckState, ServiceTrack, advance, track_service
 from monitor.status import check_status, fleet_status, service_verdict
 from monitor.store import StatusChange, Store
@@ -35,6 +38,8 @@ from monitor.store import StatusChange, Store
 LOOP_LAG_PERIOD = 0.25
 LOOP_LAG_WARN = 0.05
 FLUSH_PERIOD = 1.0
+GAUGE_CPU_SHARE = 0.05
+"""Latency gauges are refreshed in the background using at most this share of a core."""
 
 
 def utc_now() -> datetime:
@@ -65,6 +70,7 @@ class Monitor:
         self._dirty: dict[str, CheckState] = {}
         self._changes: list[StatusChange] = []
         self._flush_task: asyncio.Task[None] | None = None
+        self._gauge_task: asyncio.Task[None] | None = None
         self.registry = registry if registry is not None else CollectorRegistry()
         self.metrics = (
             metrics if metrics is not None else MonitorMetrics(self.registry, __version__)
@@ -72,6 +78,8 @@ class Monitor:
         self.clock = clock
         self.log = logger if logger is not None else structlog.get_logger("monitor")
         self.states: dict[str, CheckState] = {}
+        self.latency: dict[str, LatencyWindows] = {}
+        self.latency_source: dict[str, LatencySource] = {}
         self.tracks: dict[str, ServiceTrack] = {}
         self.checks: dict[str, Check] = {}
         self.by_service: dict[str, list[Check]] = {}
@@ -122,6 +130,7 @@ class Monitor:
             await self._restore()
             self._flush_task = asyncio.create_task(self._flush_forever(), name="store-flush")
         self._lag_task = asyncio.create_task(self._watch_loop_lag(), name="loop-lag")
+        self._gauge_task = asyncio.create_task(self._refresh_latency_gauges(), name="gauges")
         self.started_wall = self.clock()
         if self.alerter is not None:
             await self.alerter.start(self.session, self.rule_input, self._recheck)
@@ -143,7 +152,7 @@ class Monitor:
                 task.cancel()
             if pending:
                 await asyncio.wait(pending, timeout=1.0)
-        for background in (self._lag_task, self._flush_task):
+        for background in (self._lag_task, self._flush_task, self._gauge_task):
             if background is not None:
                 background.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -154,6 +163,61 @@ class Monitor:
         if self.session is not None:
             await self.session.close()
         self.log.info("monitor.stopped")
+
+    def _windows(self, check: Check) -> LatencyWindows:
+        windows = self.latency.get(check.id)
+        if windows is None or windows.target_s != check.target:
+            windows = self.latency[check.id] = LatencyWindows(
+                check.target, tuple(self.config.latency.windows)
+            )
+        return windows
+
+    def latency_view(self) -> tuple[dict[str, LatencySummary], dict[str, bool | None]]:
+        """Per check with samples: the status window's percentiles, and whether the judging
+        window's p95 is within target (None while no window has enough samples)."""
+        mono = time.monotonic()
+        settings = self.config.latency
+        summaries: dict[str, LatencySummary] = {}
+        within: dict[str, bool | None] = {}
+        for check_id, windows in self.latency.items():
+            rows = {w: windows.summary(w, mono) for w in windows.windows}
+            if settings.status_window in rows:
+                summaries[check_id] = to_latency_summary(rows[settings.status_window])
+            judged = judging_window(list(rows.values()), settings.min_samples)
+            within[check_id] = (
+                None if judged is None or judged.p95_s is None else judged.p95_s <= windows.target_s
+            )
+        return summaries, within
+
+    async def _refresh_latency_gauges(self) -> None:
+        """p95, over-target share and burn rate per window, recomputed in the background in
+        small batches, as often as a `GAUGE_CPU_SHARE` of a core allows (a large fleet
+        refreshes less often rather than stealing time from the checks)."""
+        while True:
+            started = time.perf_counter()
+            mono = time.monotonic()
+            for index, check_id in enumerate(list(self.latency)):
+                check, windows = self.checks.get(check_id), self.latency.get(check_id)
+                if check is None or windows is None:
+                    continue
+                rows = []
+                for window in windows.windows:
+                    summary = windows.summary(window, mono)
+                    rows.append((format_duration(window), summary.p95_s, summary.over_target_ratio))
+                judged = judging_window(
+                    [windows.summary(w, mono) for w in windows.windows],
+                    self.config.latency.min_samples,
+                )
+                within = (
+                    None
+                    if judged is None or judged.p95_s is None
+                    else (judged.p95_s <= check.target)
+                )
+                self.metrics.observe_latency_windows(check, rows, within)
+                if index % 500 == 499:
+                    await asyncio.sleep(0)
+            spent = time.perf_counter() - started
+            await asyncio.sleep(max(5.0, spent / GAUGE_CPU_SHARE))
 
     def _skipped(self, check_id: str) -> None:
         self.metrics.checks_skipped_total.inc()
@@ -235,6 +299,19 @@ class Monitor:
                     return None
                 raise
             verdict = normalize_response(answer)
+            sample, source = judged_latency(check, answer)
+            if sample is not None:
+                windows = self._windows(check)
+                mono = time.monotonic()
+                windows.record(sample, mono)
+                self.latency_source[check.id] = source
+                self.metrics.check_latency.labels(
+                    check.service, check.name, check.kind.value
+                ).observe(sample)
+                summaries = [windows.summary(w, mono) for w in windows.windows]
+                verdict = judge_latency(
+                    verdict, summaries, check.target, self.config.latency.min_samples
+                )
             now = self.clock()
             previous = self.states.get(check.id)
             state = advance(previous, verdict, now, answer.duration_s)
@@ -315,6 +392,10 @@ class Monitor:
         for check in removed:
             self.scheduler.remove(check.id)
             self.metrics.forget(check)
+            windows = self.latency.pop(check.id, None)
+            if windows is not None:
+                self.metrics.forget_windows(check, map(format_duration, windows.windows))
+            self.latency_source.pop(check.id, None)
             self.states.pop(check.id, None)
             self._dirty.pop(check.id, None)
         gone_services = {c.service for c in removed} - set(self.by_service)
@@ -376,10 +457,17 @@ class Monitor:
     # -- views -------------------------------------------------------------------------------
 
     def status(self) -> FleetStatus:
-        owned = None if self.shard is None else self.checks.values()
-        now = self.clock()
+        summaries, within = self.latency_view()
         return fleet_status(
-            self.config, self.states, self.tracks, now, checks=owned, shard=self._shard_info
+            self.config,
+            self.states,
+            self.tracks,
+            self.clock(),
+            summaries,
+            {k: v.value for k, v in self.latency_source.items()},
+            within,
+            checks=None if self.shard is None else self.checks.values(),
+            shard=self._shard_info,
         )
 
     def self_health(self) -> tuple[bool, dict[str, Any]]:

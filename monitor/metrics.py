@@ -75,6 +75,44 @@ class MonitorMetrics:
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
+        self.check_latency = Histogram(
+            "monitor_check_latency_seconds",
+            "The latency judged against the target: the service's own Server-Timing report "
+            "for rpc checks when it gives one, else the round trip.",
+            CHECK_LABELS,
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.latency_p95 = Gauge(
+            "monitor_check_latency_p95_seconds",
+            "Rolling p95 of the judged latency (DDSketch-mapped, 1 % relative error).",
+            [*CHECK_LABELS, "window"],
+            registry=registry,
+        )
+        self.latency_target = Gauge(
+            "monitor_check_latency_target_seconds",
+            "The check's p95 latency target.",
+            CHECK_LABELS,
+            registry=registry,
+        )
+        self.within_target = Gauge(
+            "monitor_check_within_target",
+            "1 if the 5m p95 is within target, 0 if over (absent before enough samples).",
+            CHECK_LABELS,
+            registry=registry,
+        )
+        self.over_target_ratio = Gauge(
+            "monitor_check_over_target_ratio",
+            "Share of samples in the window slower than the target (exact count, not sketch).",
+            [*CHECK_LABELS, "window"],
+            registry=registry,
+        )
+        self.burn_rate = Gauge(
+            "monitor_check_error_budget_burn_rate",
+            "Over-target share / (1 - 0.95): 1 spends the p95 budget exactly, 14.4 pages.",
+            [*CHECK_LABELS, "window"],
+            registry=registry,
+        )
         self.checks_total = Counter(
             "monitor_checks",
             "Checks run, by the status they found.",
@@ -168,6 +206,8 @@ class MonitorMetrics:
                 self.checks_total.labels(*labels, status.value)
             self.check_reason.labels(*labels, Reason.NOT_CHECKED.value).set(1)
             self.check_duration.labels(*labels)
+            self.check_latency.labels(*labels)
+            self.latency_target.labels(*labels).set(check.target)
             self.status_changes_total.labels(*labels)
         for service in services:
             for status in Status:
@@ -181,6 +221,9 @@ class MonitorMetrics:
         labels = (check.service, check.name, check.kind.value)
         for metric in (
             self.check_duration,
+            self.check_latency,
+            self.latency_target,
+            self.within_target,
             self.status_changes_total,
             self.last_check,
             self.status_since,
@@ -194,6 +237,30 @@ class MonitorMetrics:
         for reason in Reason:
             with contextlib.suppress(KeyError):
                 self.check_reason.remove(*labels, reason.value)
+
+    def observe_latency_windows(
+        self,
+        check: Check,
+        summaries: Iterable[tuple[str, float | None, float | None]],
+        within: bool | None,
+    ) -> None:
+        """Per window label: p95 seconds and over-target share (None: no samples yet)."""
+        labels = (check.service, check.name, check.kind.value)
+        for window, p95, ratio in summaries:
+            if p95 is not None:
+                self.latency_p95.labels(*labels, window).set(p95)
+            if ratio is not None:
+                self.over_target_ratio.labels(*labels, window).set(ratio)
+                self.burn_rate.labels(*labels, window).set(ratio / 0.05)
+        if within is not None:
+            self.within_target.labels(*labels).set(1 if within else 0)
+
+    def forget_windows(self, check: Check, windows: Iterable[str]) -> None:
+        labels = (check.service, check.name, check.kind.value)
+        for window in windows:
+            for metric in (self.latency_p95, self.over_target_ratio, self.burn_rate):
+                with contextlib.suppress(KeyError):
+                    metric.remove(*labels, window)
 
     def forget_service(self, service: str) -> None:
         for status in Status:

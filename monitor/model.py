@@ -140,6 +140,11 @@ class CheckStatus(BaseModel):
         default=None, description="Round trip of the last check, milliseconds."
     )
     latency_ms: LatencySummary | None = None
+    latency_source: str | None = Field(
+        default=None,
+        description="What latency_ms measures: server_timing or json (the service's own "
+        "report of its RPC) or round_trip (the monitor's measurement).",
+    )
     target_ms: float | None = None
     within_target: bool | None = None
     components: dict[str, Component] = Field(default_factory=dict)

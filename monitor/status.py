@@ -32,12 +32,15 @@ def _ms(seconds: float | None) -> float | None:
 
 
 def check_status(
-    check: Check, state: CheckState | None, latency: LatencySummary | None = None
+    check: Check,
+    state: CheckState | None,
+    latency: LatencySummary | None = None,
+    source: str | None = None,
+    within: bool | None = None,
 ) -> CheckStatus:
+    """`within` is the daemon's judgement over the judging window (None until a window holds
+    enough samples), not a comparison of `latency` alone."""
     target_ms = _ms(check.target)
-    within = None
-    if latency is not None and latency.p95 is not None and target_ms is not None:
-        within = latency.p95 <= target_ms
     if state is None:
         return CheckStatus(
             name=check.name,
@@ -47,6 +50,7 @@ def check_status(
             reason=Reason.NOT_CHECKED,
             detail=NOT_CHECKED_DETAIL,
             latency_ms=latency,
+            latency_source=source,
             target_ms=target_ms,
             within_target=within,
         )
@@ -61,6 +65,7 @@ def check_status(
         http_status=v.http_status,
         duration_ms=_ms(state.duration_s),
         latency_ms=latency,
+        latency_source=source,
         target_ms=target_ms,
         within_target=within,
         components=v.components,
@@ -132,6 +137,8 @@ def fleet_status(
     tracks: Mapping[str, ServiceTrack],
     now: datetime,
     latency: Mapping[str, LatencySummary] | None = None,
+    sources: Mapping[str, str] | None = None,
+    within: Mapping[str, bool | None] | None = None,
     *,
     checks: Iterable[Check] | None = None,
     shard: ShardInfo | None = None,
@@ -139,10 +146,18 @@ def fleet_status(
     """The whole `/status` document, in config order. `checks` (a sharded replica's own)
     limits it to those checks and to the services that have at least one of them."""
     latency = latency or {}
+    sources = sources or {}
+    within = within or {}
     by_service: dict[str, list[CheckStatus]] = {s.name: [] for s in config.services}
     for check in config.checks() if checks is None else checks:
         by_service[check.service].append(
-            check_status(check, states.get(check.id), latency.get(check.id))
+            check_status(
+                check,
+                states.get(check.id),
+                latency.get(check.id),
+                sources.get(check.id),
+                within.get(check.id),
+            )
         )
     services = [
         service_status(s, by_service[s.name], tracks.get(s.name))

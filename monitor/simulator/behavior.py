@@ -29,7 +29,9 @@ class Latency:
 @dataclass(frozen=True, slots=True)
 class Behavior:
     """One endpoint's answer. `body` may hold `{now}`, replaced by the current ISO time;
-    `server_timing` adds `Server-Timing: rpc;dur=<ms>` with the simulated RPC time."""
+    `rpc` adds `Server-Timing: rpc;dur=<ms>` with the simulated RPC time. With `then`, the
+    endpoint answers `then` from `then_after` seconds after its first request on: a fresh
+    deploy warming up, whenever the first probe arrives."""
 
     status: int = 200
     body: str = ""
@@ -38,6 +40,10 @@ class Behavior:
     latency: Latency = field(default_factory=Latency)
     rpc: Latency | None = None
     """For smoke paths: the internal call's time, reported in Server-Timing."""
+    rpc_drift_per_min: float = 0.0
+    """Seconds the internal call slows down per minute since the fleet started (a slow leak)."""
+    then: Behavior | None = None
+    then_after: float = 0.0
 
     def render_body(self) -> str:
         if "{now}" not in self.body:
@@ -48,7 +54,7 @@ class Behavior:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Behavior:
         """From the control API: {"status", "body", "content_type", "headers", "latency_ms",
-        "latency_p95_ms", "rpc_ms", "rpc_p95_ms"}."""
+        "latency_p95_ms", "rpc_ms", "rpc_p95_ms", "then": {...}, "then_after_s"}."""
         latency = Latency(
             float(data.get("latency_ms", 0)) / 1000,
             float(data.get("latency_p95_ms", data.get("latency_ms", 0))) / 1000,
@@ -67,4 +73,7 @@ class Behavior:
             headers=tuple((str(k), str(v)) for k, v in dict(data.get("headers", {})).items()),
             latency=latency,
             rpc=rpc,
+            rpc_drift_per_min=float(data.get("rpc_drift_ms_per_min", 0)) / 1000,
+            then=cls.from_json(data["then"]) if "then" in data else None,
+            then_after=float(data.get("then_after_s", 0)),
         )

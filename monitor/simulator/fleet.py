@@ -108,7 +108,22 @@ def seed_fleet() -> list[SimService]:
             expected="degraded",
         ),
         SimService("do-schedule", {"/health": ok("schedule")}),
-        SimService("queue", {"/health": ok("queue")}),
+        SimService(
+            "queue",
+            {
+                "/health": ok("queue"),
+                # queue -> db slows down by 2 ms a minute: within the 5 ms target at first,
+                # over it after about two minutes of `monitor demo`
+                "/smoke/db": Behavior(
+                    body=_json({"ok": True, "rpc": "db.enqueue"}),
+                    latency=_FAST,
+                    rpc=_RPC_FAST,
+                    rpc_drift_per_min=0.002,
+                ),
+            },
+            depends_on=("do-db",),
+            rpc={"db": "/smoke/db"},
+        ),
         SimService("do-mcp", {"/health": WORKER_EXCEPTION}, expected="unhealthy"),
         SimService(
             "email",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,13 +34,31 @@ class _Service:
     """Requests per (path, User-Agent): which client asked for what (sharding tests)."""
     runner: web.AppRunner | None = None
     port: int = 0
+    started: float = field(default_factory=time.monotonic)
     injected: list[float] = field(default_factory=list)
     """Every latency the server injected (seconds), for benchmarks measuring error."""
+    first_request: dict[str, float] = field(default_factory=dict)
+    """Loop time of each path's first request since its behavior was set (for `then`)."""
+
+    def behavior(self, path: str, now: float) -> Behavior | None:
+        """The route's behavior now, moving on to its `then` once `then_after` has passed."""
+        behavior = self.routes.get(path)
+        while behavior is not None and behavior.then is not None:
+            first = self.first_request.setdefault(path, now)
+            if now - first < behavior.then_after:
+                break
+            self.first_request[path] = first + behavior.then_after  # the next timer starts here
+            behavior = self.routes[path] = behavior.then
+        return behavior
+
+    def set(self, path: str, behavior: Behavior) -> None:
+        self.routes[path] = behavior
+        self.first_request.pop(path, None)
 
 
 async def _handle(request: web.Request) -> web.StreamResponse:
     service = request.app[_STATE]
-    behavior = service.routes.get(request.path)
+    behavior = service.behavior(request.path, asyncio.get_running_loop().time())
     if behavior is None:
         return web.Response(status=404, text="404 Not Found", content_type="text/plain")
     service.served += 1
@@ -48,6 +67,8 @@ async def _handle(request: web.Request) -> web.StreamResponse:
     headers = dict(behavior.headers)
     if behavior.rpc is not None:
         rpc = behavior.rpc.sample(service.rng)
+        if behavior.rpc_drift_per_min:
+            rpc += behavior.rpc_drift_per_min * (time.monotonic() - service.started) / 60
         delay = max(delay, rpc)
         headers["Server-Timing"] = f'rpc;dur={rpc * 1000:.3f};desc="{service.spec.name}"'
     if delay > 0:
@@ -68,7 +89,7 @@ async def _control(request: web.Request) -> web.Response:
         behavior = Behavior.from_json(await request.json())
     except (ValueError, TypeError, KeyError) as exc:
         return web.json_response({"error": str(exc)}, status=400)
-    service.routes[path] = behavior
+    service.set(path, behavior)
     return web.json_response(
         {"service": service.spec.name, "path": path, "status": behavior.status}
     )
@@ -120,7 +141,7 @@ class SimulatedFleet:
         return self._services[name].injected
 
     def set_behavior(self, name: str, behavior: Behavior, path: str = "/health") -> None:
-        self._services[name].routes[path] = behavior
+        self._services[name].set(path, behavior)
 
     async def start(self) -> None:
         for index, service in enumerate(self._services.values()):

@@ -1,0 +1,106 @@
+"""The alerts and silences API: admin token for writes, a silence holds back a page."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from prometheus_client import CollectorRegistry
+
+from monitor.alerter import Alerter
+from monitor.alerting.rules import parse_alert_rules
+from monitor.config import parse_config
+from monitor.daemon import Monitor, utc_now
+from monitor.metrics import MonitorMetrics
+from monitor.server import serve
+from monitor.simulator import Behavior, SimulatedFleet, fleet_config
+from tests.alerting_fixtures import Recorder
+
+TOKEN = "adm-0c4b1f9d2e7a"
+RULES = """
+route: [hook]
+receivers:
+  - {name: hook, type: webhook, url: "${HOOK_URL}"}
+rules:
+  - {name: ServiceDown, kind: status, status: [unhealthy], for: 2, resolve_after: 2}
+"""
+
+
+@pytest.fixture
+async def api(fleet: SimulatedFleet, recorder: Recorder, tmp_path: Path) -> AsyncIterator[Any]:
+    for name in fleet.names:
+        fleet.set_behavior(name, Behavior(body='{"status": "ok"}'))
+    data: dict[str, Any] = fleet_config(fleet, interval="200ms", timeout="150ms")
+    data["auth"] = {"admin_token": TOKEN}
+    config = parse_config(json.dumps(data))
+    rules = parse_alert_rules(RULES, env={"HOOK_URL": recorder.url + "/hook"},
+                              services=[s.name for s in config.services])
+    registry = CollectorRegistry()
+    metrics = MonitorMetrics(registry, "test")
+    alerter = Alerter(rules, tmp_path / "alerts.sqlite3", metrics, clock=utc_now,
+                      min_period=0.02, timer_period=1.0)
+    monitor = Monitor(config, registry=registry, metrics=metrics, alerter=alerter)
+    await monitor.start()
+    runner, port = await serve(monitor, "127.0.0.1", 0)
+    async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as session:
+        yield session, monitor
+    await runner.cleanup()
+    await monitor.stop()
+
+
+async def test_silence_needs_the_admin_token_and_holds_back_the_page(
+    api: Any, fleet: SimulatedFleet, recorder: Recorder
+) -> None:
+    session, monitor = api
+    body = {"matchers": {"service": "queue"}, "duration": "10m", "comment": "deploy window"}
+    async with session.post("/api/silences", json=body) as r:
+        assert r.status == 401
+    async with session.post("/api/silences", json=body,
+                            headers={"Authorization": "Bearer wrong"}) as r:
+        assert r.status == 401
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    async with session.post("/api/silences", json={"matchers": {}}, headers=auth) as r:
+        assert r.status == 400
+    async with session.post("/api/silences", json=body, headers=auth) as r:
+        assert r.status == 201
+        silence = await r.json()
+    async with session.get("/api/silences") as r:
+        assert silence["id"] in [s["id"] for s in (await r.json())["silences"]]
+
+    fleet.set_behavior("queue", Behavior(status=503, body='{"status": "down"}'))
+    fleet.set_behavior("email", Behavior(status=503, body='{"status": "down"}'))
+    deadline = time.monotonic() + 10
+    while not (
+        any(b'"email"' in b for _, _, b in recorder.requests)
+        and monitor.states["queue/health/health"].consecutive >= 4
+    ):
+        assert time.monotonic() < deadline, "the unsilenced service never paged"
+        await asyncio.sleep(0.02)
+    await monitor.alerter.evaluate_now()  # queue's confirmed failure has been evaluated
+    assert not any(b'"queue"' in b for _, _, b in recorder.requests), "queue is silenced"
+    async with session.get("/api/alerts") as r:
+        alerts = (await r.json())["alerts"]
+    assert {a["labels"]["service"] for a in alerts} >= {"email"}
+
+    async with session.delete(f"/api/silences/{silence['id']}", headers=auth) as r:
+        assert r.status == 200
+    deadline = time.monotonic() + 10
+    while not any(b'"queue"' in b for _, _, b in recorder.requests):
+        assert time.monotonic() < deadline, "lifting the silence lets the page through"
+        await asyncio.sleep(0.02)
+
+
+async def test_server_refuses_oversized_bodies_and_headers(api: Any) -> None:
+    session, _ = api
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    async with session.post("/api/silences", data=b"x" * (128 * 1024),
+                            headers={**auth, "Content-Type": "application/json"}) as r:
+        assert r.status == 413
+    async with session.get("/status", headers={"X-Big": "y" * 10000}) as r:
+        assert r.status in (400, 431)
