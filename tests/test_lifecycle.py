@@ -23,13 +23,22 @@ from tests.conftest import free_port
 
 ADMIN = "adm-7f3c9a2e51b84d06"
 SECRET = "tok-5be1c0d9e8a74f23"
+HOOK_SECRET = "hook-9d1e77c0b2f3"
+HMAC_SECRET = "hmac-4a0f2c8e61d9"
+PD_SECRET = "pdkey-71b3e9a05c24"
 
 
 class Daemon:
     """`monitor run` in a subprocess, with helpers to read it over HTTP."""
 
-    def __init__(self, config: Path, data_dir: Path, env: dict[str, str] | None = None) -> None:
-        self.config, self.data_dir = config, data_dir
+    def __init__(
+        self,
+        config: Path,
+        data_dir: Path,
+        env: dict[str, str] | None = None,
+        extra: tuple[str, ...] = (),
+    ) -> None:
+        self.config, self.data_dir, self.extra = config, data_dir, extra
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **(env or {})}
@@ -48,6 +57,7 @@ class Daemon:
             f"127.0.0.1:{self.port}",
             "--data-dir",
             str(self.data_dir),
+            *self.extra,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
             env=self.env,
@@ -250,7 +260,29 @@ async def test_secrets_never_appear_in_any_output(
     data["defaults"]["headers"] = {"Authorization": "Bearer ${SVC_TOKEN}"}
     data["auth"] = {"admin_token": "${MONITOR_ADMIN}"}
     config.write_text(json.dumps(data))
-    daemon = Daemon(config, tmp_path, env={"SVC_TOKEN": SECRET, "MONITOR_ADMIN": ADMIN})
+    # receivers' secrets too: a webhook URL with a token in it (unreachable, so delivery
+    # fails and is logged), an HMAC secret and a PagerDuty routing key
+    alerts = tmp_path / "alerts.yaml"
+    alerts.write_text(
+        "route: [hook, pd]\n"
+        "receivers:\n"
+        "  - {name: hook, type: webhook, url: '${HOOK_URL}', hmac_secret: '${HOOK_HMAC}'}\n"
+        "  - {name: pd, type: pagerduty, routing_key: '${PD_KEY}', url: '${PD_URL}'}\n"
+        "rules:\n"
+        "  - {name: ServiceDown, kind: status, status: [unhealthy], for: 1}\n"
+    )
+    receiver_secrets = {
+        "HOOK_URL": f"http://127.0.0.1:{free_port()}/hooks/{HOOK_SECRET}",
+        "HOOK_HMAC": HMAC_SECRET,
+        "PD_KEY": PD_SECRET,
+        "PD_URL": f"http://127.0.0.1:{free_port()}/v2/enqueue",
+    }
+    daemon = Daemon(
+        config,
+        tmp_path,
+        env={"SVC_TOKEN": SECRET, "MONITOR_ADMIN": ADMIN, **receiver_secrets},
+        extra=("--alerts", str(alerts)),
+    )
     daemons.append(daemon)
     await daemon.start()
     outputs = [json.dumps(await daemon.until(all_checked))]
@@ -263,8 +295,10 @@ async def test_secrets_never_appear_in_any_output(
     await daemon.until(lambda m: "monitor_config_last_reload_successful 0.0" in str(m), "/metrics")
     assert await daemon.stop() == 0
     outputs.append(daemon.stderr.decode())
-    store = (tmp_path / "monitor.sqlite3").read_bytes()
+    stores = b"".join(p.read_bytes() for p in tmp_path.glob("*.sqlite3*"))
+    secrets = (SECRET, ADMIN, HOOK_SECRET, HMAC_SECRET, PD_SECRET)
     for text in outputs:
-        assert SECRET not in text and ADMIN not in text
-    assert SECRET.encode() not in store and ADMIN.encode() not in store
+        assert not [s for s in secrets if s in text]
+    assert not [s for s in secrets if s.encode() in stores]
+    assert "alert.event" in outputs[-1], "alerts were evaluated and sent (and failed)"
     assert "config.reload_failed" in outputs[-1], "the run did log"
