@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Protocol
+from typing import Annotated, Any, ClassVar, Generic, Protocol, TypeVar
 
 import aiohttp
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationInfo
@@ -174,3 +174,23 @@ class ReceiverConfig(BaseModel):
     type: str
     name: str
     timeout: Duration = Field(default=10.0, gt=0)
+
+
+ConfigT = TypeVar("ConfigT", bound=ReceiverConfig)
+
+
+class HttpReceiver(Generic[ConfigT]):
+    """The shell every HTTP receiver shares: keep the config, POST what `render` makes.
+    A receiver module writes only its config model and its pure `render`."""
+
+    kind: ClassVar[str]
+
+    def __init__(self, config: ConfigT) -> None:
+        self.config = config
+        self.name = config.name
+
+    def render(self, batch: Batch) -> list[Request]:
+        raise NotImplementedError
+
+    async def send(self, session: aiohttp.ClientSession, batch: Batch) -> DeliveryResult:
+        return await post_all(session, self.render(batch), self.config.timeout)

@@ -13,17 +13,15 @@ import json
 from datetime import timedelta
 from typing import Any, ClassVar, Literal
 
-import aiohttp
 from pydantic import Field, SecretStr, field_validator
 
 from monitor.alerting.state import AlertEvent, Batch
 from monitor.config import Duration
 from monitor.receivers._base import (
-    DeliveryResult,
+    HttpReceiver,
     ReceiverConfig,
     Request,
     Secret,
-    post_all,
     rfc3339,
 )
 
@@ -59,18 +57,11 @@ def postable(event: AlertEvent, hold: float) -> dict[str, Any]:
     return alert
 
 
-class AlertmanagerReceiver:
+class AlertmanagerReceiver(HttpReceiver[AlertmanagerConfig]):
     kind: ClassVar[str] = "alertmanager"
     config_model: ClassVar[type[AlertmanagerConfig]] = AlertmanagerConfig
-
-    def __init__(self, config: AlertmanagerConfig) -> None:
-        self.config = config
-        self.name = config.name
 
     def render(self, batch: Batch) -> list[Request]:
         body = json.dumps([postable(e, self.config.hold) for e in batch.events]).encode()
         url = self.config.url.get_secret_value().rstrip("/") + "/api/v2/alerts"
         return [Request("POST", url, {"Content-Type": "application/json"}, body)]
-
-    async def send(self, session: aiohttp.ClientSession, batch: Batch) -> DeliveryResult:
-        return await post_all(session, self.render(batch), self.config.timeout)

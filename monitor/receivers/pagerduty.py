@@ -11,16 +11,14 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar, Literal
 
-import aiohttp
 from pydantic import model_validator
 
 from monitor.alerting.state import AlertEvent, Batch
 from monitor.receivers._base import (
-    DeliveryResult,
+    HttpReceiver,
     ReceiverConfig,
     Request,
     Secret,
-    post_all,
     read_secret_files,
     rfc3339,
 )
@@ -89,13 +87,9 @@ def event_body(event: AlertEvent, config: PagerDutyConfig) -> dict[str, Any]:
     return body
 
 
-class PagerDutyReceiver:
+class PagerDutyReceiver(HttpReceiver[PagerDutyConfig]):
     kind: ClassVar[str] = "pagerduty"
     config_model: ClassVar[type[PagerDutyConfig]] = PagerDutyConfig
-
-    def __init__(self, config: PagerDutyConfig) -> None:
-        self.config = config
-        self.name = config.name
 
     def render(self, batch: Batch) -> list[Request]:
         headers = {"Content-Type": "application/json"}
@@ -105,6 +99,3 @@ class PagerDutyReceiver:
             )
             for e in batch.events
         ]
-
-    async def send(self, session: aiohttp.ClientSession, batch: Batch) -> DeliveryResult:
-        return await post_all(session, self.render(batch), self.config.timeout)

@@ -10,16 +10,14 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar, Literal
 
-import aiohttp
 from pydantic import model_validator
 
 from monitor.alerting.state import AlertEvent, Batch
 from monitor.receivers._base import (
-    DeliveryResult,
+    HttpReceiver,
     ReceiverConfig,
     Request,
     Secret,
-    post_all,
     read_secret_files,
 )
 
@@ -100,13 +98,9 @@ def message(batch: Batch) -> dict[str, Any]:
     return {"text": _cut(text, 3000), "blocks": blocks[:50]}
 
 
-class SlackReceiver:
+class SlackReceiver(HttpReceiver[SlackConfig]):
     kind: ClassVar[str] = "slack"
     config_model: ClassVar[type[SlackConfig]] = SlackConfig
-
-    def __init__(self, config: SlackConfig) -> None:
-        self.config = config
-        self.name = config.name
 
     def render(self, batch: Batch) -> list[Request]:
         body = json.dumps(message(batch), ensure_ascii=False).encode()
@@ -118,6 +112,3 @@ class SlackReceiver:
                 body,
             )
         ]
-
-    async def send(self, session: aiohttp.ClientSession, batch: Batch) -> DeliveryResult:
-        return await post_all(session, self.render(batch), self.config.timeout)

@@ -11,16 +11,14 @@ import hmac
 import json
 from typing import Any, ClassVar, Literal
 
-import aiohttp
 from pydantic import Field, model_validator
 
 from monitor.alerting.state import AlertEvent, Batch
 from monitor.receivers._base import (
-    DeliveryResult,
+    HttpReceiver,
     ReceiverConfig,
     Request,
     Secret,
-    post_all,
     read_secret_files,
     rfc3339,
 )
@@ -85,13 +83,9 @@ def payload(batch: Batch, receiver: str, max_alerts: int = 0) -> dict[str, Any]:
     }
 
 
-class WebhookReceiver:
+class WebhookReceiver(HttpReceiver[WebhookConfig]):
     kind: ClassVar[str] = "webhook"
     config_model: ClassVar[type[WebhookConfig]] = WebhookConfig
-
-    def __init__(self, config: WebhookConfig) -> None:
-        self.config = config
-        self.name = config.name
 
     def render(self, batch: Batch) -> list[Request]:
         body = json.dumps(
@@ -101,6 +95,3 @@ class WebhookReceiver:
         if self.config.hmac_secret is not None:
             headers[SIGNATURE_HEADER] = sign(self.config.hmac_secret.get_secret_value(), body)
         return [Request("POST", self.config.url.get_secret_value(), headers, body)]
-
-    async def send(self, session: aiohttp.ClientSession, batch: Batch) -> DeliveryResult:
-        return await post_all(session, self.render(batch), self.config.timeout)
