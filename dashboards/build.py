@@ -334,7 +334,7 @@ def fleet_overview() -> Json:
                     ),
                 ),
                 unit="percentunit",
-                steps=((1 - OBJECTIVE, "red"),),
+                steps=((round(1 - OBJECTIVE, 6), "red"),),
                 line_thresholds=True,
                 min_value=0,
             ),
