@@ -186,11 +186,10 @@ async def scraped(stack: Stack) -> Stack:
         return body.get("status") == "success" and bool(body["data"]["result"])
 
     await until(ready, 20.0, "Prometheus scraped the daemon three times")
-    state = lambda: stack.monitor.states.get("queue/health/health")  # noqa: E731
     stack.fleet.set_behavior("queue", DOWN)
 
     async def down() -> bool:
-        s = state()
+        s = stack.monitor.states.get("queue/health/health")
         return s is not None and s.verdict.status.value == "unhealthy"
 
     await until(down, 10.0, "queue checked unhealthy")
@@ -199,8 +198,8 @@ async def scraped(stack: Stack) -> Stack:
     async def gauges() -> bool:
         body = await stack.query(
             'monitor_check_within_target{kind="rpc"} and on (service, check) '
-            'monitor_check_latency_p95_seconds{kind="rpc", window="5m"} and on () increase(monitor_check_status_changes_total'
-            '{service="queue"}[1m]) > 0'
+            'monitor_check_latency_p95_seconds{kind="rpc", window="5m"} '
+            'and on () increase(monitor_check_status_changes_total{service="queue"}[1m]) > 0'
         )
         return bool(body["data"]["result"])
 
