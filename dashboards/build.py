@@ -53,6 +53,13 @@ def quantile(q: float, metric: str, selector: str, by: str) -> str:
     )
 
 
+def mean(metric: str, selector: str) -> str:
+    return (
+        f"sum by (check) (rate({metric}_sum{{{selector}}}[{RATE}]))\n"
+        f"  / sum by (check) (rate({metric}_count{{{selector}}}[{RATE}]))"
+    )
+
+
 def own(metric: str, selector: str = "") -> str:
     """A process-level series of the monitor only (other exporters have process_* too)."""
     inner = f"{metric}{{{selector}}}" if selector else metric
@@ -468,18 +475,8 @@ def service_detail() -> Json:
                 "Mean judged latency (the service's Server-Timing for rpc) against the mean "
                 "round trip; the gap is network and monitor overhead.",
                 targets(
-                    (
-                        f"sum by (check) (rate(monitor_check_latency_seconds_sum{{{svc}}}[{RATE}]))"
-                        f" / sum by (check) (rate(monitor_check_latency_seconds_count{{{svc}}}"
-                        f"[{RATE}]))",
-                        "{{check}} judged",
-                    ),
-                    (
-                        f"sum by (check) (rate(monitor_check_duration_seconds_sum{{{svc}}}[{RATE}]))"
-                        f" / sum by (check) (rate(monitor_check_duration_seconds_count{{{svc}}}"
-                        f"[{RATE}]))",
-                        "{{check}} round trip",
-                    ),
+                    (mean("monitor_check_latency_seconds", svc), "{{check}} judged"),
+                    (mean("monitor_check_duration_seconds", svc), "{{check}} round trip"),
                 ),
                 unit="s",
                 min_value=0,
