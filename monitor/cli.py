@@ -1,6 +1,6 @@
-"""`monitor run | demo | verify | discover | config check`: the command line. Exit codes: 0
-fine, 1 a check or gate failed, 2 bad usage or config (never 0 on a config that could not be
-read)."""
+"""`monitor run | demo | verify | discover | config check | rules export`: the command line.
+Exit codes: 0 fine, 1 a check or gate failed, 2 bad usage or config (never 0 on a config that
+could not be read)."""
 
 from __future__ import annotations
 
@@ -484,6 +484,43 @@ def discover(path: str, subdomain: str | None, env_name: str | None, output: str
             f"monitor discover: wrote {len(discovery.config['services'])} services to {output}",
             err=True,
         )
+
+
+@cli.group("rules")
+def rules_group() -> None:
+    """Alert rules for Prometheus."""
+
+
+@rules_group.command("export")
+@click.option("--alerts", "alerts_path", default="alerts.yaml", show_default=True)
+@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False))
+@click.option(
+    "--interval",
+    default="30s",
+    show_default=True,
+    callback=_duration_option,
+    help="check interval: turns `for: N` checks into a duration",
+)
+def rules_export(alerts_path: str, output: str | None, interval: float) -> None:
+    """Write alerts.yaml as a Prometheus rules file (docs/prometheus.md; exit 2: cannot)."""
+    from monitor.prometheus_rules import (
+        SecretsNotNeeded,
+        UnsupportedRule,
+        export_rules,
+        render_rules,
+    )
+
+    try:
+        text = render_rules(
+            export_rules(load_alert_rules(alerts_path, env=SecretsNotNeeded()).config, interval)
+        )
+    except (ConfigError, UnsupportedRule) as exc:
+        click.echo(f"monitor rules export: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        Path(output).write_text(text, encoding="utf-8")
 
 
 @cli.command()

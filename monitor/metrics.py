@@ -12,7 +12,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+)
 
 from monitor.config import Check
 from monitor.model import Reason, Status
@@ -48,6 +56,10 @@ class MonitorMetrics:
 
     def __init__(self, registry: CollectorRegistry, version: str) -> None:
         self.registry = registry
+        # process_resident_memory_bytes, process_open_fds, ... and python_info: the monitor's
+        # own footprint (the self-health dashboard), on this registry, not the global one.
+        ProcessCollector(registry=registry)
+        PlatformCollector(registry=registry)
         self.build_info = Info("monitor_build", "Version of the monitor.", registry=registry)
         self.build_info.info({"version": version})
         self.check_status = Gauge(
