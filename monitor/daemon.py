@@ -318,11 +318,13 @@ class Monitor:
             if check.id not in self.checks:  # removed by a reload while in flight
                 return state
             self.states[check.id] = state
-            self._dirty[check.id] = state
+            persist = self.store is not None  # without a store, nothing must pile up
+            if persist:
+                self._dirty[check.id] = state
             self.metrics.observe(check, state, previous)
             self.last_check_monotonic = time.monotonic()
             self.last_check_wall = now
-            if state.changed:
+            if state.changed and persist:
                 self._changes.append(
                     StatusChange(
                         check.id,
@@ -334,6 +336,7 @@ class Monitor:
                         verdict.detail,
                     )
                 )
+            if state.changed:
                 self.log.info(
                     "check.status_changed",
                     service=check.service,
