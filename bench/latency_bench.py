@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing as mp
 import os
 import random
@@ -172,12 +173,31 @@ async def _daemon(size: int, urls: dict[str, str], interval: float, conn: Connec
                     state["errors"] += 1
             return result
 
+    import gc
+
+    gc_pause = {"max": 0.0, "t": 0.0, "n2": 0}
+
+    def gc_timer(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_pause["t"] = time.perf_counter()
+        elif state["on"]:
+            gc_pause["max"] = max(gc_pause["max"], time.perf_counter() - gc_pause["t"])
+            gc_pause["n2"] += info["generation"] == 2
+
+    gc.callbacks.append(gc_timer)
     monitor = BenchMonitor(config, registry=registry, metrics=metrics)
     await monitor.start()
+    gc.freeze()  # as `monitor run` does after start-up
     loop = asyncio.get_running_loop()
     conn.send("started")
     await loop.run_in_executor(None, conn.recv)  # "measure"
     state["on"] = True
+    profiler = None
+    if os.environ.get("BENCH_PROFILE"):
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     cpu0, wall0 = os.times(), time.perf_counter()
     max_lag = 0.0
     while not conn.poll():
@@ -185,6 +205,11 @@ async def _daemon(size: int, urls: dict[str, str], interval: float, conn: Connec
         max_lag = max(max_lag, monitor.loop_lag)
     conn.recv()  # "stop"
     state["on"] = False
+    if profiler is not None:
+        import pstats
+
+        profiler.disable()
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(45)
     cpu1, wall = os.times(), time.perf_counter() - wall0
     skipped = monitor.metrics.checks_skipped_total._value.get()
     await monitor.stop(grace=1.0)
@@ -200,6 +225,8 @@ async def _daemon(size: int, urls: dict[str, str], interval: float, conn: Connec
             "errors": state["errors"],
             "skipped": skipped,
             "loop_lag_max": max_lag,
+            "gc_max": gc_pause["max"],
+            "gc2": gc_pause["n2"],
         }
     )
 
@@ -212,15 +239,17 @@ _PHASE = re.compile(r'^probe_http_duration_seconds\{phase="(\w+)"\} ([0-9.e+-]+)
 _SUCCESS = re.compile(r"^probe_success ([01])$", re.M)
 
 
-def drive_blackbox(bb: str, targets: list[tuple[str, str]], rate: float, secs: float,
-                   conn: Connection) -> None:
+def drive_blackbox(
+    bb: str, targets: list[tuple[str, str]], rate: float, secs: float, conn: Connection
+) -> None:
     import uvloop
 
     uvloop.run(_drive(bb, targets, rate, secs, conn))
 
 
-async def _drive(bb: str, targets: list[tuple[str, str]], rate: float, secs: float,
-                 conn: Connection) -> None:
+async def _drive(
+    bb: str, targets: list[tuple[str, str]], rate: float, secs: float, conn: Connection
+) -> None:
     import aiohttp
 
     out: dict[str, Any] = {"fast": [], "slow": [], "fast_noconn": [], "slow_noconn": []}
@@ -316,23 +345,32 @@ def run_size(ctx: Any, size: int, secs: float, bb_secs: float, log: Any) -> dict
         daemon.join(timeout=30)
         result.update(
             checks_per_s=(len(ours["fast"]) + len(ours["slow"]) + ours["errors"]) / ours["wall"],
-            cpu=ours["cpu"], rss_mb=ours["rss_mb"], lag_p99=ours["lag_p99"],
-            errors=ours["errors"], skipped=ours["skipped"], loop_lag_max=ours["loop_lag_max"],
-            floor_p50=pct(floor_samples, 50), floor_p95=pct(floor_samples, 95),
+            cpu=ours["cpu"],
+            rss_mb=ours["rss_mb"],
+            lag_p99=ours["lag_p99"],
+            errors=ours["errors"],
+            skipped=ours["skipped"],
+            loop_lag_max=ours["loop_lag_max"],
+            gc_max=ours["gc_max"],
+            gc2=ours["gc2"],
+            floor_p50=pct(floor_samples, 50),
+            floor_p95=pct(floor_samples, 95),
             floor_n=len(floor_samples),
         )
         for group in ("fast", "slow"):
             truth = truth_p95(injected[group], floor_samples, rng)
-            result[group] = {"truth": truth, "ours": pct(ours[group], 95),
-                             "n": len(ours[group]), "held_p95": pct(injected[group], 95)}
+            result[group] = {
+                "truth": truth,
+                "ours": pct(ours[group], 95),
+                "n": len(ours[group]),
+                "held_p95": pct(injected[group], 95),
+            }
         log(f"  daemon done: {result['checks_per_s']:.0f} checks/s; blackbox next")
         result["bb"] = run_blackbox(ctx, size, urls, rate, bb_secs, srv, flo, rng)
     finally:
         for pipe in (srv, flo):
-            try:
+            with contextlib.suppress(BrokenPipeError, OSError):
                 pipe.send("stop")
-            except (BrokenPipeError, OSError):
-                pass
         for proc in (daemon, floor, server):
             proc.join(timeout=5)
             if proc.is_alive():
@@ -340,8 +378,16 @@ def run_size(ctx: Any, size: int, secs: float, bb_secs: float, log: Any) -> dict
     return result
 
 
-def run_blackbox(ctx: Any, size: int, urls: dict[str, str], rate: float, secs: float,
-                 srv: Connection, flo: Connection, rng: random.Random) -> dict[str, Any] | None:
+def run_blackbox(
+    ctx: Any,
+    size: int,
+    urls: dict[str, str],
+    rate: float,
+    secs: float,
+    srv: Connection,
+    flo: Connection,
+    rng: random.Random,
+) -> dict[str, Any] | None:
     if not Path(BLACKBOX).exists() or secs <= 0:
         return None
     port = free_port()
@@ -352,9 +398,14 @@ def run_blackbox(ctx: Any, size: int, urls: dict[str, str], rate: float, secs: f
             "    http:\n      preferred_ip_protocol: ip4\n"
         )
         proc = subprocess.Popen(
-            [BLACKBOX, f"--config.file={cfg}", f"--web.listen-address=127.0.0.1:{port}",
-             "--log.level=error"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                BLACKBOX,
+                f"--config.file={cfg}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--log.level=error",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             deadline = time.monotonic() + 10
@@ -369,8 +420,9 @@ def run_blackbox(ctx: Any, size: int, urls: dict[str, str], rate: float, secs: f
             ask(srv, "reset")
             flo.send("reset")
             pipe, child = ctx.Pipe()
-            driver = ctx.Process(target=drive_blackbox,
-                                 args=(f"http://127.0.0.1:{port}", targets, rate, secs, child))
+            driver = ctx.Process(
+                target=drive_blackbox, args=(f"http://127.0.0.1:{port}", targets, rate, secs, child)
+            )
             driver.start()
             bb = pipe.recv()
             driver.join(timeout=10)
@@ -383,12 +435,19 @@ def run_blackbox(ctx: Any, size: int, urls: dict[str, str], rate: float, secs: f
         finally:
             proc.terminate()
             proc.wait(timeout=10)
-    out: dict[str, Any] = {"endpoints": n, "probes_per_s": bb["probes_per_s"],
-                           "failed": bb["failed"], "cpu_s": bb_cpu}
+    out: dict[str, Any] = {
+        "endpoints": n,
+        "probes_per_s": bb["probes_per_s"],
+        "failed": bb["failed"],
+        "cpu_s": bb_cpu,
+    }
     for group in ("fast", "slow"):
-        out[group] = {"truth": truth_p95(injected[group], floor_samples, rng),
-                      "ours": pct(bb[group], 95), "noconn": pct(bb[f"{group}_noconn"], 95),
-                      "n": len(bb[group])}
+        out[group] = {
+            "truth": truth_p95(injected[group], floor_samples, rng),
+            "ours": pct(bb[group], 95),
+            "noconn": pct(bb[f"{group}_noconn"], 95),
+            "n": len(bb[group]),
+        }
     return out
 
 
@@ -400,7 +459,8 @@ def report(r: dict[str, Any]) -> list[str]:
         f"  daemon: {r['checks_per_s']:,.0f} checks/s sustained, CPU {r['cpu'] * 100:.0f} % "
         f"of a core, peak RSS {r['rss_mb']:.0f} MB, schedule jitter p99 "
         f"{r['lag_p99'] * ms:.1f} ms, loop lag max {r['loop_lag_max'] * ms:.1f} ms, "
-        f"errors {r['errors']}, skipped {r['skipped']:.0f}",
+        f"errors {r['errors']}, skipped {r['skipped']:.0f}, longest GC pause "
+        f"{r['gc_max'] * ms:.1f} ms ({r['gc2']} full collections)",
         f"  loopback floor (raw socket): p50 {r['floor_p50'] * ms:.3f} ms, "
         f"p95 {r['floor_p95'] * ms:.3f} ms ({r['floor_n']} pings)",
     ]
@@ -450,8 +510,13 @@ def main() -> int:
     ]
     print("\n".join(lines), flush=True)
     for size in sizes:
-        result = run_size(ctx, size, args.duration, args.bb_duration,
-                          lambda text: print(text, file=sys.stderr, flush=True))
+        result = run_size(
+            ctx,
+            size,
+            args.duration,
+            args.bb_duration,
+            lambda text: print(text, file=sys.stderr, flush=True),
+        )
         block = report(result)
         print("\n".join(block), flush=True)
         lines += block
