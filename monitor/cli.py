@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 import sqlite3
 import sys
@@ -114,6 +115,10 @@ async def _serve(
     else:
         monitor = Monitor(config, store=store, config_path=config_path, shard=shard)
     await monitor.start()
+    # Everything built so far (config, checks, metric series) lives as long as the process;
+    # without this a full collection walks it all, a 140 ms pause at 1,000 checks that stalls
+    # every answer in flight and shows up as their latency.
+    gc.freeze()
     try:
         runner, bound = await serve(monitor, host, port)
     except OSError as exc:

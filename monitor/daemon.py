@@ -28,6 +28,7 @@ from monitor.metrics import MonitorMetrics
 from monitor.model import CheckKind, FleetStatus, LatencySummary, ShardInfo, Status
 from monitor.normalize import normalize_response
 from monitor.probes import probe_for
+from monitor.probes.timing import timed_connector
 from monitor.schedule import CheckScheduler
 from monitor.sharding import ShardSpec, shard_info
 from monitor.slo import LatencySource, judge_latency, judged_latency, judging_window
@@ -40,6 +41,8 @@ LOOP_LAG_WARN = 0.05
 FLUSH_PERIOD = 1.0
 GAUGE_CPU_SHARE = 0.05
 """Latency gauges are refreshed in the background using at most this share of a core."""
+GAUGE_SLICE = 0.002
+"""...and in slices of at most this long between yields to the event loop."""
 
 
 def utc_now() -> datetime:
@@ -120,7 +123,7 @@ class Monitor:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def _new_session(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(limit=512, ttl_dns_cache=60, enable_cleanup_closed=True)
+        connector = timed_connector(limit=512, ttl_dns_cache=60, enable_cleanup_closed=True)
         return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
 
     async def start(self, *, schedule: bool = True) -> None:
@@ -194,30 +197,32 @@ class Monitor:
         small batches, as often as a `GAUGE_CPU_SHARE` of a core allows (a large fleet
         refreshes less often rather than stealing time from the checks)."""
         while True:
-            started = time.perf_counter()
+            started = slice_started = time.perf_counter()
+            spent = 0.0
             mono = time.monotonic()
-            for index, check_id in enumerate(list(self.latency)):
+            for check_id in list(self.latency):
                 check, windows = self.checks.get(check_id), self.latency.get(check_id)
                 if check is None or windows is None:
                     continue
-                rows = []
-                for window in windows.windows:
-                    summary = windows.summary(window, mono)
-                    rows.append((format_duration(window), summary.p95_s, summary.over_target_ratio))
-                judged = judging_window(
-                    [windows.summary(w, mono) for w in windows.windows],
-                    self.config.latency.min_samples,
-                )
+                summaries = [windows.summary(w, mono) for w in windows.windows]
+                rows = [
+                    (format_duration(s.window_s), s.p95_s, s.over_target_ratio) for s in summaries
+                ]
+                judged = judging_window(summaries, self.config.latency.min_samples)
                 within = (
                     None
                     if judged is None or judged.p95_s is None
                     else (judged.p95_s <= check.target)
                 )
                 self.metrics.observe_latency_windows(check, rows, within)
-                if index % 500 == 499:
+                if time.perf_counter() - slice_started > GAUGE_SLICE:
+                    # a long slice delays every answer waiting for the loop: that delay
+                    # would be measured as the services' latency
+                    spent += time.perf_counter() - slice_started
                     await asyncio.sleep(0)
-            spent = time.perf_counter() - started
-            await asyncio.sleep(max(5.0, spent / GAUGE_CPU_SHARE))
+                    slice_started = time.perf_counter()
+            spent += time.perf_counter() - slice_started
+            await asyncio.sleep(max(5.0, spent / GAUGE_CPU_SHARE - (time.perf_counter() - started)))
 
     def _skipped(self, check_id: str) -> None:
         self.metrics.checks_skipped_total.inc()
@@ -305,13 +310,19 @@ class Monitor:
                 mono = time.monotonic()
                 windows.record(sample, mono)
                 self.latency_source[check.id] = source
-                self.metrics.check_latency.labels(
-                    check.service, check.name, check.kind.value
-                ).observe(sample)
-                summaries = [windows.summary(w, mono) for w in windows.windows]
-                verdict = judge_latency(
-                    verdict, summaries, check.target, self.config.latency.min_samples
+                self.metrics.observe_latency(check, sample)
+                # only the judging window's quantiles (the shortest with enough samples): a
+                # summary is the dearest step of a check, and this runs on every answer
+                min_samples = self.config.latency.min_samples
+                counts = windows.counts(mono)
+                judged = min(
+                    (w for w, n in zip(windows.windows, counts, strict=True) if n >= min_samples),
+                    default=None,
                 )
+                if judged is not None:
+                    verdict = judge_latency(
+                        verdict, [windows.summary(judged, mono)], check.target, min_samples
+                    )
             now = self.clock()
             previous = self.states.get(check.id)
             state = advance(previous, verdict, now, answer.duration_s)

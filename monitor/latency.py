@@ -209,6 +209,22 @@ class LatencyWindows:
                 "Q", [e for e in self._entries if (e >> _SLOT_SHIFT) & _SLOT_MASK not in stale]
             )
 
+    def counts(self, now: float) -> tuple[int, ...]:
+        """Samples in each window at `now` (same order as `windows`): exact, and much cheaper
+        than `summary`, so a caller can pick the window it needs before paying for quantiles."""
+        layout = self._layout
+        ring = 2 * layout.slots
+        epochs, counts = self._epochs, self._counts
+        out = []
+        for index, width in enumerate(layout.widths):
+            current = math.floor(now / width)
+            packed = 0
+            for slot in range(index * ring, (index + 1) * ring):
+                if current - layout.slots < epochs[slot] <= current:
+                    packed += counts[slot]
+            out.append(packed >> 32)
+        return tuple(out)
+
     def summary(self, window_s: float, now: float) -> WindowSummary:
         """Percentiles and over-target counts of the samples in [now - window_s, now].
 

@@ -9,6 +9,7 @@ The maths of "when is this check next due" is pure (`next_due`).
 from __future__ import annotations
 
 import asyncio
+import collections
 import hashlib
 import heapq
 import itertools
@@ -24,6 +25,9 @@ from monitor.config import Check
 
 RunCheck = Callable[[Check], Coroutine[Any, Any, Any]]
 TICK = 0.01
+START_RATE = 1000.0
+"""Checks per second the first round may launch at most: a larger fleet spreads its first
+runs (and so its phases) over checks / START_RATE seconds, up to each check's interval."""
 
 
 def first_offset(check_id: str, interval: float, spread: float) -> float:
@@ -54,6 +58,7 @@ class CheckScheduler:
         on_lag: Callable[[float], None] = lambda _lag: None,
         on_skipped: Callable[[str], None] = lambda _check_id: None,
         spread: float = 2.0,
+        start_rate: float = START_RATE,
         monotonic: Callable[[], float] = time.monotonic,
         tick: float = TICK,
     ) -> None:
@@ -61,12 +66,18 @@ class CheckScheduler:
         self._on_lag = on_lag
         self._on_skipped = on_skipped
         self._spread = spread
+        self._start_rate = start_rate
         self._now = monotonic
         self._tick = tick
         self._heap: list[tuple[float, int, str]] = []
         self._checks: dict[str, Check] = {}
         self._version: dict[str, int] = {}
         self._due: dict[str, float] = {}
+        self._queue: collections.deque[tuple[str, float]] = collections.deque()
+        """Due checks waiting for their turn of the loop (see `_launch_next`)."""
+        self._draining = False
+        self._unphased: set[str] = set()
+        """Added before start() on their own phase (not `immediately`, not `run_soon`)."""
         self._running: dict[str, asyncio.Task[Any]] = {}
         self._seq = itertools.count()
         self._scheduler = AsyncIOScheduler(timezone=UTC)
@@ -75,7 +86,18 @@ class CheckScheduler:
     def running(self) -> bool:
         return bool(self._scheduler.running)
 
+    @property
+    def spread(self) -> float:
+        """Phases are spread over this: 2 s for a small fleet; 100,000 checks would all be due
+        in the same 2 s of every interval (50,000 launches/s), so a large one takes longer."""
+        return max(self._spread, len(self._checks) / self._start_rate)
+
     def start(self) -> None:
+        if self.spread > self._spread:  # now that the fleet's size is known
+            for check_id in self._unphased & self._checks.keys():
+                interval = self._checks[check_id].interval
+                self._push(check_id, self._now() + first_offset(check_id, interval, self.spread))
+        self._unphased.clear()
         self._scheduler.add_job(
             self._launch_due,
             trigger=IntervalTrigger(seconds=self._tick, timezone=UTC),
@@ -99,7 +121,11 @@ class CheckScheduler:
     def add(self, check: Check, *, immediately: bool = False) -> None:
         """Schedule (or reschedule, keeping nothing of the old timing) a check."""
         self._checks[check.id] = check
-        offset = 0.0 if immediately else first_offset(check.id, check.interval, self._spread)
+        offset = 0.0 if immediately else first_offset(check.id, check.interval, self.spread)
+        if immediately or self.running:
+            self._unphased.discard(check.id)
+        else:
+            self._unphased.add(check.id)
         self._push(check.id, self._now() + offset)
 
     def remove(self, check_id: str) -> None:
@@ -112,6 +138,7 @@ class CheckScheduler:
         pushes it back."""
         soon = self._now() + delay
         if check_id in self._checks and soon < self._due.get(check_id, float("inf")):
+            self._unphased.discard(check_id)
             self._push(check_id, soon)
 
     def job_ids(self) -> set[str]:
@@ -128,13 +155,33 @@ class CheckScheduler:
                 continue  # removed or rescheduled since this entry was pushed
             check = self._checks[check_id]
             self._push(check_id, next_due(due, check.interval, now))
+            self._queue.append((check_id, due))
+        if self._queue and not self._draining:
+            self._draining = True
+            asyncio.get_running_loop().call_soon(self._launch_next)
+
+    def _launch_next(self) -> None:
+        """Launch one due check, and the next one on the next turn of the loop.
+
+        Sending a request is ~0.1 ms of CPU; launching a tick's worth of checks at once would
+        keep the loop from reading the answers already on their way for that long, and the
+        wait would be measured as the services' latency. One launch per turn lets the loop
+        poll the sockets between sends."""
+        check_id, due = self._queue.popleft()
+        check = self._checks.get(check_id)
+        if check is not None:
             if check_id in self._running:
                 self._on_skipped(check_id)
-                continue
-            self._on_lag(max(0.0, now - due))
-            task = asyncio.get_running_loop().create_task(self._run(check), name=check_id)
-            self._running[check_id] = task
-            task.add_done_callback(self._finished)
+            else:
+                self._on_lag(max(0.0, self._now() - due))
+                task = asyncio.get_running_loop().create_task(self._run(check), name=check_id)
+                self._running[check_id] = task
+                task.add_done_callback(self._finished)
+        if self._queue and self._scheduler.running:
+            asyncio.get_running_loop().call_soon(self._launch_next)
+        else:
+            self._queue.clear()
+            self._draining = False
 
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self._running.pop(task.get_name(), None)

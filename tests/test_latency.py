@@ -373,3 +373,14 @@ def test_nearest_rank_on_small_samples(
 def test_to_latency_summary_of_empty_window() -> None:
     model = to_latency_summary(LatencyWindows(0.05).summary(3600.0, 0.0))
     assert model == LatencySummary(p50=None, p95=None, p99=None, window="1h", count=0)
+
+
+def test_counts_match_the_summaries() -> None:
+    rng = random.Random(3)
+    lw = LatencyWindows(0.005)
+    t = 0.0
+    for _ in range(2000):
+        t += rng.uniform(0.0, 5.0)
+        lw.record(rng.uniform(0.0, 0.01), t)
+        if rng.random() < 0.05:
+            assert lw.counts(t) == tuple(lw.summary(w, t).count for w in lw.windows)

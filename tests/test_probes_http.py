@@ -17,6 +17,7 @@ from monitor.model import CheckKind, Reason, Status
 from monitor.normalize import normalize_response
 from monitor.probes import PROBES, probe_for
 from monitor.probes.http import probe_http
+from monitor.probes.timing import timed_connector, wire_stamps
 from tests.conftest import free_port
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -279,3 +280,43 @@ async def test_dns_failure(session: aiohttp.ClientSession) -> None:
 def test_registry_maps_every_kind_to_a_probe() -> None:
     for kind in CheckKind:
         assert probe_for(make_check("http://127.0.0.1/health", kind=kind)) is PROBES["http"]
+
+
+async def test_timed_connector_takes_the_duration_on_the_wire(
+    web_server: Callable[..., Awaitable[str]],
+) -> None:
+    async def hop(_: web.Request) -> web.Response:
+        await asyncio.sleep(0.01)
+        raise web.HTTPFound("/health")
+
+    async def health(_: web.Request) -> web.Response:
+        await asyncio.sleep(0.02)
+        return web.json_response({"status": "ok"})
+
+    app = web.Application()
+    app.router.add_get("/health", health)
+    app.router.add_get("/hop", hop)
+    base = await web_server(app)
+    async with aiohttp.ClientSession(connector=timed_connector()) as timed:
+        async with timed.get(base + "/health") as response:
+            assert wire_stamps(response) is not None, "aiohttp internals moved: see timing.py"
+            await response.read()
+        for path, least in (("/health", 0.02), ("/hop", 0.03)):
+            began = time.perf_counter()
+            answer = await probe_http(timed, make_check(base + path))
+            span = time.perf_counter() - began
+            assert answer.status_code == 200 and answer.error is None
+            assert least <= answer.duration_s < span, "from the first send to the last byte"
+
+
+async def test_plain_session_has_no_wire_stamps(
+    session: aiohttp.ClientSession, web_server: Callable[..., Awaitable[str]]
+) -> None:
+    async def health(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    app = web.Application()
+    app.router.add_get("/health", health)
+    base = await web_server(app)
+    async with session.get(base + "/health") as response:
+        assert wire_stamps(response) is None

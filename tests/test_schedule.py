@@ -111,3 +111,32 @@ async def test_remove_and_run_soon() -> None:
     await run_for(scheduler, 0.3)
     assert "gone" not in runs
     assert runs.count("later") >= 1
+
+
+@pytest.mark.parametrize(
+    ("checks", "interval", "spread"),
+    [
+        (100, 30.0, 2.0),  # a small fleet: first results within 2 s
+        (1000, 1.0, 1.0),  # never more than the interval
+        (5000, 30.0, 5.0),  # 5,000 at <= 1,000 launches/s
+        (50_000, 30.0, 30.0),  # spread over the whole interval
+    ],
+)
+async def test_a_large_fleet_spreads_its_phases(
+    checks: int, interval: float, spread: float
+) -> None:
+    async def nothing(_: Check) -> None:
+        return None
+
+    scheduler = CheckScheduler(nothing, start_rate=1000.0)
+    for i in range(checks):
+        scheduler.add(check(f"s{i}", interval))
+    began = time.monotonic()
+    scheduler.start()
+    try:
+        offsets = [due - began for due in scheduler._due.values()]
+    finally:
+        scheduler.shutdown()
+    assert min(offsets) > -0.1
+    assert max(offsets) < min(spread, interval) + 0.5  # + the time start() takes
+    assert max(offsets) > 0.9 * min(spread, interval), "spread over the whole window"

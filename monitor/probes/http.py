@@ -1,7 +1,9 @@
 """The HTTP probe: one request, a capped streaming read, every failure mapped to an `Answer`.
 
-Timing is taken with `perf_counter` immediately around the request and the body read, so the
-figure is the round trip a client sees, not the scheduler's delay. A probe never raises for a
+Timing: on a session built with `monitor.probes.timing.timed_connector`, the duration is from
+the moment the request was written to the moment the last bytes of the answer arrived, stamped
+in the connection's protocol callbacks (see timing.py for why); otherwise `perf_counter`
+around the request and the body read. Never the scheduler's delay. A probe never raises for a
 failing target.
 """
 
@@ -17,6 +19,7 @@ from yarl import URL
 
 from monitor.answer import Answer, TransportError
 from monitor.config import Check
+from monitor.probes.timing import wire_stamps
 
 USER_AGENT = "fleet-monitor/0.1 (+health probe)"
 _CHUNK = 16384
@@ -119,6 +122,7 @@ async def probe_http(session: aiohttp.ClientSession, check: Check) -> Answer:
     origin = URL(check.url)
     url, method, hops = origin, check.method, 0
     status: int | None = None
+    first_sent: float | None = None
     start = time.perf_counter()
     try:
         async with asyncio.timeout(check.timeout):
@@ -133,6 +137,9 @@ async def probe_http(session: aiohttp.ClientSession, check: Check) -> Answer:
                     allow_redirects=False,
                     timeout=aiohttp.ClientTimeout(total=None, sock_connect=check.timeout),
                 ) as response:
+                    wire = wire_stamps(response)  # before any await: see wire_stamps
+                    if first_sent is None and wire is not None:
+                        first_sent = wire[0]
                     status = response.status
                     target = _redirect_target(response) if check.max_redirects > 0 else None
                     if target is not None and (
@@ -158,6 +165,8 @@ async def probe_http(session: aiohttp.ClientSession, check: Check) -> Answer:
                         continue
                     body, truncated = await _read_capped(response, check.max_body_bytes)
                     elapsed = time.perf_counter() - start
+                    if wire is not None and first_sent is not None and wire[1] >= wire[0]:
+                        elapsed = wire[1] - first_sent
                     if truncated:
                         response.close()  # never return a half-read connection to the pool
                     return Answer(

@@ -36,7 +36,8 @@ class _Service:
     port: int = 0
     started: float = field(default_factory=time.monotonic)
     injected: list[float] = field(default_factory=list)
-    """Every latency the server injected (seconds), for benchmarks measuring error."""
+    """Every latency the server injected (seconds), for benchmarks measuring error: the time
+    the answer was actually held, timer overshoot included, not the delay asked for."""
     first_request: dict[str, float] = field(default_factory=dict)
     """Loop time of each path's first request since its behavior was set (for `then`)."""
 
@@ -72,8 +73,9 @@ async def _handle(request: web.Request) -> web.StreamResponse:
         delay = max(delay, rpc)
         headers["Server-Timing"] = f'rpc;dur={rpc * 1000:.3f};desc="{service.spec.name}"'
     if delay > 0:
-        service.injected.append(delay)
+        held = time.perf_counter()
         await asyncio.sleep(delay)
+        service.injected.append(time.perf_counter() - held)
     return web.Response(
         status=behavior.status,
         body=behavior.render_body().encode(),

@@ -1,0 +1,69 @@
+"""Wire timestamps: when a request left and when the last bytes of its answer came in.
+
+A `perf_counter` around `session.request` and the body read also counts the client's own
+work (building the request, taking a pooled connection, parsing, waking the probe's task)
+and, worst, the time the answer waits for the event loop to get round to the task: at
+1,000 checks/s that wait, not the service, was most of a 3 ms service's error. Here the
+stamps are taken in the connection's protocol callbacks, which the loop calls as soon as the
+socket is written and read, so the figure is the service's answer time plus the loopback
+floor. A connect (new connection) is not counted; neither is a retry on a keep-alive
+connection the server had closed (that attempt's protocol is discarded), which otherwise shows
+up as a spike of a few hundred milliseconds.
+
+It hooks aiohttp internals (`TCPConnector._factory`, `ResponseHandler.start_timeout` and
+`data_received`, `ClientResponse._protocol`); if they change, `wire_stamps` returns None and
+the probe falls back to `perf_counter` around the request.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from typing import Any
+
+import aiohttp
+from aiohttp.client_proto import ResponseHandler
+
+__all__ = ["TimedResponseHandler", "timed_connector", "wire_stamps"]
+
+
+class TimedResponseHandler(ResponseHandler):
+    """A ResponseHandler that keeps `[sent, last_received]` (perf_counter seconds) per
+    request. A new request gets a new list, so a probe that holds the list of its own request
+    is never confused by the connection's next user."""
+
+    wire: list[float] | None = None
+
+    def start_timeout(self) -> None:
+        # aiohttp calls this right before it writes a bodiless request (and right after it
+        # has written a body): the request is on its way.
+        self.wire = [time.perf_counter(), 0.0]
+        super().start_timeout()
+
+    def data_received(self, data: bytes) -> None:
+        wire = self.wire
+        if wire is not None:
+            wire[1] = time.perf_counter()
+        super().data_received(data)
+
+
+def timed_connector(**kwargs: Any) -> aiohttp.TCPConnector:
+    """An aiohttp TCPConnector (same arguments) whose connections stamp the wire times."""
+    connector = aiohttp.TCPConnector(**kwargs)
+    factory = getattr(connector, "_factory", None)
+    if isinstance(factory, functools.partial) and factory.func is ResponseHandler:
+        connector._factory = functools.partial(  # type: ignore[assignment]
+            TimedResponseHandler, *factory.args, **factory.keywords
+        )
+    return connector
+
+
+def wire_stamps(response: aiohttp.ClientResponse) -> list[float] | None:
+    """The `[sent, last_received]` list of this response's request, or None when the
+    connection is not a timed one. Call it before the first await after the response
+    arrives: a small answer may already have released its connection to the pool, and the
+    next user of that connection gets a new list (this one stays ours)."""
+    protocol = getattr(response, "_protocol", None)
+    if isinstance(protocol, TimedResponseHandler):
+        return protocol.wire
+    return None
