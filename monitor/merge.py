@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from monitor.model import CheckStatus, FleetStatus, ServiceStatus, ShardInfo, Status, worst
 from monitor.sharding import ShardSpecError, assign
-from monitor.status import service_verdict
+from monitor.status import health_fields, service_verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,17 +128,7 @@ def _service(first: ServiceStatus, checks: list[CheckStatus]) -> ServiceStatus:
     fields = first.model_dump(exclude={"checks"})
     fields.update(status=status, reason=reason, detail=detail, checks=checks)
     if health is not None:
-        fields.update(
-            http_status=health.http_status,
-            duration_ms=health.duration_ms,
-            latency_ms=health.latency_ms,
-            target_ms=health.target_ms,
-            within_target=health.within_target,
-            components=health.components,
-            version=health.version,
-            evidence=health.evidence,
-            checked_at=health.checked_at,
-        )
+        fields.update(health_fields(health))
     if status is not first.status:
         fields["since"] = health.since if health is not None else None
     return ServiceStatus.model_validate(fields)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from monitor.config import Check, MonitorConfig, ServiceConfig
 from monitor.model import (
@@ -96,6 +97,24 @@ def service_verdict(checks: Sequence[CheckStatus]) -> tuple[Status, Reason, str]
     return status, reason, detail
 
 
+HEALTH_FIELDS = (
+    "http_status",
+    "duration_ms",
+    "latency_ms",
+    "target_ms",
+    "within_target",
+    "components",
+    "version",
+    "evidence",
+    "checked_at",
+)
+"""What a service shows of its health check (the service's own round trip, version, ...)."""
+
+
+def health_fields(health: CheckStatus) -> dict[str, Any]:
+    return {name: getattr(health, name) for name in HEALTH_FIELDS}
+
+
 def service_status(
     service: ServiceConfig,
     checks: Sequence[CheckStatus],
@@ -113,15 +132,7 @@ def service_status(
         reason=reason,
         detail=detail,
         url=service.url,
-        http_status=health.http_status,
-        duration_ms=health.duration_ms,
-        latency_ms=health.latency_ms,
-        target_ms=health.target_ms,
-        within_target=health.within_target,
-        components=health.components,
-        version=health.version,
-        evidence=health.evidence,
-        checked_at=health.checked_at,
+        **health_fields(health),
         since=track.since if track is not None and track.status is status else health.since,
         labels=dict(service.labels),
         team=service.team,
