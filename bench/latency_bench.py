@@ -188,6 +188,10 @@ async def _daemon(size: int, urls: dict[str, str], interval: float, conn: Connec
     monitor = BenchMonitor(config, registry=registry, metrics=metrics)
     await monitor.start()
     gc.freeze()  # as `monitor run` does after start-up
+    if os.environ.get("BENCH_FREEZE_AGAIN", "1") == "1":  # and after the first round; 0: not
+        from monitor.cli import freeze_after_first_round
+
+        freezer = asyncio.create_task(freeze_after_first_round(monitor))
     loop = asyncio.get_running_loop()
     conn.send("started")
     await loop.run_in_executor(None, conn.recv)  # "measure"
@@ -212,6 +216,8 @@ async def _daemon(size: int, urls: dict[str, str], interval: float, conn: Connec
         pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(45)
     cpu1, wall = os.times(), time.perf_counter() - wall0
     skipped = monitor.metrics.checks_skipped_total._value.get()
+    if os.environ.get("BENCH_FREEZE_AGAIN", "1") == "1":
+        freezer.cancel()
     await monitor.stop(grace=1.0)
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     conn.send(

@@ -12,7 +12,7 @@ import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import yaml
@@ -28,6 +28,9 @@ from monitor.metrics import MonitorMetrics
 from monitor.model import FleetStatus
 from monitor.replicas import resolve_shard_or_exit, shard_options, status_command
 from monitor.sharding import ShardSpec
+
+if TYPE_CHECKING:
+    from monitor.daemon import Monitor
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SHUTDOWN_GRACE = 5.0
@@ -119,6 +122,7 @@ async def _serve(
     # without this a full collection walks it all, a 140 ms pause at 1,000 checks that stalls
     # every answer in flight and shows up as their latency.
     gc.freeze()
+    freezer = asyncio.create_task(freeze_after_first_round(monitor))
     try:
         runner, bound = await serve(monitor, host, port)
     except OSError as exc:
@@ -137,11 +141,20 @@ async def _serve(
     try:
         await _wait_for_signal(stop_after, reload if config_path else None)
     finally:
+        freezer.cancel()
         await runner.cleanup()
         await monitor.stop(grace=SHUTDOWN_GRACE)
         if store is not None:
             store.close()
     return EXIT_OK
+
+
+async def freeze_after_first_round(monitor: Monitor) -> None:
+    """Freeze again once every check has run once (the scheduler spreads first runs over at
+    most an interval): what the first round makes (latency windows, connections) lives as long
+    as the process too, and would otherwise be walked by every full collection."""
+    await asyncio.sleep(max((c.interval + c.timeout for c in monitor.checks.values()), default=0))
+    gc.freeze()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
