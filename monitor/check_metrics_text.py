@@ -2,10 +2,11 @@
 
 `generate_latest` makes a Sample tuple and a label dict per series, then sorts and escapes
 each one: at ~90 series a check, 4 s and ~330 MB of transient objects at 10,000 checks
-(bench/metrics_memory.py). This writes the same lines (labels in sorted order, values via prometheus_client's own
-float formatting, `_created` blocks after their family, as `generate_latest` does), family by
-family, in bytes chunks of a few thousand checks, so a scrape's peak is about the size of the
-text. tests/test_check_metrics_text.py asserts the lines are exactly `generate_latest`'s.
+(bench/metrics_memory.py). This writes the same lines (labels in sorted order, values via
+prometheus_client's own float formatting, `_created` blocks after their family, as
+`generate_latest` does), family by family, in bytes chunks of a few thousand checks, so a
+scrape's peak is about the size of the text. tests/test_check_metrics_text.py asserts the
+lines are exactly `generate_latest`'s.
 """
 
 from __future__ import annotations
