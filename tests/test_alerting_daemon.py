@@ -9,8 +9,7 @@ import os
 import signal
 import sqlite3
 import sys
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from monitor.metrics import MonitorMetrics
 from monitor.simulator import Behavior, SimulatedFleet, fleet_config
 from tests.alerting_fixtures import Recorder
 from tests.conftest import free_port
+from tests.polling import until
 
 RULES = """
 route: [hook]
@@ -45,16 +45,6 @@ def config_text(fleet: SimulatedFleet, **kw: Any) -> str:
     data["defaults"]["recheck_interval"] = "100ms"
     data.update(kw)
     return json.dumps(data)
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> float:
-    """Wait for `predicate`; returns the seconds it took."""
-    start = time.monotonic()
-    while not predicate():
-        if time.monotonic() - start > timeout:
-            raise AssertionError("condition not met before the deadline")
-        await asyncio.sleep(0.01)
-    return time.monotonic() - start
 
 
 def alerts(recorder: Recorder) -> list[dict[str, Any]]:

@@ -39,12 +39,19 @@ async def api(fleet: SimulatedFleet, recorder: Recorder, tmp_path: Path) -> Asyn
     data: dict[str, Any] = fleet_config(fleet, interval="200ms", timeout="150ms")
     data["auth"] = {"admin_token": TOKEN}
     config = parse_config(json.dumps(data))
-    rules = parse_alert_rules(RULES, env={"HOOK_URL": recorder.url + "/hook"},
-                              services=[s.name for s in config.services])
+    rules = parse_alert_rules(
+        RULES, env={"HOOK_URL": recorder.url + "/hook"}, services=[s.name for s in config.services]
+    )
     registry = CollectorRegistry()
     metrics = MonitorMetrics(registry, "test")
-    alerter = Alerter(rules, tmp_path / "alerts.sqlite3", metrics, clock=utc_now,
-                      min_period=0.02, timer_period=1.0)
+    alerter = Alerter(
+        rules,
+        tmp_path / "alerts.sqlite3",
+        metrics,
+        clock=utc_now,
+        min_period=0.02,
+        timer_period=1.0,
+    )
     monitor = Monitor(config, registry=registry, metrics=metrics, alerter=alerter)
     await monitor.start()
     runner, port = await serve(monitor, "127.0.0.1", 0)
@@ -61,8 +68,9 @@ async def test_silence_needs_the_admin_token_and_holds_back_the_page(
     body = {"matchers": {"service": "queue"}, "duration": "10m", "comment": "deploy window"}
     async with session.post("/api/silences", json=body) as r:
         assert r.status == 401
-    async with session.post("/api/silences", json=body,
-                            headers={"Authorization": "Bearer wrong"}) as r:
+    async with session.post(
+        "/api/silences", json=body, headers={"Authorization": "Bearer wrong"}
+    ) as r:
         assert r.status == 401
     auth = {"Authorization": f"Bearer {TOKEN}"}
     async with session.post("/api/silences", json={"matchers": {}}, headers=auth) as r:
@@ -99,8 +107,11 @@ async def test_silence_needs_the_admin_token_and_holds_back_the_page(
 async def test_server_refuses_oversized_bodies_and_headers(api: Any) -> None:
     session, _ = api
     auth = {"Authorization": f"Bearer {TOKEN}"}
-    async with session.post("/api/silences", data=b"x" * (128 * 1024),
-                            headers={**auth, "Content-Type": "application/json"}) as r:
+    async with session.post(
+        "/api/silences",
+        data=b"x" * (128 * 1024),
+        headers={**auth, "Content-Type": "application/json"},
+    ) as r:
         assert r.status == 413
     async with session.get("/status", headers={"X-Big": "y" * 10000}) as r:
         assert r.status in (400, 431)

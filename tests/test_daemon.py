@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -13,6 +11,7 @@ from monitor.config import parse_config
 from monitor.daemon import Monitor
 from monitor.model import Reason, Status
 from monitor.simulator import Behavior, Latency, SimulatedFleet, fleet_config_yaml, seed_fleet
+from tests.polling import until
 
 SEED_TABLE = {
     "do-gateway": (Status.HEALTHY, Reason.OK),
@@ -26,14 +25,6 @@ SEED_TABLE = {
     "deploy": (Status.HEALTHY, Reason.OK),
     "dispatcher": (Status.HEALTHY, Reason.OK),
 }
-
-
-async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        await asyncio.sleep(0.02)
 
 
 async def test_seed_fleet_is_classified_as_the_report_does(fleet: SimulatedFleet) -> None:
@@ -77,14 +68,14 @@ async def test_scheduled_checks_follow_a_service_down_and_back(fleet: SimulatedF
             state = monitor.states.get(f"{name}/health/health")
             return None if state is None else state.verdict.status
 
-        await wait_for(lambda: status_of("queue") is Status.HEALTHY)
+        await until(lambda: status_of("queue") is Status.HEALTHY)
         healthy_since = monitor.states["queue/health/health"].since
         fleet.set_behavior("queue", Behavior(status=503, body='{"status":"down"}'))
-        await wait_for(lambda: status_of("queue") is Status.UNHEALTHY)
+        await until(lambda: status_of("queue") is Status.UNHEALTHY)
         down = monitor.states["queue/health/health"]
         assert down.since > healthy_since and down.previous is Status.HEALTHY
         fleet.set_behavior("queue", Behavior(body='{"status":"ok"}'))
-        await wait_for(lambda: status_of("queue") is Status.HEALTHY)
+        await until(lambda: status_of("queue") is Status.HEALTHY)
         service = next(s for s in monitor.status().services if s.name == "queue")
         assert service.since is not None and service.since > down.since
         changes = monitor.registry.get_sample_value(
@@ -103,7 +94,7 @@ async def test_one_slow_service_does_not_delay_the_others(fleet: SimulatedFleet)
     await monitor.start()
     try:
         await asyncio.sleep(0)  # let the scheduler take its first jobs
-        await wait_for(
+        await until(
             lambda: (
                 (
                     monitor.registry.get_sample_value(
@@ -181,7 +172,7 @@ async def test_self_health(fleet: SimulatedFleet) -> None:
     assert not ok and "scheduler is not running" in details["problems"]
     await monitor.start()
     try:
-        await wait_for(lambda: monitor.last_check_monotonic is not None)
+        await until(lambda: monitor.last_check_monotonic is not None)
         ok, details = monitor.self_health()
         assert ok, details
     finally:

@@ -3,10 +3,7 @@ end to end with a smoke path that turns slow and recovers."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,6 +15,7 @@ from monitor.latency import WindowSummary
 from monitor.model import CheckKind, Reason, Status, Verdict
 from monitor.simulator import Behavior, Latency, SimulatedFleet, fleet_config
 from monitor.slo import LatencySource, judge_latency, judged_latency, judging_window
+from tests.polling import until
 
 
 def check(kind: CheckKind, target: float = 0.005) -> Check:
@@ -141,14 +139,6 @@ def test_judging_window_is_the_shortest_with_enough() -> None:
     chosen = judging_window(rows)
     assert chosen is not None and chosen.window_s == 60
     assert judging_window([summary(60, 3, 0.1)]) is None
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        await asyncio.sleep(0.02)
 
 
 async def test_slow_smoke_path_degrades_the_service_then_it_recovers(
