@@ -62,6 +62,25 @@ def of(recorder: Recorder, name: str, service: str, status: str | None = None) -
     ]
 
 
+async def settle(daemon: Monitor, service: str, checks: int = 3) -> None:
+    """Let `checks` more checks of `service` complete, evaluate, and drain the outbox: after
+    this, a duplicate or a wrong page would have been sent."""
+    labels = {"service": service, "check": "health", "kind": "health"}
+
+    def done() -> float:
+        get = daemon.registry.get_sample_value
+        return sum(
+            get("monitor_checks_total", {**labels, "status": s}) or 0
+            for s in ("healthy", "degraded", "unhealthy", "unknown")
+        )
+
+    target = done() + checks
+    await until(lambda: done() >= target)
+    assert daemon.alerter is not None
+    await daemon.alerter.evaluate_now()
+    await until(lambda: daemon.alerter is not None and daemon.alerter.outbox.depth() == 0)
+
+
 @pytest.fixture
 async def healthy_seed(fleet: SimulatedFleet) -> SimulatedFleet:
     for name in fleet.names:
@@ -103,7 +122,7 @@ async def test_one_page_when_confirmed_and_one_resolve(
     to_page = await until(lambda: len(of(recorder, "ServiceDown", "queue", "firing")) >= 1)
     healthy_seed.set_behavior("queue", UP)
     to_resolve = await until(lambda: len(of(recorder, "ServiceDown", "queue", "resolved")) >= 1)
-    await asyncio.sleep(0.5)  # a window in which a duplicate would show up
+    await settle(daemon, "queue")
     firing = of(recorder, "ServiceDown", "queue", "firing")
     resolved = of(recorder, "ServiceDown", "queue", "resolved")
     assert len(firing) == 1 and len(resolved) == 1
@@ -126,7 +145,7 @@ async def test_a_blip_does_not_page(
     )
     healthy_seed.set_behavior("queue", UP)
     await until(lambda: daemon.states["queue/health/health"].verdict.status.value == "healthy")
-    await asyncio.sleep(0.5)  # time in which a wrong page would arrive
+    await settle(daemon, "queue")
     assert of(recorder, "ServiceDown", "queue") == []
 
 
@@ -165,7 +184,7 @@ async def test_receiver_503_three_times_then_200_is_delivered_once(
     await until(lambda: "queue/health/health" in daemon.states)
     healthy_seed.set_behavior("queue", DOWN)
     await until(lambda: len(recorder.requests) >= 4, timeout=30)
-    await asyncio.sleep(0.3)  # a window in which a duplicate would show up
+    await settle(daemon, "queue")
     bodies = [json.loads(b) for _, _, b in recorder.requests]
     assert len(bodies) == 4 and all(b == bodies[0] for b in bodies), "retries resend the same"
     assert recorder.script == []
