@@ -6,10 +6,13 @@ import asyncio
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 
+from monitor.alerter import Alerter
 from monitor.alerting.evaluate import evaluate
 from monitor.alerting.rules import AlertRules, parse_alert_rules
 from monitor.alerting.state import (
@@ -20,6 +23,9 @@ from monitor.alerting.state import (
     ServiceInput,
     Silence,
 )
+from monitor.config import MonitorConfig
+from monitor.daemon import Monitor, utc_now
+from monitor.metrics import MonitorMetrics
 from monitor.model import CheckKind, Status
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -166,3 +172,17 @@ class Recorder:
 
     def json(self, index: int = -1) -> Any:
         return json.loads(self.requests[index][2])
+
+
+def alerting_monitor(config: MonitorConfig, rules_text: str, hook_url: str, data: Path) -> Monitor:
+    """A Monitor with an Alerter whose `${HOOK_URL}` receivers post to `hook_url`; short
+    evaluation periods so tests wait on checks, not on timers."""
+    rules = parse_alert_rules(
+        rules_text, env={"HOOK_URL": hook_url}, services=[s.name for s in config.services]
+    )
+    registry = CollectorRegistry()
+    metrics = MonitorMetrics(registry, "test")
+    alerter = Alerter(
+        rules, data / "alerts.sqlite3", metrics, clock=utc_now, min_period=0.02, timer_period=1.0
+    )
+    return Monitor(config, registry=registry, metrics=metrics, alerter=alerter)

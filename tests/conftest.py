@@ -19,7 +19,10 @@ import pytest
 from aiohttp import ClientResponse, web
 from aioresponses import aioresponses
 
-from monitor.simulator import SimulatedFleet, seed_fleet
+from monitor.config import parse_config
+from monitor.daemon import Monitor
+from monitor.server import serve
+from monitor.simulator import SimulatedFleet, fleet_config_yaml, seed_fleet
 from tests.alerting_fixtures import Recorder
 
 
@@ -77,3 +80,17 @@ async def recorder() -> AsyncIterator[Recorder]:
 async def session() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as s:
         yield s
+
+
+@pytest.fixture
+async def daemon_url(fleet: SimulatedFleet) -> AsyncIterator[str]:
+    """A daemon watching the seed fleet, every check run once, serving on a free port."""
+    monitor = Monitor(parse_config(fleet_config_yaml(fleet)))
+    await monitor.start(schedule=False)
+    await monitor.run_all_once()
+    runner, port = await serve(monitor, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+        await monitor.stop()

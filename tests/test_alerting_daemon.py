@@ -14,15 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from prometheus_client import CollectorRegistry
 
-from monitor.alerter import Alerter
-from monitor.alerting.rules import parse_alert_rules
 from monitor.config import parse_config
-from monitor.daemon import Monitor, utc_now
-from monitor.metrics import MonitorMetrics
+from monitor.daemon import Monitor
 from monitor.simulator import Behavior, SimulatedFleet, fleet_config
-from tests.alerting_fixtures import Recorder
+from tests.alerting_fixtures import Recorder, alerting_monitor
 from tests.conftest import free_port
 from tests.polling import until
 
@@ -93,20 +89,7 @@ async def daemon(
     healthy_seed: SimulatedFleet, recorder: Recorder, tmp_path: Path
 ) -> AsyncIterator[Monitor]:
     config = parse_config(config_text(healthy_seed))
-    rules = parse_alert_rules(
-        RULES, env={"HOOK_URL": recorder.url + "/hook"}, services=[s.name for s in config.services]
-    )
-    registry = CollectorRegistry()
-    metrics = MonitorMetrics(registry, "test")
-    alerter = Alerter(
-        rules,
-        tmp_path / "alerts.sqlite3",
-        metrics,
-        clock=utc_now,
-        min_period=0.02,
-        timer_period=1.0,
-    )
-    monitor = Monitor(config, registry=registry, metrics=metrics, alerter=alerter)
+    monitor = alerting_monitor(config, RULES, recorder.url + "/hook", tmp_path)
     await monitor.start()
     try:
         yield monitor

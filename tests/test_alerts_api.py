@@ -9,16 +9,11 @@ from typing import Any
 
 import aiohttp
 import pytest
-from prometheus_client import CollectorRegistry
 
-from monitor.alerter import Alerter
-from monitor.alerting.rules import parse_alert_rules
 from monitor.config import parse_config
-from monitor.daemon import Monitor, utc_now
-from monitor.metrics import MonitorMetrics
 from monitor.server import serve
 from monitor.simulator import Behavior, SimulatedFleet, fleet_config
-from tests.alerting_fixtures import Recorder
+from tests.alerting_fixtures import Recorder, alerting_monitor
 from tests.polling import until
 
 TOKEN = "adm-0c4b1f9d2e7a"
@@ -38,20 +33,7 @@ async def api(fleet: SimulatedFleet, recorder: Recorder, tmp_path: Path) -> Asyn
     data: dict[str, Any] = fleet_config(fleet, interval="200ms", timeout="150ms")
     data["auth"] = {"admin_token": TOKEN}
     config = parse_config(json.dumps(data))
-    rules = parse_alert_rules(
-        RULES, env={"HOOK_URL": recorder.url + "/hook"}, services=[s.name for s in config.services]
-    )
-    registry = CollectorRegistry()
-    metrics = MonitorMetrics(registry, "test")
-    alerter = Alerter(
-        rules,
-        tmp_path / "alerts.sqlite3",
-        metrics,
-        clock=utc_now,
-        min_period=0.02,
-        timer_period=1.0,
-    )
-    monitor = Monitor(config, registry=registry, metrics=metrics, alerter=alerter)
+    monitor = alerting_monitor(config, RULES, recorder.url + "/hook", tmp_path)
     await monitor.start()
     runner, port = await serve(monitor, "127.0.0.1", 0)
     async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as session:

@@ -3,33 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from monitor.config import parse_config
-from monitor.daemon import Monitor
 from monitor.model import FleetStatus, status_json_schema
-from monitor.server import serve
-from monitor.simulator import SimulatedFleet, fleet_config_yaml
 
 SCHEMA_FILE = Path(__file__).parent.parent / "docs" / "status-schema.json"
-
-
-@pytest.fixture
-async def base_url(fleet: SimulatedFleet) -> AsyncIterator[str]:
-    monitor = Monitor(parse_config(fleet_config_yaml(fleet)))
-    await monitor.start(schedule=False)
-    await monitor.run_all_once()
-    runner, port = await serve(monitor, "127.0.0.1", 0)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
-        await monitor.stop()
 
 
 async def get(url: str) -> tuple[int, str, str]:
@@ -37,8 +18,8 @@ async def get(url: str) -> tuple[int, str, str]:
         return response.status, response.headers.get("Content-Type", ""), await response.text()
 
 
-async def test_status_contract(base_url: str) -> None:
-    code, ctype, body = await get(base_url + "/status")
+async def test_status_contract(daemon_url: str) -> None:
+    code, ctype, body = await get(daemon_url + "/status")
     assert code == 200 and ctype.startswith("application/json")
     data = json.loads(body)
     assert set(data) >= {"status", "generated_at", "services"}
@@ -51,15 +32,15 @@ async def test_status_contract(base_url: str) -> None:
     FleetStatus.model_validate(data)  # the served document matches its own schema
 
 
-async def test_one_service_and_unknown_service(base_url: str) -> None:
-    code, _, body = await get(base_url + "/status/webhooks")
+async def test_one_service_and_unknown_service(daemon_url: str) -> None:
+    code, _, body = await get(daemon_url + "/status/webhooks")
     assert code == 200 and json.loads(body)["reason"] == "not_found"
-    code, _, body = await get(base_url + "/status/nope")
+    code, _, body = await get(daemon_url + "/status/nope")
     assert code == 404 and "webhooks" in json.loads(body)["services"]
 
 
-async def test_schema_endpoint_matches_the_file_in_the_repo(base_url: str) -> None:
-    code, _, body = await get(base_url + "/status/schema")
+async def test_schema_endpoint_matches_the_file_in_the_repo(daemon_url: str) -> None:
+    code, _, body = await get(daemon_url + "/status/schema")
     assert code == 200
     assert json.loads(body) == status_json_schema()
     assert json.loads(SCHEMA_FILE.read_text()) == status_json_schema(), (
@@ -67,8 +48,8 @@ async def test_schema_endpoint_matches_the_file_in_the_repo(base_url: str) -> No
     )
 
 
-async def test_metrics_exposition(base_url: str) -> None:
-    code, ctype, body = await get(base_url + "/metrics")
+async def test_metrics_exposition(daemon_url: str) -> None:
+    code, ctype, body = await get(daemon_url + "/metrics")
     assert code == 200 and ctype.startswith("text/plain")
     families = {f.name: f for f in text_string_to_metric_families(body)}
     assert {
@@ -86,7 +67,7 @@ async def test_metrics_exposition(base_url: str) -> None:
     assert {"0.005", "0.05"} <= buckets, "bucket bounds sit exactly on the 5 ms and 50 ms targets"
 
 
-async def test_healthz(base_url: str) -> None:
-    code, _, body = await get(base_url + "/healthz")
+async def test_healthz(daemon_url: str) -> None:
+    code, _, body = await get(daemon_url + "/healthz")
     data = json.loads(body)
     assert code == 503 and "scheduler is not running" in data["problems"]

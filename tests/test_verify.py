@@ -19,9 +19,8 @@ import pytest
 from aiohttp import web
 
 from monitor.config import parse_config
-from monitor.daemon import Monitor
 from monitor.model import Reason, Status, Verdict
-from monitor.server import bound_port, serve
+from monitor.server import bound_port
 from monitor.simulator import (
     Behavior,
     Latency,
@@ -233,19 +232,6 @@ async def test_expect_version(
     )
     assert got == code, out + err
     assert line in out
-
-
-@pytest.fixture
-async def daemon_url(fleet: SimulatedFleet) -> AsyncIterator[str]:
-    monitor = Monitor(parse_config(fleet_config_yaml(fleet)))
-    await monitor.start(schedule=False)
-    await monitor.run_all_once()
-    runner, port = await serve(monitor, "127.0.0.1", 0)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
-        await monitor.stop()
 
 
 async def test_from_judges_a_running_daemons_status(daemon_url: str) -> None:
