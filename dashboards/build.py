@@ -48,8 +48,17 @@ def status_code(metric: str, by: str, selector: str = "") -> str:
 
 
 def quantile(q: float, metric: str, selector: str, by: str) -> str:
-    return (
-        f"histogram_quantile({q}, sum by ({by}, le) (rate({metric}_bucket{{{selector}}}[{RATE}])))"
+    series = f"{metric}_bucket{{{selector}}}" if selector else f"{metric}_bucket"
+    return f"histogram_quantile({q}, sum by ({by}, le) (rate({series}[{RATE}])))"
+
+
+def percentile_targets(metric: str, selector: str, by: str) -> list[Json]:
+    """p50, p95 and p99 of one histogram, one line per `by` value."""
+    return targets(
+        *(
+            (quantile(q, metric, selector, by), f"{{{{{by}}}}} p{round(q * 100)}")
+            for q in (0.5, 0.95, 0.99)
+        )
     )
 
 
@@ -427,15 +436,7 @@ def service_detail() -> Json:
                 "Judged latency p50 / p95 / p99 (histogram)",
                 "The latency judged against the target: the service's Server-Timing for rpc "
                 "checks when given, else the round trip. Bucket bounds sit at 5 and 50 ms.",
-                targets(
-                    *(
-                        (
-                            quantile(q, "monitor_check_latency_seconds", svc, "check"),
-                            f"{{{{check}}}} p{round(q * 100)}",
-                        )
-                        for q in (0.5, 0.95, 0.99)
-                    )
-                ),
+                percentile_targets("monitor_check_latency_seconds", svc, "check"),
                 unit="s",
                 min_value=0,
             ),
@@ -443,15 +444,7 @@ def service_detail() -> Json:
                 "timeseries",
                 "Round trip p50 / p95 / p99 (histogram)",
                 "Request start to body read as the monitor measured it.",
-                targets(
-                    *(
-                        (
-                            quantile(q, "monitor_check_duration_seconds", svc, "check"),
-                            f"{{{{check}}}} p{round(q * 100)}",
-                        )
-                        for q in (0.5, 0.95, 0.99)
-                    )
-                ),
+                percentile_targets("monitor_check_duration_seconds", svc, "check"),
                 unit="s",
                 min_value=0,
             ),
@@ -589,16 +582,7 @@ def self_health() -> Json:
                 "timeseries",
                 "Scheduling jitter",
                 "How late checks start against their schedule.",
-                targets(
-                    *(
-                        (
-                            f"histogram_quantile({q}, sum by (instance, le) "
-                            f"(rate(monitor_schedule_lag_seconds_bucket[{RATE}])))",
-                            f"{{{{instance}}}} p{round(q * 100)}",
-                        )
-                        for q in (0.5, 0.95, 0.99)
-                    )
-                ),
+                percentile_targets("monitor_schedule_lag_seconds", "", "instance"),
                 unit="s",
                 min_value=0,
             ),
