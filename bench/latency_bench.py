@@ -71,7 +71,7 @@ def serve(size: int, conn: Connection) -> None:
         routes_f["/floor"] = Behavior(body=body)
         routes_s = {f"/e{i}/health": slow for i in range(1, size, 2)}
         sim = [SimService("fast", routes_f), SimService("slow", routes_s)]
-        async with SimulatedFleet(sim) as fleet:
+        async with SimulatedFleet(sim, record_latency=True) as fleet:
             conn.send({"fast": fleet.url("fast"), "slow": fleet.url("slow")})
             loop = asyncio.get_running_loop()
             while True:

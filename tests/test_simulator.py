@@ -7,7 +7,7 @@ import random
 import aiohttp
 import pytest
 
-from monitor.simulator import Behavior, SimService, SimulatedFleet
+from monitor.simulator import Behavior, Latency, SimService, SimulatedFleet
 from monitor.simulator.server import _Service
 
 DOWN, UP, LATER = Behavior(status=500), Behavior(status=200), Behavior(status=204)
@@ -53,3 +53,20 @@ async def test_control_api_accepts_then() -> None:
                 assert r.status == 200
             async with session.get(fleet.url("s") + "/health") as r:
                 assert r.status == 200  # then_after 0: switched on the first request
+
+
+async def test_injected_latency_is_kept_only_when_asked() -> None:
+    slow = Behavior(latency=Latency(0.004, 0.006))
+    async with (
+        SimulatedFleet([SimService("kept", {"/health": slow})], record_latency=True) as kept,
+        SimulatedFleet([SimService("not", {"/health": slow})]) as default,
+        aiohttp.ClientSession() as session,
+    ):
+        for fleet, name in ((kept, "kept"), (default, "not")):
+            for _ in range(3):
+                async with session.get(fleet.url(name) + "/health") as r:
+                    assert r.status == 200
+        held = kept.injected("kept")
+        assert len(held) == 3 and all(0.001 < h < 1.0 for h in held)
+        with pytest.raises(RuntimeError, match="record_latency"):
+            default.injected("not")  # a long-running demo must not grow a list per request

@@ -35,9 +35,10 @@ class _Service:
     runner: web.AppRunner | None = None
     port: int = 0
     started: float = field(default_factory=time.monotonic)
-    injected: list[float] = field(default_factory=list)
+    injected: list[float] | None = None
     """Every latency the server injected (seconds), for benchmarks measuring error: the time
-    the answer was actually held, timer overshoot included, not the delay asked for."""
+    the answer was actually held, timer overshoot included, not the delay asked for. None
+    unless the fleet was built with `record_latency=True` (it grows with every request)."""
     first_request: dict[str, float] = field(default_factory=dict)
     """Loop time of each path's first request since its behavior was set (for `then`)."""
 
@@ -75,7 +76,8 @@ async def _handle(request: web.Request) -> web.StreamResponse:
     if delay > 0:
         held = time.perf_counter()
         await asyncio.sleep(delay)
-        service.injected.append(time.perf_counter() - held)
+        if service.injected is not None:
+            service.injected.append(time.perf_counter() - held)
     return web.Response(
         status=behavior.status,
         body=behavior.render_body().encode(),
@@ -115,11 +117,17 @@ class SimulatedFleet:
         host: str = "127.0.0.1",
         base_port: int = 0,
         seed: int = 1,
+        record_latency: bool = False,
     ) -> None:
         self.host = host
         self.base_port = base_port
         self._services = {
-            s.name: _Service(spec=s, routes=dict(s.routes), rng=random.Random(f"{seed}:{s.name}"))
+            s.name: _Service(
+                spec=s,
+                routes=dict(s.routes),
+                rng=random.Random(f"{seed}:{s.name}"),
+                injected=[] if record_latency else None,
+            )
             for s in services
         }
 
@@ -140,7 +148,11 @@ class SimulatedFleet:
         return self._services[name].hits
 
     def injected(self, name: str) -> list[float]:
-        return self._services[name].injected
+        """What `name` injected so far (needs `record_latency=True`)."""
+        injected = self._services[name].injected
+        if injected is None:
+            raise RuntimeError("build the fleet with record_latency=True to keep injected latency")
+        return injected
 
     def set_behavior(self, name: str, behavior: Behavior, path: str = "/health") -> None:
         self._services[name].set(path, behavior)
