@@ -39,6 +39,7 @@ from monitor.model import (
 )
 from monitor.normalize import normalize_response
 from monitor.probes import probe_for
+from monitor.probes.timing import timed_connector
 from monitor.slo import judged_latency
 from monitor.state import CheckState, ServiceTrack, advance, track_service
 from monitor.status import check_status, service_status
@@ -185,7 +186,8 @@ class Verifier:
             if check.service in checks:
                 checks[check.service].append(check)
         limit = asyncio.Semaphore(self.options.max_in_flight)
-        connector = aiohttp.TCPConnector(limit=self.options.max_in_flight, ttl_dns_cache=60)
+        # The daemon's connector: the gate times a sample exactly as the daemon would.
+        connector = timed_connector(limit=self.options.max_in_flight, ttl_dns_cache=60)
         async with aiohttp.ClientSession(
             connector=connector, cookie_jar=aiohttp.DummyCookieJar()
         ) as session:

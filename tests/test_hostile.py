@@ -22,6 +22,7 @@ from monitor.daemon import Monitor
 from monitor.model import CheckKind, Reason, Status
 from monitor.normalize import normalize_response
 from monitor.probes.http import probe_http
+from monitor.probes.timing import timed_connector
 from monitor.simulator import Behavior, Latency, SimService, SimulatedFleet
 from monitor.simulator.hostile import HostileCase, HostileCorpus
 
@@ -62,7 +63,7 @@ async def corpus() -> AsyncIterator[HostileCorpus]:
 
 @pytest.fixture
 async def session(corpus: HostileCorpus) -> AsyncIterator[aiohttp.ClientSession]:
-    connector = aiohttp.TCPConnector(ssl=corpus.client_ssl_context())
+    connector = timed_connector(ssl=corpus.client_ssl_context())  # as the daemon's
     async with aiohttp.ClientSession(connector=connector) as s:
         yield s
 
@@ -151,7 +152,7 @@ class RecordingMonitor(Monitor):
         self.results: dict[str, list[Status]] = {}
 
     def _new_session(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(limit=512, ssl=self.ssl_context)
+        connector = timed_connector(limit=512, ssl=self.ssl_context)
         return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
 
     async def run_check(self, check: Check) -> Any:

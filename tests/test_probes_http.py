@@ -45,9 +45,12 @@ def make_check(
     )
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
+@pytest.fixture(params=["plain", "timed"])
+async def session(request: pytest.FixtureRequest) -> AsyncIterator[aiohttp.ClientSession]:
+    """Every misbehaving server twice: through aiohttp's own connector and through the
+    daemon's (`timed_connector`, whose plain connections run on a StampedTransport)."""
+    connector = timed_connector() if request.param == "timed" else aiohttp.TCPConnector()
+    async with aiohttp.ClientSession(connector=connector) as s:
         yield s
 
 
@@ -310,7 +313,7 @@ async def test_timed_connector_takes_the_duration_on_the_wire(
 
 
 async def test_plain_session_has_no_wire_stamps(
-    session: aiohttp.ClientSession, web_server: Callable[..., Awaitable[str]]
+    web_server: Callable[..., Awaitable[str]],
 ) -> None:
     async def health(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
@@ -318,5 +321,5 @@ async def test_plain_session_has_no_wire_stamps(
     app = web.Application()
     app.router.add_get("/health", health)
     base = await web_server(app)
-    async with session.get(base + "/health") as response:
+    async with aiohttp.ClientSession() as plain, plain.get(base + "/health") as response:
         assert wire_stamps(response) is None

@@ -10,21 +10,31 @@ floor. A connect (new connection) is not counted; neither is a retry on a keep-a
 connection the server had closed (that attempt's protocol is discarded), which otherwise shows
 up as a spike of a few hundred milliseconds.
 
-It hooks aiohttp internals (`TCPConnector._factory`, `ResponseHandler.start_timeout` and
-`data_received`, `ClientResponse._protocol`); if they change, `wire_stamps` returns None and
-the probe falls back to `perf_counter` around the request.
+The end stamp is better still on a plain-http connection: `TimedConnector` gives it a
+`StampedTransport` (stamped_transport.py), which reads with `recvmsg` and hands over the
+kernel's receive time of the last segment, so an answer that waits for a busy loop is not
+charged for the wait. An https connection keeps the loop's transport and the callback stamp.
+
+It hooks aiohttp internals (`TCPConnector._factory` and `_wrap_create_connection`,
+`ResponseHandler.start_timeout` and `data_received`, `ClientResponse._protocol`); if they
+change, `wire_stamps` returns None and the probe falls back to `perf_counter` around the
+request.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
 from typing import Any
 
+import aiohappyeyeballs
 import aiohttp
 from aiohttp.client_proto import ResponseHandler
 
-__all__ = ["TimedResponseHandler", "timed_connector", "wire_stamps"]
+from monitor.probes.stamped_transport import stamped_connection
+
+__all__ = ["TimedConnector", "TimedResponseHandler", "timed_connector", "wire_stamps"]
 
 
 class TimedResponseHandler(ResponseHandler):
@@ -43,13 +53,55 @@ class TimedResponseHandler(ResponseHandler):
     def data_received(self, data: bytes) -> None:
         wire = self.wire
         if wire is not None:
-            wire[1] = time.perf_counter()
+            # A StampedTransport knows when these bytes reached the host; others: now.
+            received = getattr(self.transport, "received_at", None)
+            wire[1] = received if received is not None else time.perf_counter()
         super().data_received(data)
+
+
+class TimedConnector(aiohttp.TCPConnector):
+    """A TCPConnector whose plain-http connections use a `StampedTransport`."""
+
+    async def _wrap_create_connection(
+        self,
+        *args: Any,
+        addr_infos: list[Any],
+        req: Any,
+        timeout: aiohttp.ClientTimeout,
+        client_error: type[Exception] = aiohttp.ClientConnectorError,
+        **kwargs: Any,
+    ) -> tuple[asyncio.Transport, ResponseHandler]:
+        if kwargs.get("ssl") or len(args) != 1:
+            return await super()._wrap_create_connection(
+                *args,
+                addr_infos=addr_infos,
+                req=req,
+                timeout=timeout,
+                client_error=client_error,
+                **kwargs,
+            )
+        # aiohttp's own steps for a plain connection (happy eyeballs on the resolved
+        # addresses, the connect timeout, errors as client_error), then our transport.
+        try:
+            async with asyncio.timeout(timeout.sock_connect):
+                sock = await aiohappyeyeballs.start_connection(
+                    addr_infos=addr_infos,
+                    local_addr_infos=getattr(self, "_local_addr_infos", None),
+                    happy_eyeballs_delay=getattr(self, "_happy_eyeballs_delay", 0.25),
+                    interleave=getattr(self, "_interleave", None),
+                    loop=self._loop,
+                    socket_factory=getattr(self, "_socket_factory", None),
+                )
+        except OSError as exc:
+            if exc.errno is None and isinstance(exc, asyncio.TimeoutError):
+                raise
+            raise client_error(req.connection_key, exc) from exc
+        return stamped_connection(self._loop, sock, args[0])  # type: ignore[return-value]
 
 
 def timed_connector(**kwargs: Any) -> aiohttp.TCPConnector:
     """An aiohttp TCPConnector (same arguments) whose connections stamp the wire times."""
-    connector = aiohttp.TCPConnector(**kwargs)
+    connector = TimedConnector(**kwargs)
     factory = getattr(connector, "_factory", None)
     if isinstance(factory, functools.partial) and factory.func is ResponseHandler:
         connector._factory = functools.partial(  # type: ignore[assignment]

@@ -1,0 +1,282 @@
+"""StampedTransport: the kernel's receive time survives a busy loop; the transport behaves."""
+
+from __future__ import annotations
+
+import asyncio
+import select
+import socket
+import socketserver
+import struct
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import aiohttp
+import pytest
+
+from monitor.probes.http import probe_http
+from monitor.probes.stamped_transport import KERNEL_STAMPS, StampedTransport, _received_at
+from monitor.probes.timing import timed_connector
+from tests.test_probes_http import make_check
+
+
+def test_this_platform_stamps_reads() -> None:
+    """Linux on the usual architectures; CI runs there, so a lost stamp fails, not skips."""
+    assert KERNEL_STAMPS
+
+
+DELAY = 0.02  # the server holds every answer this long
+BUSY = 0.08  # and the client's loop is kept busy this long while the answer waits
+
+
+class _DelayedHandler(socketserver.BaseRequestHandler):
+    """HTTP/1.1 keep-alive: every request answered after DELAY, in its own thread."""
+
+    def handle(self) -> None:
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        body = b'{"status":"ok"}'
+        answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        answer += b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+        pending = b""
+        for _ in range(100):  # bounded: a test sends a handful of requests
+            while b"\r\n\r\n" not in pending:
+                chunk = self.request.recv(4096)
+                if not chunk:
+                    return
+                pending += chunk
+            _, _, pending = pending.partition(b"\r\n\r\n")
+            time.sleep(DELAY)  # the injected service time, in the server's own thread
+            self.request.sendall(answer)
+
+
+@pytest.fixture
+def delayed_server() -> Iterator[str]:
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _DelayedHandler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def _spin(seconds: float) -> None:
+    """Keep the event loop's thread busy, as other checks' work does at a high rate."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+async def _probe_while_busy(session: aiohttp.ClientSession, url: str) -> tuple[float, float]:
+    """(the probe's duration, the wall time it took) with the loop busy while the answer
+    arrives: the busy spell starts 2 ms after the request left and ends long after."""
+    check = make_check(url + "/health", timeout=2.0)
+    await probe_http(session, check)  # a pooled connection, as in the daemon
+    loop = asyncio.get_running_loop()
+    began = time.perf_counter()
+    loop.call_later(0.002, _spin, BUSY)
+    answer = await probe_http(session, check)
+    assert answer.status_code == 200 and answer.error is None
+    return answer.duration_s, time.perf_counter() - began
+
+
+async def test_the_wait_for_a_busy_loop_is_not_counted(delayed_server: str) -> None:
+    async with aiohttp.ClientSession(connector=timed_connector()) as timed:
+        duration, span = await _probe_while_busy(timed, delayed_server)
+    assert span >= BUSY, "the answer really waited for the loop"
+    assert DELAY <= duration < DELAY + 0.015, f"{duration * 1000:.1f} ms: not the wire time"
+
+
+async def test_without_the_stamps_the_wait_is_counted(delayed_server: str) -> None:
+    """The contrast that shows the test above measures something: a plain connector's
+    duration includes the busy spell."""
+    async with aiohttp.ClientSession() as plain:
+        duration, _ = await _probe_while_busy(plain, delayed_server)
+    assert duration >= BUSY
+
+
+def test_received_at_falls_back_to_now_without_a_plausible_stamp() -> None:
+    before = time.perf_counter()
+    assert before <= _received_at([]) <= time.perf_counter()
+    stale = time.time_ns() - 60 * 1_000_000_000  # a minute old: the wall clock stepped
+    payload = struct.pack("@ll", stale // 1_000_000_000, stale % 1_000_000_000)
+    stamp_kind = getattr(socket, "SCM_TIMESTAMPNS", 35)
+    assert before <= _received_at([(socket.SOL_SOCKET, stamp_kind, payload)])
+    fresh = time.time_ns() - 3_000_000  # 3 ms ago
+    payload = struct.pack("@ll", fresh // 1_000_000_000, fresh % 1_000_000_000)
+    at = _received_at([(socket.SOL_SOCKET, stamp_kind, payload)])
+    assert time.perf_counter() - 0.1 < at < time.perf_counter() - 0.002
+
+
+# -- the transport on its own, against an asyncio server -----------------------------------
+
+
+class Recorder(asyncio.Protocol):
+    """Records what the transport tells its protocol."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.events: list[str] = []
+        self.lost: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
+        self.got_data = asyncio.Event()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.events.append("made")
+
+    def data_received(self, data: bytes) -> None:
+        self.data += data
+        self.got_data.set()
+
+    def eof_received(self) -> bool | None:
+        self.events.append("eof")
+        return None
+
+    def pause_writing(self) -> None:
+        self.events.append("pause")
+
+    def resume_writing(self) -> None:
+        self.events.append("resume")
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self.events.append("lost")
+        self.lost.set_result(exc)
+
+
+class Peer:
+    """The server end: an asyncio stream server on 127.0.0.1 that runs one handler."""
+
+    def __init__(self) -> None:
+        self.received = bytearray()
+        self.saw_eof = asyncio.Event()
+        self.writer: asyncio.StreamWriter | None = None
+        self.connected = asyncio.Event()
+        self.read_slowly = False
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.writer = writer
+        self.connected.set()
+        while chunk := await reader.read(65536):
+            self.received += chunk
+            if self.read_slowly:
+                await asyncio.sleep(0)
+        self.saw_eof.set()
+
+
+@pytest.fixture
+async def pair() -> AsyncIterator[tuple[Peer, StampedTransport, Recorder]]:
+    peer = Peer()
+    server = await asyncio.start_server(peer.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    protocol = Recorder()
+    transport = StampedTransport(asyncio.get_running_loop(), sock, protocol)
+    await asyncio.wait_for(peer.connected.wait(), 5)
+    try:
+        yield peer, transport, protocol
+    finally:
+        transport.abort()
+        if peer.writer is not None:
+            peer.writer.close()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_reads_reach_the_protocol_with_a_stamp(
+    pair: tuple[Peer, StampedTransport, Recorder],
+) -> None:
+    peer, transport, protocol = pair
+    assert transport.get_extra_info("socket") is not None
+    assert transport.get_extra_info("peername")[0] == "127.0.0.1"
+    sent = time.perf_counter()
+    assert peer.writer is not None
+    peer.writer.write(b"hello")
+    await asyncio.wait_for(protocol.got_data.wait(), 5)
+    assert bytes(protocol.data) == b"hello"
+    assert transport.received_at is not None
+    assert sent <= transport.received_at <= time.perf_counter()
+
+
+async def test_a_large_write_arrives_whole_and_in_order(
+    pair: tuple[Peer, StampedTransport, Recorder],
+) -> None:
+    peer, transport, protocol = pair
+    peer.read_slowly = True
+    payload = bytes(range(256)) * 32768  # 8 MiB: more than the socket buffers hold
+    for start in range(0, len(payload), 1 << 20):
+        transport.write(payload[start : start + (1 << 20)])
+    assert transport.get_write_buffer_size() > 0, "the kernel cannot have taken 8 MiB at once"
+    assert "pause" in protocol.events
+    transport.write_eof()
+    await asyncio.wait_for(peer.saw_eof.wait(), 10)
+    assert bytes(peer.received) == payload
+    assert transport.get_write_buffer_size() == 0 and protocol.events[-1] == "resume"
+
+
+async def test_close_flushes_then_reports_a_clean_loss(
+    pair: tuple[Peer, StampedTransport, Recorder],
+) -> None:
+    peer, transport, protocol = pair
+    transport.write(b"x" * 3_000_000)
+    transport.close()
+    assert transport.is_closing()
+    transport.write(b"dropped after close")
+    assert await asyncio.wait_for(protocol.lost, 10) is None
+    await asyncio.wait_for(peer.saw_eof.wait(), 10)
+    assert len(peer.received) == 3_000_000
+    assert transport.get_extra_info("socket").fileno() == -1, "the socket is closed"
+
+
+async def test_peer_close_is_eof_then_loss(
+    pair: tuple[Peer, StampedTransport, Recorder],
+) -> None:
+    peer, transport, protocol = pair
+    assert peer.writer is not None
+    peer.writer.close()
+    assert await asyncio.wait_for(protocol.lost, 5) is None
+    assert protocol.events == ["made", "eof", "lost"]
+    assert transport.is_closing() and not transport.is_reading()
+
+
+async def test_peer_reset_is_a_loss_with_the_error(
+    pair: tuple[Peer, StampedTransport, Recorder],
+) -> None:
+    peer, _, protocol = pair
+    assert peer.writer is not None
+    raw = peer.writer.get_extra_info("socket")
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    peer.writer.transport.abort()  # linger 0: the close sends RST
+    error = await asyncio.wait_for(protocol.lost, 5)
+    assert isinstance(error, ConnectionResetError)
+
+
+async def test_pause_reading_holds_data_until_resumed(
+    pair: tuple[Peer, StampedTransport, Recorder],
+) -> None:
+    peer, transport, protocol = pair
+    transport.pause_reading()
+    assert not transport.is_reading()
+    assert peer.writer is not None
+    peer.writer.write(b"held")
+    await peer.writer.drain()
+    sock = transport.get_extra_info("socket")
+    assert select.select([sock], [], [], 5)[0], "the bytes are waiting in our socket"
+    for _ in range(5):  # turns of the loop that would have read them
+        await asyncio.sleep(0)
+    assert protocol.data == b""
+    transport.resume_reading()
+    await asyncio.wait_for(protocol.got_data.wait(), 5)
+    assert bytes(protocol.data) == b"held"
+
+
+async def test_abort_drops_what_is_unsent(
+    pair: tuple[Peer, StampedTransport, Recorder],
+) -> None:
+    _, transport, protocol = pair
+    transport.write(b"y" * 8_000_000)
+    assert transport.get_write_buffer_size() > 0
+    transport.abort()
+    assert transport.get_write_buffer_size() == 0
+    assert await asyncio.wait_for(protocol.lost, 5) is None
