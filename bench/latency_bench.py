@@ -187,10 +187,13 @@ async def _daemon(size: int, urls: dict[str, str], interval: float, conn: Connec
     gc.callbacks.append(gc_timer)
     monitor = BenchMonitor(config, registry=registry, metrics=metrics)
     await monitor.start()
-    gc.freeze()  # as `monitor run` does after start-up
-    if os.environ.get("BENCH_FREEZE_AGAIN", "1") == "1":  # and after the first round; 0: not
-        from monitor.cli import freeze_after_first_round
+    from monitor.gc_policy import freeze_after_first_round, tune_collector
 
+    if os.environ.get("BENCH_GC_DEFAULT") == "1":  # Python's thresholds, only the freeze
+        gc.freeze()
+    else:
+        tune_collector()  # as `monitor run` does after start-up
+    if os.environ.get("BENCH_FREEZE_AGAIN", "1") == "1":  # and after the first round; 0: not
         freezer = asyncio.create_task(freeze_after_first_round(monitor))
     loop = asyncio.get_running_loop()
     conn.send("started")
@@ -215,6 +218,12 @@ async def _daemon(size: int, urls: dict[str, str], interval: float, conn: Connec
         profiler.disable()
         pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(45)
     cpu1, wall = os.times(), time.perf_counter() - wall0
+    if os.environ.get("BENCH_GC_CENSUS"):  # what the full collections have to walk
+        from collections import Counter
+
+        census = Counter(type(o).__name__ for o in gc.get_objects(2))
+        print(f"gen2: {sum(census.values()):,} objects; frozen: {gc.get_freeze_count():,}")
+        print("  " + ", ".join(f"{name} {n:,}" for name, n in census.most_common(25)))
     skipped = monitor.metrics.checks_skipped_total._value.get()
     if os.environ.get("BENCH_FREEZE_AGAIN", "1") == "1":
         freezer.cancel()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import signal
 import sqlite3
 import sys
@@ -23,6 +22,7 @@ from monitor.alerting.rules import AlertRules, load_alert_rules
 from monitor.config import MonitorConfig, load_config, parse_config
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError
+from monitor.gc_policy import freeze_after_first_round, tune_collector
 from monitor.logs import configure_logging
 from monitor.metrics import MonitorMetrics
 from monitor.model import FleetStatus
@@ -30,7 +30,7 @@ from monitor.replicas import resolve_shard_or_exit, shard_options, status_comman
 from monitor.sharding import ShardSpec
 
 if TYPE_CHECKING:
-    from monitor.daemon import Monitor
+    pass
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SHUTDOWN_GRACE = 5.0
@@ -118,10 +118,7 @@ async def _serve(
     else:
         monitor = Monitor(config, store=store, config_path=config_path, shard=shard)
     await monitor.start()
-    # Everything built so far (config, checks, metric series) lives as long as the process;
-    # without this a full collection walks it all, a 140 ms pause at 1,000 checks that stalls
-    # every answer in flight and shows up as their latency.
-    gc.freeze()
+    tune_collector()  # see monitor/gc_policy.py
     freezer = asyncio.create_task(freeze_after_first_round(monitor))
     try:
         runner, bound = await serve(monitor, host, port)
@@ -147,14 +144,6 @@ async def _serve(
         if store is not None:
             store.close()
     return EXIT_OK
-
-
-async def freeze_after_first_round(monitor: Monitor) -> None:
-    """Freeze again once every check has run once (the scheduler spreads first runs over at
-    most an interval): what the first round makes (latency windows, connections) lives as long
-    as the process too, and would otherwise be walked by every full collection."""
-    await asyncio.sleep(max((c.interval + c.timeout for c in monitor.checks.values()), default=0))
-    gc.freeze()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

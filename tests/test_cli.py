@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import os
 import signal
@@ -11,12 +10,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any, cast
 
 import aiohttp
 
-from monitor.cli import freeze_after_first_round
 from monitor.config import parse_config
 from monitor.simulator import SimulatedFleet, fleet_config_yaml
 from tests.conftest import free_port
@@ -171,17 +167,3 @@ def test_config_check_takes_alerts_files_and_checks_them_against_the_services(
     assert result.returncode == 2
     assert f"{alerts}:7: rules[0].match.services[0]: unknown service 'b'" in result.stderr
     assert result.stdout == f"{monitor_yaml}: ok\n"
-
-
-async def test_second_freeze_comes_after_the_longest_interval_and_timeout() -> None:
-    check = SimpleNamespace(interval=0.5, timeout=0.5)
-    monitor = cast(Any, SimpleNamespace(checks={"a": check}))
-    gc.unfreeze()
-    try:
-        task = asyncio.create_task(freeze_after_first_round(monitor))
-        await asyncio.sleep(0.02)
-        assert gc.get_freeze_count() == 0 and not task.done(), "froze before the round ended"
-        await asyncio.wait_for(task, timeout=5)
-        assert gc.get_freeze_count() > 0
-    finally:
-        gc.unfreeze()
