@@ -200,10 +200,11 @@ class Check:
     max_redirects: int
     headers: Mapping[str, SecretStr] = field(default_factory=dict, hash=False, compare=True)
     cross_host_redirects: bool = False
+    id: str = field(init=False, repr=False, compare=False)
+    """`service/kind/name`: made once, it is a dict key on every run of the check."""
 
-    @property
-    def id(self) -> str:
-        return f"{self.service}/{self.kind.value}/{self.name}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "id", f"{self.service}/{self.kind.value}/{self.name}")
 
 
 def _service_checks(config: MonitorConfig, service: ServiceConfig) -> Iterator[Check]:

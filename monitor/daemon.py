@@ -101,6 +101,8 @@ class Monitor:
         self.loop_lag = 0.0
         self._lag_task: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Task[Any]] = set()
+        # read at scrape time: an inc/dec pair per check took a lock twice on the hot path
+        self.metrics.checks_in_flight.set_function(lambda: len(self._in_flight))
         self._stopping = False
         self.metrics.declare(self.checks.values(), list(self.by_service))
         self.metrics.config_last_reload_successful.set(1)
@@ -293,7 +295,6 @@ class Monitor:
         task = asyncio.current_task()
         if task is not None:
             self._in_flight.add(task)
-        self.metrics.checks_in_flight.inc()
         try:
             assert self.session is not None, "start() the monitor first"
             try:
@@ -359,12 +360,13 @@ class Monitor:
                     detail=verdict.detail,
                     http_status=verdict.http_status,
                 )
-            self._update_service(check.service, now)
+            if state.changed or check.service not in self.tracks:
+                # a service's status follows its checks' statuses: unchanged, nothing to do
+                self._update_service(check.service, now)
             if self.alerter is not None:
                 self.alerter.request()
             return state
         finally:
-            self.metrics.checks_in_flight.dec()
             if task is not None:
                 self._in_flight.discard(task)
 

@@ -183,3 +183,20 @@ def test_seed_fleet_expectations_match_the_table() -> None:
     assert {s.name: s.expected for s in seed_fleet()} == {
         name: status.value for name, (status, _) in SEED_TABLE.items()
     }
+
+
+async def test_checks_in_flight_is_read_when_scraped(fleet: SimulatedFleet) -> None:
+    fleet.set_behavior("auth", Behavior(body='{"status":"ok"}', latency=Latency(0.5, 0.5)))
+    monitor = Monitor(parse_config(fleet_config_yaml(fleet, timeout="2s")))
+    in_flight = lambda: monitor.registry.get_sample_value("monitor_checks_in_flight")  # noqa: E731
+    assert in_flight() == 0
+    await monitor.start(schedule=False)
+    try:
+        round_ = asyncio.create_task(monitor.run_all_once())
+        slow = sum(1 for c in monitor.checks.values() if c.service == "auth")
+        await until(lambda: len(monitor.states) == len(monitor.checks) - slow)  # all but auth
+        assert not round_.done() and in_flight() == slow, "auth's checks await their answers"
+        await round_
+        assert in_flight() == 0
+    finally:
+        await monitor.stop()

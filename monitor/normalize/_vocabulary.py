@@ -99,6 +99,8 @@ def message_of(data: Mapping[str, Any]) -> str:
     """The first human message in a mapping (`message`, `error`, ...), or ''."""
     for key in MESSAGE_KEYS:
         value = data.get(key)
+        if value is None:  # most keys are absent: skip the isinstance checks (hot path)
+            continue
         if isinstance(value, str) and value.strip():
             return short(value)
         if isinstance(value, Mapping):
@@ -112,6 +114,8 @@ def version_of(data: Mapping[str, Any]) -> str | None:
     """A reported version or commit: `version`, `commit`, `git.commit.id`, `build.version`..."""
     for key in VERSION_KEYS:
         value = data.get(key)
+        if value is None:
+            continue
         if (
             isinstance(value, str | int | float)
             and not isinstance(value, bool)
