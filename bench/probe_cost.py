@@ -1,0 +1,105 @@
+"""CPU per request of the HTTP client alone: aiohttp, our probe, and our probe's connector.
+
+A zero-delay endpoint in its own process; 16 concurrent loops in this one for 5 s per mode;
+CPU from os.times(). Modes: `raw` (session.get + read on the daemon's timed connector),
+`probe` (monitor.probes.http.probe_http on the timed connector, as the daemon runs it),
+`plain` (probe_http on aiohttp's own connector and uvloop's transport).
+
+    python bench/probe_cost.py                  # all three
+    python bench/probe_cost.py probe plain
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing as mp
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+SECONDS = 5.0
+WORKERS = 16
+
+
+def serve(queue: Any) -> None:
+    import uvloop
+
+    from monitor.simulator import Behavior, SimService, SimulatedFleet
+
+    async def main() -> None:
+        services = [SimService("f", {"/health": Behavior(body='{"status":"ok"}')})]
+        async with SimulatedFleet(services) as fleet:
+            queue.put(fleet.url("f"))
+            await asyncio.sleep(3600)
+
+    uvloop.run(main())
+
+
+async def measure(url: str, mode: str) -> str:
+    import aiohttp
+
+    from monitor.config import Check
+    from monitor.model import CheckKind
+    from monitor.probes.http import probe_http
+    from monitor.probes.timing import timed_connector
+
+    check = Check(
+        service="bench",
+        name="health",
+        kind=CheckKind.HEALTH,
+        url=url + "/health",
+        method="GET",
+        interval=1.0,
+        timeout=2.0,
+        target=0.05,
+        max_body_bytes=65536,
+        max_redirects=0,
+    )
+    connector = aiohttp.TCPConnector(limit=64) if mode == "plain" else timed_connector(limit=64)
+    done = 0
+    async with aiohttp.ClientSession(connector=connector) as session:
+        stop = time.perf_counter() + SECONDS
+
+        async def loop() -> None:
+            nonlocal done
+            while time.perf_counter() < stop:
+                if mode == "raw":
+                    async with session.get(check.url) as response:
+                        await response.read()
+                else:
+                    await probe_http(session, check)
+                done += 1
+
+        cpu0, wall0 = os.times(), time.perf_counter()
+        await asyncio.gather(*(loop() for _ in range(WORKERS)))
+        cpu1, wall = os.times(), time.perf_counter() - wall0
+    cpu = cpu1.user - cpu0.user + cpu1.system - cpu0.system
+    return (
+        f"{mode:>5}: {done / wall:,.0f} requests/s, CPU {cpu / wall * 100:.0f} % of a core, "
+        f"{cpu / done * 1e6:.0f} us CPU per request"
+    )
+
+
+def main() -> int:
+    import uvloop
+
+    modes = sys.argv[1:] or ["raw", "probe", "plain"]
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    server = ctx.Process(target=serve, args=(queue,), daemon=True)
+    server.start()
+    try:
+        url = queue.get(timeout=30)
+        for mode in modes:
+            print(uvloop.run(measure(url, mode)), flush=True)
+    finally:
+        server.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
