@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -140,3 +142,26 @@ async def test_a_large_fleet_spreads_its_phases(
     assert min(offsets) > -0.1
     assert max(offsets) < min(spread, interval) + 0.5  # + the time start() takes
     assert max(offsets) > 0.9 * min(spread, interval), "spread over the whole window"
+
+
+async def test_a_skipped_tick_is_not_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    """While a big fleet starts, a tick can find the previous one still queued; APScheduler
+    logs that skip as a WARNING, dozens a second. It is coalesced by design and exported as
+    schedule lag, so the log stays quiet; a job's error would still be logged."""
+
+    async def run(_: Check) -> None:
+        return None
+
+    scheduler = CheckScheduler(run, tick=0.01)
+    scheduler.start()
+    try:
+        aps = scheduler._scheduler
+        executor = aps._lookup_executor("default")
+        executor._instances["tick"] = 1  # the previous tick has not run yet
+        aps.modify_job("tick", next_run_time=datetime.now(UTC) - timedelta(seconds=1))
+        with caplog.at_level(logging.DEBUG):
+            aps._process_jobs()  # no await since the line above: the tick is due, still queued
+        assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert aps._logger.isEnabledFor(logging.ERROR)
+    finally:
+        scheduler.shutdown()
