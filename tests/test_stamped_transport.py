@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import select
 import socket
 import socketserver
 import struct
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import aiohttp
 import pytest
+import uvloop
 
 from monitor.probes.http import probe_http
 from monitor.probes.stamped_transport import KERNEL_STAMPS, StampedTransport, _received_at
@@ -165,8 +167,11 @@ class Peer:
         self.saw_eof.set()
 
 
-@pytest.fixture
-async def pair() -> AsyncIterator[tuple[Peer, StampedTransport, Recorder]]:
+Pair = tuple[Peer, StampedTransport, Recorder]
+
+
+@contextlib.asynccontextmanager
+async def open_pair() -> AsyncIterator[Pair]:
     peer = Peer()
     server = await asyncio.start_server(peer.handle, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -184,8 +189,14 @@ async def pair() -> AsyncIterator[tuple[Peer, StampedTransport, Recorder]]:
         await server.wait_closed()
 
 
+@pytest.fixture
+async def pair() -> AsyncIterator[Pair]:
+    async with open_pair() as opened:
+        yield opened
+
+
 async def test_reads_reach_the_protocol_with_a_stamp(
-    pair: tuple[Peer, StampedTransport, Recorder],
+    pair: Pair,
 ) -> None:
     peer, transport, protocol = pair
     assert transport.get_extra_info("socket") is not None
@@ -200,7 +211,7 @@ async def test_reads_reach_the_protocol_with_a_stamp(
 
 
 async def test_a_large_write_arrives_whole_and_in_order(
-    pair: tuple[Peer, StampedTransport, Recorder],
+    pair: Pair,
 ) -> None:
     peer, transport, protocol = pair
     peer.read_slowly = True
@@ -216,7 +227,7 @@ async def test_a_large_write_arrives_whole_and_in_order(
 
 
 async def test_close_flushes_then_reports_a_clean_loss(
-    pair: tuple[Peer, StampedTransport, Recorder],
+    pair: Pair,
 ) -> None:
     peer, transport, protocol = pair
     transport.write(b"x" * 3_000_000)
@@ -230,7 +241,7 @@ async def test_close_flushes_then_reports_a_clean_loss(
 
 
 async def test_peer_close_is_eof_then_loss(
-    pair: tuple[Peer, StampedTransport, Recorder],
+    pair: Pair,
 ) -> None:
     peer, transport, protocol = pair
     assert peer.writer is not None
@@ -241,7 +252,7 @@ async def test_peer_close_is_eof_then_loss(
 
 
 async def test_peer_reset_is_a_loss_with_the_error(
-    pair: tuple[Peer, StampedTransport, Recorder],
+    pair: Pair,
 ) -> None:
     peer, _, protocol = pair
     assert peer.writer is not None
@@ -253,7 +264,7 @@ async def test_peer_reset_is_a_loss_with_the_error(
 
 
 async def test_pause_reading_holds_data_until_resumed(
-    pair: tuple[Peer, StampedTransport, Recorder],
+    pair: Pair,
 ) -> None:
     peer, transport, protocol = pair
     transport.pause_reading()
@@ -272,7 +283,7 @@ async def test_pause_reading_holds_data_until_resumed(
 
 
 async def test_abort_drops_what_is_unsent(
-    pair: tuple[Peer, StampedTransport, Recorder],
+    pair: Pair,
 ) -> None:
     _, transport, protocol = pair
     transport.write(b"y" * 8_000_000)
@@ -280,3 +291,31 @@ async def test_abort_drops_what_is_unsent(
     transport.abort()
     assert transport.get_write_buffer_size() == 0
     assert await asyncio.wait_for(protocol.lost, 5) is None
+
+
+# -- the same on uvloop, which `monitor run` uses when it is installed ----------------------
+
+TRANSPORT_SCENARIOS = [
+    test_reads_reach_the_protocol_with_a_stamp,
+    test_a_large_write_arrives_whole_and_in_order,
+    test_close_flushes_then_reports_a_clean_loss,
+    test_peer_close_is_eof_then_loss,
+    test_peer_reset_is_a_loss_with_the_error,
+    test_pause_reading_holds_data_until_resumed,
+    test_abort_drops_what_is_unsent,
+]
+
+
+@pytest.mark.parametrize(
+    "scenario", TRANSPORT_SCENARIOS, ids=lambda f: f.__name__.removeprefix("test_")
+)
+def test_on_uvloop(scenario: Callable[[Pair], Awaitable[None]]) -> None:
+    async def main() -> None:
+        async with open_pair() as opened:
+            await scenario(opened)
+
+    uvloop.run(main())
+
+
+def test_the_wait_for_a_busy_uvloop_is_not_counted(delayed_server: str) -> None:
+    uvloop.run(test_the_wait_for_a_busy_loop_is_not_counted(delayed_server))

@@ -42,7 +42,7 @@ _ANCILLARY = socket.CMSG_SPACE(_TIMESPEC.size) if hasattr(socket, "CMSG_SPACE") 
 KERNEL_STAMPS = _SO_TIMESTAMPNS is not None and _ANCILLARY > 0 and hasattr(socket.socket, "recvmsg")
 """Whether this platform can stamp reads at all; a socket may still refuse the option."""
 
-_READ_SIZE = 256 * 1024
+_READ_SIZE = 64 * 1024
 _HIGH_WATER = 64 * 1024
 _STALE_NS = 5_000_000_000  # a stamp this far behind "now" means the wall clock stepped
 
