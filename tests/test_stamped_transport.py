@@ -221,6 +221,7 @@ async def test_a_large_write_arrives_whole_and_in_order(
     assert transport.get_write_buffer_size() > 0, "the kernel cannot have taken 8 MiB at once"
     assert "pause" in protocol.events
     transport.write_eof()
+    transport.write(b"after eof: never sent")
     await asyncio.wait_for(peer.saw_eof.wait(), 10)
     assert bytes(peer.received) == payload
     assert transport.get_write_buffer_size() == 0 and protocol.events[-1] == "resume"

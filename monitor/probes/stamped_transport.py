@@ -127,8 +127,8 @@ class StampedTransport(asyncio.Transport):
     # -- writing ---------------------------------------------------------------------------
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        if self._closing or self._lost or not data:
-            return
+        if self._closing or self._lost or self._eof_pending or not data:
+            return  # nothing goes out after close() or write_eof()
         if not self._buffer:
             try:
                 sent = self._sock.send(data)
