@@ -19,6 +19,7 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC
 from typing import Any
 
+from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -56,6 +57,18 @@ def next_due(due: float, interval: float, now: float) -> float:
     return due + (missed + 1) * interval
 
 
+class _TickExecutor(AsyncIOExecutor):
+    """APScheduler's asyncio executor, except that a tick cancelled by `shutdown()` (one
+    still queued behind a busy loop when the daemon stops) is not logged as an ERROR with a
+    traceback: it is how a clean stop goes. Other errors are logged as before."""
+
+    def _run_job_error(self, job_id: str, exc: BaseException, traceback: Any = None) -> None:
+        if isinstance(exc, asyncio.CancelledError):
+            self._run_job_success(job_id, [])  # the instance bookkeeping, with no event
+            return
+        super()._run_job_error(job_id, exc, traceback)
+
+
 class CheckScheduler:
     """Launch each check every `check.interval` seconds, never two runs of one check at once."""
 
@@ -88,7 +101,9 @@ class CheckScheduler:
         """Added before start() on their own phase (not `immediately`, not `run_soon`)."""
         self._running: dict[str, asyncio.Task[Any]] = {}
         self._seq = itertools.count()
-        self._scheduler = AsyncIOScheduler(timezone=UTC, logger=_APSCHEDULER_LOG)
+        self._scheduler = AsyncIOScheduler(
+            timezone=UTC, logger=_APSCHEDULER_LOG, executors={"default": _TickExecutor()}
+        )
 
     @property
     def running(self) -> bool:

@@ -165,3 +165,22 @@ async def test_a_skipped_tick_is_not_a_warning(caplog: pytest.LogCaptureFixture)
         assert aps._logger.isEnabledFor(logging.ERROR)
     finally:
         scheduler.shutdown()
+
+
+async def test_a_tick_cancelled_by_shutdown_is_not_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def run(_: Check) -> None:
+        return None
+
+    scheduler = CheckScheduler(run, tick=0.01)
+    scheduler.start()
+    aps = scheduler._scheduler
+    aps.modify_job("tick", next_run_time=datetime.now(UTC) - timedelta(seconds=1))
+    with caplog.at_level(logging.DEBUG):
+        scheduler.shutdown()  # APScheduler queues this for the loop's next turn...
+        aps._process_jobs()  # ...where it comes before this tick's first step: cancelled
+        for _ in range(3):
+            await asyncio.sleep(0)
+    assert [r for r in caplog.records if "executed successfully" in r.getMessage()] == []
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
