@@ -57,7 +57,7 @@ def next_due(due: float, interval: float, now: float) -> float:
     return due + (missed + 1) * interval
 
 
-class _TickExecutor(AsyncIOExecutor):
+class _TickExecutor(AsyncIOExecutor):  # type: ignore[misc]  # apscheduler is untyped
     """APScheduler's asyncio executor, except that a tick cancelled by `shutdown()` (one
     still queued behind a busy loop when the daemon stops) is not logged as an ERROR with a
     traceback: it is how a clean stop goes. Other errors are logged as before."""
