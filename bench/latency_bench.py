@@ -148,6 +148,7 @@ async def _daemon(size: int, urls: dict[str, str], interval: float, conn: Connec
         }
     )
     state: dict[str, Any] = {"on": False, "fast": array("d"), "slow": array("d"), "lag": []}
+    state["lag_at"] = []
     state["errors"] = 0
 
     registry = CollectorRegistry()
@@ -159,6 +160,7 @@ async def _daemon(size: int, urls: dict[str, str], interval: float, conn: Connec
             real_lag.observe(value)
             if state["on"]:
                 state["lag"].append(value)
+                state["lag_at"].append(time.perf_counter())
 
     metrics.schedule_lag = LagTap()  # type: ignore[assignment]
 
@@ -237,6 +239,7 @@ async def _daemon(size: int, urls: dict[str, str], interval: float, conn: Connec
             "fast": list(state["fast"]),
             "slow": list(state["slow"]),
             "lag_p99": pct(state["lag"], 99) if state["lag"] else float("nan"),
+            "lag_p99_by_10s": lag_by_slice(state["lag"], state["lag_at"], wall0, 10.0),
             "errors": state["errors"],
             "skipped": skipped,
             "loop_lag_max": max_lag,
@@ -244,6 +247,15 @@ async def _daemon(size: int, urls: dict[str, str], interval: float, conn: Connec
             "gc2": gc_pause["n2"],
         }
     )
+
+
+def lag_by_slice(lags: list[float], at: list[float], start: float, width: float) -> list[float]:
+    """p99 of the schedule lag in consecutive slices of the measurement: a backlog left by
+    start-up shows in the first slices only, a steady-state problem in all of them."""
+    slices: dict[int, list[float]] = {}
+    for lag, when in zip(lags, at, strict=True):
+        slices.setdefault(max(0, int((when - start) // width)), []).append(lag)
+    return [pct(slices[k], 99) for k in sorted(slices)]
 
 
 # -- blackbox_exporter, driven from its own process -----------------------------------------
@@ -363,6 +375,7 @@ def run_size(ctx: Any, size: int, secs: float, bb_secs: float, log: Any) -> dict
             cpu=ours["cpu"],
             rss_mb=ours["rss_mb"],
             lag_p99=ours["lag_p99"],
+            lag_p99_by_10s=ours["lag_p99_by_10s"],
             errors=ours["errors"],
             skipped=ours["skipped"],
             loop_lag_max=ours["loop_lag_max"],
@@ -476,6 +489,9 @@ def report(r: dict[str, Any]) -> list[str]:
         f"{r['lag_p99'] * ms:.1f} ms, loop lag max {r['loop_lag_max'] * ms:.1f} ms, "
         f"errors {r['errors']}, skipped {r['skipped']:.0f}, longest GC pause "
         f"{r['gc_max'] * ms:.1f} ms ({r['gc2']} full collections)",
+        "  schedule jitter p99 per 10 s of the measurement: "
+        + " / ".join(f"{v * ms:.1f}" for v in r["lag_p99_by_10s"])
+        + " ms",
         f"  loopback floor (raw socket): p50 {r['floor_p50'] * ms:.3f} ms, "
         f"p95 {r['floor_p95'] * ms:.3f} ms ({r['floor_n']} pings)",
     ]
