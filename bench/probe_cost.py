@@ -7,6 +7,7 @@ CPU from os.times(). Modes: `raw` (session.get + read on the daemon's timed conn
 
     python bench/probe_cost.py                  # all three
     python bench/probe_cost.py probe plain
+    python bench/probe_cost.py --tls            # the same over https (a test CA of our own)
 """
 
 from __future__ import annotations
@@ -25,21 +26,34 @@ SECONDS = 5.0
 WORKERS = 16
 
 
-def serve(queue: Any) -> None:
-    import uvloop
+def serve(queue: Any, tls_dir: str | None) -> None:
+    import ssl
 
-    from monitor.simulator import Behavior, SimService, SimulatedFleet
+    import uvloop
+    from aiohttp import web
+
+    async def health(_: web.Request) -> web.Response:
+        return web.Response(body=b'{"status":"ok"}', content_type="application/json")
 
     async def main() -> None:
-        services = [SimService("f", {"/health": Behavior(body='{"status":"ok"}')})]
-        async with SimulatedFleet(services) as fleet:
-            queue.put(fleet.url("f"))
-            await asyncio.sleep(3600)
+        context = None
+        if tls_dir is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(f"{tls_dir}/valid.crt", f"{tls_dir}/valid.key")
+        app = web.Application()
+        app.router.add_get("/health", health)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+        await site.start()
+        port = runner.addresses[0][1]
+        queue.put(f"{'https' if context else 'http'}://127.0.0.1:{port}")
+        await asyncio.sleep(3600)
 
     uvloop.run(main())
 
 
-async def measure(url: str, mode: str) -> str:
+async def measure(url: str, mode: str, tls: Any) -> str:
     import aiohttp
 
     from monitor.config import Check
@@ -59,7 +73,8 @@ async def measure(url: str, mode: str) -> str:
         max_body_bytes=65536,
         max_redirects=0,
     )
-    connector = aiohttp.TCPConnector(limit=64) if mode == "plain" else timed_connector(limit=64)
+    options: dict[str, Any] = {"limit": 64} if tls is None else {"limit": 64, "ssl": tls}
+    connector = aiohttp.TCPConnector(**options) if mode == "plain" else timed_connector(**options)
     done = 0
     async with aiohttp.ClientSession(connector=connector) as session:
         stop = time.perf_counter() + SECONDS
@@ -85,19 +100,30 @@ async def measure(url: str, mode: str) -> str:
 
 
 def main() -> int:
+    import tempfile
+
     import uvloop
 
-    modes = sys.argv[1:] or ["raw", "probe", "plain"]
+    from monitor.simulator.certs import CertificateAuthority
+
+    tls = "--tls" in sys.argv
+    modes = [a for a in sys.argv[1:] if a != "--tls"] or ["raw", "probe", "plain"]
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    server = ctx.Process(target=serve, args=(queue,), daemon=True)
-    server.start()
-    try:
-        url = queue.get(timeout=30)
-        for mode in modes:
-            print(uvloop.run(measure(url, mode)), flush=True)
-    finally:
-        server.kill()
+    with tempfile.TemporaryDirectory() as tmp:
+        client = None
+        if tls:
+            ca = CertificateAuthority()
+            ca.server_context("valid", Path(tmp))  # writes valid.crt / valid.key
+            client = ca.client_context()
+        server = ctx.Process(target=serve, args=(queue, tmp if tls else None), daemon=True)
+        server.start()
+        try:
+            url = queue.get(timeout=30)
+            for mode in modes:
+                print(uvloop.run(measure(url, mode, client)), flush=True)
+        finally:
+            server.kill()
     return 0
 
 

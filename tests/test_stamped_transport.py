@@ -7,10 +7,12 @@ import contextlib
 import select
 import socket
 import socketserver
+import ssl
 import struct
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -19,6 +21,7 @@ import uvloop
 from monitor.probes.http import probe_http
 from monitor.probes.stamped_transport import KERNEL_STAMPS, StampedTransport, _received_at
 from monitor.probes.timing import timed_connector
+from monitor.simulator.certs import CertificateAuthority
 from tests.test_probes_http import make_check
 
 
@@ -32,33 +35,55 @@ BUSY = 0.08  # and the client's loop is kept busy this long while the answer wai
 
 
 class _DelayedHandler(socketserver.BaseRequestHandler):
-    """HTTP/1.1 keep-alive: every request answered after DELAY, in its own thread."""
+    """HTTP/1.1 keep-alive, over TLS when the server has a context: every request answered
+    after DELAY, in its own thread."""
+
+    server: _DelayedServer
 
     def handle(self) -> None:
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with contextlib.suppress(OSError):  # a client gone mid-handshake or without close_notify
+            if self.server.tls is None:
+                self._serve(self.request)
+                return
+            with self.server.tls.wrap_socket(self.request, server_side=True) as conn:
+                self._serve(conn)
+
+    def _serve(self, conn: socket.socket) -> None:
         body = b'{"status":"ok"}'
         answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
         answer += b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
         pending = b""
         for _ in range(100):  # bounded: a test sends a handful of requests
             while b"\r\n\r\n" not in pending:
-                chunk = self.request.recv(4096)
+                chunk = conn.recv(4096)
                 if not chunk:
                     return
                 pending += chunk
             _, _, pending = pending.partition(b"\r\n\r\n")
             time.sleep(DELAY)  # the injected service time, in the server's own thread
-            self.request.sendall(answer)
+            conn.sendall(answer)
 
 
-@pytest.fixture
-def delayed_server() -> Iterator[str]:
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _DelayedHandler)
-    server.daemon_threads = True
+class _DelayedServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    tls: ssl.SSLContext | None = None
+
+
+@pytest.fixture(params=["http", "https"])
+def delayed_server(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[str, ssl.SSLContext | None]]:
+    """(base URL, the client's TLS context or None): plain and TLS, both on our transport."""
+    server = _DelayedServer(("127.0.0.1", 0), _DelayedHandler)
+    client: ssl.SSLContext | None = None
+    if request.param == "https":
+        ca = CertificateAuthority()
+        server.tls, client = ca.server_context("valid", tmp_path), ca.client_context()
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"{request.param}://127.0.0.1:{server.server_address[1]}", client
     finally:
         server.shutdown()
         server.server_close()
@@ -85,18 +110,26 @@ async def _probe_while_busy(session: aiohttp.ClientSession, url: str) -> tuple[f
     return answer.duration_s, time.perf_counter() - began
 
 
-async def test_the_wait_for_a_busy_loop_is_not_counted(delayed_server: str) -> None:
-    async with aiohttp.ClientSession(connector=timed_connector()) as timed:
-        duration, span = await _probe_while_busy(timed, delayed_server)
+async def test_the_wait_for_a_busy_loop_is_not_counted(
+    delayed_server: tuple[str, ssl.SSLContext | None],
+) -> None:
+    url, tls = delayed_server
+    connector = timed_connector(ssl=tls) if tls else timed_connector()
+    async with aiohttp.ClientSession(connector=connector) as timed:
+        duration, span = await _probe_while_busy(timed, url)
     assert span >= BUSY, "the answer really waited for the loop"
     assert DELAY <= duration < DELAY + 0.015, f"{duration * 1000:.1f} ms: not the wire time"
 
 
-async def test_without_the_stamps_the_wait_is_counted(delayed_server: str) -> None:
+async def test_without_the_stamps_the_wait_is_counted(
+    delayed_server: tuple[str, ssl.SSLContext | None],
+) -> None:
     """The contrast that shows the test above measures something: a plain connector's
     duration includes the busy spell."""
-    async with aiohttp.ClientSession() as plain:
-        duration, _ = await _probe_while_busy(plain, delayed_server)
+    url, tls = delayed_server
+    connector = aiohttp.TCPConnector(ssl=tls) if tls else aiohttp.TCPConnector()
+    async with aiohttp.ClientSession(connector=connector) as plain:
+        duration, _ = await _probe_while_busy(plain, url)
     assert duration >= BUSY
 
 
@@ -318,5 +351,7 @@ def test_on_uvloop(scenario: Callable[[Pair], Awaitable[None]]) -> None:
     uvloop.run(main())
 
 
-def test_the_wait_for_a_busy_uvloop_is_not_counted(delayed_server: str) -> None:
+def test_the_wait_for_a_busy_uvloop_is_not_counted(
+    delayed_server: tuple[str, ssl.SSLContext | None],
+) -> None:
     uvloop.run(test_the_wait_for_a_busy_loop_is_not_counted(delayed_server))

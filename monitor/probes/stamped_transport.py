@@ -8,11 +8,11 @@ control message (it is the socket layer's receive time, so loopback works too). 
 reads with `recvmsg` and exposes that stamp as `received_at` in `time.perf_counter` seconds, so
 the probe's duration ends when the last byte reached the machine, not when Python saw it.
 
-It implements the transport interface aiohttp's client uses (write, close, abort, flow
-control, `get_extra_info("socket")`) over `loop.add_reader` / `add_writer`, and nothing for
-TLS: an https connection keeps the event loop's own transport and the protocol-callback stamps
-(timing.py). Where the kernel gives no stamp (not Linux, or the option refused) `received_at`
-is the time of the read, as before.
+It implements the transport interface aiohttp's client and asyncio's `SSLProtocol` use
+(write, close, abort, flow control, `get_extra_info`, buffered reads) over `loop.add_reader` /
+`add_writer`; TLS runs as an `SSLProtocol` on top of it (timing.py), and a protocol above
+that layer asks for `get_extra_info("received_at")`. Where the kernel gives no stamp (not
+Linux, or the option refused) `received_at` is the time of the read.
 """
 
 from __future__ import annotations
@@ -77,6 +77,8 @@ class StampedTransport(asyncio.Transport):
         self._reading = True
         self._eof_pending = False
         self._protocol_paused = False
+        # asyncio's SSLProtocol (TLS on this transport) reads into its own buffer
+        self._buffered = isinstance(protocol, asyncio.BufferedProtocol)
         protocol.connection_made(self)
         loop.add_reader(self._fd, self._read_ready)
 
@@ -84,6 +86,9 @@ class StampedTransport(asyncio.Transport):
 
     def _read_ready(self) -> None:
         if self._lost:
+            return
+        if self._buffered:
+            self._read_into_buffer()
             return
         try:
             if self._stamped:
@@ -100,6 +105,31 @@ class StampedTransport(asyncio.Transport):
             return
         self.received_at = _received_at(ancillary)
         self._protocol.data_received(data)
+
+    def _read_into_buffer(self) -> None:
+        protocol: asyncio.BufferedProtocol = self._protocol  # type: ignore[assignment]
+        try:
+            buffer = protocol.get_buffer(-1)
+            if self._stamped:
+                size, ancillary, _, _ = self._sock.recvmsg_into([buffer], _ANCILLARY)
+            else:
+                size, ancillary = self._sock.recv_into(buffer), []
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._force_close(exc)
+            return
+        if not size:
+            self._eof()
+            return
+        self.received_at = _received_at(ancillary)
+        protocol.buffer_updated(size)
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """`received_at` too, so that a protocol above a TLS layer can ask for it."""
+        if name == "received_at":
+            return self.received_at
+        return super().get_extra_info(name, default)
 
     def _eof(self) -> None:
         self._stop_reading()
@@ -230,6 +260,7 @@ class StampedTransport(asyncio.Transport):
 
     def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
         self._protocol = protocol  # type: ignore[assignment]
+        self._buffered = isinstance(protocol, asyncio.BufferedProtocol)
 
     def __repr__(self) -> str:
         state = "closed" if self._lost else "closing" if self._closing else "open"

@@ -10,10 +10,10 @@ floor. A connect (new connection) is not counted; neither is a retry on a keep-a
 connection the server had closed (that attempt's protocol is discarded), which otherwise shows
 up as a spike of a few hundred milliseconds.
 
-The end stamp is better still on a plain-http connection: `TimedConnector` gives it a
-`StampedTransport` (stamped_transport.py), which reads with `recvmsg` and hands over the
-kernel's receive time of the last segment, so an answer that waits for a busy loop is not
-charged for the wait. An https connection keeps the loop's transport and the callback stamp.
+The end stamp is better still: `TimedConnector` runs its connections on a `StampedTransport`
+(stamped_transport.py; https under asyncio's `SSLProtocol` on top of it), which reads with
+`recvmsg` and hands over the kernel's receive time of the last segment, so an answer that
+waits for a busy loop is not charged for the wait.
 
 It hooks aiohttp internals (`TCPConnector._factory` and `_wrap_create_connection`,
 `ResponseHandler.start_timeout` and `data_received`, `ClientResponse._protocol`); if they
@@ -25,11 +25,15 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import socket
+import ssl
 import time
+from asyncio.sslproto import SSLProtocol
 from typing import Any
 
 import aiohappyeyeballs
 import aiohttp
+from aiohttp.client_exceptions import cert_errors, ssl_errors
 from aiohttp.client_proto import ResponseHandler
 
 from monitor.probes.stamped_transport import stamped_connection
@@ -53,14 +57,17 @@ class TimedResponseHandler(ResponseHandler):
     def data_received(self, data: bytes) -> None:
         wire = self.wire
         if wire is not None:
-            # A StampedTransport knows when these bytes reached the host; others: now.
-            received = getattr(self.transport, "received_at", None)
+            # A StampedTransport (under TLS or not) knows when these bytes reached the
+            # host; other transports: now.
+            transport = self.transport
+            received = transport.get_extra_info("received_at") if transport else None
             wire[1] = received if received is not None else time.perf_counter()
         super().data_received(data)
 
 
 class TimedConnector(aiohttp.TCPConnector):
-    """A TCPConnector whose plain-http connections use a `StampedTransport`."""
+    """A TCPConnector whose connections run on a `StampedTransport`: plain ones directly,
+    https ones under asyncio's `SSLProtocol`, so their answers are stamped by the kernel too."""
 
     async def _wrap_create_connection(
         self,
@@ -71,7 +78,8 @@ class TimedConnector(aiohttp.TCPConnector):
         client_error: type[Exception] = aiohttp.ClientConnectorError,
         **kwargs: Any,
     ) -> tuple[asyncio.Transport, ResponseHandler]:
-        if kwargs.get("ssl") or len(args) != 1:
+        sslcontext = kwargs.get("ssl")
+        if len(args) != 1 or not (sslcontext is None or isinstance(sslcontext, ssl.SSLContext)):
             return await super()._wrap_create_connection(
                 *args,
                 addr_infos=addr_infos,
@@ -80,8 +88,9 @@ class TimedConnector(aiohttp.TCPConnector):
                 client_error=client_error,
                 **kwargs,
             )
-        # aiohttp's own steps for a plain connection (happy eyeballs on the resolved
-        # addresses, the connect timeout, errors as client_error), then our transport.
+        # aiohttp's own steps (happy eyeballs on the resolved addresses, the connect timeout,
+        # its error classes), then our transport, with TLS layered on it when asked.
+        loop = self._loop
         try:
             async with asyncio.timeout(timeout.sock_connect):
                 sock = await aiohappyeyeballs.start_connection(
@@ -89,14 +98,50 @@ class TimedConnector(aiohttp.TCPConnector):
                     local_addr_infos=getattr(self, "_local_addr_infos", None),
                     happy_eyeballs_delay=getattr(self, "_happy_eyeballs_delay", 0.25),
                     interleave=getattr(self, "_interleave", None),
-                    loop=self._loop,
+                    loop=loop,
                     socket_factory=getattr(self, "_socket_factory", None),
                 )
+                if sslcontext is None:
+                    return stamped_connection(loop, sock, args[0])  # type: ignore[return-value]
+                return await _tls_connection(loop, sock, args[0], sslcontext, kwargs)
+        except cert_errors as exc:
+            raise aiohttp.ClientConnectorCertificateError(req.connection_key, exc) from exc
+        except ssl_errors as exc:
+            raise aiohttp.ClientConnectorSSLError(req.connection_key, exc) from exc
         except OSError as exc:
             if exc.errno is None and isinstance(exc, asyncio.TimeoutError):
                 raise
             raise client_error(req.connection_key, exc) from exc
-        return stamped_connection(self._loop, sock, args[0])  # type: ignore[return-value]
+
+
+async def _tls_connection(
+    loop: asyncio.AbstractEventLoop,
+    sock: socket.socket,
+    protocol_factory: Any,
+    sslcontext: ssl.SSLContext,
+    options: dict[str, Any],
+) -> tuple[asyncio.Transport, ResponseHandler]:
+    """What `loop.create_connection(sock=..., ssl=...)` does, on a StampedTransport: the
+    handshake is awaited here, inside the connect timeout, like aiohttp's own."""
+    protocol = protocol_factory()
+    handshake: asyncio.Future[None] = loop.create_future()
+    tls = SSLProtocol(
+        loop,
+        protocol,
+        sslcontext,
+        handshake,
+        server_side=False,
+        server_hostname=options.get("server_hostname"),
+        ssl_handshake_timeout=options.get("ssl_handshake_timeout"),
+        ssl_shutdown_timeout=options.get("ssl_shutdown_timeout"),
+    )
+    transport = stamped_connection(loop, sock, lambda: tls)[0]
+    try:
+        await handshake
+    except BaseException:
+        transport.abort()
+        raise
+    return tls._app_transport, protocol
 
 
 def timed_connector(**kwargs: Any) -> aiohttp.TCPConnector:
