@@ -11,8 +11,9 @@ the probe's duration ends when the last byte reached the machine, not when Pytho
 It implements the transport interface aiohttp's client and asyncio's `SSLProtocol` use
 (write, close, abort, flow control, `get_extra_info`, buffered reads) over `loop.add_reader` /
 `add_writer`; TLS runs as an `SSLProtocol` on top of it (timing.py), and a protocol above
-that layer asks for `get_extra_info("received_at")`. Where the kernel gives no stamp (not
-Linux, or the option refused) `received_at` is the time of the read.
+that layer asks for `get_extra_info("received_at")`. It is used only where `KERNEL_STAMPS`
+holds (Linux); a socket that refuses the option reads without stamps, `received_at` then being
+the time of the read.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ _SCM_TIMESTAMPNS = getattr(socket, "SCM_TIMESTAMPNS", _SO_TIMESTAMPNS)
 _TIMESPEC = struct.Struct("@ll")  # tv_sec, tv_nsec
 _ANCILLARY = socket.CMSG_SPACE(_TIMESPEC.size) if hasattr(socket, "CMSG_SPACE") else 0
 KERNEL_STAMPS = _SO_TIMESTAMPNS is not None and _ANCILLARY > 0 and hasattr(socket.socket, "recvmsg")
-"""Whether this platform can stamp reads at all; a socket may still refuse the option."""
+"""Whether this platform can stamp reads at all (a socket may still refuse the option). Only
+then is the transport used: it needs `recvmsg` and `loop.add_reader`."""
 
 _READ_SIZE = 64 * 1024
 _HIGH_WATER = 64 * 1024
@@ -60,13 +62,10 @@ class StampedTransport(asyncio.Transport):
             extra={"socket": sock, "sockname": sock.getsockname(), "peername": sock.getpeername()}
         )
         sock.setblocking(False)
-        self._stamped = False
-        if KERNEL_STAMPS:
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)  # type: ignore[arg-type]
-                self._stamped = True
-            except OSError:
-                pass
+        self._ancillary = 0  # room for the stamp's control message; 0 if the option is refused
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)  # type: ignore[arg-type]
+            self._ancillary = _ANCILLARY
         self._loop = loop
         self._sock = sock
         self._fd = sock.fileno()
@@ -77,7 +76,6 @@ class StampedTransport(asyncio.Transport):
         self._reading = True
         self._eof_pending = False
         self._protocol_paused = False
-        # asyncio's SSLProtocol (TLS on this transport) reads into its own buffer
         self._buffered = isinstance(protocol, asyncio.BufferedProtocol)
         protocol.connection_made(self)
         loop.add_reader(self._fd, self._read_ready)
@@ -87,33 +85,15 @@ class StampedTransport(asyncio.Transport):
     def _read_ready(self) -> None:
         if self._lost:
             return
-        if self._buffered:
-            self._read_into_buffer()
-            return
+        sock, protocol = self._sock, self._protocol
+        data: bytes | None = None
         try:
-            if self._stamped:
-                data, ancillary, _, _ = self._sock.recvmsg(_READ_SIZE, _ANCILLARY)
+            if self._buffered:  # asyncio's SSLProtocol reads into its own buffer
+                buffer = protocol.get_buffer(-1)  # type: ignore[attr-defined]
+                size, ancillary, _, _ = sock.recvmsg_into([buffer], self._ancillary)
             else:
-                data, ancillary = self._sock.recv(_READ_SIZE), []
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError as exc:
-            self._force_close(exc)
-            return
-        if not data:
-            self._eof()
-            return
-        self.received_at = _received_at(ancillary)
-        self._protocol.data_received(data)
-
-    def _read_into_buffer(self) -> None:
-        protocol: asyncio.BufferedProtocol = self._protocol  # type: ignore[assignment]
-        try:
-            buffer = protocol.get_buffer(-1)
-            if self._stamped:
-                size, ancillary, _, _ = self._sock.recvmsg_into([buffer], _ANCILLARY)
-            else:
-                size, ancillary = self._sock.recv_into(buffer), []
+                data, ancillary, _, _ = sock.recvmsg(_READ_SIZE, self._ancillary)
+                size = len(data)
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
@@ -123,7 +103,10 @@ class StampedTransport(asyncio.Transport):
             self._eof()
             return
         self.received_at = _received_at(ancillary)
-        protocol.buffer_updated(size)
+        if data is None:
+            protocol.buffer_updated(size)  # type: ignore[attr-defined]
+        else:
+            protocol.data_received(data)
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         """`received_at` too, so that a protocol above a TLS layer can ask for it."""

@@ -36,7 +36,7 @@ import aiohttp
 from aiohttp.client_exceptions import cert_errors, ssl_errors
 from aiohttp.client_proto import ResponseHandler
 
-from monitor.probes.stamped_transport import stamped_connection
+from monitor.probes.stamped_transport import KERNEL_STAMPS, stamped_connection
 
 __all__ = ["TimedConnector", "TimedResponseHandler", "timed_connector", "wire_stamps"]
 
@@ -79,7 +79,8 @@ class TimedConnector(aiohttp.TCPConnector):
         **kwargs: Any,
     ) -> tuple[asyncio.Transport, ResponseHandler]:
         sslcontext = kwargs.get("ssl")
-        if len(args) != 1 or not (sslcontext is None or isinstance(sslcontext, ssl.SSLContext)):
+        plain_or_tls = sslcontext is None or isinstance(sslcontext, ssl.SSLContext)
+        if not KERNEL_STAMPS or len(args) != 1 or not plain_or_tls:
             return await super()._wrap_create_connection(
                 *args,
                 addr_infos=addr_infos,
