@@ -180,7 +180,10 @@ async def test_a_tick_cancelled_by_shutdown_is_not_an_error(
     with caplog.at_level(logging.DEBUG):
         scheduler.shutdown()  # APScheduler queues this for the loop's next turn...
         aps._process_jobs()  # ...where it comes before this tick's first step: cancelled
-        for _ in range(3):
-            await asyncio.sleep(0)
+        ticks = set(aps._lookup_executor("default")._pending_futures)
+        assert ticks, "a tick was submitted"
+        # the executor's own done-callback was added first, so it has run when this returns
+        await asyncio.wait(ticks, timeout=5)
+        assert all(tick.cancelled() for tick in ticks)
     assert [r for r in caplog.records if "executed successfully" in r.getMessage()] == []
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
