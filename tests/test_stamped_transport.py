@@ -6,10 +6,10 @@ import asyncio
 import contextlib
 import select
 import socket
-import socketserver
 import ssl
 import struct
-import threading
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -19,7 +19,13 @@ import pytest
 import uvloop
 
 from monitor.probes.http import probe_http
-from monitor.probes.stamped_transport import KERNEL_STAMPS, StampedTransport, _received_at
+from monitor.probes.stamped_transport import (
+    CONVERSION_ERROR_S,
+    KERNEL_STAMPS,
+    StampedTransport,
+    _received_at,
+    wall_minus_perf_ns,
+)
 from monitor.probes.timing import timed_connector
 from monitor.simulator.certs import CertificateAuthority
 from tests.test_probes_http import make_check
@@ -34,60 +40,37 @@ DELAY = 0.02  # the server holds every answer this long
 BUSY = 0.08  # and the client's loop is kept busy this long while the answer waits
 
 
-class _DelayedHandler(socketserver.BaseRequestHandler):
-    """HTTP/1.1 keep-alive, over TLS when the server has a context: every request answered
-    after DELAY, in its own thread."""
-
-    server: _DelayedServer
-
-    def handle(self) -> None:
-        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        with contextlib.suppress(OSError):  # a client gone mid-handshake or without close_notify
-            if self.server.tls is None:
-                self._serve(self.request)
-                return
-            with self.server.tls.wrap_socket(self.request, server_side=True) as conn:
-                self._serve(conn)
-
-    def _serve(self, conn: socket.socket) -> None:
-        body = b'{"status":"ok"}'
-        answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-        answer += b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
-        pending = b""
-        for _ in range(100):  # bounded: a test sends a handful of requests
-            while b"\r\n\r\n" not in pending:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    return
-                pending += chunk
-            _, _, pending = pending.partition(b"\r\n\r\n")
-            time.sleep(DELAY)  # the injected service time, in the server's own thread
-            conn.sendall(answer)
-
-
-class _DelayedServer(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    tls: ssl.SSLContext | None = None
-
-
 @pytest.fixture(params=["http", "https"])
 def delayed_server(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[tuple[str, ssl.SSLContext | None]]:
-    """(base URL, the client's TLS context or None): plain and TLS, both on our transport."""
-    server = _DelayedServer(("127.0.0.1", 0), _DelayedHandler)
+    """(base URL, the client's TLS context or None): plain and TLS, both on our transport. The
+    server is another process, so the client's busy loop cannot hold back its answer."""
+    command = [sys.executable, "-m", "tests.delayed_server", str(DELAY)]
     client: ssl.SSLContext | None = None
     if request.param == "https":
         ca = CertificateAuthority()
-        server.tls, client = ca.server_context("valid", tmp_path), ca.client_context()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
+        ca.server_context("valid", tmp_path)  # writes valid.crt / valid.key
+        command += [str(tmp_path / "valid.crt"), str(tmp_path / "valid.key")]
+        client = ca.client_context()
+    server = subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=Path(__file__).parent.parent
+    )
     try:
-        yield f"{request.param}://127.0.0.1:{server.server_address[1]}", client
+        assert server.stdout is not None
+        ready, _, _ = select.select([server.stdout], [], [], 10)
+        assert ready, "the delayed server did not start within 10 s"
+        port = int(server.stdout.readline())
+        yield f"{request.param}://127.0.0.1:{port}", client
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+        assert server.stdin is not None
+        server.stdin.close()
+        try:
+            server.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=5)
+        server.stdout.close()
 
 
 def _spin(seconds: float) -> None:
@@ -144,6 +127,27 @@ def test_received_at_falls_back_to_now_without_a_plausible_stamp() -> None:
     payload = struct.pack("@ll", fresh // 1_000_000_000, fresh % 1_000_000_000)
     at = _received_at([(socket.SOL_SOCKET, stamp_kind, payload)])
     assert time.perf_counter() - 0.1 < at < time.perf_counter() - 0.002
+
+
+def test_a_preempted_clock_read_does_not_shift_the_stamp(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The wall clock is read inside a perf_counter bracket; a bracket the thread was preempted
+    in (here 200 us, as another thread holding the GIL or a busy VM does) is read again, so the
+    offset comes from a tight one. Read unbracketed, this stamp would land 0.2 ms early."""
+    offset = 1_700_000_000 * 1_000_000_000
+    # a 200 us bracket on the first try, 400 ns on the second
+    perf = iter([1_000, 201_000, 300_000, 300_400])
+    wall = iter([offset + 1_100, offset + 300_200])
+    monkeypatch.setattr(time, "perf_counter_ns", lambda: next(perf))
+    monkeypatch.setattr(time, "time_ns", lambda: next(wall))
+    assert wall_minus_perf_ns() == offset
+
+
+def test_the_clock_offset_is_exact_on_this_machine() -> None:
+    """Against the real clocks, bracketed reads agree to within the documented bound."""
+    readings = [wall_minus_perf_ns() for _ in range(50)]
+    assert max(readings) - min(readings) <= 2 * CONVERSION_ERROR_S * 1e9 + 1_000
 
 
 # -- the transport on its own, against an asyncio server -----------------------------------
@@ -240,7 +244,7 @@ async def test_reads_reach_the_protocol_with_a_stamp(
     await asyncio.wait_for(protocol.got_data.wait(), 5)
     assert bytes(protocol.data) == b"hello"
     assert transport.received_at is not None
-    assert sent <= transport.received_at <= time.perf_counter()
+    assert sent - CONVERSION_ERROR_S <= transport.received_at <= time.perf_counter()
 
 
 async def test_a_large_write_arrives_whole_and_in_order(

@@ -260,10 +260,36 @@ def _received_at(ancillary: list[tuple[int, int, bytes]]) -> float:
                 continue
             seconds, nanos = _TIMESPEC.unpack_from(payload)
             # The stamp is wall-clock time; move it onto the monotonic perf_counter clock.
-            stamp_ns: int = seconds * 1_000_000_000 + nanos - (time.time_ns() - now_ns)
+            stamp_ns: int = seconds * 1_000_000_000 + nanos - wall_minus_perf_ns()
             if now_ns - _STALE_NS < stamp_ns <= now_ns:
                 return stamp_ns / 1e9
     return now_ns / 1e9
+
+
+_BRACKET_NS = 10_000
+"""Widest perf_counter bracket around a wall-clock read that is trusted as is: reading both
+clocks takes well under a microsecond, so a wider one means the thread was preempted between
+the reads (a busy 2-core VM does this for 0.1-0.2 ms), which would shift the stamp by as much."""
+_BRACKET_TRIES = 5
+CONVERSION_ERROR_S = _BRACKET_NS / 2 / 1e9
+"""Bound on the error of moving a stamp onto perf_counter, unless every try was preempted."""
+
+
+def wall_minus_perf_ns() -> int:
+    """time.time_ns() - time.perf_counter_ns() at one instant: the wall-clock read is taken
+    between two perf_counter reads and set against their midpoint, and the narrowest of a few
+    tries is kept, so a preemption between the reads does not become an offset error."""
+    best_width, best_offset = -1, 0
+    for _ in range(_BRACKET_TRIES):
+        before = time.perf_counter_ns()
+        wall = time.time_ns()
+        after = time.perf_counter_ns()
+        width = after - before
+        if best_width < 0 or width < best_width:
+            best_width, best_offset = width, wall - (before + after) // 2
+        if width <= _BRACKET_NS:
+            break
+    return best_offset
 
 
 def stamped_connection(
