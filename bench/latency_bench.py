@@ -211,7 +211,7 @@ async def _daemon(size: int, urls: dict[str, str], interval: float, conn: Connec
     max_lag = 0.0
     while not conn.poll():
         await asyncio.sleep(0.25)
-        max_lag = max(max_lag, monitor.loop_lag)
+        max_lag = max(max_lag, monitor.lag_watch.loop_lag)
     conn.recv()  # "stop"
     state["on"] = False
     if profiler is not None:

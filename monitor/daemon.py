@@ -23,6 +23,7 @@ from monitor.alerting.state import RuleInput
 from monitor.config import Check, MonitorConfig, load_config
 from monitor.durations import format_duration
 from monitor.errors import ConfigError
+from monitor.lag_watch import LagWatch
 from monitor.latency import LatencyWindows, to_latency_summary
 from monitor.metrics import MonitorMetrics
 from monitor.model import CheckKind, FleetStatus, LatencySummary, ShardInfo, Status
@@ -36,8 +37,6 @@ from monitor.state import CheckState, ServiceTrack, advance, track_service
 from monitor.status import check_status, fleet_status, service_verdict
 from monitor.store import StatusChange, Store
 
-LOOP_LAG_PERIOD = 0.25
-LOOP_LAG_WARN = 0.05
 FLUSH_PERIOD = 1.0
 GAUGE_CPU_SHARE = 0.05
 """Latency gauges are refreshed in the background using at most this share of a core."""
@@ -89,16 +88,16 @@ class Monitor:
         self._shard_info: ShardInfo | None = None
         self._index(config)
         self.session: aiohttp.ClientSession | None = None
+        self.lag_watch = LagWatch(self.metrics, self.log)
         self.scheduler = CheckScheduler(
             self.run_check,
-            on_lag=self.metrics.schedule_lag.observe,
+            on_lag=self.lag_watch.observe_schedule_lag,
             on_skipped=self._skipped,
         )
         self.started_at: float | None = None
         self.started_wall: datetime = clock()
         self.last_check_monotonic: float | None = None
         self.last_check_wall: datetime | None = None
-        self.loop_lag = 0.0
         self._lag_task: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Task[Any]] = set()
         # read at scrape time: an inc/dec pair per check took a lock twice on the hot path
@@ -134,7 +133,7 @@ class Monitor:
         if self.store is not None:
             await self._restore()
             self._flush_task = asyncio.create_task(self._flush_forever(), name="store-flush")
-        self._lag_task = asyncio.create_task(self._watch_loop_lag(), name="loop-lag")
+        self._lag_task = asyncio.create_task(self.lag_watch.run(), name="lag-watch")
         self._gauge_task = asyncio.create_task(self._refresh_latency_gauges(), name="gauges")
         self.started_wall = self.clock()
         if self.alerter is not None:
@@ -268,24 +267,6 @@ class Monitor:
                 last_prune = time.monotonic()
                 retention = timedelta(seconds=self.config.store.retention)
                 await asyncio.to_thread(self.store.prune, self.clock(), retention)
-
-    async def _watch_loop_lag(self) -> None:
-        loop = asyncio.get_running_loop()
-        warned_at = 0.0
-        while True:
-            before = loop.time()
-            await asyncio.sleep(LOOP_LAG_PERIOD)
-            lag = max(0.0, loop.time() - before - LOOP_LAG_PERIOD)
-            self.loop_lag = lag
-            self.metrics.loop_lag.set(lag)
-            self.metrics.loop_lag_observed.observe(lag)
-            if lag > LOOP_LAG_WARN and before - warned_at > 60:
-                warned_at = before
-                self.log.warning(
-                    "monitor.loop_lag_high",
-                    lag_ms=round(lag * 1000, 1),
-                    note="measured latencies are inflated by this much",
-                )
 
     # -- checks ------------------------------------------------------------------------------
 
@@ -459,7 +440,8 @@ class Monitor:
             self.status(),
             started_at=self.started_wall,
             last_check_at=self.last_check_wall,
-            loop_lag_s=self.loop_lag,
+            loop_lag_s=self.lag_watch.loop_lag,
+            schedule_lag_s=self.lag_watch.schedule_lag_p99(),
             silences=silences,
         )
 
@@ -499,16 +481,22 @@ class Monitor:
         problems = []
         if not self.scheduler.running:
             problems.append("scheduler is not running")
-        if self.loop_lag > 1.0:
-            problems.append(f"event loop lag {self.loop_lag:.3f}s")
+        loop_lag = self.lag_watch.loop_lag
+        if loop_lag > 1.0:
+            problems.append(f"event loop lag {loop_lag:.3f}s")
         if stalled and self.checks:
             problems.append("no check has completed recently")
         return not problems, {
             "status": Status.HEALTHY.value if not problems else Status.UNHEALTHY.value,
             "problems": problems,
             "scheduler_running": self.scheduler.running,
-            "event_loop_lag_seconds": round(self.loop_lag, 6),
+            "event_loop_lag_seconds": round(loop_lag, 6),
+            "schedule_lag_p99_seconds": _rounded(self.lag_watch.schedule_lag_p99()),
             "seconds_since_last_check": None if since_check is None else round(since_check, 3),
             "checks": len(self.checks),
             "version": __version__,
         }
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 6)

@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from monitor.alerting.rules import (
+    MONITOR_RULES,
     AlertsConfig,
     BurnRateRule,
     ChecksStalledRule,
@@ -32,6 +33,7 @@ from monitor.alerting.rules import (
     LatencyRule,
     LoopLagRule,
     Rule,
+    ScheduleLagRule,
     StatusRule,
     Threshold,
     WatchdogRule,
@@ -181,7 +183,7 @@ def _fields(rule: Rule, config: AlertsConfig) -> dict[str, str]:
         ),
         "value": "{{ $value }}",
     }
-    if isinstance(rule, WatchdogRule | ChecksStalledRule | LoopLagRule):
+    if isinstance(rule, MONITOR_RULES):
         fields["service"] = "monitor"  # a rule label, which Prometheus leaves out of $labels
     if isinstance(rule, StatusRule) and len(rule.status) == 1:
         fields["status"] = rule.status[0].value
@@ -197,7 +199,7 @@ def _fields(rule: Rule, config: AlertsConfig) -> dict[str, str]:
     elif isinstance(rule, ChecksStalledRule):
         fields["value"] = "{{ $value | humanizeDuration }}"
         fields["threshold"] = format_duration(rule.after)
-    elif isinstance(rule, LoopLagRule):
+    elif isinstance(rule, LoopLagRule | ScheduleLagRule):
         fields["value"] = "{{ $value | humanizeDuration }}"
         fields["threshold"] = format_duration(rule.threshold)
     return fields
@@ -283,19 +285,24 @@ def _expr(rule: Rule) -> str:
         return f"time() - max(monitor_check_last_run_timestamp_seconds) > {rule.after:g}"
     if isinstance(rule, LoopLagRule):
         return f"max(monitor_event_loop_lag_seconds) > {rule.threshold:g}"
+    if isinstance(rule, ScheduleLagRule):
+        return (
+            "max(histogram_quantile(0.99, sum by (instance, le) "
+            f"(rate(monitor_schedule_lag_seconds_bucket[1m])))) > {rule.threshold:g}"
+        )
     raise UnsupportedRule(f"rule {rule.name}: unknown kind")  # pragma: no cover
 
 
 def alerting_rule(rule: Rule, config: AlertsConfig, interval: float) -> dict[str, Any]:
     out: dict[str, Any] = {"alert": rule.name, "expr": _expr(rule)}
-    if isinstance(rule, StatusRule | LatencyRule | BurnRateRule | LoopLagRule):
+    if isinstance(rule, StatusRule | LatencyRule | BurnRateRule | LoopLagRule | ScheduleLagRule):
         for key, threshold in (("for", rule.for_), ("keep_firing_for", rule.resolve_after)):
             if duration(threshold, interval) != "0s":
                 out[key] = duration(threshold, interval)
     elif isinstance(rule, FlappingRule):
         out["keep_firing_for"] = format_duration(rule.quiet or rule.window)
     labels = {**rule.labels, "severity": rule.severity}
-    if isinstance(rule, WatchdogRule | ChecksStalledRule | LoopLagRule):
+    if isinstance(rule, MONITOR_RULES):
         labels["service"] = "monitor"
     out["labels"] = labels
     out["annotations"] = alert_annotations(rule, config)

@@ -265,6 +265,23 @@ rules:
     ]
 
 
+def test_schedule_lag_fires_after_for_and_resolves_after_resolve_after() -> None:
+    config = rules("""
+rules:
+  - {name: Behind, kind: schedule_lag, threshold: 1s, for: 2m, resolve_after: 2m}
+""")
+    state = AlertState()
+    fired: list[tuple[int, str, str]] = []
+    # p99 start delay each minute; None: no check started in the last minute
+    lags = [None, 0.2, 3.0, 3.0, 3.0, 0.1, 0.1, 0.1, None]
+    for minute, lag in enumerate(lags):
+        now = T0 + timedelta(minutes=minute)
+        state, events = evaluate(config, state, RuleInput({}, T0, now, schedule_lag_s=lag), now)
+        fired += [(minute, e.rule, e.kind) for e in events]
+        assert all(e.labels["service"] == "monitor" for e in events)
+    assert fired == [(4, "Behind", "firing"), (7, "Behind", "resolved")]
+
+
 def test_a_removed_service_resolves_instead_of_being_forgotten() -> None:
     config = rules(STATUS)
     _, state = run(config, {"svc": "UUU"})
@@ -380,6 +397,7 @@ def test_shipped_alerts_yaml_covers_the_seed_fleet() -> None:
         "watchdog",
         "checks_stalled",
         "loop_lag",
+        "schedule_lag",
     }
 
 

@@ -119,6 +119,10 @@ async def test_one_slow_service_does_not_delay_the_others(fleet: SimulatedFleet)
         lag_sum = monitor.registry.get_sample_value("monitor_schedule_lag_seconds_sum")
         assert lag_count and lag_sum is not None
         assert lag_sum / lag_count < 0.1, "healthy checks kept their schedule"
+        # the same starts reach the alert rules and /healthz as a p99 over the last minute
+        p99 = monitor.rule_input().schedule_lag_s
+        assert p99 is not None and 0.0 <= p99 < 1.0
+        assert monitor.self_health()[1]["schedule_lag_p99_seconds"] == round(p99, 6)
     finally:
         await monitor.stop()
 

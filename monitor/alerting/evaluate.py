@@ -22,6 +22,7 @@ from monitor.alerting.rules import (
     LatencyRule,
     LoopLagRule,
     Rule,
+    ScheduleLagRule,
     StatusRule,
     Threshold,
     WatchdogRule,
@@ -196,8 +197,8 @@ def _signals(
             {"value": _minutes(idle), "threshold": _minutes(rule.after)},
         )
         return
-    if isinstance(rule, LoopLagRule):
-        lag = view.loop_lag_s
+    if isinstance(rule, LoopLagRule | ScheduleLagRule):
+        lag = view.loop_lag_s if isinstance(rule, LoopLagRule) else view.schedule_lag_s
         yield Signal(
             _base_labels(rule, None),
             None if lag is None else lag > rule.threshold,
@@ -286,7 +287,7 @@ def _check_signals(
 
 
 def _thresholds(rule: Rule) -> tuple[Threshold, Threshold]:
-    if isinstance(rule, StatusRule | LatencyRule | BurnRateRule | LoopLagRule):
+    if isinstance(rule, StatusRule | LatencyRule | BurnRateRule | LoopLagRule | ScheduleLagRule):
         return rule.for_, rule.resolve_after
     return Threshold(checks=None), Threshold(checks=None)
 

@@ -186,6 +186,16 @@ class LoopLagRule(_Rule):
     resolve_after: ThresholdField = Threshold(seconds=60.0)
 
 
+class ScheduleLagRule(_Rule):
+    """Checks start more than `threshold` late (p99 over the last minute) for `for`: the
+    monitor cannot keep up and runs every check less often than configured."""
+
+    kind: Literal["schedule_lag"]
+    threshold: Duration = Field(default=1.0, gt=0)
+    for_: ThresholdField = Field(default=Threshold(seconds=300.0), alias="for")
+    resolve_after: ThresholdField = Threshold(seconds=300.0)
+
+
 Rule = Annotated[
     StatusRule
     | LatencyRule
@@ -193,9 +203,12 @@ Rule = Annotated[
     | FlappingRule
     | WatchdogRule
     | ChecksStalledRule
-    | LoopLagRule,
+    | LoopLagRule
+    | ScheduleLagRule,
     Field(discriminator="kind"),
 ]
+MONITOR_RULES = (WatchdogRule, ChecksStalledRule, LoopLagRule, ScheduleLagRule)
+"""Rules about the monitor itself: labelled service="monitor", never matched to a service."""
 SERVICE_RULES = (StatusRule, LatencyRule, BurnRateRule, FlappingRule)
 
 

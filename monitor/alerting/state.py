@@ -88,8 +88,9 @@ class ServiceInput:
 class RuleInput:
     """Everything one evaluation looks at. The daemon fills it after each check.
 
-    `last_check_at` is when any check last completed and `loop_lag_s` the event loop's measured
-    lag: they feed the monitor's own rules (`checks_stalled`, `loop_lag`). `silences` are the
+    `last_check_at` is when any check last completed, `loop_lag_s` the event loop's measured
+    lag and `schedule_lag_s` how late checks started (p99, last minute): they feed the monitor's
+    own rules (`checks_stalled`, `loop_lag`, `schedule_lag`). `silences` are the
     ones added at run time through the API; the file's silences come with the rules.
     """
 
@@ -98,6 +99,7 @@ class RuleInput:
     last_check_at: datetime | None = None
     loop_lag_s: float | None = None
     silences: tuple[Silence, ...] = ()
+    schedule_lag_s: float | None = None
 
     @classmethod
     def from_fleet(
@@ -108,6 +110,7 @@ class RuleInput:
         last_check_at: datetime | None = None,
         loop_lag_s: float | None = None,
         silences: tuple[Silence, ...] = (),
+        schedule_lag_s: float | None = None,
     ) -> RuleInput:
         services = {s.name: ServiceInput.from_status(s) for s in fleet.services}
         return cls(
@@ -116,6 +119,7 @@ class RuleInput:
             last_check_at=last_check_at,
             loop_lag_s=loop_lag_s,
             silences=silences,
+            schedule_lag_s=schedule_lag_s,
         )
 
 

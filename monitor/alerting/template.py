@@ -105,4 +105,9 @@ DEFAULT_ANNOTATIONS: dict[str, dict[str, str]] = {
         "summary": "Monitor event loop lags {value}",
         "description": "Loop lag over {threshold} distorts every latency measurement.",
     },
+    "schedule_lag": {
+        "summary": "Monitor checks start {value} late",
+        "description": "Checks start over {threshold} behind schedule (p99 over a minute): the "
+        "monitor is short of CPU and runs every check less often than configured.",
+    },
 }
