@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from monitor.alerting.rules import (
+    HELD_RULES,
     MONITOR_RULES,
     AlertsConfig,
     BurnRateRule,
@@ -295,7 +296,7 @@ def _expr(rule: Rule) -> str:
 
 def alerting_rule(rule: Rule, config: AlertsConfig, interval: float) -> dict[str, Any]:
     out: dict[str, Any] = {"alert": rule.name, "expr": _expr(rule)}
-    if isinstance(rule, StatusRule | LatencyRule | BurnRateRule | LoopLagRule | ScheduleLagRule):
+    if isinstance(rule, HELD_RULES):
         for key, threshold in (("for", rule.for_), ("keep_firing_for", rule.resolve_after)):
             if duration(threshold, interval) != "0s":
                 out[key] = duration(threshold, interval)

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from monitor.alerting import dependencies
 from monitor.alerting.rules import (
+    HELD_RULES,
     AlertRules,
     AlertsConfig,
     BurnRateRule,
@@ -287,7 +288,7 @@ def _check_signals(
 
 
 def _thresholds(rule: Rule) -> tuple[Threshold, Threshold]:
-    if isinstance(rule, StatusRule | LatencyRule | BurnRateRule | LoopLagRule | ScheduleLagRule):
+    if isinstance(rule, HELD_RULES):
         return rule.for_, rule.resolve_after
     return Threshold(checks=None), Threshold(checks=None)
 

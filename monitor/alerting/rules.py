@@ -209,6 +209,8 @@ Rule = Annotated[
 ]
 MONITOR_RULES = (WatchdogRule, ChecksStalledRule, LoopLagRule, ScheduleLagRule)
 """Rules about the monitor itself: labelled service="monitor", never matched to a service."""
+HELD_RULES = (StatusRule, LatencyRule, BurnRateRule, LoopLagRule, ScheduleLagRule)
+"""Rules with `for` and `resolve_after`: a condition must hold that long to fire or resolve."""
 SERVICE_RULES = (StatusRule, LatencyRule, BurnRateRule, FlappingRule)
 
 
