@@ -30,9 +30,9 @@ from prometheus_client import CollectorRegistry
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from monitor.config import Check, parse_config
-from monitor.daemon import Monitor
 from monitor.logs import configure_logging
-from monitor.schedule import first_offset
+from monitor.runtime.daemon import Monitor
+from monitor.runtime.scheduler import first_offset
 from monitor.simulator import Behavior, Latency, SimService, SimulatedFleet
 from monitor.simulator.hostile import HostileCorpus
 

@@ -22,11 +22,11 @@ from monitor.alerting.rules import AlertRules, load_alert_rules
 from monitor.config import MonitorConfig, load_config, parse_config
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError
-from monitor.gc_policy import freeze_after_first_round, tune_collector
 from monitor.logs import configure_logging
 from monitor.metrics import MonitorMetrics
 from monitor.model import FleetStatus
 from monitor.replicas import resolve_shard_or_exit, shard_options, status_command
+from monitor.runtime.gc_policy import freeze_after_first_round, tune_collector
 from monitor.sharding import ShardSpec
 
 if TYPE_CHECKING:
@@ -91,9 +91,9 @@ async def _serve(
     shard: ShardSpec | None = None,
 ) -> int:
     from monitor.alerter import Alerter
-    from monitor.daemon import Monitor, utc_now
+    from monitor.runtime.daemon import Monitor, utc_now
+    from monitor.runtime.store import Store
     from monitor.server import serve
-    from monitor.store import Store
 
     host, port = parse_listen(listen)
     try:
@@ -118,7 +118,7 @@ async def _serve(
     else:
         monitor = Monitor(config, store=store, config_path=config_path, shard=shard)
     await monitor.start()
-    tune_collector()  # see monitor/gc_policy.py
+    tune_collector()  # see monitor/runtime/gc_policy.py
     freezer = asyncio.create_task(freeze_after_first_round(monitor))
     try:
         runner, bound = await serve(monitor, host, port)
@@ -257,7 +257,7 @@ async def _demo(
     import tempfile
 
     from monitor.alerting.rules import parse_alert_rules
-    from monitor.daemon import Monitor
+    from monitor.runtime.daemon import Monitor
     from monitor.simulator import SimulatedFleet, fleet_config_yaml, seed_fleet
 
     async with SimulatedFleet(seed_fleet(), base_port=fleet_port) as fleet:

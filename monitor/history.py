@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from monitor.model import CheckKind, FleetStatus, Reason, Status
-from monitor.store import StatusChange
+from monitor.runtime.store import StatusChange
 
 DAY = timedelta(days=1)
 WEEK = timedelta(days=7)

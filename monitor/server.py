@@ -18,8 +18,8 @@ from aiohttp.payload import AsyncIterablePayload
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import SecretStr
 
-from monitor.daemon import Monitor
 from monitor.model import status_json_schema
+from monitor.runtime.daemon import Monitor
 from monitor.web import register as register_status_page
 
 MONITOR_KEY: web.AppKey[Monitor] = web.AppKey("monitor", Monitor)

@@ -24,9 +24,9 @@ from monitor.alerting.state import (
     Silence,
 )
 from monitor.config import MonitorConfig
-from monitor.daemon import Monitor, utc_now
 from monitor.metrics import MonitorMetrics
 from monitor.model import CheckKind, Status
+from monitor.runtime.daemon import Monitor, utc_now
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 INTERVAL = timedelta(seconds=30)

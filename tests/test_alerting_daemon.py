@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from monitor.config import parse_config
-from monitor.daemon import Monitor
+from monitor.runtime.daemon import Monitor
 from monitor.simulator import Behavior, SimulatedFleet, fleet_config
 from tests.alerting_fixtures import Recorder, alerting_monitor
 from tests.conftest import free_port

@@ -8,8 +8,8 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from monitor.config import parse_config
-from monitor.daemon import Monitor
 from monitor.model import Reason, Status
+from monitor.runtime.daemon import Monitor
 from monitor.simulator import Behavior, Latency, SimulatedFleet, fleet_config_yaml, seed_fleet
 from tests.polling import until
 

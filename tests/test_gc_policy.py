@@ -1,4 +1,4 @@
-"""The collector settings `monitor run` applies (monitor/gc_policy.py)."""
+"""The collector settings `monitor run` applies (monitor/runtime/gc_policy.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import pytest
 
-from monitor.gc_policy import GC_THRESHOLDS, freeze_after_first_round, tune_collector
+from monitor.runtime.gc_policy import GC_THRESHOLDS, freeze_after_first_round, tune_collector
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from monitor.history import (
     uptime,
 )
 from monitor.model import CheckKind, CheckStatus, FleetStatus, Reason, ServiceStatus, Status
-from monitor.store import StatusChange
+from monitor.runtime.store import StatusChange
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 H, U, D = Status.HEALTHY, Status.UNHEALTHY, Status.DEGRADED

@@ -18,11 +18,11 @@ from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
 from monitor.config import Check, parse_config
-from monitor.daemon import Monitor
 from monitor.model import CheckKind, Reason, Status
 from monitor.normalize import normalize_response
 from monitor.probes.http import probe_http
 from monitor.probes.timing import timed_connector
+from monitor.runtime.daemon import Monitor
 from monitor.simulator import Behavior, Latency, SimService, SimulatedFleet
 from monitor.simulator.hostile import HostileCase, HostileCorpus
 

@@ -11,13 +11,13 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from monitor import __version__
-from monitor.lag_watch import (
+from monitor.metrics import MonitorMetrics
+from monitor.runtime.lag_watch import (
     LOOP_LAG_PERIOD,
     SCHEDULE_LAG_WARN,
     SCHEDULE_LAG_WINDOW,
     LagWatch,
 )
-from monitor.metrics import MonitorMetrics
 from tests.polling import until
 
 

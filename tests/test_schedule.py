@@ -11,7 +11,7 @@ import pytest
 
 from monitor.config import Check
 from monitor.model import CheckKind
-from monitor.schedule import CheckScheduler, first_offset, next_due
+from monitor.runtime.scheduler import CheckScheduler, first_offset, next_due
 
 
 def check(name: str, interval: float) -> Check:

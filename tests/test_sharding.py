@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from monitor.config import parse_config
-from monitor.daemon import Monitor
+from monitor.runtime.daemon import Monitor
 from monitor.sharding import (
     ShardSpec,
     ShardSpecError,

@@ -10,9 +10,9 @@ import pytest
 
 from monitor.answer import Answer, TransportError
 from monitor.config import Check, parse_config
-from monitor.daemon import Monitor
 from monitor.latency import WindowSummary
 from monitor.model import CheckKind, Reason, Status, Verdict
+from monitor.runtime.daemon import Monitor
 from monitor.simulator import Behavior, Latency, SimulatedFleet, fleet_config
 from monitor.slo import LatencySource, judge_latency, judged_latency, judging_window
 from tests.polling import until

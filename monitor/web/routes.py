@@ -22,7 +22,7 @@ from monitor.web.badge import badge
 from monitor.web.view import ICONS, LABELS, NODE_H, NODE_W, page
 
 if TYPE_CHECKING:
-    from monitor.daemon import Monitor
+    from monitor.runtime.daemon import Monitor
 
 TEMPLATES = Path(__file__).parent / "templates"
 MIN_REFRESH_S, MAX_REFRESH_S = 2, 30

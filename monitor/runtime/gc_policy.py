@@ -21,7 +21,7 @@ import gc
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from monitor.daemon import Monitor
+    from monitor.runtime.daemon import Monitor
 
 __all__ = ["GC_THRESHOLDS", "freeze_after_first_round", "tune_collector"]
 
