@@ -134,7 +134,7 @@ async def _daemon(size: int, urls: dict[str, str], interval: float, conn: Connec
     from monitor import __version__
     from monitor.config import MonitorConfig
     from monitor.logs import configure_logging
-    from monitor.metrics import MonitorMetrics
+    from monitor.metrics.daemon_metrics import MonitorMetrics
     from monitor.runtime.daemon import Monitor
 
     configure_logging("warning", json=True)

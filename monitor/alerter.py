@@ -22,7 +22,7 @@ from monitor.alerting.outbox import Outbox, batches_for
 from monitor.alerting.rules import AlertRules
 from monitor.alerting.silences import SilenceSet
 from monitor.alerting.state import AlertState, RuleInput, Silence
-from monitor.metrics import MonitorMetrics
+from monitor.metrics.daemon_metrics import MonitorMetrics
 
 MIN_PERIOD = 0.25
 TIMER_PERIOD = 15.0

@@ -41,7 +41,7 @@ from monitor.alerting.rules import (
 )
 from monitor.alerting.template import DEFAULT_ANNOTATIONS, render
 from monitor.durations import format_duration
-from monitor.metrics import LATENCY_BUCKETS
+from monitor.metrics.daemon_metrics import LATENCY_BUCKETS
 
 CHECK = "service, check, kind"
 RECORDED_WINDOWS = (300.0, 1800.0, 3600.0, 21600.0)

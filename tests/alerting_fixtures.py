@@ -24,7 +24,7 @@ from monitor.alerting.state import (
     Silence,
 )
 from monitor.config import MonitorConfig
-from monitor.metrics import MonitorMetrics
+from monitor.metrics.daemon_metrics import MonitorMetrics
 from monitor.model import CheckKind, Status
 from monitor.runtime.daemon import Monitor, utc_now
 

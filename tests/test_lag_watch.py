@@ -11,7 +11,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from monitor import __version__
-from monitor.metrics import MonitorMetrics
+from monitor.metrics.daemon_metrics import MonitorMetrics
 from monitor.runtime.lag_watch import (
     LOOP_LAG_PERIOD,
     SCHEDULE_LAG_WARN,

@@ -24,7 +24,7 @@ from monitor.config import Check, MonitorConfig, load_config
 from monitor.durations import format_duration
 from monitor.errors import ConfigError
 from monitor.latency import LatencyWindows, to_latency_summary
-from monitor.metrics import MonitorMetrics
+from monitor.metrics.daemon_metrics import MonitorMetrics
 from monitor.model import CheckKind, FleetStatus, LatencySummary, ShardInfo, Status
 from monitor.normalize import normalize_response
 from monitor.probes import probe_for

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from monitor.latency import LatencyWindows
-from monitor.metrics import MonitorMetrics
+from monitor.metrics.daemon_metrics import MonitorMetrics
 
 __all__ = [
     "LOOP_LAG_PERIOD",

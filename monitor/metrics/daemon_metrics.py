@@ -22,9 +22,9 @@ from prometheus_client import (
     generate_latest,
 )
 
-from monitor.check_metrics import CHECK_LABELS, CheckSeries, Labels
-from monitor.check_metrics_text import text_chunks
 from monitor.config import Check
+from monitor.metrics.check_series import CHECK_LABELS, CheckSeries, Labels
+from monitor.metrics.exposition import text_chunks
 from monitor.model import Status
 from monitor.state import CheckState
 
@@ -64,7 +64,7 @@ class MonitorMetrics:
         PlatformCollector(registry=registry)
         self.build_info = Info("monitor_build", "Version of the monitor.", registry=registry)
         self.build_info.info({"version": version})
-        # every per-check and per-service series: flat arrays, one collector (check_metrics.py)
+        # every per-check and per-service series: flat arrays, one collector (check_series.py)
         self.checks = CheckSeries(LATENCY_BUCKETS)
         registry.register(self.checks)
         self.schedule_lag = Histogram(

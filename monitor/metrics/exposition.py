@@ -15,14 +15,14 @@ from collections.abc import Callable, Iterator
 
 from prometheus_client.utils import floatToGoString
 
-from monitor.check_metrics import (
-    _BUDGET,
-    _FAMILIES,
-    _HELP,
-    _REASON_VALUES,
-    _STATUS_VALUES,
+from monitor.metrics.check_series import (
+    BUDGET,
+    FAMILIES,
+    FAMILY_HELP,
+    REASON_VALUES,
+    STATUS_VALUES,
+    ArrayHistogram,
     CheckSeries,
-    _Histogram,
 )
 
 _BATCH = 2000  # checks per chunk
@@ -35,7 +35,7 @@ def _q(value: str) -> str:
 
 
 def _head(name: str, key: str, kind: str) -> str:
-    doc = _HELP[key].replace("\\", r"\\").replace("\n", r"\n")
+    doc = FAMILY_HELP[key].replace("\\", r"\\").replace("\n", r"\n")
     return f"# HELP {name} {doc}\n# TYPE {name} {kind}\n"
 
 
@@ -49,7 +49,7 @@ def text_chunks(series: CheckSeries) -> list[bytes]:
     ]
     windows = [(f',window="{_q(w)}"}} ', column) for w, column in list(series._windows.items())]
     out: list[bytes] = []
-    for key, name, kind in _FAMILIES:
+    for key, name, kind in FAMILIES:
         if key == "service":
             out.append(_service(series, name, kind).encode())
             continue
@@ -75,18 +75,18 @@ Lines = Callable[[CheckSeries, Batch, Windows], Iterator[str]]
 def _status(series: CheckSeries, batch: Batch, _: Windows) -> Iterator[str]:
     for i, ck, sv in batch:
         current = series._status[i]
-        for s, st in enumerate(_STATUS_VALUES):
+        for s, st in enumerate(STATUS_VALUES):
             value = "1.0" if s == current else "0.0"
             yield f'monitor_check_status{{{ck},{sv},status="{st}"}} {value}\n'
 
 
 def _reason(series: CheckSeries, batch: Batch, _: Windows) -> Iterator[str]:
     for i, ck, sv in batch:
-        why = _REASON_VALUES[series._reason[i]]
+        why = REASON_VALUES[series._reason[i]]
         yield f'monitor_check_reason{{{ck},reason="{why}",{sv}}} 1.0\n'
 
 
-def _histogram(name: str, histogram: _Histogram, batch: Batch) -> Iterator[str]:
+def _histogram(name: str, histogram: ArrayHistogram, batch: Batch) -> Iterator[str]:
     counts, sums, stride, les = histogram.counts, histogram.sums, histogram.stride, histogram.le
     for i, ck, sv in batch:
         base, acc = i * stride, 0.0
@@ -121,9 +121,9 @@ def _plain(name: str, attr: str) -> Lines:
 
 
 def _totals(series: CheckSeries, batch: Batch, _: Windows) -> Iterator[str]:
-    n, totals = len(_STATUS_VALUES), series._totals
+    n, totals = len(STATUS_VALUES), series._totals
     for i, ck, sv in batch:
-        for s, st in enumerate(_STATUS_VALUES):
+        for s, st in enumerate(STATUS_VALUES):
             yield f'monitor_checks_total{{{ck},{sv},status="{st}"}} {_fmt(totals[i * n + s])}\n'
 
 
@@ -132,7 +132,7 @@ def _created_lines(series: CheckSeries, key: str, name: str, batch: Batch) -> It
     for i, ck, sv in batch:
         born = _fmt(created[i])
         if key == "totals":
-            for st in _STATUS_VALUES:
+            for st in STATUS_VALUES:
                 yield f'{name}_created{{{ck},{sv},status="{st}"}} {born}\n'
         else:
             yield f"{name}_created{{{ck},{sv}}} {born}\n"
@@ -144,7 +144,7 @@ def _service(series: CheckSeries, name: str, kind: str) -> str:
         if svc is None:
             continue
         current = series._service_status[i]
-        for s, st in enumerate(_STATUS_VALUES):
+        for s, st in enumerate(STATUS_VALUES):
             value = "1.0" if s == current else "0.0"
             lines.append(f'{name}{{service="{_q(svc)}",status="{st}"}} {value}\n')
     return "".join(lines)
@@ -159,7 +159,7 @@ _LINES: dict[str, Lines] = {
     "target": _plain("monitor_check_latency_target_seconds", "_target"),
     "within": _plain("monitor_check_within_target", "_within"),
     "ratio": _per_window("monitor_check_over_target_ratio", False, 1.0),
-    "burn": _per_window("monitor_check_error_budget_burn_rate", False, _BUDGET),
+    "burn": _per_window("monitor_check_error_budget_burn_rate", False, BUDGET),
     "totals": _totals,
     "changes": _plain("monitor_check_status_changes_total", "_changes"),
     "last": _plain("monitor_check_last_run_timestamp_seconds", "_last"),

@@ -41,12 +41,12 @@ _STATUS_INDEX = {s: i for i, s in enumerate(STATUSES)}
 _REASON_INDEX = {r: i for i, r in enumerate(REASONS)}
 _UNKNOWN = _STATUS_INDEX[Status.UNKNOWN]
 _NOT_CHECKED = _REASON_INDEX[Reason.NOT_CHECKED]
-_STATUS_VALUES = tuple(s.value for s in STATUSES)
-_REASON_VALUES = tuple(r.value for r in REASONS)
+STATUS_VALUES = tuple(s.value for s in STATUSES)
+REASON_VALUES = tuple(r.value for r in REASONS)
 _NAN = math.nan
-_BUDGET = 0.05  # 1 - the p95 objective: burn rate = over-target share / budget
+BUDGET = 0.05  # 1 - the p95 objective: burn rate = over-target share / budget
 
-_HELP = {
+FAMILY_HELP = {
     "status": "1 for the check's current status, 0 for the other statuses.",
     "reason": "1 for the reason code of the check's current status (only the current one exists).",
     "service": "1 for the service's current status, 0 for the other statuses.",
@@ -65,7 +65,7 @@ _HELP = {
 }
 
 
-class _Histogram:
+class ArrayHistogram:
     """One histogram per check: per-bucket (not cumulative) counts, +Inf last, and the sum."""
 
     def __init__(self, bounds: tuple[float, ...]) -> None:
@@ -122,8 +122,8 @@ class CheckSeries(Collector):
         self._since = array("d")  # NaN: absent
         self._target = array("d")
         self._within = array("b")  # -1: absent, else 0/1
-        self.duration = _Histogram(buckets)
-        self.latency = _Histogram(buckets)
+        self.duration = ArrayHistogram(buckets)
+        self.latency = ArrayHistogram(buckets)
         self._windows: dict[str, int] = {}  # window label -> column of _p95 and _ratio
         self._p95: list[array[float]] = []  # NaN: absent
         self._ratio: list[array[float]] = []  # NaN: absent (the burn rate follows it)
@@ -137,7 +137,7 @@ class CheckSeries(Collector):
     @contextmanager
     def quiet(self) -> Iterator[None]:
         """On this thread, leave the families out of the registry's collect(): the caller
-        renders them itself (check_metrics_text.py), others' scrapes are unaffected."""
+        renders them itself (exposition.py), others' scrapes are unaffected."""
         self._quiet.on = True
         try:
             yield
@@ -320,10 +320,10 @@ class CheckSeries(Collector):
         for i, (svc, name, kind) in checks:
             labels = {"service": svc, "check": name, "kind": kind}
             current = self._status[i]
-            for s, st in enumerate(_STATUS_VALUES):
+            for s, st in enumerate(STATUS_VALUES):
                 value = 1.0 if s == current else 0.0
                 status.append(Sample("monitor_check_status", {**labels, "status": st}, value))
-            why = _REASON_VALUES[self._reason[i]]
+            why = REASON_VALUES[self._reason[i]]
             reason.append(Sample("monitor_check_reason", {**labels, "reason": why}, 1.0))
             born = self._created[i] if self._use_created else None
             for histogram, key, metric in (
@@ -337,7 +337,7 @@ class CheckSeries(Collector):
                     p95.append(Sample("monitor_check_latency_p95_seconds", wl, value))
                 if (value := self._ratio[column][i]) == value:
                     ratio.append(Sample("monitor_check_over_target_ratio", wl, value))
-                    burn.append(Sample("monitor_check_error_budget_burn_rate", wl, value / _BUDGET))
+                    burn.append(Sample("monitor_check_error_budget_burn_rate", wl, value / BUDGET))
             families["target"].samples.append(
                 Sample("monitor_check_latency_target_seconds", labels, self._target[i])
             )
@@ -345,7 +345,7 @@ class CheckSeries(Collector):
                 families["within"].samples.append(
                     Sample("monitor_check_within_target", labels, float(within))
                 )
-            for s, st in enumerate(_STATUS_VALUES):
+            for s, st in enumerate(STATUS_VALUES):
                 sl = {**labels, "status": st}
                 totals.append(Sample("monitor_checks_total", sl, self._totals[i * n + s]))
                 if born is not None:
@@ -360,7 +360,7 @@ class CheckSeries(Collector):
         service = families["service"].samples
         for i, name in [(i, s) for i, s in enumerate(list(self._services)) if s is not None]:
             current = self._service_status[i]
-            for s, st in enumerate(_STATUS_VALUES):
+            for s, st in enumerate(STATUS_VALUES):
                 value = 1.0 if s == current else 0.0
                 service.append(
                     Sample("monitor_service_status", {"service": name, "status": st}, value)
@@ -368,7 +368,7 @@ class CheckSeries(Collector):
         return list(families.values())
 
 
-_FAMILIES = (
+FAMILIES = (
     ("status", "monitor_check_status", "gauge"),
     ("reason", "monitor_check_reason", "gauge"),
     ("service", "monitor_service_status", "gauge"),
@@ -388,4 +388,4 @@ _FAMILIES = (
 
 def _families() -> dict[str, Metric]:
     """Fresh, empty families in a fixed order (a scrape fills its own)."""
-    return {key: Metric(name, _HELP[key], kind) for key, name, kind in _FAMILIES}
+    return {key: Metric(name, FAMILY_HELP[key], kind) for key, name, kind in FAMILIES}
