@@ -91,9 +91,9 @@ async def _serve(
     shard: ShardSpec | None = None,
 ) -> int:
     from monitor.alerter import Alerter
+    from monitor.http.app import serve
     from monitor.runtime.daemon import Monitor, utc_now
     from monitor.runtime.store import Store
-    from monitor.server import serve
 
     host, port = parse_listen(listen)
     try:

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from monitor.config import parse_config
-from monitor.server import serve
+from monitor.http.app import serve
 from monitor.simulator import Behavior, SimulatedFleet, fleet_config
 from tests.alerting_fixtures import Recorder, alerting_monitor
 from tests.polling import until

@@ -29,9 +29,9 @@ from monitor.alerter import Alerter
 from monitor.alerting.rules import parse_alert_rules
 from monitor.cli import cli
 from monitor.config import parse_config
+from monitor.http.app import serve
 from monitor.metrics.daemon_metrics import MonitorMetrics
 from monitor.runtime.daemon import Monitor, utc_now
-from monitor.server import serve
 from monitor.simulator import Behavior, SimulatedFleet, fleet_config, seed_fleet
 from tests.conftest import free_port
 from tests.test_dashboards import ROOT, panel_queries

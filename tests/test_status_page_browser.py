@@ -19,10 +19,10 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
 from monitor.config import parse_config
+from monitor.http.app import serve
 from monitor.model import Status
 from monitor.runtime.daemon import Monitor
 from monitor.runtime.store import Store
-from monitor.server import serve
 from monitor.simulator import Behavior, SimulatedFleet, fleet_config_yaml, seed_fleet
 from monitor.web.view import LABELS, phrase
 

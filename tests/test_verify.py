@@ -19,8 +19,8 @@ import pytest
 from aiohttp import web
 
 from monitor.config import parse_config
+from monitor.http.app import bound_port
 from monitor.model import Reason, Status, Verdict
-from monitor.server import bound_port
 from monitor.simulator import (
     Behavior,
     Latency,

@@ -11,10 +11,10 @@ import aiohttp
 import pytest
 
 from monitor.config import parse_config
+from monitor.http.app import serve
 from monitor.model import Status
 from monitor.runtime.daemon import Monitor
 from monitor.runtime.store import Store
-from monitor.server import serve
 from monitor.simulator import SimulatedFleet, fleet_config
 from monitor.web.badge import badge
 

@@ -11,7 +11,8 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from monitor.durations import parse_duration
-from monitor.server import MONITOR_KEY, _json, require_admin
+from monitor.http.auth import require_admin
+from monitor.http.json_api import MONITOR_KEY, json_response
 
 MAX_SILENCE = timedelta(days=30)
 
@@ -43,12 +44,12 @@ async def list_alerts(request: web.Request) -> web.Response:
     alerter = _alerter(request)
     records = sorted(alerter.state.alerts.values(), key=lambda r: (r.rule, r.fingerprint))
     active = [r.model_dump(mode="json") for r in records if r.phase.value != "resolved"]
-    return _json({"alerts": active, "outbox": alerter.outbox.counts()})
+    return json_response({"alerts": active, "outbox": alerter.outbox.counts()})
 
 
 async def list_silences(request: web.Request) -> web.Response:
     alerter = _alerter(request)
-    return _json({"silences": [s.model_dump(mode="json") for s in alerter.all_silences()]})
+    return json_response({"silences": [s.model_dump(mode="json") for s in alerter.all_silences()]})
 
 
 async def add_silence(request: web.Request) -> web.Response:
@@ -72,8 +73,8 @@ async def add_silence(request: web.Request) -> web.Response:
             body.matchers, starts, ends, body.comment, body.created_by
         )
     except (ValidationError, ValueError) as exc:
-        return _json({"error": str(exc)[:500]}, status=400)
-    return _json(silence.model_dump(mode="json"), status=201)
+        return json_response({"error": str(exc)[:500]}, status=400)
+    return json_response(silence.model_dump(mode="json"), status=201)
 
 
 async def delete_silence(request: web.Request) -> web.Response:
@@ -81,7 +82,7 @@ async def delete_silence(request: web.Request) -> web.Response:
     if refused is not None:
         return refused
     removed = await _alerter(request).remove_silence(request.match_info["id"])
-    return _json({"removed": removed}, status=200 if removed else 404)
+    return json_response({"removed": removed}, status=200 if removed else 404)
 
 
 def add_alert_routes(app: web.Application) -> None:
