@@ -90,7 +90,7 @@ async def _serve(
     outbox_path: str | None = None,
     shard: ShardSpec | None = None,
 ) -> int:
-    from monitor.alerter import Alerter
+    from monitor.alerting.service import Alerter
     from monitor.http.app import serve
     from monitor.runtime.daemon import Monitor, utc_now
     from monitor.runtime.store import Store
@@ -510,7 +510,7 @@ def rules_group() -> None:
 )
 def rules_export(alerts_path: str, output: str | None, interval: float) -> None:
     """Write alerts.yaml as a Prometheus rules file (docs/prometheus.md; exit 2: cannot)."""
-    from monitor.prometheus_rules import (
+    from monitor.alerting.prometheus_export import (
         SecretsNotNeeded,
         UnsupportedRule,
         export_rules,

@@ -12,9 +12,9 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from monitor.alerter import Alerter
 from monitor.alerting.evaluate import evaluate
 from monitor.alerting.rules import AlertRules, parse_alert_rules
+from monitor.alerting.service import Alerter
 from monitor.alerting.state import (
     AlertEvent,
     AlertState,

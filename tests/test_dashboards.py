@@ -16,11 +16,11 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry
 
+from monitor.alerting.prometheus_export import SecretsNotNeeded
 from monitor.alerting.rules import parse_alert_rules
 from monitor.config import Defaults
 from monitor.metrics.daemon_metrics import MonitorMetrics
 from monitor.model import Status
-from monitor.prometheus_rules import SecretsNotNeeded
 
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARDS = ROOT / "dashboards"

@@ -25,8 +25,8 @@ import pytest_asyncio
 from click.testing import CliRunner
 from prometheus_client import CollectorRegistry
 
-from monitor.alerter import Alerter
 from monitor.alerting.rules import parse_alert_rules
+from monitor.alerting.service import Alerter
 from monitor.cli import cli
 from monitor.config import parse_config
 from monitor.http.app import serve

@@ -18,7 +18,7 @@ import structlog
 from prometheus_client import CollectorRegistry
 
 from monitor import __version__
-from monitor.alerter import Alerter
+from monitor.alerting.service import Alerter
 from monitor.alerting.state import RuleInput
 from monitor.config import Check, MonitorConfig, load_config
 from monitor.durations import format_duration
