@@ -380,7 +380,7 @@ def _duration_option(ctx: click.Context, param: click.Parameter, value: str) -> 
 def _labels_option(
     ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
 ) -> tuple[tuple[str, str], ...]:
-    from monitor.verify import parse_label
+    from monitor.gate.rounds import parse_label
 
     try:
         return tuple(parse_label(v) for v in value)
@@ -436,8 +436,8 @@ def verify(
     2 on bad usage or config (see docs/deploy-gate.md)."""
     import os
 
-    from monitor.verify import VerifyOptions
-    from monitor.verify_output import run_verify
+    from monitor.gate.output import run_verify
+    from monitor.gate.rounds import VerifyOptions
 
     options = VerifyOptions(
         services=services,

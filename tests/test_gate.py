@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from monitor.gate import (
+from monitor.gate.verdict import (
     ExitCode,
     GateReport,
     escape_data,

@@ -1,6 +1,6 @@
 """The deploy gate end to end: `monitor verify` and `monitor discover` as a pipeline runs them
 (a subprocess, exit codes, files), against the simulated fleet on loopback; and the pieces of
-`monitor.verify` that are data in, data out."""
+`monitor.gate.rounds` that are data in, data out."""
 
 from __future__ import annotations
 
@@ -19,6 +19,17 @@ import pytest
 from aiohttp import web
 
 from monitor.config import parse_config
+from monitor.gate.rounds import (
+    GateUsageError,
+    Verifier,
+    VerifyOptions,
+    combine,
+    parse_label,
+    percentile,
+    select,
+    summarize,
+    verify,
+)
 from monitor.http.app import bound_port
 from monitor.model import Reason, Status, Verdict
 from monitor.simulator import (
@@ -30,17 +41,6 @@ from monitor.simulator import (
     healthy_fleet,
 )
 from monitor.simulator.fleet import WORKER_EXCEPTION
-from monitor.verify import (
-    GateUsageError,
-    Verifier,
-    VerifyOptions,
-    combine,
-    parse_label,
-    percentile,
-    select,
-    summarize,
-    verify,
-)
 from tests.conftest import free_port
 from tests.test_daemon import SEED_TABLE
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from monitor.gate import ExitCode, GateReport, judge
+from monitor.gate.output import ProgressLine, format_round, write_reports
+from monitor.gate.rounds import Round
+from monitor.gate.verdict import ExitCode, GateReport, judge
 from monitor.model import Reason, ServiceStatus, Status
-from monitor.verify import Round
-from monitor.verify_output import ProgressLine, format_round, write_reports
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """The deploy gate's judgement and its reports: statuses in, a verdict and an exit code out.
 
-`judge` is pure: the probing (waiting, sampling) belongs to `monitor verify` in the CLI, which
+`judge` is pure: the probing (waiting, sampling) belongs to `gate.rounds`, which
 hands the resulting `ServiceStatus` list here. A service passes when it is healthy, every check's
 p95 is within its target and, if a version is expected, it reports that version (a service that
 reports none passes and says so). The renderers return text so CI can keep whichever it reads:

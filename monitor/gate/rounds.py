@@ -1,4 +1,4 @@
-"""`monitor verify`: the deploy gate's imperative shell. Probes, waits, samples; `gate` judges.
+"""`monitor verify`: the deploy gate's imperative shell. Probes, waits, samples; `verdict` judges.
 
 It probes with exactly what the daemon uses (`probe_for`, `normalize_response`, `advance`,
 `check_status`, `service_status`), over one client session, so the gate and the dashboard never
@@ -27,7 +27,7 @@ from pydantic import ValidationError
 
 from monitor.answer import Answer
 from monitor.config import Check, MonitorConfig, ServiceConfig
-from monitor.gate import GateReport, judge
+from monitor.gate.verdict import GateReport, judge
 from monitor.model import (
     CheckStatus,
     FleetStatus,

@@ -1,7 +1,7 @@
 """`monitor verify` end to end: read the config, run the gate, write where it was asked.
 
-The rendering itself is `monitor.gate`'s (pure); this module decides which stream or file each
-rendering goes to. stdout carries the report (the table, or JSON with `--json`); stderr the
+The rendering itself is `gate.verdict`'s (pure); this module decides which stream or file
+each rendering goes to. stdout carries the report (the table, or JSON with `--json`); stderr the
 progress and problems, so `--json > out.json` stays parseable.
 """
 
@@ -13,7 +13,8 @@ from typing import TextIO
 
 from monitor.config import MonitorConfig, load_config
 from monitor.errors import ConfigError
-from monitor.gate import (
+from monitor.gate.rounds import GateUsageError, Round, VerifyOptions, verify
+from monitor.gate.verdict import (
     ExitCode,
     GateReport,
     github_annotations,
@@ -22,7 +23,6 @@ from monitor.gate import (
     render_junit,
     render_table,
 )
-from monitor.verify import GateUsageError, Round, VerifyOptions, verify
 
 _MAX_NAMES = 4
 
