@@ -22,12 +22,12 @@ from monitor.alerting.rules import AlertRules, load_alert_rules
 from monitor.config import MonitorConfig, load_config, parse_config
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError
+from monitor.fleet.sharding import ShardSpec
 from monitor.logs import configure_logging
 from monitor.metrics.daemon_metrics import MonitorMetrics
 from monitor.model import FleetStatus
 from monitor.replicas import resolve_shard_or_exit, shard_options, status_command
 from monitor.runtime.gc_policy import freeze_after_first_round, tune_collector
-from monitor.sharding import ShardSpec
 
 if TYPE_CHECKING:
     pass

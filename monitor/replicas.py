@@ -1,7 +1,7 @@
 """The command-line shell of sharding: the `--shard` options of `monitor run`, and
-`monitor status --from URL ...`, which fetches several replicas' `/status` concurrently and
-prints their merge (monitor/merge.py). Exit codes: 0 every check covered, 1 a check no
-answering replica covers (or none answered), 2 bad usage.
+`monitor status --from URL ...`, which fetches several replicas' `/status` concurrently
+(monitor/fleet/status_client.py) and prints their merge (monitor/fleet/merge.py). Exit codes:
+0 every check covered, 1 a check no answering replica covers (or none answered), 2 bad usage.
 """
 
 from __future__ import annotations
@@ -11,21 +11,18 @@ import json
 import os
 import socket
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import aiohttp
 import click
-from pydantic import ValidationError
 
 from monitor.durations import parse_duration
-from monitor.merge import MergedStatus, ReplicaAnswer, merge
-from monitor.model import FleetStatus
-from monitor.sharding import ShardBy, ShardSpec, ShardSpecError, resolve
+from monitor.fleet.merge import MergedStatus, merge
+from monitor.fleet.sharding import ShardBy, ShardSpec, ShardSpecError, resolve
+from monitor.fleet.status_client import fetch_all
 
 F = TypeVar("F", bound=Callable[..., Any])
-MAX_STATUS_BYTES = 256 * 1024 * 1024
 
 
 def shard_options(command: F) -> F:
@@ -98,46 +95,6 @@ def resolve_shard_or_exit(
 
 
 # -- monitor status --from --------------------------------------------------------------------
-
-
-def status_url(source: str) -> str:
-    """A replica's base URL (`http://monitor-0.monitor:8700`) or its `/status` URL."""
-    base = source.rstrip("/")
-    return base if base.endswith("/status") else base + "/status"
-
-
-async def fetch_status(
-    session: aiohttp.ClientSession, source: str, timeout: float, token: str | None = None
-) -> ReplicaAnswer:
-    """One replica's `/status`, or the reason there is none; never raises for the replica."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    try:
-        async with asyncio.timeout(timeout):
-            async with session.get(status_url(source), headers=headers) as response:
-                if response.status != 200:
-                    return ReplicaAnswer(source, None, f"HTTP {response.status}")
-                body = bytearray()
-                async for chunk in response.content.iter_chunked(1 << 16):
-                    body += chunk
-                    if len(body) > MAX_STATUS_BYTES:
-                        return ReplicaAnswer(source, None, "/status larger than 256 MiB")
-        return ReplicaAnswer(source, FleetStatus.model_validate_json(body))
-    except TimeoutError:
-        return ReplicaAnswer(source, None, f"no answer within {timeout:g}s")
-    except aiohttp.ClientError as exc:
-        return ReplicaAnswer(source, None, f"{type(exc).__name__}: {exc}"[:200])
-    except ValidationError as exc:
-        return ReplicaAnswer(source, None, f"not a /status document: {exc.error_count()} errors")
-
-
-async def fetch_all(
-    sources: Sequence[str], timeout: float, token: str | None = None
-) -> list[ReplicaAnswer]:
-    """Every replica at once, each with its own deadline."""
-    async with aiohttp.ClientSession() as session:
-        return list(
-            await asyncio.gather(*(fetch_status(session, s, timeout, token) for s in sources))
-        )
 
 
 def render_merged(merged: MergedStatus) -> str:

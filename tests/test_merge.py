@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.merge import ReplicaAnswer, merge
+from monitor.fleet.merge import ReplicaAnswer, merge
+from monitor.fleet.sharding import assign, config_digest
 from monitor.model import (
     CheckKind,
     CheckStatus,
@@ -16,7 +17,6 @@ from monitor.model import (
     ShardInfo,
     Status,
 )
-from monitor.sharding import assign, config_digest
 
 T0 = datetime(2026, 11, 27, 17, 0, tzinfo=UTC)
 IDS = ["a/health/health", "a/rpc/db", "b/health/health"]

@@ -9,8 +9,7 @@ import sys
 import pytest
 
 from monitor.config import parse_config
-from monitor.runtime.daemon import Monitor
-from monitor.sharding import (
+from monitor.fleet.sharding import (
     ShardSpec,
     ShardSpecError,
     assign,
@@ -21,6 +20,7 @@ from monitor.sharding import (
     resolve,
     spread,
 )
+from monitor.runtime.daemon import Monitor
 
 KEYS = [f"tenant-{i:05d}/health/health" for i in range(10_000)]
 
@@ -29,7 +29,7 @@ def test_assignment_is_deterministic_across_processes() -> None:
     """Not Python's salted hash(): another interpreter computes the same owners."""
     here = [assign(k, 7, 2) for k in KEYS[:50]]
     code = (
-        "from monitor.sharding import assign;"
+        "from monitor.fleet.sharding import assign;"
         "print([assign(f'tenant-{i:05d}/health/health', 7, 2) for i in range(50)])"
     )
     there = subprocess.run(

@@ -23,6 +23,7 @@ from monitor.alerting.state import RuleInput
 from monitor.config import Check, MonitorConfig, load_config
 from monitor.durations import format_duration
 from monitor.errors import ConfigError
+from monitor.fleet.sharding import ShardSpec, shard_info
 from monitor.latency import LatencyWindows, to_latency_summary
 from monitor.metrics.daemon_metrics import MonitorMetrics
 from monitor.model import CheckKind, FleetStatus, LatencySummary, ShardInfo, Status
@@ -32,7 +33,6 @@ from monitor.probes.timing import timed_connector
 from monitor.runtime.lag_watch import LagWatch
 from monitor.runtime.scheduler import CheckScheduler
 from monitor.runtime.store import StatusChange, Store
-from monitor.sharding import ShardSpec, shard_info
 from monitor.slo import LatencySource, judge_latency, judged_latency, judging_window
 from monitor.state import CheckState, ServiceTrack, advance, track_service
 from monitor.status import check_status, fleet_status, service_verdict

@@ -20,8 +20,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from monitor.fleet.sharding import ShardSpecError, assign
 from monitor.model import CheckStatus, FleetStatus, ServiceStatus, ShardInfo, Status, worst
-from monitor.sharding import ShardSpecError, assign
 from monitor.status import health_fields, service_verdict
 
 
