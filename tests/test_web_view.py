@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.history import Bucket
 from monitor.model import (
     CheckKind,
     CheckStatus,
@@ -16,6 +15,7 @@ from monitor.model import (
     ServiceStatus,
     Status,
 )
+from monitor.web.history import Bucket
 from monitor.web.view import (
     PHRASES,
     banner,

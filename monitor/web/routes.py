@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 import jinja2
 from aiohttp import web
 
-from monitor.history import fleet_history, window_start
 from monitor.model import Status
 from monitor.web.badge import badge
+from monitor.web.history import fleet_history, window_start
 from monitor.web.view import ICONS, LABELS, NODE_H, NODE_W, page
 
 if TYPE_CHECKING:

@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from monitor.history import Bucket, FleetHistory, Incident, ServiceHistory, Uptime
 from monitor.model import CheckKind, CheckStatus, FleetStatus, Reason, ServiceStatus, Status
+from monitor.web.history import Bucket, FleetHistory, Incident, ServiceHistory, Uptime
 
 LABELS = {
     Status.HEALTHY: "Healthy",
