@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from monitor.exit_codes import ExitCode
 from monitor.gate.output import ProgressLine, format_round, write_reports
 from monitor.gate.rounds import Round
-from monitor.gate.verdict import ExitCode, GateReport, judge
+from monitor.gate.verdict import GateReport, judge
 from monitor.model import Reason, ServiceStatus, Status
 
 

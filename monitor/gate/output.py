@@ -13,9 +13,9 @@ from typing import TextIO
 
 from monitor.config import MonitorConfig, load_config
 from monitor.errors import ConfigError
+from monitor.exit_codes import ExitCode
 from monitor.gate.rounds import GateUsageError, Round, VerifyOptions, verify
 from monitor.gate.verdict import (
-    ExitCode,
     GateReport,
     github_annotations,
     render_github_summary,

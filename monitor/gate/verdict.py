@@ -9,7 +9,6 @@ a terminal table, JSON shaped like `/status`, JUnit XML, a GitHub step summary, 
 
 from __future__ import annotations
 
-import enum
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -17,15 +16,8 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
+from monitor.exit_codes import ExitCode
 from monitor.model import CheckKind, CheckStatus, Reason, ServiceStatus, Status, worst
-
-
-class ExitCode(enum.IntEnum):
-    """What `monitor verify` exits with; CI steps branch on these, so they never change."""
-
-    OK = 0
-    GATE_FAILED = 1
-    USAGE_OR_CONFIG = 2
 
 
 class CheckVerdict(BaseModel):
