@@ -1,4 +1,5 @@
-"""Memory per check and CPU per run of monitor.metrics.MonitorMetrics, and /metrics render time.
+"""Memory per check and CPU per run of MonitorMetrics (monitor/metrics/), and /metrics render
+time.
 
 Each case runs in a fresh interpreter so that RSS belongs to that case alone:
 
