@@ -34,7 +34,7 @@ from monitor.logs import configure_logging
 from monitor.runtime.daemon import Monitor
 from monitor.runtime.scheduler import first_offset
 from monitor.simulator import Behavior, Latency, SimService, SimulatedFleet
-from monitor.simulator.hostile import HostileCorpus
+from tests.hostile import HostileCorpus
 
 SPREAD = 2.0  # CheckScheduler's default first-run spread
 

@@ -24,7 +24,7 @@ from monitor.probes.http import probe_http
 from monitor.probes.timing import timed_connector
 from monitor.runtime.daemon import Monitor
 from monitor.simulator import Behavior, Latency, SimService, SimulatedFleet
-from monitor.simulator.hostile import HostileCase, HostileCorpus
+from tests.hostile import HostileCase, HostileCorpus
 
 TIMEOUT = 1.0
 MARGIN = 0.35  # loop scheduling on a shared 2-core machine; the deadline itself is exact

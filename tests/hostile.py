@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from monitor.model import Reason, Status
-from monitor.simulator.certs import CertificateAuthority
+from tests.certs import CertificateAuthority
 
 Writer = asyncio.StreamWriter
 Reader = asyncio.StreamReader
