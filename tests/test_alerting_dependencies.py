@@ -31,14 +31,14 @@ def fleet(
 
 
 @pytest.mark.parametrize(
-    ("statuses", "depends", "causes", "dependents"),
+    ("statuses", "depends", "roots", "dependents"),
     [
         pytest.param(
             {"do-db": U, "auth": U, "do-gateway": U},
             SEED_DEPENDS,
             {"auth": ["do-db"], "do-gateway": ["do-db"]},
-            {"do-db": ["auth", "do-gateway"], "auth": ["do-gateway"]},
-            id="seed, db down",
+            {"do-db": ["auth", "do-gateway"]},
+            id="seed, db down: only the root is the likely cause of anything",
         ),
         pytest.param(
             {"do-db": H, "auth": U, "do-gateway": U},
@@ -50,49 +50,56 @@ def fleet(
         pytest.param(
             {"do-db": D, "auth": H, "do-gateway": U},
             SEED_DEPENDS,
-            {"auth": ["do-db"], "do-gateway": ["do-db"]},
-            {"do-db": ["do-gateway"]},
-            id="degraded counts; healthy dependents are not named",
-        ),
-        pytest.param(
-            {"a": U, "b": H, "c": U},
-            {"a": ["b"], "b": ["c"]},
-            {"a": ["c"], "b": ["c"]},
-            {"c": ["a"]},
-            id="transitive through a healthy",
+            {"auth": ["do-db"]},
+            {},
+            id="degraded holds back a healthy service's latency page, never a down one",
         ),
         pytest.param(
             {"a": U, "b": U},
             {"a": ["b"], "b": ["a"]},
             {},
-            {"a": ["b"], "b": ["a"]},
+            {},
             id="a cycle neither hangs nor silences both",
         ),
         pytest.param(
             {"a": U, "b": U, "c": U},
             {"a": ["b"], "b": ["c"], "c": ["b"]},
             {"a": ["b", "c"]},
-            {"b": ["a", "c"], "c": ["a", "b"]},
+            {"b": ["a"], "c": ["a"]},
             id="behind a cycle: both named",
         ),
-        pytest.param({"a": U}, {"a": ["ghost"]}, {}, {}, id="unknown dependency is ignored"),
     ],
 )
-def test_causes_and_dependents(
+def test_roots_and_dependents(
     statuses: Mapping[str, Status],
     depends: Mapping[str, Sequence[str]],
-    causes: Mapping[str, list[str]],
+    roots: Mapping[str, list[str]],
     dependents: Mapping[str, list[str]],
 ) -> None:
     services = fleet(statuses, depends)
-    got = dependencies.likely_causes(services)
-    assert {k: [c.service for c in v] for k, v in got.items()} == causes
-    assert dependencies.affected_dependents(services) == dependents
+    explained = dependencies.explain(services)
+    got = {k: [c.service for c in v.roots] for k, v in explained.items() if v.roots}
+    assert got == roots
+    assert dependencies.affected_dependents(explained, services) == dependents
 
 
 def test_cause_is_described_with_status_and_time() -> None:
-    (cause,) = dependencies.likely_causes(fleet({"do-db": U, "auth": U}, SEED_DEPENDS))["auth"]
-    assert cause.describe() == "do-db unhealthy since 12:00"
+    explained = dependencies.explain(fleet({"do-db": U, "auth": U}, SEED_DEPENDS))
+    assert explained["auth"].describe() == "do-db unhealthy since 12:00"
+
+
+def test_a_suspect_is_described_as_what_the_service_depends_on() -> None:
+    explained = dependencies.explain(fleet({"do-db": D, "auth": U}, SEED_DEPENDS))
+    assert explained["auth"].roots == ()
+    assert explained["auth"].describe() == "depends on do-db degraded since 12:00"
+
+
+def test_a_degraded_dependency_never_holds_back_a_down_services_page() -> None:
+    events, state = run(rules(STATUS), {"do-db": "DDDDD", "auth": "UUUUU"}, depends=SEED_DEPENDS)
+    assert events == [(2, "firing", "ServiceDown", "auth")]
+    (record,) = state.alerts.values()
+    assert record.suppressed_by is None
+    assert record.annotations["likely_cause"] == "depends on do-db degraded since 12:00"
 
 
 def test_db_down_pages_once_for_db_and_names_its_dependents() -> None:

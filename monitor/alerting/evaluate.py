@@ -403,8 +403,8 @@ def evaluate(
     config = rules.config if isinstance(rules, AlertRules) else rules
     new = _copy(state)
     seen, seen_checks = _observe(config, new, view, now)
-    causes = dependencies.likely_causes(view.services)
-    dependents = dependencies.affected_dependents(view.services)
+    explained = dependencies.explain(view.services)
+    dependents = dependencies.affected_dependents(explained, view.services)
     silences = (*config.silences, *view.silences)
     flap_names = {r.name for r in config.rules if isinstance(r, FlappingRule)}
     events: list[AlertEvent] = []
@@ -445,10 +445,11 @@ def evaluate(
                 continue
             extra: dict[str, str] = {}
             suppressed_by: str | None = None
-            service_causes = causes.get(sig.service or "", ())
-            if service_causes and getattr(rule, "inhibit_by_dependencies", False):
-                extra["likely_cause"] = dependencies.describe(service_causes)
-                suppressed_by = "dependency:" + ",".join(c.service for c in service_causes)
+            why = explained.get(sig.service or "")
+            if why is not None and getattr(rule, "inhibit_by_dependencies", False):
+                extra["likely_cause"] = why.describe()
+                if why.roots:
+                    suppressed_by = "dependency:" + ",".join(c.service for c in why.roots)
             if isinstance(rule, StatusRule) and sig.service in dependents:
                 extra["likely_cause_of"] = ", ".join(dependents[sig.service or ""])
             rec.annotations = _annotations(rule, config, sig, extra)
