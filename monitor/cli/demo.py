@@ -18,7 +18,7 @@ from monitor.exit_codes import ExitCode
 
 async def _demo(
     listen: str, fleet_port: int, interval: str, once: bool, stop_after: float | None
-) -> int:
+) -> ExitCode:
     import tempfile
 
     from monitor.alerting.rules import parse_alert_rules

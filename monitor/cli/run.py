@@ -66,7 +66,7 @@ async def serve_daemon(
     alerts: AlertRules | None = None,
     outbox_path: str | None = None,
     shard: ShardSpec | None = None,
-) -> int:
+) -> ExitCode:
     from monitor.alerting.service import Alerter
     from monitor.http.app import serve
     from monitor.runtime.daemon import Monitor, utc_now
