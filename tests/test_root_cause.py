@@ -116,12 +116,16 @@ def page_names(statuses: Mapping[str, Status], depends: Mapping[str, Sequence[st
 
 def pager_names(
     statuses: Mapping[str, Status], depends: Mapping[str, Sequence[str]]
-) -> tuple[Named, set[str]]:
+) -> tuple[Named, set[str], dict[str, str]]:
+    """What the pager names per service, who it pages, and each alert's `likely_cause_of`."""
     timeline = {n: LETTER[s] * TICKS for n, s in statuses.items()}
     events, state = run(rules(EVERY_FAILURE), timeline, depends=depends)
     named: Named = {}
+    cause_of: dict[str, str] = {}
     for rec in state.alerts.values():
         service = rec.labels["service"]
+        if "likely_cause_of" in rec.annotations:
+            cause_of[service] = rec.annotations["likely_cause_of"]
         held = rec.suppressed_by or ""
         cause = rec.annotations.get("likely_cause", "")
         if held.startswith("dependency:"):
@@ -130,7 +134,8 @@ def pager_names(
         elif cause:
             parts = [p.removeprefix("depends on ").split()[0] for p in cause.split("; ")]
             named[service] = ("suspect", tuple(parts))
-    return named, {service for _, kind, _, service in events if kind == "firing"}
+    paged = {service for _, kind, _, service in events if kind == "firing"}
+    return named, paged, cause_of
 
 
 @pytest.mark.parametrize(("statuses", "depends", "expected"), CASES)
@@ -139,9 +144,14 @@ def test_page_and_pager_name_the_same_causes(
     depends: Mapping[str, Sequence[str]],
     expected: Named,
 ) -> None:
-    pager, paged = pager_names(statuses, depends)
+    pager, paged, cause_of = pager_names(statuses, depends)
     assert page_names(statuses, depends) == expected
     assert pager == expected
+    explained: dict[str, list[str]] = {}
+    for name, (kind, found) in expected.items():
+        for root in found if kind == "root" else ():
+            explained.setdefault(root, []).append(name)
+    assert cause_of == {root: ", ".join(sorted(names)) for root, names in explained.items()}
     failing = {n for n, s in statuses.items() if s is not H}
     held_back = {n for n, (kind, _) in expected.items() if kind == "root"}
     assert paged == failing - held_back

@@ -18,11 +18,13 @@ from prometheus_client import CollectorRegistry
 from monitor import __version__
 from monitor.alerting.rules import AlertRules
 from monitor.cli.options import (
+    config_option,
     event_loop_runner,
     load_alerts_or_exit,
     load_config_or_exit,
     resolve_shard_or_exit,
     shard_options,
+    stop_after_option,
 )
 from monitor.config import MonitorConfig
 from monitor.exit_codes import ExitCode
@@ -124,9 +126,7 @@ async def serve_daemon(
 
 
 @click.command()
-@click.option(
-    "--config", "config_path", required=True, type=click.Path(dir_okay=False), help="monitor.yaml"
-)
+@config_option(required=True)
 @click.option(
     "--listen",
     default=None,
@@ -156,7 +156,7 @@ async def serve_daemon(
     help="alerts.yaml: rules and receivers (no alerting without it)",
 )
 @shard_options
-@click.option("--stop-after", type=float, default=None, hidden=True)
+@stop_after_option
 def run(
     config_path: str,
     listen: str | None,
