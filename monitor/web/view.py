@@ -93,8 +93,8 @@ class Bar:
 
 @dataclass(frozen=True, slots=True)
 class Cause:
-    """Why a service is down, when another service explains it: `root` (a down dependency
-    whose own dependencies are fine) or `suspect` (a degraded dependency)."""
+    """Why a service fails, when another explains it (alerting/dependencies.py's rule): `root`
+    (what the pager names and holds the page back for) or `suspect` (fails less badly)."""
 
     kind: str
     services: tuple[str, ...]
