@@ -3,6 +3,7 @@ back a resolve, never hang on a cycle."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 
 from monitor.alerting import dependencies
@@ -99,3 +100,25 @@ def test_suppression_never_holds_back_a_resolve() -> None:
         state, got = evaluate(config, state, view, now)
         out += [(tick, e.kind, e.labels["service"]) for e in got]
     assert out == [(5, "resolved", "auth")]
+
+
+def test_every_three_service_graph_pages_somebody_and_never_holds_a_root_back() -> None:
+    """All 64 dependency graphs of three services under all 27 statuses: a root cause is never
+    held back itself, a cause fails at least as badly, and a failure always pages someone."""
+    names = ("a", "b", "c")
+    pairs = [(x, y) for x in names for y in names if x != y]
+    severity = {H: 0, D: 1, U: 2}
+    for mask in range(2 ** len(pairs)):
+        depends = {
+            n: [y for i, (x, y) in enumerate(pairs) if x == n and mask >> i & 1] for n in names
+        }
+        for combo in itertools.product((H, D, U), repeat=3):
+            services = fleet(dict(zip(names, combo, strict=True)), depends)
+            explained = dependencies.explain(services)
+            roots = {n: {c.service for c in why.roots} for n, why in explained.items()}
+            for name, found in roots.items():
+                for root in found:
+                    assert not roots.get(root), (depends, combo, name)
+                    assert severity[services[root].status] >= severity[services[name].status]
+            failing = [n for n in names if services[n].status is not H]
+            assert not failing or any(not roots.get(n) for n in failing), (depends, combo)
