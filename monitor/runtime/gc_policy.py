@@ -40,5 +40,5 @@ async def freeze_after_first_round(monitor: Monitor) -> None:
     """Freeze again once every check has run once (the scheduler spreads first runs over at
     most an interval): what the first round makes (latency windows, connections) lives as long
     as the process too, and would otherwise be walked by every full collection."""
-    await asyncio.sleep(max((c.interval + c.timeout for c in monitor.checks.values()), default=0))
+    await asyncio.sleep(max((c.interval + c.timeout for c in monitor.checks()), default=0))
     gc.freeze()
