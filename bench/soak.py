@@ -31,12 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from monitor.config import Check, parse_config
 from monitor.logs import configure_logging
 from monitor.runtime.daemon import Monitor
-from monitor.runtime.scheduler import first_offset
+from monitor.runtime.scheduler import SPREAD, first_offset
 from monitor.simulator import Behavior, Latency, SimService, SimulatedFleet
 from tests.hostile import HostileCorpus
-
-SPREAD = 2.0  # CheckScheduler's default first-run spread
-
 
 # -- the services, in a child process -------------------------------------------------------
 

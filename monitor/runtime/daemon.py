@@ -40,6 +40,12 @@ from monitor.slo import judge_latency, judged_latency
 from monitor.state import CheckState, ServiceTrack, advance, track_service
 from monitor.status import check_status, fleet_status, service_verdict
 
+STOP_GRACE = 5.0
+"""Seconds in-flight checks get to finish at `stop()`: longer than most targets' answers, short
+enough for an orchestrator's termination grace (Kubernetes: 30 s)."""
+CANCEL_WAIT = 1.0
+"""Seconds to let cancelled checks unwind (close their connections) before giving up on them."""
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -163,7 +169,7 @@ class Monitor:
             "monitor.started", services=len(self.config.services), checks=len(self.tracked)
         )
 
-    async def stop(self, grace: float = 5.0) -> None:
+    async def stop(self, grace: float = STOP_GRACE) -> None:
         """Stop scheduling, give in-flight checks `grace` seconds, then cancel them."""
         self._stopping = True
         self.scheduler.shutdown()
@@ -172,7 +178,7 @@ class Monitor:
             for task in pending:
                 task.cancel()
             if pending:
-                await asyncio.wait(pending, timeout=1.0)
+                await asyncio.wait(pending, timeout=CANCEL_WAIT)
         for background in (self._lag_task, self._flush_task, self._gauge_task):
             if background is not None:
                 background.cancel()
