@@ -13,7 +13,8 @@ from monitor.config import Check, parse_config
 from monitor.model import CheckKind, Reason, Status, Verdict
 from monitor.runtime.daemon import Monitor
 from monitor.runtime.store import Store
-from monitor.runtime.tracked import TrackedCheck, dirty_states
+from monitor.runtime.store_writer import dirty_states
+from monitor.runtime.tracked import TrackedCheck
 from monitor.simulator import SimulatedFleet, fleet_config
 from monitor.slo import LatencySource
 from monitor.state import advance

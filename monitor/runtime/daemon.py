@@ -33,12 +33,14 @@ from monitor.runtime.lag_watch import LagWatch
 from monitor.runtime.latency_gauges import latency_view, refresh_latency_gauges
 from monitor.runtime.scheduler import CheckScheduler
 from monitor.runtime.self_health import self_health
+from monitor.runtime.service_tracks import ServiceTracks
 from monitor.runtime.settings import DEFAULT_SETTINGS, MonitorSettings
-from monitor.runtime.store import StatusChange, Store
-from monitor.runtime.tracked import TrackedCheck, dirty_states
+from monitor.runtime.store import Store
+from monitor.runtime.store_writer import StoreWriter
+from monitor.runtime.tracked import TrackedCheck
 from monitor.slo import judge_latency, judged_latency
-from monitor.state import CheckState, ServiceTrack, advance, track_service
-from monitor.status import check_status, fleet_status, service_verdict
+from monitor.state import CheckState, advance
+from monitor.status import fleet_status
 
 STOP_GRACE = 5.0
 """Seconds in-flight checks get to finish at `stop()`: longer than most targets' answers, short
@@ -69,20 +71,19 @@ class Monitor:
         across restarts; `alerter` evaluates the alert rules; `clock` is the wall clock."""
         self.config = config
         self.settings = settings
+        self.clock = clock
+        self.log = logger if logger is not None else structlog.get_logger("monitor")
         self.alerter = alerter
         self.store = store
-        self._dirty: list[TrackedCheck] = []
-        self._changes: list[StatusChange] = []
+        self._writer = StoreWriter(store, self.log) if store is not None else None
         self._flush_task: asyncio.Task[None] | None = None
         self._gauge_task: asyncio.Task[None] | None = None
         self.metrics = (
             metrics if metrics is not None else MonitorMetrics(CollectorRegistry(), __version__)
         )
-        self.clock = clock
-        self.log = logger if logger is not None else structlog.get_logger("monitor")
         self.tracked: dict[str, TrackedCheck] = {}
         """Every check this monitor runs, by check id, in config order."""
-        self.tracks: dict[str, ServiceTrack] = {}
+        self.services = ServiceTracks(self.metrics, self.log)
         self.by_service: dict[str, list[TrackedCheck]] = {}
         self._shard_info: ShardInfo | None = None
         self._index(config)
@@ -209,27 +210,13 @@ class Monitor:
             restored += 1
             self.metrics.observe_restored(record.check, state)
         for name in self.by_service:
-            self._update_service(name, now, log=False)
+            self.services.update(name, self.by_service[name], now, log=False)
         self.log.info("store.restored", checks=restored, path=self.store.path)
 
     async def flush(self) -> None:
         """Write dirty states and status changes to the store in one transaction."""
-        if self.store is None or not (self._dirty or self._changes):
-            return
-        dirty, changes = self._dirty, self._changes
-        self._dirty, self._changes = [], []
-        try:
-            await asyncio.to_thread(self.store.save, dirty_states(dirty, self.tracked), changes)
-        except Exception as exc:  # keep them for the next flush rather than lose them
-            self.log.error("store.write_failed", error=str(exc)[:200])
-            for record in dirty:
-                self._mark_dirty(record)
-            self._changes = changes + self._changes
-
-    def _mark_dirty(self, record: TrackedCheck) -> None:
-        if not record.dirty:
-            record.dirty = True
-            self._dirty.append(record)
+        if self._writer is not None:
+            await self._writer.flush(self.tracked)
 
     async def _flush_forever(self) -> None:
         assert self.store is not None
@@ -280,24 +267,14 @@ class Monitor:
             now = self.clock()
             previous = record.state
             state = record.state = advance(previous, verdict, now, answer.duration_s)
-            persist = self.store is not None  # without a store, nothing must pile up
-            if persist:
-                self._mark_dirty(record)
+            writer = self._writer  # without a store, nothing must pile up
+            if writer is not None and not record.dirty:
+                writer.mark(record)
             self.metrics.observe(check, state, previous)
             self.last_check_monotonic = time.monotonic()
             self.last_check_wall = now
-            if state.changed and persist:
-                self._changes.append(
-                    StatusChange(
-                        check.id,
-                        check.service,
-                        now,
-                        previous.verdict.status if previous else None,
-                        verdict.status,
-                        verdict.reason.value,
-                        verdict.detail,
-                    )
-                )
+            if state.changed and writer is not None:
+                writer.change(check, previous, state)
             if state.changed:
                 self.log.info(
                     "check.status_changed",
@@ -310,9 +287,8 @@ class Monitor:
                     detail=verdict.detail,
                     http_status=verdict.http_status,
                 )
-            if state.changed or check.service not in self.tracks:
-                # a service's status follows its checks' statuses: unchanged, nothing to do
-                self._update_service(check.service, now)
+            if state.changed or check.service not in self.services.tracks:
+                self.services.update(check.service, self.by_service[check.service], now)
             if self.alerter is not None:
                 self.alerter.request()
             return state
@@ -320,34 +296,11 @@ class Monitor:
             if task is not None:
                 self._in_flight.discard(task)
 
-    def _update_service(self, name: str, now: datetime, *, log: bool = True) -> None:
-        checks = [check_status(t.check, t.state) for t in self.by_service[name]]
-        status, reason, detail = service_verdict(checks)
-        previous = self.tracks.get(name)
-        if previous is None:  # first verdict, or restored: the status began with its check's
-            health = next((c for c in checks if c.kind is CheckKind.HEALTH), None)
-            if health is not None and health.status is status and health.since is not None:
-                now = health.since
-        track = track_service(previous, status, now)
-        if track is not previous:
-            self.tracks[name] = track
-            self.metrics.observe_service(name, status)
-            if not log:
-                return
-            self.log.info(
-                "service.status_changed",
-                service=name,
-                **{"from": previous.status.value if previous else "unknown"},
-                to=status.value,
-                reason=reason.value,
-                detail=detail,
-            )
-
     # -- reload ------------------------------------------------------------------------------
 
     def apply_config(self, new: MonitorConfig) -> dict[str, int]:
         """Switch to a new config without losing the state of unchanged checks."""
-        old_records = dict(self.tracked)
+        old_records = self.tracked  # _index makes a new dict
         old_checks = {cid: t.check for cid, t in old_records.items()}
         self.config = new
         self._index(new)
@@ -366,9 +319,8 @@ class Monitor:
                 self.metrics.forget_windows(check, map(format_duration, windows.windows))
         gone_services = {c.service for c in removed} - set(self.by_service)
         for name in gone_services:
-            self.tracks.pop(name, None)
-            self.metrics.forget_service(name)
-        self.metrics.declare(added, {c.service for c in added} - set(self.tracks))
+            self.services.forget(name)
+        self.metrics.declare(added, {c.service for c in added} - set(self.services.tracks))
         self.metrics.checks_configured.set(len(self.tracked))
         if self.scheduler.running:
             for check in (*added, *changed):
@@ -434,7 +386,7 @@ class Monitor:
         return fleet_status(
             self.config,
             {cid: t.state for cid, t in tracked if t.state is not None},
-            self.tracks,
+            self.services.tracks,
             self.clock(),
             summaries,
             {cid: t.latency_source.value for cid, t in tracked if t.latency_source is not None},

@@ -7,7 +7,7 @@ completed check costs one lookup, and a removed check cannot leave a piece of it
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from monitor.config import Check
@@ -15,7 +15,7 @@ from monitor.latency import LatencyWindows, WindowSummary
 from monitor.slo import LatencySource, judging_window, within_target
 from monitor.state import CheckState
 
-__all__ = ["TrackedCheck", "dirty_states"]
+__all__ = ["TrackedCheck"]
 
 
 @dataclass(slots=True, eq=False)
@@ -30,7 +30,7 @@ class TrackedCheck:
     latency_source: LatencySource | None = None
     """Where the last sample came from (the service's own report, or the round trip)."""
     dirty: bool = False
-    """The state changed since the store last saved it (see `dirty_states`)."""
+    """The state changed since the store last saved it (runtime/store_writer.py)."""
 
     def record_latency(
         self,
@@ -65,17 +65,3 @@ class TrackedCheck:
         summaries = [windows.summary(w, now) for w in windows.windows]
         judged = judging_window(summaries, min_samples)
         return summaries, within_target(None if judged is None else judged.p95_s, windows.target_s)
-
-
-def dirty_states(
-    records: Iterable[TrackedCheck], tracked: dict[str, TrackedCheck]
-) -> dict[str, CheckState]:
-    """The states to save for `records` marked dirty, clearing their marks; a record no longer
-    in `tracked` (its check was removed by a reload) is not saved."""
-    states: dict[str, CheckState] = {}
-    for record in records:
-        record.dirty = False
-        check_id = record.check.id
-        if record.state is not None and tracked.get(check_id) is record:
-            states[check_id] = record.state
-    return states
