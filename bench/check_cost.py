@@ -2,8 +2,9 @@
 
 The probe is replaced by one that returns a prepared healthy answer at once, so what is timed
 is the daemon's own work per answer: normalize, latency windows and the judging window's
-summary, state, metrics, the dirty mark. Every check is run `--rounds` times in turn (the
-first round, which builds windows and series, is not timed); CPU from time.process_time().
+summary, state, metrics (no store, so no dirty mark). Every check is run `--rounds` times in
+turn (the first round, which builds windows and series, is not timed); CPU from
+time.process_time().
 
     python bench/check_cost.py                    # 2,000 checks, 20 rounds, best of 5
     python bench/check_cost.py --checks 10000 --rounds 10
