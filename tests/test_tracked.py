@@ -4,13 +4,14 @@ what a reload keeps (the daemon end to end on the seed fleet with a real SQLite 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from monitor.config import Check, parse_config
-from monitor.model import CheckKind, Reason, Status, Verdict
+from monitor.model import Reason, Status, Verdict
 from monitor.runtime.daemon import Monitor
 from monitor.runtime.store import Store
 from monitor.runtime.store_writer import dirty_states
@@ -22,19 +23,10 @@ from monitor.state import advance
 WINDOWS = (60.0, 300.0)
 
 
-def check(target: float = 0.005, service: str = "gw", name: str = "health") -> Check:
-    return Check(
-        service=service,
-        name=name,
-        kind=CheckKind.HEALTH,
-        url="http://x/health",
-        method="GET",
-        interval=1,
-        timeout=1,
-        target=target,
-        max_body_bytes=65536,
-        max_redirects=0,
-    )
+def check(target: float = 0.005, service: str = "gw") -> Check:
+    """The health check of one service, as monitor.yaml resolves it, with this target."""
+    config = parse_config(json.dumps({"services": [{"name": service, "url": "http://x"}]}))
+    return replace(config.checks()[0], target=target)
 
 
 def test_judging_summary_only_once_a_window_has_enough_samples() -> None:
@@ -76,7 +68,7 @@ def test_latency_now_judges_the_p95_against_the_target(sample_s: float, within: 
 
 def test_dirty_states_skip_removed_checks_and_clear_the_marks() -> None:
     kept, removed = TrackedCheck(check()), TrackedCheck(check(service="gone"))
-    unchecked = TrackedCheck(check(name="db"))
+    unchecked = TrackedCheck(check(service="other"))
     verdict = Verdict(status=Status.HEALTHY, reason=Reason.OK, detail="ok")
     state = advance(None, verdict, datetime(2026, 11, 30, tzinfo=UTC), 0.1)
     kept.state = removed.state = state
