@@ -25,19 +25,15 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from prometheus_client import CollectorRegistry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from monitor.config import Check, parse_config
 from monitor.logs import configure_logging
 from monitor.runtime.daemon import Monitor
-from monitor.runtime.scheduler import first_offset
+from monitor.runtime.scheduler import SPREAD, first_offset
 from monitor.simulator import Behavior, Latency, SimService, SimulatedFleet
 from tests.hostile import HostileCorpus
-
-SPREAD = 2.0  # CheckScheduler's default first-run spread
-
 
 # -- the services, in a child process -------------------------------------------------------
 
@@ -144,7 +140,6 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         config = parse_config(json.dumps({"defaults": defaults, "services": services}))
         monitor = CountingMonitor(
             config,
-            registry=CollectorRegistry(),
             ssl_context=ssl.create_default_context(cadata=info["ca"]),
         )
         samples: list[Sample] = []
@@ -169,7 +164,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         child.join(10)
         if child.is_alive():
             child.terminate()
-    expected = expected_runs(list(monitor.checks.values()), args.duration)
+    expected = expected_runs(list(monitor.checks()), args.duration)
     warm = [s for s in samples if s.t >= args.warmup]
     per_min = 60.0
     return {

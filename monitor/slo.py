@@ -58,6 +58,12 @@ def judging_window(
     return min(enough, key=lambda s: s.window_s) if enough else None
 
 
+def within_target(p95: float | None, target: float) -> bool | None:
+    """Whether a p95 meets its target (at or below it: the target is the slowest acceptable);
+    None when there is no p95 to judge. Both in the same unit."""
+    return None if p95 is None else p95 <= target
+
+
 def judge_latency(
     verdict: Verdict,
     summaries: Sequence[WindowSummary],
@@ -70,7 +76,7 @@ def judge_latency(
     if verdict.status is not Status.HEALTHY or summary is None or summary.p95_s is None:
         return verdict
     p95 = summary.p95_s
-    if p95 <= target_s:
+    if within_target(p95, target_s):
         return verdict
     window = f"{summary.window_s / 60:g}m" if summary.window_s >= 60 else f"{summary.window_s:g}s"
     detail = (

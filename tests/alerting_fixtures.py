@@ -185,4 +185,4 @@ def alerting_monitor(config: MonitorConfig, rules_text: str, hook_url: str, data
     alerter = Alerter(
         rules, data / "alerts.sqlite3", metrics, clock=utc_now, min_period=0.02, timer_period=1.0
     )
-    return Monitor(config, registry=registry, metrics=metrics, alerter=alerter)
+    return Monitor(config, metrics=metrics, alerter=alerter)

@@ -14,7 +14,13 @@ from monitor.latency import WindowSummary
 from monitor.model import CheckKind, Reason, Status, Verdict
 from monitor.runtime.daemon import Monitor
 from monitor.simulator import Behavior, Latency, SimulatedFleet, fleet_config
-from monitor.slo import LatencySource, judge_latency, judged_latency, judging_window
+from monitor.slo import (
+    LatencySource,
+    judge_latency,
+    judged_latency,
+    judging_window,
+    within_target,
+)
 from tests.polling import until
 
 
@@ -132,6 +138,16 @@ def test_judge_latency(
     assert (judged.status, judged.reason) == (status, reason)
     if reason is Reason.LATENCY_OVER_TARGET:
         assert "over the 5 ms target" in judged.detail
+
+
+@pytest.mark.parametrize(
+    ("p95", "target", "within"),
+    [(0.004, 0.005, True), (0.005, 0.005, True), (0.0050001, 0.005, False), (None, 0.005, None)],
+)
+def test_within_target_includes_the_target_itself(
+    p95: float | None, target: float, within: bool | None
+) -> None:
+    assert within_target(p95, target) is within
 
 
 def test_judging_window_is_the_shortest_with_enough() -> None:

@@ -72,6 +72,7 @@ async def serve_daemon(
     from monitor.alerting.service import Alerter
     from monitor.http.app import serve
     from monitor.runtime.daemon import Monitor, utc_now
+    from monitor.runtime.settings import MonitorSettings
     from monitor.runtime.store import Store
 
     host, port = parse_listen(listen)
@@ -80,22 +81,12 @@ async def serve_daemon(
     except (OSError, sqlite3.Error) as exc:
         click.echo(f"monitor: cannot open the store {store_path}: {exc}", err=True)
         return ExitCode.USAGE_OR_CONFIG
+    metrics = MonitorMetrics(CollectorRegistry(), __version__)
     alerter = None
     if alerts is not None and outbox_path is not None:
-        registry = CollectorRegistry()
-        metrics = MonitorMetrics(registry, __version__)
         alerter = Alerter(alerts, outbox_path, metrics, clock=utc_now)
-        monitor = Monitor(
-            config,
-            store=store,
-            config_path=config_path,
-            alerter=alerter,
-            registry=registry,
-            metrics=metrics,
-            shard=shard,
-        )
-    else:
-        monitor = Monitor(config, store=store, config_path=config_path, shard=shard)
+    settings = MonitorSettings(config_path=config_path, shard=shard)
+    monitor = Monitor(config, settings, metrics=metrics, store=store, alerter=alerter)
     await monitor.start()
     tune_collector()  # see monitor/runtime/gc_policy.py
     freezer = asyncio.create_task(freeze_after_first_round(monitor))
