@@ -45,8 +45,8 @@ def status_command(
     token: str | None,
     as_json: bool,
 ) -> None:
-    """Merge several replicas' /status: the freshest result per check, and what no replica
-    covers. A replica that does not answer is reported, not fatal."""
+    """Merge several replicas' /status: per check the worse status, then the fresher, and
+    what no replica covers. A replica that does not answer is reported, not fatal."""
     try:
         seconds = parse_duration(timeout)
     except ValueError as exc:

@@ -1,8 +1,12 @@
 """One fleet view from several sharded replicas' `/status` documents. Pure: no I/O, no clock.
 
-Each check's freshest result wins (by `checked_at`; a check not checked yet loses to any that
-was); services are re-aggregated from the merged checks with the same `service_verdict` the
-daemon uses. A replica that did not answer is reported, not fatal: with `--replicas 2` any one
+One rule for `monitor status --from` and `monitor verify --from`, per check: a result beats
+none (`not_checked` is no news), then the worse status wins, then the fresher `checked_at`.
+Worse before fresher because every owner of a check pages on what it sees: the merged view never
+says healthy while an owner is paging, and a gate never passes a check one of its owners sees
+failing. Services are re-aggregated from the merged checks with the daemon's own
+`service_verdict`, never taken whole from one replica (a sharded replica's service holds only
+its own checks). A replica that did not answer is reported, not fatal: with `--replicas 2` any one
 replica may be down and every check is still covered. A check nobody reports is *uncovered*,
 which is not the same as `not_checked` (a replica owns it and has not checked it yet).
 
@@ -72,10 +76,15 @@ def check_id(service: str, check: CheckStatus) -> str:
     return f"{service}/{check.kind.value}/{check.name}"
 
 
-def _fresher(new: CheckStatus, old: CheckStatus) -> bool:
+def wins(new: CheckStatus, old: CheckStatus) -> bool:
+    """Whether `new` replaces `old` for the same check (the rule in the module docstring)."""
     if new.checked_at is None:
         return False
-    return old.checked_at is None or new.checked_at > old.checked_at
+    if old.checked_at is None:
+        return True
+    if new.status is not old.status:
+        return new.status.severity > old.status.severity
+    return new.checked_at > old.checked_at
 
 
 def merge(
@@ -101,7 +110,7 @@ def merge(
                 cid = check_id(service.name, check)
                 count += 1
                 coverage[cid] = coverage.get(cid, 0) + 1
-                if cid not in mine or _fresher(check, mine[cid]):
+                if cid not in mine or wins(check, mine[cid]):
                     mine[cid] = check
         if fleet.shard is not None:
             shards.append(fleet.shard)
