@@ -12,6 +12,7 @@ import asyncio
 import functools
 import socket
 from asyncio.sslproto import SSLProtocol
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -21,6 +22,7 @@ from aiohttp.client_proto import ResponseHandler
 
 __all__ = [
     "INTERNALS",
+    "ConnectionAttempt",
     "HookedConnector",
     "ResponseHandler",
     "cert_errors",
@@ -47,6 +49,18 @@ INTERNALS: tuple[tuple[str, str], ...] = (
 """(owner, attribute): `()` marks an attribute of an instance rather than of the class."""
 
 
+@dataclass(frozen=True, slots=True)
+class ConnectionAttempt:
+    """aiohttp's arguments for opening one connection, whole, so a hook can hand them back."""
+
+    args: tuple[Any, ...]
+    options: dict[str, Any]
+    addr_infos: list[Any]
+    req: Any
+    timeout: aiohttp.ClientTimeout
+    client_error: type[Exception]
+
+
 class HookedConnector(aiohttp.TCPConnector):
     """A TCPConnector whose private `_wrap_create_connection` (the step after DNS that opens the
     socket) is `open_connection`, which a subclass overrides; `default_connection` is
@@ -61,46 +75,24 @@ class HookedConnector(aiohttp.TCPConnector):
         client_error: type[Exception] = aiohttp.ClientConnectorError,
         **kwargs: Any,
     ) -> tuple[asyncio.Transport, ResponseHandler]:
-        return await self.open_connection(
-            args, kwargs, addr_infos=addr_infos, req=req, timeout=timeout, client_error=client_error
-        )
+        attempt = ConnectionAttempt(args, kwargs, addr_infos, req, timeout, client_error)
+        return await self.open_connection(attempt)
 
     async def open_connection(
-        self,
-        args: tuple[Any, ...],
-        options: dict[str, Any],
-        *,
-        addr_infos: list[Any],
-        req: Any,
-        timeout: aiohttp.ClientTimeout,
-        client_error: type[Exception],
+        self, attempt: ConnectionAttempt
     ) -> tuple[asyncio.Transport, ResponseHandler]:
-        return await self.default_connection(
-            args,
-            options,
-            addr_infos=addr_infos,
-            req=req,
-            timeout=timeout,
-            client_error=client_error,
-        )
+        return await self.default_connection(attempt)
 
     async def default_connection(
-        self,
-        args: tuple[Any, ...],
-        options: dict[str, Any],
-        *,
-        addr_infos: list[Any],
-        req: Any,
-        timeout: aiohttp.ClientTimeout,
-        client_error: type[Exception],
+        self, attempt: ConnectionAttempt
     ) -> tuple[asyncio.Transport, ResponseHandler]:
         return await super()._wrap_create_connection(
-            *args,
-            addr_infos=addr_infos,
-            req=req,
-            timeout=timeout,
-            client_error=client_error,
-            **options,
+            *attempt.args,
+            addr_infos=attempt.addr_infos,
+            req=attempt.req,
+            timeout=attempt.timeout,
+            client_error=attempt.client_error,
+            **attempt.options,
         )
 
 

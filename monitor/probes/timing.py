@@ -33,6 +33,7 @@ import aiohappyeyeballs
 import aiohttp
 
 from monitor.probes._aiohttp_compat import (
+    ConnectionAttempt,
     HookedConnector,
     ResponseHandler,
     cert_errors,
@@ -76,45 +77,31 @@ class TimedConnector(HookedConnector):
     https ones under asyncio's `SSLProtocol`, so their answers are stamped by the kernel too."""
 
     async def open_connection(
-        self,
-        args: tuple[Any, ...],
-        options: dict[str, Any],
-        *,
-        addr_infos: list[Any],
-        req: Any,
-        timeout: aiohttp.ClientTimeout,
-        client_error: type[Exception],
+        self, attempt: ConnectionAttempt
     ) -> tuple[asyncio.Transport, ResponseHandler]:
-        sslcontext = options.get("ssl")
+        args, sslcontext = attempt.args, attempt.options.get("ssl")
         plain_or_tls = sslcontext is None or isinstance(sslcontext, ssl.SSLContext)
         if not KERNEL_STAMPS or len(args) != 1 or not plain_or_tls:
-            return await self.default_connection(
-                args,
-                options,
-                addr_infos=addr_infos,
-                req=req,
-                timeout=timeout,
-                client_error=client_error,
-            )
+            return await self.default_connection(attempt)
         # aiohttp's own steps (happy eyeballs on the resolved addresses, the connect timeout,
         # its error classes), then our transport, with TLS layered on it when asked.
         loop = asyncio.get_running_loop()
         try:
-            async with asyncio.timeout(timeout.sock_connect):
+            async with asyncio.timeout(attempt.timeout.sock_connect):
                 sock = await aiohappyeyeballs.start_connection(
-                    addr_infos=addr_infos, loop=loop, **happy_eyeballs_options(self)
+                    addr_infos=attempt.addr_infos, loop=loop, **happy_eyeballs_options(self)
                 )
                 if sslcontext is None:
                     return stamped_connection(loop, sock, args[0])  # type: ignore[return-value]
-                return await _tls_connection(loop, sock, args[0], sslcontext, options)
+                return await _tls_connection(loop, sock, args[0], sslcontext, attempt.options)
         except cert_errors as exc:
-            raise aiohttp.ClientConnectorCertificateError(req.connection_key, exc) from exc
+            raise aiohttp.ClientConnectorCertificateError(attempt.req.connection_key, exc) from exc
         except ssl_errors as exc:
-            raise aiohttp.ClientConnectorSSLError(req.connection_key, exc) from exc
+            raise aiohttp.ClientConnectorSSLError(attempt.req.connection_key, exc) from exc
         except OSError as exc:
             if exc.errno is None and isinstance(exc, asyncio.TimeoutError):
                 raise
-            raise client_error(req.connection_key, exc) from exc
+            raise attempt.client_error(attempt.req.connection_key, exc) from exc
 
 
 async def _tls_connection(
