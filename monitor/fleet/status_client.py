@@ -18,8 +18,8 @@ from monitor.normalize._vocabulary import short
 
 MAX_STATUS_BYTES = 256 * 1024 * 1024
 """The largest `/status` read. 100,000 checks, each in its own service with every field at its
-longest, is ~180 MB (~1.8 KB a check, docs/ha.md); the cap leaves room for components and
-bounds what a wrong or hostile URL can make the command hold in memory."""
+longest, is ~180 MB (bench/status_size.py, docs/benchmarks.md); the cap leaves room for
+components and bounds what a wrong or hostile URL can make the command hold in memory."""
 
 _CHUNK_BYTES = 1 << 16
 _MIB = 1024 * 1024
