@@ -13,6 +13,7 @@ from aiohttp import web
 
 from monitor.answer import TransportError
 from monitor.config import Check
+from monitor.http.app import bound_port
 from monitor.model import CheckKind, Reason, Status
 from monitor.normalize import normalize_response
 from monitor.probes import PROBES, probe_for
@@ -94,9 +95,7 @@ async def web_server() -> AsyncIterator[Callable[[web.Application], Awaitable[st
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         runners.append(runner)
-        assert site._server is not None
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
-        return f"http://127.0.0.1:{port}"
+        return f"http://127.0.0.1:{bound_port(site)}"
 
     yield start
     for runner in runners:

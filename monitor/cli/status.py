@@ -40,7 +40,7 @@ def status_command(
     token: str | None,
     as_json: bool,
 ) -> None:
-    """Merge several replicas' /status: the freshest result per check, and what no replica
+    """Merge several replicas' /status: per check the fresher result, and what no replica
     covers. A replica that does not answer is reported, not fatal."""
     expected = None
     if config_path is not None:

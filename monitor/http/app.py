@@ -19,6 +19,7 @@ from monitor.http.alerts_api import add_alert_routes
 from monitor.http.auth import read_auth, require_admin
 from monitor.http.json_api import MONITOR_KEY, json_response
 from monitor.http.status_api import add_status_routes
+from monitor.probes._aiohttp_compat import site_sockets
 from monitor.runtime.daemon import Monitor
 from monitor.web import register as register_status_page
 
@@ -94,5 +95,4 @@ async def serve(monitor: Monitor, host: str, port: int) -> tuple[web.AppRunner, 
 
 def bound_port(site: web.TCPSite) -> int:
     """The port a site really listens on (it differs from the asked one for port 0)."""
-    sockets = getattr(site._server, "sockets", None) or []
-    return int(sockets[0].getsockname()[1])
+    return int(site_sockets(site)[0].getsockname()[1])

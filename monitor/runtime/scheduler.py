@@ -168,9 +168,6 @@ class CheckScheduler:
             self._unphased.discard(check_id)
             self._push(check_id, soon)
 
-    def job_ids(self) -> set[str]:
-        return set(self._checks)
-
     async def _launch_due(self) -> None:
         """A coroutine on purpose: APScheduler runs plain functions in a thread pool, and
         checks must be launched on the event loop."""
