@@ -5,7 +5,8 @@ none (`not_checked` is no news), then the fresher `checked_at` wins, and at the 
 worse status. Fresher before worse because the latest observation is the service's state now: an
 owner that is itself overloaded or cut off reports timeouts that say more about it than about the
 service, and letting the worse status win spread one sick replica's view over the whole fleet
-(the three-replica HA test showed hundreds of services unhealthy for one victim). Services are re-aggregated from the merged checks with the daemon's own
+(the three-replica HA test showed hundreds of services unhealthy for one victim).
+Services are re-aggregated from the merged checks with the daemon's own
 `service_verdict`, never taken whole from one replica (a sharded replica's service holds only
 its own checks). A replica that did not answer is reported, not fatal: with `--replicas 2` any one
 replica may be down and every check is still covered. A check nobody reports is *uncovered*,
