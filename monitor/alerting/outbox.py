@@ -2,9 +2,10 @@
 
 `save(state, batches)` writes the new alert state and the notifications it decided in ONE
 transaction, so after a crash either both exist or neither: a restart neither re-pages a
-firing alert nor forgets a resolve. `deliver_due()` sends due rows in order per receiver and
-alert, retries network errors / 429 / 5xx with exponential backoff and full jitter (honouring
-Retry-After) and gives up after `max_attempts` (row marked dead, counted, logged).
+firing alert nor forgets a resolve. `deliver_due()` and `run()` (in `delivery.py`) send due
+rows, each receiver on its own task, in order per receiver and alert; they retry network
+errors / 429 / 5xx with exponential backoff and full jitter (honouring Retry-After) and give
+up after `max_attempts` (row marked dead, counted, logged).
 
 Delivery is at-least-once: a SIGKILL between a 2xx and the row update re-sends the row once on
 restart, with the same dedup key (PagerDuty / Alertmanager de-duplicate on it).
@@ -20,13 +21,18 @@ import random
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
 import structlog
 
+from monitor.alerting import delivery
+from monitor.alerting.delivery import (
+    RECEIVER_IN_FLIGHT,
+    SHARED_IN_FLIGHT,
+    DeliveryStats,
+)
 from monitor.alerting.state import (
     AlertEvent,
     AlertRecord,
@@ -35,7 +41,7 @@ from monitor.alerting.state import (
     ServiceHistory,
     Silence,
 )
-from monitor.receivers import Outcome, Receiver
+from monitor.receivers import Receiver
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -54,44 +60,11 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_attempt_at);
 CREATE INDEX IF NOT EXISTS outbox_order ON outbox (order_key, state, id);
+CREATE INDEX IF NOT EXISTS outbox_receiver_due ON outbox (receiver, state, next_attempt_at);
 CREATE TABLE IF NOT EXISTS alerts (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS history (service TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS silences (id TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-
-BASE_DELAY = 1.0
-MAX_DELAY = 300.0
-MAX_RETRY_AFTER = 3600.0
-
-
-def next_attempt(
-    attempt: int,
-    now: datetime,
-    retry_after: float | None,
-    rng: random.Random,
-    base: float = BASE_DELAY,
-    cap: float = MAX_DELAY,
-) -> datetime:
-    """When to try again after failed attempt number `attempt` (1-based). Pure.
-
-    Full jitter (AWS architecture blog): uniform in [0, min(cap, base * 2**attempt)]. A
-    Retry-After from the server is a floor, itself capped at an hour so a hostile header
-    cannot park a page forever.
-    """
-    ceiling = min(cap, base * 2 ** min(attempt, 32))
-    delay = rng.uniform(0, ceiling)
-    if retry_after is not None:
-        delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
-    return now + timedelta(seconds=delay)
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryStats:
-    """What one `deliver_due` pass did."""
-
-    sent: int = 0
-    retried: int = 0
-    dead: int = 0
 
 
 def batches_for(events: Iterable[AlertEvent], external_url: str = "") -> list[Batch]:
@@ -118,14 +91,18 @@ class Outbox:
         max_attempts: int = 12,
         rng: random.Random | None = None,
         on_result: Callable[[str, str], None] | None = None,
+        receiver_in_flight: int = RECEIVER_IN_FLIGHT,
+        shared_in_flight: int = SHARED_IN_FLIGHT,
     ) -> None:
         self.path = str(path)
         self.receivers = dict(receivers)
         self.max_attempts = max_attempts
-        self._rng = rng or random.Random()
-        self._on_result = on_result or (lambda receiver, outcome: None)
+        self.receiver_in_flight = max(1, receiver_in_flight)
+        self.shared_slots = asyncio.Semaphore(shared_in_flight)
+        self.rng = rng or random.Random()
+        self.on_result = on_result or (lambda receiver, outcome: None)
         self._lock = threading.Lock()
-        self._log = structlog.get_logger("monitor.outbox")
+        self.log = structlog.get_logger("monitor.outbox")
         self._saved: dict[tuple[str, str], str] = {}
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -218,17 +195,35 @@ class Outbox:
 
     # ------------------------------------------------------------------ delivery
 
-    def _due(self, now: datetime, limit: int) -> list[tuple[int, str, str, int]]:
+    def due(self, receiver: str, now: datetime, limit: int) -> list[tuple[int, str, int]]:
+        """The receiver's due rows, each the oldest pending row of its alert (order_key)."""
         with self._lock:
             return self._db.execute(
-                "SELECT id, receiver, payload, attempts FROM outbox o WHERE state = 'pending'"
-                " AND next_attempt_at <= ? AND NOT EXISTS (SELECT 1 FROM outbox p WHERE"
-                " p.order_key = o.order_key AND p.state = 'pending' AND p.id < o.id)"
+                "SELECT id, payload, attempts FROM outbox o WHERE receiver = ? AND"
+                " state = 'pending' AND next_attempt_at <= ? AND NOT EXISTS (SELECT 1 FROM"
+                " outbox p WHERE p.order_key = o.order_key AND p.state = 'pending' AND p.id < o.id)"
                 " ORDER BY id LIMIT ?",
-                (_ts(now), limit),
+                (receiver, _ts(now), limit),
             ).fetchall()
 
-    def _finish(
+    def bury_unknown(self, now: datetime) -> None:
+        """Mark pending rows for receivers no longer in the config dead, and say so."""
+        names = list(self.receivers)
+        marks = ",".join("?" * len(names))
+        where = f"state = 'pending' AND receiver NOT IN ({marks})"
+        with self._lock:
+            rows = self._db.execute(f"SELECT receiver, payload FROM outbox WHERE {where}", names)
+            buried = rows.fetchall()
+            if buried:
+                self._db.execute(
+                    "UPDATE outbox SET state = 'dead', last_error = 'unknown receiver',"
+                    f" done_at = ? WHERE {where}",
+                    (_ts(now), *names),
+                )
+        for receiver, payload in buried:
+            self.gave_up(receiver, Batch.model_validate_json(payload), "unknown receiver")
+
+    def finish(
         self,
         row_id: int,
         state: str,
@@ -256,60 +251,8 @@ class Outbox:
     async def deliver_due(
         self, session: aiohttp.ClientSession, now: datetime | None = None, limit: int = 50
     ) -> DeliveryStats:
-        """Send every due row once; update each row with the outcome."""
-        moment = now or datetime.now(UTC)
-        sent = retried = dead = 0
-        for row_id, receiver_name, payload, attempts in self._due(moment, limit):
-            receiver = self.receivers.get(receiver_name)
-            batch = Batch.model_validate_json(payload)
-            if receiver is None:
-                self._finish(row_id, "dead", moment, None, "unknown receiver", attempts)
-                dead += 1
-                self._gave_up(receiver_name, batch, "unknown receiver")
-                continue
-            result = await receiver.send(session, batch)
-            attempts += 1
-            finished = datetime.now(UTC) if now is None else moment
-            if result.outcome is Outcome.DELIVERED:
-                self._finish(row_id, "delivered", finished, result.status, "", attempts)
-                sent += 1
-                self._on_result(receiver_name, "sent")
-            elif result.outcome is Outcome.RETRY and attempts < self.max_attempts:
-                at = next_attempt(attempts, finished, result.retry_after, self._rng)
-                self._finish(
-                    row_id, "pending", finished, result.status, result.detail, attempts, at
-                )
-                retried += 1
-                self._on_result(receiver_name, "retried")
-            else:
-                self._finish(row_id, "dead", finished, result.status, result.detail, attempts)
-                dead += 1
-                self._gave_up(receiver_name, batch, result.detail, result.status, attempts)
-        return DeliveryStats(sent, retried, dead)
-
-    def _gave_up(
-        self, receiver: str, batch: Batch, detail: str, status: int | None = None, attempts: int = 0
-    ) -> None:
-        self._on_result(receiver, "dead")
-        self._log.error(
-            "alert_notification_dead",
-            receiver=receiver,
-            status=status,
-            attempts=attempts,
-            detail=detail,
-            alerts=[f"{e.rule}/{e.fingerprint}:{e.kind}" for e in batch.events],
-        )
-
-    def next_due(self) -> datetime | None:
-        """When the earliest sendable row is due (rows waiting behind an older row of the
-        same alert and receiver do not count), to sleep exactly that long."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT MIN(next_attempt_at) FROM outbox o WHERE state = 'pending' AND NOT EXISTS"
-                " (SELECT 1 FROM outbox p WHERE p.order_key = o.order_key AND p.state = 'pending'"
-                " AND p.id < o.id)"
-            ).fetchone()
-        return None if row[0] is None else datetime.fromtimestamp(row[0], UTC)
+        """One pass: send every due row once, each receiver on its own task."""
+        return await delivery.deliver_due(self, session, now, limit)
 
     async def run(
         self,
@@ -318,21 +261,35 @@ class Outbox:
         wake: asyncio.Event | None = None,
         idle: float = 5.0,
     ) -> None:
-        """Deliver until `stop` is set; `wake` (set after each save) cuts the sleep short."""
-        wake = wake or asyncio.Event()
-        while not stop.is_set():
-            await self.deliver_due(session)
-            due = self.next_due()
-            delay = idle if due is None else (due - datetime.now(UTC)).total_seconds()
-            wake.clear()
-            waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())}
-            _, pending = await asyncio.wait(
-                waiters, timeout=min(max(delay, 0.01), idle), return_when=asyncio.FIRST_COMPLETED
-            )
-            for task in pending | waiters:
-                task.cancel()
+        """Deliver until `stop` is set, one lane per receiver; `wake` (set after each save)
+        cuts the sleep short. See `delivery.run` for what stop does to a send in flight."""
+        await delivery.run(self, session, stop, wake or asyncio.Event(), idle)
 
-    # ------------------------------------------------------------------ inspection
+    def gave_up(
+        self, receiver: str, batch: Batch, detail: str, status: int | None = None, attempts: int = 0
+    ) -> None:
+        self.on_result(receiver, "dead")
+        self.log.error(
+            "alert_notification_dead",
+            receiver=receiver,
+            status=status,
+            attempts=attempts,
+            detail=detail,
+            alerts=[f"{e.rule}/{e.fingerprint}:{e.kind}" for e in batch.events],
+        )
+
+    def next_due(self, receiver: str | None = None) -> datetime | None:
+        """When the earliest sendable row (of `receiver`, or of any) is due; rows waiting
+        behind an older row of the same alert and receiver do not count."""
+        mine = "" if receiver is None else "receiver = ? AND "
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT MIN(next_attempt_at) FROM outbox o WHERE {mine}state = 'pending' AND"
+                " NOT EXISTS (SELECT 1 FROM outbox p WHERE p.order_key = o.order_key AND"
+                " p.state = 'pending' AND p.id < o.id)",
+                () if receiver is None else (receiver,),
+            ).fetchone()
+        return None if row[0] is None else datetime.fromtimestamp(row[0], UTC)
 
     def depth(self) -> int:
         """Rows still to deliver (the `monitor_alert_outbox_depth` gauge)."""
