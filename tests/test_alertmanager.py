@@ -194,3 +194,40 @@ async def test_invalid_alert_is_final(alertmanager: str, session: aiohttp.Client
     from monitor.receivers._base import classify
 
     assert status == 400 and classify(status, None, datetime.now(UTC)).outcome is Outcome.FAILED
+
+
+LABEL_SETS = [
+    {"alertname": "CoreServiceDown", "severity": "critical", "service": "do-db"},
+    {"alertname": "Unicode", "service": "Zürich ☃ 東京 ÿ", "team": "ümlaut"},
+    {"alertname": "EmptyValue", "service": "x", "empty": ""},
+    {"alertname": "Many", **{f"label_{i:02d}": f"value {i} ✓" for i in range(60)}},
+    {"alertname": "Separator", "a": "b\u00ffc", "ab": "c", "z": "\t\n\"'\\"},
+]
+
+
+async def test_fingerprints_are_the_ones_alertmanager_reports(
+    alertmanager: str, session: aiohttp.ClientSession
+) -> None:
+    """Issue 21 item 5: tools correlate our webhooks and Alertmanager's API by fingerprint."""
+    receiver = AlertmanagerReceiver(
+        AlertmanagerConfig.model_validate(
+            {"type": "alertmanager", "name": "am", "url": alertmanager, "hold": "1h"}
+        )
+    )
+    now = datetime.now(UTC)
+    events = []
+    for labels in LABEL_SETS:
+        tagged = {**labels, "suite": "fingerprint"}
+        event = _event("firing", "x", now, now)
+        events.append(
+            event.model_copy(update={"labels": tagged, "fingerprint": fingerprint(tagged)})
+        )
+    result = await receiver.send(session, Batch(receiver="am", events=tuple(events)))
+    assert result.outcome is Outcome.DELIVERED, result
+
+    def ours(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [a for a in alerts if a["labels"].get("suite") == "fingerprint"]
+
+    alerts = await _poll(session, alertmanager, lambda a: len(ours(a)) == len(LABEL_SETS))
+    reported = {a["labels"]["alertname"]: a["fingerprint"] for a in ours(alerts)}
+    assert reported == {e.labels["alertname"]: e.fingerprint for e in events}

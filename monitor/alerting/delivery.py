@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import aiohttp
+from pydantic import ValidationError
 
 from monitor.alerting.state import Batch
 from monitor.receivers import DeliveryResult, Outcome
@@ -174,7 +175,14 @@ async def _send_row(
 ) -> str:
     """Send one row and record its outcome: "sent", "retried" or "dead"."""
     row_id, payload, attempts = row
-    batch = Batch.model_validate_json(payload)
+    try:
+        batch = Batch.model_validate_json(payload)
+    except ValidationError:  # a row this version cannot read must not block the lane
+        await asyncio.to_thread(
+            outbox.finish, row_id, "dead", clock or datetime.now(UTC), None, "unreadable", attempts
+        )
+        outbox.gave_up(name, None, "unreadable payload")
+        return "dead"
     try:
         result = await outbox.receivers[name].send(session, batch)
     except Exception as exc:  # a receiver's bug must not stop the others' delivery

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import aiohttp
 import structlog
+from pydantic import ValidationError
 
 from monitor.alerting import delivery
 from monitor.alerting.delivery import (
@@ -40,6 +41,8 @@ from monitor.alerting.state import (
     Batch,
     ServiceHistory,
     Silence,
+    fingerprint,
+    keyed_by_labels,
 )
 from monitor.receivers import Receiver
 
@@ -74,6 +77,13 @@ def batches_for(events: Iterable[AlertEvent], external_url: str = "") -> list[Ba
         for e in events
         for r in e.receivers
     ]
+
+
+def _order_key(batch: Batch) -> str:
+    """Rows with the same order key go out one at a time, oldest first: one receiver, one
+    alert. From the labels, not `AlertEvent.fingerprint`, so rows written before the
+    fingerprint changed line up with the ones after."""
+    return batch.receiver + "|" + ",".join(sorted(fingerprint(e.labels) for e in batch.events))
 
 
 def _ts(moment: datetime) -> float:
@@ -111,6 +121,22 @@ class Outbox:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
+        self._rekey_pending()
+
+    def _rekey_pending(self) -> None:
+        """Give pending rows today's order key (older versions keyed them by another
+        fingerprint), so a resolve queued after an upgrade still waits for its firing."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, order_key, payload FROM outbox WHERE state = 'pending'"
+            ).fetchall()
+            for row_id, order_key, payload in rows:
+                try:
+                    key = _order_key(Batch.model_validate_json(payload))
+                except ValidationError:  # sent as it is; delivery marks it dead if it must
+                    continue
+                if key != order_key:
+                    self._db.execute("UPDATE outbox SET order_key = ? WHERE id = ?", (key, row_id))
 
     def close(self) -> None:
         with self._lock:
@@ -119,12 +145,13 @@ class Outbox:
     # ------------------------------------------------------------------ state + enqueue
 
     def load_state(self) -> AlertState:
-        """The alert state as last saved (empty on a new file)."""
+        """The alert state as last saved (empty on a new file), keyed by today's fingerprints
+        (`keyed_by_labels`): the next `save` moves rows written under older ones."""
         with self._lock:
             alerts = self._db.execute("SELECT key, value FROM alerts").fetchall()
             history = self._db.execute("SELECT service, value FROM history").fetchall()
         state = AlertState(
-            alerts={k: AlertRecord.model_validate_json(v) for k, v in alerts},
+            alerts=keyed_by_labels({k: AlertRecord.model_validate_json(v) for k, v in alerts}),
             services={k: ServiceHistory.model_validate_json(v) for k, v in history},
         )
         self._saved = {("alerts", k): v for k, v in alerts}
@@ -152,9 +179,7 @@ class Outbox:
                     column = "key" if table == "alerts" else "service"
                     self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", (key,))
                 for batch in batches:
-                    order_key = (
-                        batch.receiver + "|" + ",".join(sorted(e.fingerprint for e in batch.events))
-                    )
+                    order_key = _order_key(batch)
                     cursor = self._db.execute(
                         "INSERT OR IGNORE INTO outbox (receiver, dedup_key, order_key, payload,"
                         " created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -221,7 +246,11 @@ class Outbox:
                     (_ts(now), *names),
                 )
         for receiver, payload in buried:
-            self.gave_up(receiver, Batch.model_validate_json(payload), "unknown receiver")
+            try:
+                batch: Batch | None = Batch.model_validate_json(payload)
+            except ValidationError:
+                batch = None
+            self.gave_up(receiver, batch, "unknown receiver")
 
     def finish(
         self,
@@ -266,7 +295,12 @@ class Outbox:
         await delivery.run(self, session, stop, wake or asyncio.Event(), idle)
 
     def gave_up(
-        self, receiver: str, batch: Batch, detail: str, status: int | None = None, attempts: int = 0
+        self,
+        receiver: str,
+        batch: Batch | None,
+        detail: str,
+        status: int | None = None,
+        attempts: int = 0,
     ) -> None:
         self.on_result(receiver, "dead")
         self.log.error(
@@ -275,7 +309,7 @@ class Outbox:
             status=status,
             attempts=attempts,
             detail=detail,
-            alerts=[f"{e.rule}/{e.fingerprint}:{e.kind}" for e in batch.events],
+            alerts=[f"{e.rule}/{e.fingerprint}:{e.kind}" for e in batch.events] if batch else [],
         )
 
     def next_due(self, receiver: str | None = None) -> datetime | None:
