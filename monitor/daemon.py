@@ -137,7 +137,7 @@ class Monitor:
         self._gauge_task = asyncio.create_task(self._refresh_latency_gauges(), name="gauges")
         self.started_wall = self.clock()
         if self.alerter is not None:
-            await self.alerter.start(self.session, self.rule_input, self._recheck)
+            await self.alerter.start(self.rule_input, self._recheck)
         if schedule:
             for check in self.checks.values():
                 self.scheduler.add(check)
