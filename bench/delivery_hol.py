@@ -15,7 +15,6 @@ import asyncio
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,17 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from monitor.alerting.outbox import Outbox, batches_for
 from monitor.alerting.state import AlertEvent, AlertState, fingerprint
 from monitor.receivers.webhook import WebhookConfig, WebhookReceiver
-
-
-async def serve(
-    handler: Callable[[web.Request], Awaitable[web.Response]],
-) -> tuple[web.AppRunner, str]:
-    app = web.Application()
-    app.router.add_post("/{tail:.*}", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
+from tests.alerting_fixtures import serve_posts  # the loopback server the tests use
 
 
 def down(service: str, at: datetime) -> AlertEvent:
@@ -68,8 +57,8 @@ async def main(alerts: int, spread: float, timeout: float) -> None:
         arrived.append(time.monotonic())
         return web.Response(text="ok")
 
-    hung_runner, hung_url = await serve(hang)
-    ok_runner, ok_url = await serve(answer)
+    hung_runner, hung_url = await serve_posts(hang)
+    ok_runner, ok_url = await serve_posts(answer)
     receivers = {
         name: WebhookReceiver(
             WebhookConfig.model_validate(

@@ -137,6 +137,11 @@ async def _poll(
         await asyncio.sleep(0.05)  # polling an external process, bounded by the deadline
 
 
+def _receiver(url: str, **options: str) -> AlertmanagerReceiver:
+    config = {"type": "alertmanager", "name": "am", "url": url, **options}
+    return AlertmanagerReceiver(AlertmanagerConfig.model_validate(config))
+
+
 def _ours(alerts: list[dict[str, Any]], service: str) -> list[dict[str, Any]]:
     return [a for a in alerts if a["labels"].get("service") == service]
 
@@ -144,11 +149,7 @@ def _ours(alerts: list[dict[str, Any]], service: str) -> list[dict[str, Any]]:
 async def test_firing_then_resolved_round_trip(
     alertmanager: str, session: aiohttp.ClientSession
 ) -> None:
-    receiver = AlertmanagerReceiver(
-        AlertmanagerConfig.model_validate(
-            {"type": "alertmanager", "name": "am", "url": alertmanager, "hold": "1h"}
-        )
-    )
+    receiver = _receiver(alertmanager, hold="1h")
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=2)
     firing = _event("firing", "do-db", start, datetime.now(UTC))
     result = await receiver.send(session, Batch(receiver="am", events=(firing,)))
@@ -173,11 +174,7 @@ async def test_firing_then_resolved_round_trip(
 async def test_two_replicas_are_one_alert(
     alertmanager: str, session: aiohttp.ClientSession
 ) -> None:
-    receiver = AlertmanagerReceiver(
-        AlertmanagerConfig.model_validate(
-            {"type": "alertmanager", "name": "am", "url": alertmanager}
-        )
-    )
+    receiver = _receiver(alertmanager)
     start = datetime.now(UTC).replace(microsecond=0)
     for _replica in range(2):
         event = _event("firing", "auth", start, datetime.now(UTC))
@@ -209,11 +206,7 @@ async def test_fingerprints_are_the_ones_alertmanager_reports(
     alertmanager: str, session: aiohttp.ClientSession
 ) -> None:
     """Issue 21 item 5: tools correlate our webhooks and Alertmanager's API by fingerprint."""
-    receiver = AlertmanagerReceiver(
-        AlertmanagerConfig.model_validate(
-            {"type": "alertmanager", "name": "am", "url": alertmanager, "hold": "1h"}
-        )
-    )
+    receiver = _receiver(alertmanager, hold="1h")
     now = datetime.now(UTC)
     events = []
     for labels in LABEL_SETS:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -20,20 +20,8 @@ from monitor.alerting.outbox import Outbox, batches_for
 from monitor.alerting.state import AlertState
 from monitor.receivers import Receiver
 from monitor.receivers.webhook import WebhookConfig, WebhookReceiver
-from tests.alerting_fixtures import T0, Recorder, event
+from tests.alerting_fixtures import T0, Recorder, event, serve_posts
 from tests.polling import until
-
-
-async def serve_posts(
-    handler: Callable[[web.Request], Awaitable[web.Response]],
-) -> tuple[web.AppRunner, str]:
-    """Serve `handler` for every POST on 127.0.0.1 (a free port); return the runner and URL."""
-    app = web.Application()
-    app.router.add_post("/{tail:.*}", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
 
 
 class Hanging:
