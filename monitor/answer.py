@@ -10,7 +10,6 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-
 ERROR_DETAIL_CHARS = 300
 """`Answer.error_detail` is cut to this length; text of exactly this length may have been cut."""
 

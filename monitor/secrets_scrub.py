@@ -36,7 +36,20 @@ _LONG_PATH_CHARS = 16
 """A URL path this long is taken to carry a secret (Slack, webhook relays put the key there)."""
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/@:]*:[^\s/@]*@")
 _SCHEME_CREDENTIAL = re.compile(r"^([A-Za-z][A-Za-z0-9_-]*)\s+(\S+)$")
-_PERCENT = re.compile(r"%[0-9A-F]{2}")
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{1,2}")
+
+
+def _upper_escapes(text: str) -> str:
+    """`%3a` -> `%3A`, same length: encoders differ in the case of their hex digits."""
+    return _ESCAPE.sub(lambda m: m.group(0).upper(), text) if "%" in text else text
+
+
+def _escapes_any_case(form: str) -> str:
+    return re.sub(
+        r"%([0-9A-F])([0-9A-F])",
+        lambda m: "%" + "".join(f"[{c}{c.lower()}]" if c.isalpha() else c for c in m.groups()),
+        re.escape(form).replace("\\%", "%"),
+    )
 
 
 def _basic_decoded(credential: str) -> list[str]:
@@ -59,9 +72,7 @@ def _forms(secret: str) -> Iterator[str]:
     for part in parts:
         if len(part) < MIN_SECRET_CHARS:
             continue
-        quoted = quote(part, safe="")
-        yield from (part, quoted, _PERCENT.sub(lambda m: m.group(0).lower(), quoted))
-        yield quote_plus(part)
+        yield from (part, quote(part, safe=""), quote_plus(part))
         yield json.dumps(part)[1:-1]
         yield json.dumps(part, ensure_ascii=False)[1:-1]
         encoded = base64.b64encode(part.encode()).decode()
@@ -104,7 +115,7 @@ class Scrubber:
     """Replaces registered secrets (and their encodings) by `[redacted]`. Immutable: `with_secrets`
     returns a new one, so a later source of secrets (push tokens) registers without a reset."""
 
-    __slots__ = ("_forms", "_secrets")
+    __slots__ = ("_escaped", "_forms", "_secrets")
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets = frozenset(s for s in secrets if len(s) >= MIN_SECRET_CHARS)
@@ -112,9 +123,16 @@ class Scrubber:
         forms = {f for f in forms if len(f) >= MIN_SECRET_CHARS and f not in REDACTED}
         # longest first: a secret that contains another must go whole, not leave its tail
         self._forms = tuple(sorted(forms, key=lambda f: (-len(f), f)))
+        escaped = [_escapes_any_case(f) for f in self._forms if _ESCAPE.search(f)]
+        self._escaped = re.compile("|".join(escaped)) if escaped else None
+        """The URL-encoded forms again, matching `%2f` as well as `%2F`."""
 
     def with_secrets(self, secrets: Iterable[str]) -> Scrubber:
         return Scrubber((*self._secrets, *secrets))
+
+    def union(self, other: Scrubber) -> Scrubber:
+        """Both sets of secrets: after a reload the old ones stay hidden too."""
+        return self.with_secrets(other._secrets)
 
     def __bool__(self) -> bool:
         return bool(self._forms)
@@ -122,17 +140,20 @@ class Scrubber:
     def scrub(self, text: str, *, cut: bool = False) -> str:
         """`text` without any registered secret; `cut=True` if `text` was truncated, to drop a
         secret's beginning left at its end. URL userinfo goes whatever it holds."""
-        if "@" in text:
-            text = _USERINFO.sub(lambda m: m.group(1) + REDACTED + "@", text)
-        if not self._forms:
-            return text
-        for _ in range(_MAX_PASSES):
+        for _ in range(_MAX_PASSES if self._forms else 0):
             found = [form for form in self._forms if form in text]
+            if self._escaped is not None and "%" in text:
+                text, replaced = self._escaped.subn(REDACTED, text)
+                found.extend([""] * replaced)
             if not found:
                 break
-            for form in found:
+            for form in filter(None, found):
                 text = text.replace(form, REDACTED)
-        return self._drop_partial_tail(text) if cut else text
+        if cut and self._forms:
+            text = self._drop_partial_tail(text)
+        if "@" in text:  # after the values: a pattern must not eat half of a known secret
+            text = _USERINFO.sub(lambda m: m.group(1) + REDACTED + "@", text)
+        return text
 
     def scrub_bytes(self, data: bytes, *, cut: bool = False) -> bytes:
         """`scrub` for a body: decoded as UTF-8 with surrogate escapes, so bytes survive."""
@@ -144,14 +165,16 @@ class Scrubber:
     def _drop_partial_tail(self, text: str) -> str:
         """Remove the longest end of `text` that is the beginning of a secret's form."""
         keep = len(text)
+        view = _upper_escapes(text)
         for form in self._forms:
             start = max(0, len(text) - len(form) + 1)
-            at = text.find(form[0], start)
-            while at != -1 and at < keep:
-                if form.startswith(text[at:]):
-                    keep = at
-                    break
-                at = text.find(form[0], at + 1)
+            for candidate in {view, text}:  # the first character rules most positions out
+                at = candidate.find(form[0], start)
+                while at != -1 and at < keep:
+                    if form.startswith(candidate[at:]):
+                        keep = at
+                        break
+                    at = candidate.find(form[0], at + 1)
         return text[:keep]
 
     def scrub_data(self, value: Any) -> Any:

@@ -161,9 +161,7 @@ async def test_max_redirects_zero_leaves_a_3xx_unfollowed(serve: Start) -> None:
 
 
 @pytest.mark.parametrize("limit", [1, 3])
-async def test_exactly_max_redirects_hops_pass_and_one_more_fails(
-    serve: Start, limit: int
-) -> None:
+async def test_exactly_max_redirects_hops_pass_and_one_more_fails(serve: Start, limit: int) -> None:
     seen: Recorded = []
     base = await serve(hop_app(seen))
     async with aiohttp.ClientSession() as session:

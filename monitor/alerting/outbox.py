@@ -36,6 +36,7 @@ from monitor.alerting.state import (
     Silence,
 )
 from monitor.receivers import Outcome, Receiver
+from monitor.secrets_scrub import NO_SECRETS, Scrubber
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -118,8 +119,12 @@ class Outbox:
         max_attempts: int = 12,
         rng: random.Random | None = None,
         on_result: Callable[[str, str], None] | None = None,
+        scrubber: Scrubber = NO_SECRETS,
     ) -> None:
         self.path = str(path)
+        self.scrubber = scrubber
+        """Applied to payloads, state rows and errors before they are written: a receiver's
+        answer may quote its URL or key, a payload the evidence of a service."""
         self.receivers = dict(receivers)
         self.max_attempts = max_attempts
         self._rng = rng or random.Random()
@@ -156,10 +161,11 @@ class Outbox:
 
     def save(self, state: AlertState, batches: Iterable[Batch], now: datetime) -> int:
         """Persist `state` and enqueue `batches` atomically; return how many rows were new."""
+        scrub = self.scrubber.scrub
         rows: dict[tuple[str, str], str] = {
-            ("alerts", k): r.model_dump_json() for k, r in state.alerts.items()
+            ("alerts", k): scrub(r.model_dump_json()) for k, r in state.alerts.items()
         }
-        rows.update({("history", k): h.model_dump_json() for k, h in state.services.items()})
+        rows.update({("history", k): scrub(h.model_dump_json()) for k, h in state.services.items()})
         added = 0
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -185,7 +191,7 @@ class Outbox:
                             batch.receiver,
                             batch.dedup_key,
                             order_key,
-                            batch.model_dump_json(),
+                            scrub(batch.model_dump_json()),
                             _ts(now),
                             _ts(now),
                         ),
@@ -246,7 +252,7 @@ class Outbox:
                     state,
                     attempts,
                     status,
-                    error[:500],
+                    self.scrubber.scrub(error)[:500],
                     None if next_at is None else _ts(next_at),
                     None if state == "pending" else _ts(now),
                     row_id,

@@ -70,9 +70,7 @@ def normalize_response(answer: Answer, scrubber: Scrubber = NO_SECRETS) -> Verdi
 
 def _scrubbed_answer(answer: Answer, scrubber: Scrubber) -> Answer:
     body = scrubber.scrub_bytes(answer.body, cut=answer.truncated)
-    detail = scrubber.scrub(
-        answer.error_detail, cut=len(answer.error_detail) >= ERROR_DETAIL_CHARS
-    )
+    detail = scrubber.scrub(answer.error_detail, cut=len(answer.error_detail) >= ERROR_DETAIL_CHARS)
     headers = {name: scrubber.scrub(value) for name, value in answer.headers.items()}
     if body == answer.body and detail == answer.error_detail and headers == answer.headers:
         return answer

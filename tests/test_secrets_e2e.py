@@ -1,0 +1,83 @@
+"""A service that echoes the request's headers in its error page: the daemon, as a real process,
+must not republish the configured token in /status, its SQLite files or its log."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from aiohttp import web
+
+from tests.test_lifecycle import Daemon, all_checked, by_name, daemons, wait_for_rows
+
+__all__ = ["daemons"]  # the lifecycle's fixture: started daemons are killed after the test
+
+TOKEN = "echo-7e2b4c9d1f0a3856"
+
+
+@pytest.fixture
+async def echo_service() -> AsyncIterator[str]:
+    """503 with a body that repeats every request header, raw and in other encodings, mid-text
+    (no `Authorization:` prefix a pattern could key on)."""
+
+    async def echo(request: web.Request) -> web.Response:
+        sent = dict(request.headers)
+        credential = sent.get("Authorization", "").rpartition(" ")[2]
+        body = "\n".join(
+            [
+                f"upstream rejected credential {credential} (retry later)",
+                f"trace=GET%20/health%3Fauth%3D{quote(sent.get('Authorization', ''), safe='')}",
+                base64.b64encode(sent.get("Authorization", "").encode()).decode(),
+                json.dumps({"headers": sent}),
+            ]
+        )
+        return web.Response(status=503, text=body)
+
+    app = web.Application()
+    app.router.add_get("/health", echo)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{port}"
+    await runner.cleanup()
+
+
+async def test_an_echoed_token_never_reaches_status_store_or_log(
+    echo_service: str, tmp_path: Path, daemons: list[Daemon]
+) -> None:
+    config = tmp_path / "monitor.yaml"
+    config.write_text(
+        json.dumps(
+            {
+                "defaults": {"interval": "300ms", "timeout": "250ms"},
+                "services": [
+                    {
+                        "name": "echo",
+                        "url": echo_service,
+                        "headers": {"Authorization": "Bearer ${ECHO_TOKEN}"},
+                    }
+                ],
+            }
+        )
+    )
+    daemon = Daemon(config, tmp_path, env={"ECHO_TOKEN": TOKEN})
+    daemons.append(daemon)
+    await daemon.start()
+    status = await daemon.until(all_checked)
+    await wait_for_rows(tmp_path / "monitor.sqlite3", 1)
+    assert await daemon.stop() == 0
+    stores = b"".join(p.read_bytes() for p in tmp_path.glob("*.sqlite3*"))
+    encodings = (TOKEN, base64.b64encode(f"Bearer {TOKEN}".encode()).decode())
+    for secret in encodings:
+        assert secret not in json.dumps(status)
+        assert secret.encode() not in stores
+        assert secret.encode() not in daemon.stderr
+    echo = by_name(status)["echo"]
+    assert echo["status"] == "unhealthy" and "[redacted]" in echo["evidence"], "echo was seen"
+    assert b"check.status_changed" in daemon.stderr, "the run did log the change"
