@@ -70,6 +70,17 @@ HeaderName = Annotated[str, Field(pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")]
 Headers = dict[HeaderName, Annotated[SecretStr, BeforeValidator(_expand_secret)]]
 
 
+LINK_URL = re.compile(r"(?i)https?://[^\s/?#@]+(?:[/?#]\S*)?")
+
+
+def link_url(value: str) -> str:
+    """A URL someone will click (the status page's runbook link, an alert's dashboard button):
+    http(s) only, so a config can never put `javascript:` or `data:` behind a link."""
+    if not LINK_URL.fullmatch(value):
+        raise ValueError(f"expected an http:// or https:// URL, got {value[:80]!r}")
+    return value
+
+
 def _path(value: str) -> str:
     if not value.startswith("/"):
         raise ValueError(f"expected a path starting with '/', got {value!r}")
@@ -135,6 +146,11 @@ class ServiceConfig(_Strict):
         return value.rstrip("/")
 
     _check_path = field_validator("health_path")(_path)
+
+    @field_validator("runbook")
+    @classmethod
+    def _check_runbook(cls, value: str | None) -> str | None:
+        return None if value is None else link_url(value)
 
 
 class LatencyConfig(_Strict):
