@@ -28,6 +28,7 @@ from pydantic import (
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError, ConfigProblem
 from monitor.model import CheckKind
+from monitor.secrets_scrub import without_userinfo
 from monitor.yaml_lines import line_for, load_yaml, path_to_loc, validation_problems
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -142,7 +143,8 @@ class ServiceConfig(_Strict):
     @classmethod
     def _check_url(cls, value: str) -> str:
         if not re.fullmatch(r"https?://[^\s/?#]+(?::\d+)?(/[^\s?#]*)?", value):
-            raise ValueError(f"expected an http:// or https:// base URL, got {value!r}")
+            shown = without_userinfo(value)
+            raise ValueError(f"expected an http:// or https:// base URL, got {shown!r}")
         return value.rstrip("/")
 
     _check_path = field_validator("health_path")(_path)

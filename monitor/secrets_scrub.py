@@ -34,7 +34,7 @@ _MAX_PASSES = 4
 """A replacement can only recreate a secret around the marker in contrived cases; bounded."""
 _LONG_PATH_CHARS = 16
 """A URL path this long is taken to carry a secret (Slack, webhook relays put the key there)."""
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/@:]*:[^\s/@]*@")
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/?#@]+@")
 _SCHEME_CREDENTIAL = re.compile(r"^([A-Za-z][A-Za-z0-9_-]*)\s+(\S+)$")
 _ESCAPE = re.compile(r"%[0-9A-Fa-f]{1,2}")
 
@@ -50,6 +50,14 @@ def _escapes_any_case(form: str) -> str:
         lambda m: "%" + "".join(f"[{c}{c.lower()}]" if c.isalpha() else c for c in m.groups()),
         re.escape(form).replace("\\%", "%"),
     )
+
+
+def without_userinfo(text: str) -> str:
+    """`https://user:pass@host/` -> `https://[redacted]@host/`, wherever a URL is in `text`:
+    for URLs shown as they are configured (/status) and for any text scrubbed."""
+    if "@" not in text:
+        return text
+    return _USERINFO.sub(lambda m: m.group(1) + REDACTED + "@", text)
 
 
 def _basic_decoded(credential: str) -> list[str]:
@@ -86,8 +94,9 @@ def url_secrets(url: str) -> list[str]:
         password = parts.password
     except ValueError:
         return []
-    found = [password] if password else []
+    found = [password or parts.username or ""]  # a token may travel as the user name
     found.extend(value for _, value in parse_qsl(parts.query))
+    found = [value for value in found if value]
     if len(parts.path) >= _LONG_PATH_CHARS:
         found.append(parts.path)
     return found
@@ -151,9 +160,7 @@ class Scrubber:
                 text = text.replace(form, REDACTED)
         if cut and self._forms:
             text = self._drop_partial_tail(text)
-        if "@" in text:  # after the values: a pattern must not eat half of a known secret
-            text = _USERINFO.sub(lambda m: m.group(1) + REDACTED + "@", text)
-        return text
+        return without_userinfo(text)  # after the values: it must not eat half of a known one
 
     def scrub_bytes(self, data: bytes, *, cut: bool = False) -> bytes:
         """`scrub` for a body: decoded as UTF-8 with surrogate escapes, so bytes survive."""

@@ -133,7 +133,8 @@ class Store:
         for check_id, verdict, checked_at, since, consecutive, duration_s, previous in rows:
             try:
                 states[check_id] = CheckState(
-                    verdict=Verdict.model_validate(json.loads(verdict)),
+                    # rows written before a secret was known (or by an older version) too
+                    verdict=Verdict.model_validate(json.loads(self.scrubber.scrub(verdict))),
                     checked_at=datetime.fromisoformat(checked_at),
                     since=datetime.fromisoformat(since),
                     consecutive=int(consecutive),

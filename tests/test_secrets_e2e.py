@@ -4,14 +4,23 @@ must not republish the configured token in /status, its SQLite files or its log.
 from __future__ import annotations
 
 import base64
+import io
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import quote
 
+import aiohttp
 import pytest
+import structlog
 from aiohttp import web
 
+from monitor.alerting.outbox import Outbox
+from monitor.alerting.state import AlertState, Batch
+from monitor.logs import configure_logging, set_log_scrubber
+from monitor.receivers.webhook import WebhookConfig, WebhookReceiver
+from monitor.secrets_scrub import NO_SECRETS, scrubber_for
+from tests.alerting_fixtures import T0, event
 from tests.test_lifecycle import Daemon, all_checked, by_name, daemons, wait_for_rows
 
 __all__ = ["daemons"]  # the lifecycle's fixture: started daemons are killed after the test
@@ -81,3 +90,51 @@ async def test_an_echoed_token_never_reaches_status_store_or_log(
     echo = by_name(status)["echo"]
     assert echo["status"] == "unhealthy" and "[redacted]" in echo["evidence"], "echo was seen"
     assert b"check.status_changed" in daemon.stderr, "the run did log the change"
+
+
+HOOK_KEY = "hookkey-31c9f07a52"
+
+
+@pytest.fixture
+async def quoting_receiver() -> AsyncIterator[str]:
+    """A receiver whose error page quotes the URL it was called on, key and all, at length."""
+
+    async def refuse(request: web.Request) -> web.Response:
+        return web.Response(status=401, text=f"no such hook {request.path_qs} " + "x" * 300)
+
+    app = web.Application()
+    app.router.add_post("/{tail:.*}", refuse)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{port}"
+    await runner.cleanup()
+
+
+async def test_a_receiver_quoting_its_key_leaves_it_out_of_the_outbox_and_the_log(
+    quoting_receiver: str, tmp_path: Path
+) -> None:
+    hook = WebhookConfig.model_validate(
+        {"type": "webhook", "name": "hook", "url": f"{quoting_receiver}/hooks/{HOOK_KEY}"}
+    )
+    scrubber = scrubber_for(hook)
+    outbox = Outbox(tmp_path / "alerts.sqlite3", {"hook": WebhookReceiver(hook)}, scrubber=scrubber)
+    outbox.save(AlertState(), [Batch(receiver="hook", events=(event(),))], T0)
+    stream = io.StringIO()
+    configure_logging("info", stream=stream, json=True)
+    set_log_scrubber(scrubber)
+    try:
+        async with aiohttp.ClientSession() as session:
+            await outbox.deliver_due(session, now=T0)
+    finally:
+        set_log_scrubber(NO_SECRETS)
+        structlog.reset_defaults()
+    (row,) = outbox.rows()
+    outbox.close()
+    assert row["state"] == "dead" and row["last_status"] == 401
+    assert "no such hook" in row["last_error"] and HOOK_KEY not in row["last_error"]
+    assert "alert_notification_dead" in stream.getvalue()
+    assert HOOK_KEY not in stream.getvalue()
+    assert HOOK_KEY.encode() not in (tmp_path / "alerts.sqlite3").read_bytes()

@@ -20,6 +20,7 @@ from monitor.normalize import normalize_response
 from monitor.normalize.evidence import evidence_snippet
 from monitor.receivers.webhook import WebhookConfig
 from monitor.secrets_scrub import MIN_SECRET_CHARS, REDACTED, Scrubber, scrubber_for
+from monitor.status import check_status
 
 
 @pytest.mark.parametrize(
@@ -182,3 +183,12 @@ services:
         assert secret not in scrubber.scrub(f"<{secret}>"), secret
     pushed = scrubber.with_secrets(["push-token-5"])  # a later source registers without reset
     assert "push-token-5" not in pushed.scrub("push-token-5")
+
+
+def test_status_shows_a_service_url_without_its_userinfo() -> None:
+    config = parse_config("services:\n  - name: a\n    url: https://ops:pw-in-url-9@a.example\n")
+    check = config.checks()[0]
+    shown = check_status(check, None).url
+    assert "pw-in-url-9" not in shown and shown.endswith("@a.example/health")
+    token_only = Scrubber().scrub("GET https://ghp_tokenAsUser@git.example/x failed")
+    assert "ghp_tokenAsUser" not in token_only

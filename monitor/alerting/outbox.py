@@ -36,6 +36,7 @@ from monitor.alerting.state import (
     Silence,
 )
 from monitor.receivers import Outcome, Receiver
+from monitor.receivers._base import DETAIL_CHARS
 from monitor.secrets_scrub import NO_SECRETS, Scrubber
 
 _SCHEMA = """
@@ -252,7 +253,7 @@ class Outbox:
                     state,
                     attempts,
                     status,
-                    self.scrubber.scrub(error)[:500],
+                    self.scrubber.scrub(error, cut=len(error) >= DETAIL_CHARS)[:500],
                     None if next_at is None else _ts(next_at),
                     None if state == "pending" else _ts(now),
                     row_id,
