@@ -9,8 +9,8 @@ store, the alert outbox and a structlog processor. It is a value passed down, no
 log processor gets its one explicitly, once, at start (`monitor.logs.set_log_scrubber`).
 
 What is promised: for every registered secret of at least `MIN_SECRET_CHARS` characters, the
-secret, its URL-encoded, JSON-escaped and base64 forms (and, for a `Basic`/`Bearer` value, the
-credential alone and the decoded `user:pass`) never appear in scrubbed text. Where text was cut
+secret, its URL-encoded, JSON-escaped, base64 and white-space-folded forms (and, for a
+`Basic`/`Bearer` value, the credential alone and the decoded `user:pass`) never appear in scrubbed text. Where text was cut
 (`cut=True`), a trailing *prefix* of one of those forms is removed too, so a secret halved by a
 truncation leaks no part. Shorter secrets are ignored: replacing every `abc` would destroy text
 and hide nothing worth hiding.
@@ -77,12 +77,15 @@ def _forms(secret: str) -> Iterator[str]:
         parts.append(scheme.group(2))
         if scheme.group(1).lower() == "basic":
             parts.extend(_basic_decoded(scheme.group(2)))
+    # evidence and error details fold white space: the folded form must go as well
+    parts.extend([" ".join(part.split()) for part in parts])
     for part in parts:
         if len(part) < MIN_SECRET_CHARS:
             continue
         yield from (part, quote(part, safe=""), quote_plus(part))
-        yield json.dumps(part)[1:-1]
-        yield json.dumps(part, ensure_ascii=False)[1:-1]
+        for escaped in (json.dumps(part)[1:-1], json.dumps(part, ensure_ascii=False)[1:-1]):
+            yield escaped
+            yield json.dumps(escaped)[1:-1]  # JSON inside JSON (a log line in an API answer)
         encoded = base64.b64encode(part.encode()).decode()
         yield from (encoded, encoded.rstrip("="))
 
