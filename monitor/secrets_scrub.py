@@ -10,10 +10,10 @@ log processor gets its one explicitly, once, at start (`monitor.logs.set_log_scr
 
 What is promised: for every registered secret of at least `MIN_SECRET_CHARS` characters, the
 secret, its URL-encoded, JSON-escaped, base64 and white-space-folded forms (and, for a
-`Basic`/`Bearer` value, the credential alone and the decoded `user:pass`) never appear in scrubbed text. Where text was cut
-(`cut=True`), a trailing *prefix* of one of those forms is removed too, so a secret halved by a
-truncation leaks no part. Shorter secrets are ignored: replacing every `abc` would destroy text
-and hide nothing worth hiding.
+`Basic`/`Bearer` value, the credential alone and the decoded `user:pass`) never appear in
+scrubbed text. Where text was cut (`cut=True`), a trailing *prefix* of one of those forms is
+removed too, so a secret halved by a truncation leaks no part. Shorter secrets are ignored:
+replacing every `abc` would destroy text and hide nothing worth hiding.
 """
 
 from __future__ import annotations

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -22,14 +21,15 @@ from monitor.receivers.webhook import WebhookConfig, WebhookReceiver
 from monitor.secrets_scrub import NO_SECRETS, scrubber_for
 from tests.alerting_fixtures import T0, event
 from tests.test_lifecycle import Daemon, all_checked, by_name, daemons, wait_for_rows
+from tests.test_probes_http_redirects import Start, serve
 
-__all__ = ["daemons"]  # the lifecycle's fixture: started daemons are killed after the test
+__all__ = ["daemons", "serve"]  # fixtures: loopback servers, daemons killed after the test
 
 TOKEN = "echo-7e2b4c9d1f0a3856"
 
 
 @pytest.fixture
-async def echo_service() -> AsyncIterator[str]:
+async def echo_service(serve: Start) -> str:
     """503 with a body that repeats every request header, raw and in other encodings, mid-text
     (no `Authorization:` prefix a pattern could key on)."""
 
@@ -48,13 +48,7 @@ async def echo_service() -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_get("/health", echo)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    return await serve(app)
 
 
 async def test_an_echoed_token_never_reaches_status_store_or_log(
@@ -96,7 +90,7 @@ HOOK_KEY = "hookkey-31c9f07a52"
 
 
 @pytest.fixture
-async def quoting_receiver() -> AsyncIterator[str]:
+async def quoting_receiver(serve: Start) -> str:
     """A receiver whose error page quotes the URL it was called on, key and all, at length."""
 
     async def refuse(request: web.Request) -> web.Response:
@@ -104,13 +98,7 @@ async def quoting_receiver() -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_post("/{tail:.*}", refuse)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    return await serve(app)
 
 
 async def test_a_receiver_quoting_its_key_leaves_it_out_of_the_outbox_and_the_log(
