@@ -45,6 +45,7 @@ def _upper_escapes(text: str) -> str:
 
 
 def _escapes_any_case(form: str) -> str:
+    """`form` as a regex in which each `%XX` escape matches in either case."""
     return re.sub(
         r"%([0-9A-F])([0-9A-F])",
         lambda m: "%" + "".join(f"[{c}{c.lower()}]" if c.isalpha() else c for c in m.groups()),
@@ -127,17 +128,21 @@ class Scrubber:
     """Replaces registered secrets (and their encodings) by `[redacted]`. Immutable: `with_secrets`
     returns a new one, so a later source of secrets (push tokens) registers without a reset."""
 
-    __slots__ = ("_escaped", "_forms", "_secrets")
+    __slots__ = ("_byte_pattern", "_forms", "_pattern", "_secrets")
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets = frozenset(s for s in secrets if len(s) >= MIN_SECRET_CHARS)
         forms = {form for s in self._secrets for form in _forms(s)}
         forms = {f for f in forms if len(f) >= MIN_SECRET_CHARS and f not in REDACTED}
-        # longest first: a secret that contains another must go whole, not leave its tail
+        # longest first: at one position the longer form wins, a secret containing another goes
+        # whole; URL-encoded forms match `%2f` as well as `%2F`
         self._forms = tuple(sorted(forms, key=lambda f: (-len(f), f)))
-        escaped = [_escapes_any_case(f) for f in self._forms if _ESCAPE.search(f)]
-        self._escaped = re.compile("|".join(escaped)) if escaped else None
-        """The URL-encoded forms again, matching `%2f` as well as `%2F`."""
+        source = "|".join(_escapes_any_case(f) for f in self._forms)
+        # one regex, not a loop of `in`: re skips ahead on the forms' first characters
+        self._pattern = re.compile(source) if forms else None
+        self._byte_pattern = (
+            re.compile(source.encode("utf-8", errors="surrogateescape")) if forms else None
+        )
 
     def with_secrets(self, secrets: Iterable[str]) -> Scrubber:
         return Scrubber((*self._secrets, *secrets))
@@ -149,25 +154,26 @@ class Scrubber:
     def __bool__(self) -> bool:
         return bool(self._forms)
 
+    def finds(self, *texts: str) -> bool:
+        """Whether scrubbing any of `texts` (not cut) would change it, in one search."""
+        joined = "\x00".join(texts)
+        return "@" in joined or (self._pattern is not None and bool(self._pattern.search(joined)))
+
     def scrub(self, text: str, *, cut: bool = False) -> str:
         """`text` without any registered secret; `cut=True` if `text` was truncated, to drop a
         secret's beginning left at its end. URL userinfo goes whatever it holds."""
-        for _ in range(_MAX_PASSES if self._forms else 0):
-            found = [form for form in self._forms if form in text]
-            if self._escaped is not None and "%" in text:
-                text, replaced = self._escaped.subn(REDACTED, text)
-                found.extend([""] * replaced)
-            if not found:
-                break
-            for form in filter(None, found):
-                text = text.replace(form, REDACTED)
-        if cut and self._forms:
-            text = self._drop_partial_tail(text)
+        if self._pattern is not None:
+            for _ in range(_MAX_PASSES):  # a replacement can join text into a secret again
+                text, replaced = self._pattern.subn(REDACTED, text)
+                if not replaced:
+                    break
+            if cut:
+                text = self._drop_partial_tail(text)
         return without_userinfo(text)  # after the values: it must not eat half of a known one
 
     def scrub_bytes(self, data: bytes, *, cut: bool = False) -> bytes:
         """`scrub` for a body: decoded as UTF-8 with surrogate escapes, so bytes survive."""
-        if not self._forms:
+        if self._byte_pattern is None or (not cut and not self._byte_pattern.search(data)):
             return data
         text = data.decode("utf-8", errors="surrogateescape")
         return self.scrub(text, cut=cut).encode("utf-8", errors="surrogateescape")

@@ -69,6 +69,10 @@ def normalize_response(answer: Answer, scrubber: Scrubber = NO_SECRETS) -> Verdi
 
 
 def _scrubbed_answer(answer: Answer, scrubber: Scrubber) -> Answer:
+    cut = answer.truncated or len(answer.error_detail) >= ERROR_DETAIL_CHARS
+    untouched = not cut and not scrubber.finds(answer.error_detail, *answer.headers.values())
+    if untouched and scrubber.scrub_bytes(answer.body) is answer.body:
+        return answer
     body = scrubber.scrub_bytes(answer.body, cut=answer.truncated)
     detail = scrubber.scrub(answer.error_detail, cut=len(answer.error_detail) >= ERROR_DETAIL_CHARS)
     headers = {name: scrubber.scrub(value) for name, value in answer.headers.items()}
@@ -80,6 +84,10 @@ def _scrubbed_answer(answer: Answer, scrubber: Scrubber) -> Answer:
 def _scrubbed_verdict(verdict: Verdict, scrubber: Scrubber) -> Verdict:
     """The verdict's text scrubbed again: evidence drops control characters and folds spaces,
     which can join what the body kept apart."""
+    texts = [verdict.detail, verdict.evidence, verdict.version or ""]
+    texts.extend(c.detail for c in verdict.components.values())
+    if not verdict.evidence.endswith("…") and not scrubber.finds(*texts):
+        return verdict
     evidence = verdict.evidence
     if evidence.endswith("…"):
         evidence = scrubber.scrub(evidence[:-1], cut=True) + "…"
