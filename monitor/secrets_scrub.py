@@ -13,7 +13,8 @@ secret, its URL-encoded, JSON-escaped, base64 and white-space-folded forms (and,
 `Basic`/`Bearer` value, the credential alone and the decoded `user:pass`) never appear in
 scrubbed text. Where text was cut (`cut=True`), a trailing *prefix* of one of those forms is
 removed too, so a secret halved by a truncation leaks no part. Shorter secrets are ignored:
-replacing every `abc` would destroy text and hide nothing worth hiding.
+replacing every `abc` would destroy text and hide nothing worth hiding; so is a value that is
+part of the marker `[redacted]` itself.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def _escapes_any_case(form: str) -> str:
     return re.sub(
         r"%([0-9A-F])([0-9A-F])",
         lambda m: "%" + "".join(f"[{c}{c.lower()}]" if c.isalpha() else c for c in m.groups()),
-        re.escape(form).replace("\\%", "%"),
+        re.escape(form),  # which leaves `%` alone (Python >= 3.7)
     )
 
 

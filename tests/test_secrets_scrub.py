@@ -4,6 +4,7 @@ removal by value for the ones its config resolved, whatever the encoding or trun
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import string
 from collections.abc import Callable
@@ -50,7 +51,10 @@ ENCODINGS: dict[str, Callable[[str], str]] = {
     "base64": lambda s: base64.b64encode(s.encode()).decode(),
 }
 SECRET_CHARS = string.ascii_letters + string.digits + string.punctuation + " "
-secrets = st.text(alphabet=SECRET_CHARS, min_size=8, max_size=40)
+# a part of the marker itself cannot be hidden (documented in monitor/secrets_scrub.py)
+secrets = st.text(alphabet=SECRET_CHARS, min_size=8, max_size=40).filter(
+    lambda s: s not in REDACTED
+)
 surrounding = st.text(max_size=150)
 
 
@@ -102,6 +106,9 @@ def test_a_registered_secret_never_comes_out_whatever_surrounds_encodes_or_cuts_
     # the secret halved by the cut: the part kept (unless the surrounding text has it anyway)
     partial = kept[len(head) :] if len(head) < len(kept) < len(head) + len(placed) else ""
     halved = len(partial) >= MIN_SECRET_CHARS and partial not in head
+    if halved:  # unless the verdict says it anyway ("moni" in "the monitor is not allowed")
+        without = dataclasses.replace(answer, body=head.encode())
+        halved = not any(partial in text for text in texts(normalize_response(without)))
     for out in texts(verdict):
         assert form not in out and secret not in out
         assert not (halved and partial in out), partial
