@@ -206,3 +206,9 @@ def test_status_shows_a_service_url_without_its_userinfo() -> None:
     assert "pw-in-url-9" not in shown and shown.endswith("@a.example/health")
     token_only = Scrubber().scrub("GET https://ghp_tokenAsUser@git.example/x failed")
     assert "ghp_tokenAsUser" not in token_only
+
+
+def test_evidence_stays_within_its_limit_when_redaction_lengthens_it() -> None:
+    answer = Answer(url="http://svc/h", status_code=500, body=b"a://b@c " * 30)
+    evidence = normalize_response(answer).evidence
+    assert len(evidence) <= 200 and "a://[redacted]@c" in evidence

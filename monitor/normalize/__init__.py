@@ -26,6 +26,7 @@ from monitor.normalize import (
     transport,
 )
 from monitor.normalize._body import Body, decode_body
+from monitor.normalize.evidence import EVIDENCE_CHARS
 from monitor.secrets_scrub import NO_SECRETS, Scrubber
 
 Parser = Callable[[Answer, Body], Verdict | None]
@@ -93,6 +94,8 @@ def _scrubbed_verdict(verdict: Verdict, scrubber: Scrubber) -> Verdict:
         evidence = scrubber.scrub(evidence[:-1], cut=True) + "…"
     else:
         evidence = scrubber.scrub(evidence)
+    if len(evidence) > EVIDENCE_CHARS:  # `[redacted]` is longer than what it replaced
+        evidence = scrubber.scrub(evidence[: EVIDENCE_CHARS - 1], cut=True) + "…"
     update: dict[str, object] = {
         "detail": scrubber.scrub(verdict.detail),
         "evidence": evidence,
