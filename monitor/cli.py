@@ -23,7 +23,7 @@ from monitor.config import MonitorConfig, load_config, parse_config
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError
 from monitor.gc_policy import freeze_after_first_round, tune_collector
-from monitor.logs import configure_logging
+from monitor.logs import configure_logging, set_log_scrubber
 from monitor.metrics import MonitorMetrics
 from monitor.model import FleetStatus
 from monitor.replicas import resolve_shard_or_exit, shard_options, status_command
@@ -117,6 +117,7 @@ async def _serve(
         )
     else:
         monitor = Monitor(config, store=store, config_path=config_path, shard=shard)
+    set_log_scrubber(monitor.scrubber)  # before the first check can log anything
     await monitor.start()
     tune_collector()  # see monitor/gc_policy.py
     freezer = asyncio.create_task(freeze_after_first_round(monitor))
@@ -134,6 +135,7 @@ async def _serve(
     def reload() -> None:
         if config_path is not None:
             monitor.reload_from(config_path)
+            set_log_scrubber(monitor.scrubber)
 
     try:
         await _wait_for_signal(stop_after, reload if config_path else None)

@@ -31,6 +31,7 @@ from monitor.normalize import normalize_response
 from monitor.probes import probe_for
 from monitor.probes.timing import timed_connector
 from monitor.schedule import CheckScheduler
+from monitor.secrets_scrub import NO_SECRETS, Scrubber, scrubber_for
 from monitor.sharding import ShardSpec, shard_info
 from monitor.slo import LatencySource, judge_latency, judged_latency, judging_window
 from monitor.state import CheckState, ServiceTrack, advance, track_service
@@ -63,12 +64,15 @@ class Monitor:
         alerter: Alerter | None = None,
         metrics: MonitorMetrics | None = None,
         shard: ShardSpec | None = None,
+        scrubber: Scrubber = NO_SECRETS,
     ) -> None:
         self.config = config
         self.shard = shard
         self.alerter = alerter
         self.config_path = config_path
         self.store = store
+        self.scrubber = scrubber
+        self._learn_secrets(config)
         self._dirty: dict[str, CheckState] = {}
         self._changes: list[StatusChange] = []
         self._flush_task: asyncio.Task[None] | None = None
@@ -106,6 +110,18 @@ class Monitor:
         self.metrics.declare(self.checks.values(), list(self.by_service))
         self.metrics.config_last_reload_successful.set(1)
         self.metrics.config_last_reload_success_timestamp.set(time.time())
+
+    def _learn_secrets(self, config: MonitorConfig) -> None:
+        """Add `config`'s secrets (and the receivers') to the scrubber that every verdict, store
+        row and outbox row passes through; secrets learnt before stay (a rotated token too)."""
+        sources: list[Any] = [config]
+        if self.alerter is not None:
+            sources.extend(self.alerter.rules.receivers.values())
+        self.scrubber = self.scrubber.union(scrubber_for(*sources))
+        if self.store is not None:
+            self.store.scrubber = self.scrubber
+        if self.alerter is not None:
+            self.alerter.outbox.scrubber = self.scrubber
 
     def _index(self, config: MonitorConfig) -> None:
         """Index the checks this monitor runs: all of them, or a shard's own (docs/ha.md)."""
@@ -285,7 +301,7 @@ class Monitor:
                     self.log.info("check.cancelled_at_shutdown", check=check.id)
                     return None
                 raise
-            verdict = normalize_response(answer)
+            verdict = normalize_response(answer, self.scrubber)
             sample, source = judged_latency(check, answer)
             if sample is not None:
                 windows = self._windows(check)
@@ -380,6 +396,7 @@ class Monitor:
         """Switch to a new config without losing the state of unchanged checks."""
         old_checks = self.checks
         self.config = new
+        self._learn_secrets(new)
         self._index(new)
         removed = [c for cid, c in old_checks.items() if cid not in self.checks]
         added = [c for cid, c in self.checks.items() if cid not in old_checks]

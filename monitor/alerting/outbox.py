@@ -45,6 +45,8 @@ from monitor.alerting.state import (
     keyed_by_labels,
 )
 from monitor.receivers import Receiver
+from monitor.receivers._base import DETAIL_CHARS
+from monitor.secrets_scrub import NO_SECRETS, Scrubber
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -103,8 +105,12 @@ class Outbox:
         on_result: Callable[[str, str], None] | None = None,
         receiver_in_flight: int = RECEIVER_IN_FLIGHT,
         shared_in_flight: int = SHARED_IN_FLIGHT,
+        scrubber: Scrubber = NO_SECRETS,
     ) -> None:
         self.path = str(path)
+        self.scrubber = scrubber
+        """Applied to payloads, state rows and errors before they are written: a receiver's
+        answer may quote its URL or key, a payload the evidence of a service."""
         self.receivers = dict(receivers)
         self.max_attempts = max_attempts
         self.receiver_in_flight = max(1, receiver_in_flight)
@@ -160,10 +166,11 @@ class Outbox:
 
     def save(self, state: AlertState, batches: Iterable[Batch], now: datetime) -> int:
         """Persist `state` and enqueue `batches` atomically; return how many rows were new."""
+        scrub = self.scrubber.scrub
         rows: dict[tuple[str, str], str] = {
-            ("alerts", k): r.model_dump_json() for k, r in state.alerts.items()
+            ("alerts", k): scrub(r.model_dump_json()) for k, r in state.alerts.items()
         }
-        rows.update({("history", k): h.model_dump_json() for k, h in state.services.items()})
+        rows.update({("history", k): scrub(h.model_dump_json()) for k, h in state.services.items()})
         added = 0
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -187,7 +194,7 @@ class Outbox:
                             batch.receiver,
                             batch.dedup_key,
                             order_key,
-                            batch.model_dump_json(),
+                            scrub(batch.model_dump_json()),
                             _ts(now),
                             _ts(now),
                         ),
@@ -270,7 +277,7 @@ class Outbox:
                     state,
                     attempts,
                     status,
-                    error[:500],
+                    self.scrubber.scrub(error, cut=len(error) >= DETAIL_CHARS)[:500],
                     None if next_at is None else _ts(next_at),
                     None if state == "pending" else _ts(now),
                     row_id,
