@@ -333,6 +333,15 @@ def test_evaluate_does_not_modify_its_input() -> None:
             "rules[1].name",
             "duplicate rule name",
         ),
+        ("dashboard_url: 'javascript:alert(1)'\n", 4, "dashboard_url", "http:// or https://"),
+        ("external_url: 'data:text/html,x'\n", 4, "external_url", "http:// or https://"),
+        (
+            "rules:\n  - name: X\n    kind: status\n"
+            "    annotations: {runbook_url: 'javascript:alert(1)'}\n",
+            7,
+            "rules[0].annotations",
+            "http:// or https://",
+        ),
         (
             "rules:\n  - {name: X, kind: status, status: [healthy]}\n",
             5,

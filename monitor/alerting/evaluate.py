@@ -38,6 +38,7 @@ from monitor.alerting.state import (
     RuleInput,
     ServiceHistory,
     ServiceInput,
+    alert_key,
     fingerprint,
 )
 from monitor.alerting.template import DEFAULT_ANNOTATIONS, render
@@ -218,7 +219,7 @@ def _signals(
             hist = state.services.get(s.name)
             count = _flap_count(hist, rule.window, now)
             quiet = _flap_count(hist, rule.quiet or rule.window, now)
-            record = state.alerts.get(f"{rule.name}/{fingerprint(_base_labels(rule, s))}")
+            record = state.alerts.get(alert_key(rule.name, _base_labels(rule, s)))
             firing = record is not None and record.phase is not Phase.RESOLVED
             active = count > rule.changes or (firing and quiet > 0)
             yield Signal(
@@ -423,7 +424,7 @@ def evaluate(
             }
         receivers = config.routes(rule)
         for sig in _signals(rule, config, new, view, now, seen, seen_checks):
-            key = f"{rule.name}/{fingerprint(sig.labels)}"
+            key = alert_key(rule.name, sig.labels)
             visited.add(key)
             flapping = isinstance(rule, StatusRule) and sig.service in flapping_services
             rec, resolved = _step(new.alerts.get(key), sig, rule, receivers, now, flapping)

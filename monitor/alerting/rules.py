@@ -18,7 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from monitor.alerting.state import Silence
 from monitor.alerting.template import template_errors
-from monitor.config import Duration
+from monitor.config import Duration, link_url
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError, ConfigProblem
 from monitor.model import CheckKind, Status
@@ -98,6 +98,11 @@ class _Rule(_Strict):
             errors = template_errors(text)
             if errors:
                 raise ValueError(f"annotation {key}: {errors[0]}")
+            if key.endswith("_url") and not text.startswith("{"):  # receivers render a link
+                try:
+                    link_url(text)
+                except ValueError as exc:
+                    raise ValueError(f"annotation {key}: {exc}") from None
         return value
 
 
@@ -230,7 +235,12 @@ class AlertsConfig(_Strict):
         errors = template_errors(value)
         if errors:
             raise ValueError(errors[0])
-        return value
+        return link_url(value) if value else value
+
+    @field_validator("external_url")
+    @classmethod
+    def _check_external(cls, value: str) -> str:
+        return link_url(value) if value else value
 
     def rule(self, name: str) -> Rule | None:
         return next((r for r in self.rules if r.name == name), None)

@@ -29,6 +29,7 @@ from monitor.cli.options import (
 from monitor.config import MonitorConfig
 from monitor.exit_codes import ExitCode
 from monitor.fleet.sharding import ShardSpec
+from monitor.logs import set_log_scrubber
 from monitor.metrics.daemon_metrics import MonitorMetrics
 from monitor.runtime.gc_policy import freeze_after_first_round, tune_collector
 
@@ -87,6 +88,7 @@ async def serve_daemon(
         alerter = Alerter(alerts, outbox_path, metrics, clock=utc_now)
     settings = MonitorSettings(config_path=config_path, shard=shard)
     monitor = Monitor(config, settings, metrics=metrics, store=store, alerter=alerter)
+    set_log_scrubber(monitor.scrubber)  # before the first check can log anything
     await monitor.start()
     tune_collector()  # see monitor/runtime/gc_policy.py
     freezer = asyncio.create_task(freeze_after_first_round(monitor))
@@ -104,6 +106,7 @@ async def serve_daemon(
     def reload() -> None:
         if config_path is not None:
             monitor.reload_from(config_path)
+            set_log_scrubber(monitor.scrubber)
 
     try:
         await _wait_for_signal(stop_after, reload if config_path else None)

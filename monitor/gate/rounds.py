@@ -41,6 +41,7 @@ from monitor.model import (
 from monitor.normalize import normalize_response
 from monitor.probes import probe_for
 from monitor.probes.timing import timed_connector
+from monitor.secrets_scrub import Scrubber, scrubber_for
 from monitor.slo import judged_latency
 from monitor.state import CheckState, ServiceTrack, advance, track_service
 from monitor.status import check_status, service_status
@@ -155,9 +156,12 @@ class _Sampled:
     check: Check
     warm_up: list[Answer]
     answers: list[Answer]
+    scrubber: Scrubber
 
     def verdict(self) -> Verdict:
-        return combine([normalize_response(a) for a in [*self.warm_up, *self.answers]])
+        return combine(
+            [normalize_response(a, self.scrubber) for a in [*self.warm_up, *self.answers]]
+        )
 
     def duration_s(self) -> float:
         """The median round trip (of the one probe, without `--samples`)."""
@@ -178,6 +182,11 @@ class Verifier:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     states: dict[str, CheckState] = field(default_factory=dict)
     tracks: dict[str, ServiceTrack] = field(default_factory=dict)
+    scrubber: Scrubber = field(init=False)
+    """The config's secrets: the report is printed and may be kept as a CI artifact."""
+
+    def __post_init__(self) -> None:
+        self.scrubber = scrubber_for(self.config)
 
     async def run(self) -> GateReport:
         names = select(self.config.services, self.options)
@@ -219,7 +228,7 @@ class Verifier:
             n = min(samples, self.options.per_check_in_flight)
             warm_up = list(await asyncio.gather(*(one() for _ in range(n))))
         answers = await asyncio.gather(*(one() for _ in range(max(1, samples))))
-        return _Sampled(check, warm_up, list(answers))
+        return _Sampled(check, warm_up, list(answers), self.scrubber)
 
     def _service(self, service: ServiceConfig, sampled: Sequence[_Sampled]) -> ServiceStatus:
         now = self.clock()

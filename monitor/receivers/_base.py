@@ -22,6 +22,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, V
 from monitor.alerting.state import Batch
 from monitor.config import Duration, expand_env
 
+DETAIL_CHARS = 200
+"""A receiver's answer is kept this long in `DeliveryResult.detail`: text this long was cut."""
+
 
 class Outcome(enum.StrEnum):
     DELIVERED = "delivered"
@@ -96,7 +99,7 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
 
 def classify(status: int, retry_after: str | None, now: datetime, body: str = "") -> DeliveryResult:
     """2xx delivered; 408, 429 and 5xx retried (honouring Retry-After); any other answer final."""
-    snippet = body[:200]
+    snippet = body[:DETAIL_CHARS]
     if 200 <= status < 300:
         return DeliveryResult(Outcome.DELIVERED, status, None, snippet)
     if status in (408, 429) or status >= 500:

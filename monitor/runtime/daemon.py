@@ -38,6 +38,7 @@ from monitor.runtime.settings import DEFAULT_SETTINGS, MonitorSettings
 from monitor.runtime.store import Store
 from monitor.runtime.store_writer import StoreWriter
 from monitor.runtime.tracked import TrackedCheck
+from monitor.secrets_scrub import NO_SECRETS, Scrubber, scrubber_for
 from monitor.slo import judge_latency, judged_latency
 from monitor.state import CheckState, advance
 from monitor.status import fleet_status
@@ -66,15 +67,19 @@ class Monitor:
         alerter: Alerter | None = None,
         clock: Callable[[], datetime] = utc_now,
         logger: Any = None,
+        scrubber: Scrubber = NO_SECRETS,
     ) -> None:
         """`metrics` brings its registry (a new one of each by default); `store` keeps states
-        across restarts; `alerter` evaluates the alert rules; `clock` is the wall clock."""
+        across restarts; `alerter` evaluates the alert rules; `clock` is the wall clock;
+        `scrubber` removes secrets by value (the config's are added to it)."""
         self.config = config
         self.settings = settings
         self.clock = clock
         self.log = logger if logger is not None else structlog.get_logger("monitor")
         self.alerter = alerter
         self.store = store
+        self.scrubber = scrubber
+        self._learn_secrets(config)
         self._writer = StoreWriter(store, self.log) if store is not None else None
         self._flush_task: asyncio.Task[None] | None = None
         self._gauge_task: asyncio.Task[None] | None = None
@@ -119,6 +124,18 @@ class Monitor:
         """The checks this monitor runs: all of the config's, or a shard's own."""
         return [t.check for t in self.tracked.values()]
 
+    def _learn_secrets(self, config: MonitorConfig) -> None:
+        """Add `config`'s secrets (and the receivers') to the scrubber that every verdict, store
+        row and outbox row passes through; secrets learnt before stay (a rotated token too)."""
+        sources: list[Any] = [config]
+        if self.alerter is not None:
+            sources.extend(self.alerter.rules.receivers.values())
+        self.scrubber = self.scrubber.union(scrubber_for(*sources))
+        if self.store is not None:
+            self.store.scrubber = self.scrubber
+        if self.alerter is not None:
+            self.alerter.outbox.scrubber = self.scrubber
+
     def _index(self, config: MonitorConfig) -> None:
         """Index the checks this monitor runs: all of them, or a shard's own (docs/ha.md). A
         check still configured keeps its record (state, windows), with the new `Check` in it."""
@@ -161,7 +178,7 @@ class Monitor:
         self._gauge_task = asyncio.create_task(refresh_latency_gauges(self), name="gauges")
         self.started_wall = self.clock()
         if self.alerter is not None:
-            await self.alerter.start(self.session, self.rule_input, self._recheck)
+            await self.alerter.start(self.rule_input, self._recheck)
         if schedule:
             for record in self.tracked.values():
                 self.scheduler.add(record.check)
@@ -246,7 +263,7 @@ class Monitor:
                     self.log.info("check.cancelled_at_shutdown", check=check.id)
                     return None
                 raise
-            verdict = normalize_response(answer)
+            verdict = normalize_response(answer, self.scrubber)
             record = self.tracked.get(check.id)
             if record is None:  # removed by a reload while in flight: nothing to keep
                 return advance(None, verdict, self.clock(), answer.duration_s)
@@ -303,6 +320,7 @@ class Monitor:
         old_records = self.tracked  # _index makes a new dict
         old_checks = {cid: t.check for cid, t in old_records.items()}
         self.config = new
+        self._learn_secrets(new)
         self._index(new)
         removed = [c for cid, c in old_checks.items() if cid not in self.tracked]
         added = [t.check for cid, t in self.tracked.items() if cid not in old_checks]
