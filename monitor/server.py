@@ -19,6 +19,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.log import server_logger
 from aiohttp.payload import AsyncIterablePayload
+from aiohttp.web_protocol import RequestPayloadError
 from prometheus_client import CONTENT_TYPE_LATEST, Counter
 from pydantic import SecretStr
 
@@ -28,6 +29,8 @@ from monitor.tracebacks import drop_tracebacks
 from monitor.web import register as register_status_page
 
 MONITOR_KEY: web.AppKey[Monitor] = web.AppKey("monitor", Monitor)
+BAD_REQUEST = (HttpProcessingError, RequestPayloadError)
+"""What aiohttp raises for bytes that are not a request: a head or a body that does not parse."""
 MAX_REQUEST_BODY = 64 * 1024
 MAX_REQUEST_LINE = 4096
 """Bytes of the request target (aiohttp's C parser; its pure-Python one counts the whole request
@@ -176,9 +179,10 @@ class ServerLog:
     """The logger aiohttp's request handler writes to, in place of `aiohttp.server`.
 
     A request that does not parse (garbage, a TLS hello on the plain port, a bad version, an
-    over-long header) is the client's fault and anyone who reaches the port can send one per
-    connection: aiohttp logs each with a traceback at ERROR. Here each is a count and one short
-    debug event; everything else (a handler that raised) goes to aiohttp's logger as before.
+    over-long header, a body that does not inflate) is the client's fault, and anyone who
+    reaches the port can send one per connection: aiohttp logs each with a traceback at ERROR.
+    Here each is a count and one short debug event; everything else (a handler that raised)
+    goes to aiohttp's logger as before.
     """
 
     def __init__(self, bad_requests: Counter, fallback: logging.Logger = server_logger) -> None:
@@ -187,13 +191,13 @@ class ServerLog:
         self.events = structlog.get_logger("monitor.http")
 
     def _refused(self, args: tuple[Any, ...], exc_info: Any) -> bool:
-        if not isinstance(exc_info, HttpProcessingError):
+        if not isinstance(exc_info, BAD_REQUEST):
             return False
         self.bad_requests.inc()
         self.events.debug(
             "http.bad_request",
             error=type(exc_info).__name__,
-            status=exc_info.code,
+            status=getattr(exc_info, "code", 400),
             peer=str(args[0])[:64] if args else None,
         )
         drop_tracebacks(exc_info)  # its frames hold the connection and the bytes it read

@@ -172,7 +172,11 @@ GARBAGE = {
     "lf_only_and_no_version": b"GET /healthz\n\n",
     "tls_client_hello": tls_client_hello(),
     "second_request_bad": b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nBREW /pot HTCPCP/1.0\r\n\r\n",
+    # refused (no admin token), then the body aiohttp drains before closing does not inflate
+    "body_not_gzip": b"POST /-/reload HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\n"
+    b"Content-Length: 5\r\nConnection: close\r\n\r\nxxxxx",
 }
+ANSWER = {"body_not_gzip": b" 403 Forbidden\r\n"}
 
 
 @pytest.mark.parametrize("name", list(GARBAGE))
@@ -184,7 +188,7 @@ async def test_a_bad_request_is_a_count_and_a_debug_event_not_an_error(
 ) -> None:
     assert daemon.bad_requests() == 0
     answer = await exchange(daemon, GARBAGE[name])
-    assert b" 400 Bad Request\r\n" in answer
+    assert ANSWER.get(name, b" 400 Bad Request\r\n") in answer
     assert daemon.bad_requests() == 1
     assert records(caplog, logging.WARNING) == [], records(caplog)
     logged = events()
