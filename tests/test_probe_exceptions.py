@@ -21,6 +21,7 @@ from monitor.model import Reason
 from monitor.normalize import normalize_response
 from monitor.probes.http import probe_http
 from monitor.probes.timing import timed_connector
+from monitor.receivers._base import Outcome, Request, post
 from monitor.simulator.hostile import HostileCorpus
 from monitor.tracebacks import drop_tracebacks
 from tests.polling import until
@@ -99,6 +100,20 @@ async def test_failed_probes_leave_nothing_for_the_collector(
                 f"after {PROBES} probes: {protocols} client protocols, {tls} TLS layers alive"
             ) from None
         assert len(client_exceptions(before)) <= 2 * LEFT_OVER
+
+
+@pytest.mark.usefixtures("collector_off")
+@pytest.mark.parametrize("name", ["not_http", "broken_chunked", "tls_expired"])
+async def test_failed_deliveries_leave_nothing_for_the_collector(
+    corpus: HostileCorpus, name: str
+) -> None:
+    """The same for a receiver that fails every retry (receivers/_base.py `post`)."""
+    request = Request("POST", case_named(corpus, name).url, {}, b"{}")
+    connector = aiohttp.TCPConnector(ssl=corpus.client_ssl_context())
+    async with aiohttp.ClientSession(connector=connector) as session:
+        for _ in range(PROBES):
+            assert (await post(session, request, timeout=5.0)).outcome is Outcome.RETRY
+        await until(lambda: max(client_connections()) <= LEFT_OVER, timeout=3.0, every=0.1)
 
 
 def test_drop_tracebacks_follows_causes_contexts_and_groups() -> None:
