@@ -134,8 +134,15 @@ async def test_a_service_that_hangs_through_every_timeout_is_one_warning() -> No
     """Timeout equal to the interval, and the service never answers: every other run is
     skipped. Counted each time, one warning (it used to be one per skipped run)."""
 
+    connections: set[asyncio.StreamWriter] = set()
+
     async def hang(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read()  # until the monitor gives up and closes
+        connections.add(writer)
+        try:
+            await reader.read()  # until the monitor gives up and closes
+        finally:
+            writer.close()
+            connections.discard(writer)
 
     server = await asyncio.start_server(hang, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -153,7 +160,8 @@ async def test_a_service_that_hangs_through_every_timeout_is_one_warning() -> No
                 timeout=20,
             )
         finally:
-            await monitor.stop(grace=0)
+            await monitor.stop(grace=0)  # closes its connections: every handler ends
             server.close()
+            await until(lambda: not connections, timeout=10)
             await server.wait_closed()
     assert [e["event"] for e in logs].count("check.skipped_overlap") == 1
