@@ -49,7 +49,13 @@ from monitor.simulator.hostile import HostileCorpus
 
 SPREAD = 2.0  # CheckScheduler's default first-run spread
 EXPECTED_EVENTS = frozenset(
-    {"check.status_changed", "service.status_changed", "monitor.started", "monitor.stopped"}
+    {
+        "check.status_changed",
+        "service.status_changed",
+        "monitor.started",
+        "monitor.stopped",
+        "check.cancelled_at_shutdown",  # the checks in flight at the end, once each
+    }
 )
 LATENESS_EVENTS = frozenset({"monitor.loop_lag_high", "monitor.schedule_behind"})
 """The monitor's rate-limited warnings about its own lateness: about the machine, apart."""
