@@ -57,8 +57,11 @@ EXPECTED_EVENTS = frozenset(
         "check.cancelled_at_shutdown",  # the checks in flight at the end, once each
     }
 )
-LATENESS_EVENTS = frozenset({"monitor.loop_lag_high", "monitor.schedule_behind"})
-"""The monitor's rate-limited warnings about its own lateness: about the machine, apart."""
+LATENESS_EVENTS = frozenset(
+    {"monitor.loop_lag_high", "monitor.schedule_behind", "check.skipped_overlap"}
+)
+"""The monitor's warnings about its own lateness, each at most once a minute (lag_watch.py):
+about the machine, counted apart."""
 
 
 # -- the services, in a child process -------------------------------------------------------
