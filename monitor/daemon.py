@@ -96,7 +96,7 @@ class Monitor:
         self.scheduler = CheckScheduler(
             self.run_check,
             on_lag=self.lag_watch.observe_schedule_lag,
-            on_skipped=self._skipped,
+            on_skipped=self.lag_watch.observe_skipped,
         )
         self.started_at: float | None = None
         self.started_wall: datetime = clock()
@@ -240,10 +240,6 @@ class Monitor:
                     slice_started = time.perf_counter()
             spent += time.perf_counter() - slice_started
             await asyncio.sleep(max(5.0, spent / GAUGE_CPU_SHARE - (time.perf_counter() - started)))
-
-    def _skipped(self, check_id: str) -> None:
-        self.metrics.checks_skipped_total.inc()
-        self.log.warning("check.skipped_overlap", check=check_id)
 
     async def _restore(self) -> None:
         """Bring back the last states (and their `since`) of checks that still exist."""

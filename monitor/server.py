@@ -10,20 +10,34 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import structlog
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.log import server_logger
 from aiohttp.payload import AsyncIterablePayload
-from prometheus_client import CONTENT_TYPE_LATEST
+from aiohttp.web_protocol import RequestPayloadError
+from prometheus_client import CONTENT_TYPE_LATEST, Counter
 from pydantic import SecretStr
 
 from monitor.daemon import Monitor
 from monitor.model import status_json_schema
+from monitor.tracebacks import drop_tracebacks
 from monitor.web import register as register_status_page
 
 MONITOR_KEY: web.AppKey[Monitor] = web.AppKey("monitor", Monitor)
+BAD_REQUEST = (HttpProcessingError, RequestPayloadError)
+"""What aiohttp raises for bytes that are not a request: a head or a body that does not parse."""
 MAX_REQUEST_BODY = 64 * 1024
+MAX_REQUEST_LINE = 4096
+"""Bytes of the request target (aiohttp's C parser; its pure-Python one counts the whole request
+line). Our longest URL is a status path with a service name: 4 KiB is ample, and less to hold."""
+MAX_HEADER_FIELD = 8190
+"""Bytes of a header value (the C parser; the pure-Python one counts the whole header line).
+aiohttp's default, kept: a browser sends the host's every cookie, whatever the port."""
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -161,12 +175,57 @@ def build_app(monitor: Monitor) -> web.Application:
     return app
 
 
+class ServerLog:
+    """The logger aiohttp's request handler writes to, in place of `aiohttp.server`.
+
+    A request that does not parse (garbage, a TLS hello on the plain port, a bad version, an
+    over-long header, a body that does not inflate) is the client's fault, and anyone who
+    reaches the port can send one per connection: aiohttp logs each with a traceback at ERROR.
+    Here each is a count and one short debug event; everything else (a handler that raised)
+    goes to aiohttp's logger as before.
+    """
+
+    def __init__(self, bad_requests: Counter, fallback: logging.Logger = server_logger) -> None:
+        self.bad_requests = bad_requests
+        self.fallback = fallback
+        self.events = structlog.get_logger("monitor.http")
+
+    def _refused(self, args: tuple[Any, ...], exc_info: Any) -> bool:
+        if not isinstance(exc_info, BAD_REQUEST):
+            return False
+        self.bad_requests.inc()
+        self.events.debug(
+            "http.bad_request",
+            error=type(exc_info).__name__,
+            status=getattr(exc_info, "code", 400),
+            peer=str(args[0])[:64] if args else None,
+        )
+        drop_tracebacks(exc_info)  # its frames hold the connection and the bytes it read
+        return True
+
+    def debug(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        if not self._refused(args, kwargs.get("exc_info")):
+            self.fallback.debug(msg, *args, **kwargs)
+
+    def exception(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        if not self._refused(args, kwargs.get("exc_info")):
+            self.fallback.exception(msg, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.fallback, name)  # warning, error, isEnabledFor, ...
+
+
 async def serve(monitor: Monitor, host: str, port: int) -> tuple[web.AppRunner, int]:
     """Start the server; returns the runner (for cleanup) and the bound port (port 0 = any)."""
+    # AppRunner hands these to each connection's RequestHandler (`handler_args=` is a key of
+    # `web.Application`, not of AppRunner: passed here it made every connection fall back to
+    # aiohttp's defaults and log a warning).
     runner = web.AppRunner(
         build_app(monitor),
         access_log=None,
-        handler_args={"max_line_size": 8190, "max_field_size": 8190},
+        logger=ServerLog(monitor.metrics.http_bad_requests_total),
+        max_line_size=MAX_REQUEST_LINE,
+        max_field_size=MAX_HEADER_FIELD,
     )
     await runner.setup()
     site = web.TCPSite(runner, host, port)
