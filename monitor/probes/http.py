@@ -20,6 +20,7 @@ from yarl import URL
 from monitor.answer import ERROR_DETAIL_CHARS, Answer, TransportError
 from monitor.config import Check
 from monitor.probes.timing import wire_stamps
+from monitor.tracebacks import drop_tracebacks
 
 USER_AGENT = "fleet-monitor/0.1 (+health probe)"
 _CHUNK = 16384
@@ -194,6 +195,7 @@ async def probe_http(session: aiohttp.ClientSession, check: Check) -> Answer:
                     )
     except Exception as exc:  # every failure is an answer, not a crash
         error, detail = classify_exception(exc)
+        drop_tracebacks(exc)  # else its frames keep the connection's buffers until a gc
         if error is TransportError.TIMEOUT:
             detail = f"after {check.timeout:g}s"
         return _failed(check, start, error, detail, status, crossed)

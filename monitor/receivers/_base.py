@@ -21,6 +21,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, V
 
 from monitor.alerting.state import Batch
 from monitor.config import Duration, expand_env
+from monitor.tracebacks import drop_tracebacks
 
 DETAIL_CHARS = 200
 """A receiver's answer is kept this long in `DeliveryResult.detail`: text this long was cut."""
@@ -123,6 +124,7 @@ async def post(session: aiohttp.ClientSession, request: Request, timeout: float)
                 response.status, response.headers.get("Retry-After"), datetime.now(UTC), text
             )
     except (aiohttp.ClientError, TimeoutError) as exc:
+        drop_tracebacks(exc)  # a receiver failing on every retry must not pile up buffers
         return DeliveryResult(Outcome.RETRY, None, None, type(exc).__name__)
 
 

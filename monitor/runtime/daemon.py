@@ -97,7 +97,7 @@ class Monitor:
         self.scheduler = CheckScheduler(
             self.run_check,
             on_lag=self.lag_watch.observe_schedule_lag,
-            on_skipped=self._skipped,
+            on_skipped=self.lag_watch.observe_skipped,
         )
         self.started_at: float | None = None
         self.started_wall: datetime = clock()
@@ -208,10 +208,6 @@ class Monitor:
         if self.session is not None:
             await self.session.close()
         self.log.info("monitor.stopped")
-
-    def _skipped(self, check_id: str) -> None:
-        self.metrics.checks_skipped_total.inc()
-        self.log.warning("check.skipped_overlap", check=check_id)
 
     async def _restore(self) -> None:
         """Bring back the last states (and their `since`) of checks that still exist."""

@@ -5,7 +5,9 @@ latency measured meanwhile. A schedule that falls behind (more checks a second t
 can run) leaves the latencies honest but runs every check less often than configured, and the
 loop need not lag at all (docs/benchmarks.md: tens of ms of loop lag while checks started
 seconds late). So both are watched and exported, each is warned about at most once a minute,
-and both feed the alert rules (`loop_lag`, `schedule_lag`).
+and both feed the alert rules (`loop_lag`, `schedule_lag`). So is a run skipped because the
+check's previous run still goes on: a service that hangs through a timeout equal to its interval
+has every other run skipped, and a line for each would be a log line per check and interval.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class LagWatch:
         self.loop_lag = 0.0
         self._schedule = LatencyWindows(SCHEDULE_LAG_WARN, windows=(SCHEDULE_LAG_WINDOW,))
         self._warned: dict[str, float] = {}
+        self._skipped_since_warning = 0
 
     def observe_schedule_lag(self, lag: float) -> None:
         """How late one check started; the scheduler calls this on every start."""
@@ -78,12 +81,27 @@ class LagWatch:
                 "give the monitor more CPU or shard it (--shards)",
             )
 
-    def _warn(self, event: str, **fields: Any) -> None:
+    def observe_skipped(self, check_id: str) -> None:
+        """A run not started because the check's previous one is still going (the scheduler
+        calls this): counted every time, warned about once a minute."""
+        self.metrics.checks_skipped_total.inc()
+        self._skipped_since_warning += 1
+        if self._warn(
+            "check.skipped_overlap",
+            check=check_id,
+            skipped=self._skipped_since_warning,
+            note="runs skipped since the last warning (all in monitor_checks_skipped_total)",
+        ):
+            self._skipped_since_warning = 0
+
+    def _warn(self, event: str, **fields: Any) -> bool:
         now = self.clock()
         last = self._warned.get(event)
         if last is None or now - last >= WARN_EVERY:
             self._warned[event] = now
             self.log.warning(event, **fields)
+            return True
+        return False
 
     async def run(self) -> None:
         """Sample the loop's delay in waking a timer, and look at the schedule, until cancelled."""
