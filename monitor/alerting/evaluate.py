@@ -43,6 +43,7 @@ from monitor.alerting.state import (
 from monitor.alerting.template import DEFAULT_ANNOTATIONS, render
 from monitor.durations import format_duration
 from monitor.model import Status
+from monitor.slo import burn_rate, burning
 
 
 @dataclass(slots=True)
@@ -267,14 +268,14 @@ def _check_signals(
         if ch is None:
             yield Signal(labels, None, observed, v, s.name)
             continue
-        budget = 1 - rule.objective
         n_long, bad_long, n_short, bad_short = _ratios(ch, now, rule.long, rule.short, size)
-        burn = min(bad_long, bad_short) / budget
+        long_rate = burn_rate(bad_long, rule.objective)
+        short_rate = burn_rate(bad_short, rule.objective)
+        burn = min(long_rate, short_rate)
         active = (
             n_long >= rule.min_samples
             and n_short > 0
-            and bad_long / budget >= rule.burn_rate
-            and bad_short / budget >= rule.burn_rate
+            and burning(long_rate, short_rate, rule.burn_rate)
         )
         v.update(
             value=f"{burn:.1f}",

@@ -42,11 +42,11 @@ from monitor.alerting.rules import (
 from monitor.alerting.template import DEFAULT_ANNOTATIONS, render
 from monitor.durations import format_duration
 from monitor.metrics.daemon_metrics import LATENCY_BUCKETS
+from monitor.slo import P95_BUDGET, error_budget
 
 CHECK = "service, check, kind"
 RECORDED_WINDOWS = (300.0, 1800.0, 3600.0, 21600.0)
 """5m, 30m, 1h, 6h: the SRE workbook's page (1h/5m) and ticket (6h/30m) pairs."""
-LATENCY_OBJECTIVE = 0.95
 TARGET_BUCKET = "check:monitor_check_latency_seconds_bucket:at_target"
 P95 = "check:monitor_check_latency_seconds:p95_5m"
 
@@ -122,7 +122,7 @@ def recording_rules(windows: Iterable[float]) -> list[dict[str, str]]:
             },
             {
                 "record": burn(w),
-                "expr": f"{over_target(w)} / {1 - LATENCY_OBJECTIVE:.2f}",
+                "expr": f"{over_target(w)} / {P95_BUDGET:g}",
             },
         ]
     return rules
@@ -265,7 +265,7 @@ def _expr(rule: Rule) -> str:
         )
     if isinstance(rule, BurnRateRule):
         sel = _selector(rule, _kinds(rule.checks))
-        budget = f"{1 - rule.objective:.6g}"
+        budget = f"{error_budget(rule.objective):.6g}"
         long, short = format_duration(rule.long), format_duration(rule.short)
         return (
             f"max by (service, check) (\n"

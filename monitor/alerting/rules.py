@@ -22,6 +22,7 @@ from monitor.config import Duration
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError, ConfigProblem
 from monitor.model import CheckKind, Status
+from monitor.slo import BURN_RATE_RULE_OBJECTIVE
 from monitor.yaml_lines import line_for, load_yaml, path_to_loc, validation_problems
 
 if TYPE_CHECKING:  # the receivers pull in aiohttp; this module stays pure
@@ -138,7 +139,7 @@ class BurnRateRule(_Rule):
 
     kind: Literal["burn_rate"]
     checks: list[CheckKind] = Field(default_factory=lambda: [CheckKind.RPC, CheckKind.HTTP])
-    objective: float = Field(default=0.99, gt=0, lt=1)
+    objective: float = Field(default=BURN_RATE_RULE_OBJECTIVE, gt=0, lt=1)
     long: Duration = Field(default=3600.0, gt=0)
     short: Duration = Field(default=300.0, gt=0)
     burn_rate: float = Field(default=14.4, gt=0)
