@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from monitor.alerting.rules import BurnRateRule
+from monitor.alerting.kinds.burn_rate import BurnRateRule
 from monitor.answer import Answer, TransportError
 from monitor.config import Check, parse_config
 from monitor.latency import LatencyWindows, WindowSummary
