@@ -24,16 +24,16 @@ from typing import Any
 
 import yaml
 
-from monitor.alerting.kinds import kind_of
-from monitor.alerting.kinds._base import duration
-from monitor.alerting.kinds._promql import (
+from monitor.alerting.kinds import (
     CHECK,
     P95,
     TARGET_BUCKET,
     UnsupportedRule,
     bad,
     burn,
+    duration,
     failed,
+    kind_of,
     over_target,
 )
 from monitor.alerting.rules import AlertsConfig, Rule
@@ -45,7 +45,17 @@ from monitor.slo import P95_BUDGET
 RECORDED_WINDOWS = (300.0, 1800.0, 3600.0, 21600.0)
 """5m, 30m, 1h, 6h: the SRE workbook's page (1h/5m) and ticket (6h/30m) pairs."""
 
-__all__ = ["UnsupportedRule", "duration", "export_rules", "render_rules", "translate"]
+__all__ = [
+    "SecretsNotNeeded",
+    "UnsupportedRule",
+    "alert_annotations",
+    "alerting_rule",
+    "duration",
+    "export_rules",
+    "recording_rules",
+    "render_rules",
+    "translate",
+]
 
 
 class SecretsNotNeeded(Mapping[str, str]):

@@ -34,6 +34,17 @@ from monitor.alerting.kinds._base import (
     Signal,
     Strict,
     Threshold,
+    duration,
+)
+from monitor.alerting.kinds._promql import (
+    CHECK,
+    P95,
+    TARGET_BUCKET,
+    UnsupportedRule,
+    bad,
+    burn,
+    failed,
+    over_target,
 )
 
 RULE_KINDS: Final[Mapping[str, RuleKind[Any]]] = MappingProxyType(
@@ -58,7 +69,10 @@ def kind_of(rule: RuleModel) -> RuleKind[Any]:
 __all__ = [
     "ALERT_NAME",
     "AT_ONCE",
+    "CHECK",
+    "P95",
     "RULE_KINDS",
+    "TARGET_BUCKET",
     "Context",
     "Match",
     "RuleKind",
@@ -67,5 +81,11 @@ __all__ = [
     "Signal",
     "Strict",
     "Threshold",
+    "UnsupportedRule",
+    "bad",
+    "burn",
+    "duration",
+    "failed",
     "kind_of",
+    "over_target",
 ]
