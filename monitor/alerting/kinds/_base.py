@@ -10,7 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, Literal, TypeVar
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    ClassVar,
+    Generic,
+    Literal,
+    Protocol,
+    TypeVar,
+    cast,
+)
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
@@ -235,6 +245,32 @@ class RuleKind(Generic[R]):
                 if (text := duration(threshold, interval)) != "0s":
                     out[key] = text
         return out
+
+
+class _Held(Protocol):
+    for_: Threshold
+    resolve_after: Threshold
+
+
+class _Inhibitable(_Held, Protocol):
+    inhibit_by_dependencies: bool
+
+
+class HeldKind(RuleKind[R]):
+    """A kind whose model has `for` and `resolve_after`: its condition must hold that long to
+    fire and be clear that long to resolve."""
+
+    def thresholds(self, rule: R) -> tuple[Threshold, Threshold]:
+        held = cast("_Held", rule)
+        return held.for_, held.resolve_after
+
+
+class ServicePageKind(HeldKind[R]):
+    """A held kind whose model also has `inhibit_by_dependencies`: a page about a service that
+    a failing dependency may explain (status, latency, burn_rate)."""
+
+    def inhibited_by_dependencies(self, rule: R) -> bool:
+        return cast("_Inhibitable", rule).inhibit_by_dependencies
 
 
 def duration(threshold: Threshold, interval: float) -> str:

@@ -7,10 +7,9 @@ from typing import Protocol, TypeVar, cast
 
 from monitor.alerting.kinds._base import (
     Context,
-    RuleKind,
+    HeldKind,
     RuleModel,
     Signal,
-    Threshold,
     base_labels,
 )
 from monitor.alerting.state import RuleInput
@@ -19,14 +18,12 @@ from monitor.durations import format_duration
 
 class _LagRule(Protocol):
     threshold: float
-    for_: Threshold
-    resolve_after: Threshold
 
 
 L = TypeVar("L", bound=RuleModel)
 
 
-class LagKind(RuleKind[L]):
+class LagKind(HeldKind[L]):
     """A monitor kind that fires while `lag(view)` exceeds the rule's `threshold`."""
 
     about_monitor = True
@@ -36,10 +33,6 @@ class LagKind(RuleKind[L]):
 
     def _rule(self, rule: L) -> _LagRule:
         return cast("_LagRule", rule)  # every lag kind's model has these fields
-
-    def thresholds(self, rule: L) -> tuple[Threshold, Threshold]:
-        lag_rule = self._rule(rule)
-        return lag_rule.for_, lag_rule.resolve_after
 
     def signals(self, rule: L, ctx: Context) -> Iterator[Signal]:
         lag, threshold = self.lag(ctx.view), self._rule(rule).threshold

@@ -14,8 +14,8 @@ from pydantic import Field
 
 from monitor.alerting.kinds._base import (
     Context,
-    RuleKind,
     RuleModel,
+    ServicePageKind,
     Signal,
     Threshold,
     ThresholdField,
@@ -70,7 +70,7 @@ def _ratios(
     )
 
 
-class BurnRateKind(RuleKind[BurnRateRule]):
+class BurnRateKind(ServicePageKind[BurnRateRule]):
     model = BurnRateRule
     annotations: ClassVar[Mapping[str, str]] = {
         "summary": "{service} {check} burns its error budget {value}x too fast",
@@ -82,12 +82,6 @@ class BurnRateKind(RuleKind[BurnRateRule]):
         if rule.short >= rule.long:
             return [("short", "the short window must be shorter than the long one")]
         return []
-
-    def thresholds(self, rule: BurnRateRule) -> tuple[Threshold, Threshold]:
-        return rule.for_, rule.resolve_after
-
-    def inhibited_by_dependencies(self, rule: BurnRateRule) -> bool:
-        return rule.inhibit_by_dependencies
 
     def burn_windows(self, rule: BurnRateRule) -> tuple[float, float]:
         return rule.long, rule.short

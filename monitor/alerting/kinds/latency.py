@@ -9,8 +9,8 @@ from pydantic import Field
 
 from monitor.alerting.kinds._base import (
     Context,
-    RuleKind,
     RuleModel,
+    ServicePageKind,
     Signal,
     Threshold,
     ThresholdField,
@@ -32,19 +32,13 @@ class LatencyRule(RuleModel):
     inhibit_by_dependencies: bool = True
 
 
-class LatencyKind(RuleKind[LatencyRule]):
+class LatencyKind(ServicePageKind[LatencyRule]):
     model = LatencyRule
     annotations: ClassVar[Mapping[str, str]] = {
         "summary": "{service} {check} p95 {p95_ms} ms is over its {target_ms} ms target",
         "description": "The rolling p95 of {service}/{check} ({kind}) is {p95_ms} ms; "
         "the target is {target_ms} ms.",
     }
-
-    def thresholds(self, rule: LatencyRule) -> tuple[Threshold, Threshold]:
-        return rule.for_, rule.resolve_after
-
-    def inhibited_by_dependencies(self, rule: LatencyRule) -> bool:
-        return rule.inhibit_by_dependencies
 
     def service_signals(
         self,

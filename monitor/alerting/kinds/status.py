@@ -11,8 +11,8 @@ from pydantic import Field, field_validator
 
 from monitor.alerting.kinds._base import (
     Context,
-    RuleKind,
     RuleModel,
+    ServicePageKind,
     Signal,
     Threshold,
     ThresholdField,
@@ -40,7 +40,7 @@ class StatusRule(RuleModel):
         return value
 
 
-class StatusKind(RuleKind[StatusRule]):
+class StatusKind(ServicePageKind[StatusRule]):
     model = StatusRule
     annotations: ClassVar[Mapping[str, str]] = {
         "summary": "{service} is {status} ({reason})",
@@ -49,12 +49,6 @@ class StatusKind(RuleKind[StatusRule]):
     held_while_flapping = True
     rechecks_while_pending = True
     names_dependents = True
-
-    def thresholds(self, rule: StatusRule) -> tuple[Threshold, Threshold]:
-        return rule.for_, rule.resolve_after
-
-    def inhibited_by_dependencies(self, rule: StatusRule) -> bool:
-        return rule.inhibit_by_dependencies
 
     def service_signals(
         self,
