@@ -133,9 +133,9 @@ async def _daemon(size: int, urls: dict[str, str], interval: float, conn: Connec
 
     from monitor import __version__
     from monitor.config import MonitorConfig
-    from monitor.daemon import Monitor
     from monitor.logs import configure_logging
-    from monitor.metrics import MonitorMetrics
+    from monitor.metrics.daemon_metrics import MonitorMetrics
+    from monitor.runtime.daemon import Monitor
 
     configure_logging("warning", json=True)
     config = MonitorConfig.model_validate(
@@ -187,9 +187,9 @@ async def _daemon(size: int, urls: dict[str, str], interval: float, conn: Connec
             gc_pause["n2"] += info["generation"] == 2
 
     gc.callbacks.append(gc_timer)
-    monitor = BenchMonitor(config, registry=registry, metrics=metrics)
+    monitor = BenchMonitor(config, metrics=metrics)
     await monitor.start()
-    from monitor.gc_policy import freeze_after_first_round, tune_collector
+    from monitor.runtime.gc_policy import freeze_after_first_round, tune_collector
 
     if os.environ.get("BENCH_GC_DEFAULT") == "1":  # Python's thresholds, only the freeze
         gc.freeze()

@@ -1,4 +1,5 @@
-"""Memory per check and CPU per run of monitor.metrics.MonitorMetrics, and /metrics render time.
+"""Memory per check and CPU per run of MonitorMetrics (monitor/metrics/), and /metrics render
+time.
 
 Each case runs in a fresh interpreter so that RSS belongs to that case alone:
 
@@ -31,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from prometheus_client import CollectorRegistry, generate_latest
 
 from monitor.config import Check
-from monitor.metrics import MonitorMetrics
+from monitor.metrics.daemon_metrics import MonitorMetrics
 from monitor.model import CheckKind, Reason, Status, Verdict
 from monitor.state import advance
 

@@ -104,7 +104,7 @@ def main() -> int:
 
     import uvloop
 
-    from monitor.simulator.certs import CertificateAuthority
+    from tests.certs import CertificateAuthority
 
     tls = "--tls" in sys.argv
     modes = [a for a in sys.argv[1:] if a != "--tls"] or ["raw", "probe", "plain"]

@@ -34,20 +34,18 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from prometheus_client import CollectorRegistry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from monitor.config import Check, parse_config
-from monitor.daemon import Monitor
-from monitor.gc_policy import freeze_after_first_round, tune_collector
 from monitor.logs import configure_logging
 from monitor.probes.timing import timed_connector
-from monitor.schedule import first_offset
+from monitor.runtime.daemon import Monitor
+from monitor.runtime.gc_policy import freeze_after_first_round, tune_collector
+from monitor.runtime.scheduler import SPREAD, first_offset
 from monitor.simulator import Behavior, Latency, SimService, SimulatedFleet
-from monitor.simulator.hostile import HostileCorpus
+from tests.hostile import HostileCorpus
 
-SPREAD = 2.0  # CheckScheduler's default first-run spread
 EXPECTED_EVENTS = frozenset(
     {
         "check.status_changed",
@@ -212,7 +210,6 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         config = parse_config(json.dumps({"defaults": defaults, "services": services}))
         monitor = CountingMonitor(
             config,
-            registry=CollectorRegistry(),
             ssl_context=ssl.create_default_context(cadata=info["ca"]),
         )
         samples: list[Sample] = []
@@ -240,7 +237,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         child.join(10)
         if child.is_alive():
             child.terminate()
-    expected = expected_runs(list(monitor.checks.values()), args.duration)
+    expected = expected_runs(list(monitor.checks()), args.duration)
     warm = [s for s in samples if s.t >= args.warmup]
     per_min = 60.0
     return {

@@ -12,9 +12,9 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from monitor.alerter import Alerter
 from monitor.alerting.evaluate import evaluate
 from monitor.alerting.rules import AlertRules, parse_alert_rules
+from monitor.alerting.service import Alerter
 from monitor.alerting.state import (
     AlertEvent,
     AlertState,
@@ -24,9 +24,9 @@ from monitor.alerting.state import (
     Silence,
 )
 from monitor.config import MonitorConfig
-from monitor.daemon import Monitor, utc_now
-from monitor.metrics import MonitorMetrics
+from monitor.metrics.daemon_metrics import MonitorMetrics
 from monitor.model import CheckKind, Status
+from monitor.runtime.daemon import Monitor, utc_now
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 INTERVAL = timedelta(seconds=30)
@@ -197,4 +197,4 @@ def alerting_monitor(config: MonitorConfig, rules_text: str, hook_url: str, data
     alerter = Alerter(
         rules, data / "alerts.sqlite3", metrics, clock=utc_now, min_period=0.02, timer_period=1.0
     )
-    return Monitor(config, registry=registry, metrics=metrics, alerter=alerter)
+    return Monitor(config, metrics=metrics, alerter=alerter)

@@ -21,8 +21,8 @@ from aiohttp import ClientResponse, web
 from aioresponses import aioresponses
 
 from monitor.config import parse_config
-from monitor.daemon import Monitor
-from monitor.server import serve
+from monitor.http.app import serve
+from monitor.runtime.daemon import Monitor
 from monitor.simulator import SimulatedFleet, fleet_config_yaml, seed_fleet
 from tests.alerting_fixtures import Recorder
 

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from monitor.config import parse_config
-from monitor.server import serve
+from monitor.http.app import serve
 from monitor.simulator import Behavior, SimulatedFleet, fleet_config
 from tests.alerting_fixtures import Recorder, alerting_monitor
 from tests.polling import until
@@ -67,7 +67,7 @@ async def test_silence_needs_the_admin_token_and_holds_back_the_page(
     await until(
         lambda: (
             any(b'"email"' in b for _, _, b in recorder.requests)
-            and monitor.states["queue/health/health"].consecutive >= 4
+            and monitor.tracked["queue/health/health"].state.consecutive >= 4
         )
     )
     await monitor.alerter.evaluate_now()  # queue's confirmed failure has been evaluated

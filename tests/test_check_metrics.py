@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from monitor.check_metrics import CHECK_LABELS, CheckSeries, Labels
-from monitor.metrics import LATENCY_BUCKETS
+from monitor.metrics.check_series import CHECK_LABELS, CheckSeries, Labels
+from monitor.metrics.daemon_metrics import LATENCY_BUCKETS
 from monitor.model import Reason, Status
 
 A: Labels = ("auth", "health", "health")
@@ -23,7 +23,7 @@ C: Labels = ("queue", "page", "http")
 
 
 class Reference:
-    """The per-check series as monitor/metrics.py made them with prometheus_client children."""
+    """The per-check series as monitor/metrics/ used to make them: prometheus_client children."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         def gauge(name: str, extra: tuple[str, ...] = ()) -> Gauge:

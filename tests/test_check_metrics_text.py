@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
-from monitor.check_metrics import CheckSeries
-from monitor.check_metrics_text import text_chunks
-from monitor.metrics import LATENCY_BUCKETS, MonitorMetrics
+from monitor.metrics.check_series import CheckSeries
+from monitor.metrics.daemon_metrics import LATENCY_BUCKETS, MonitorMetrics
+from monitor.metrics.exposition import text_chunks
 from monitor.model import Reason, Status
 from tests.test_check_metrics import SCENARIOS, Reference, Step
 

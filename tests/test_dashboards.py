@@ -1,6 +1,6 @@
 """The Grafana dashboards, statically: built from dashboards/build.py and committed up to date,
 fixed unique uids, `$datasource` on every panel and target, and no metric name that
-monitor/metrics.py does not export (the way dashboards silently rot). tests/test_prometheus.py
+monitor/metrics/ does not export (the way dashboards silently rot). tests/test_prometheus.py
 runs every query against a real Prometheus."""
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry
 
+from monitor.alerting.prometheus_export import SecretsNotNeeded
 from monitor.alerting.rules import parse_alert_rules
 from monitor.config import Defaults
-from monitor.metrics import MonitorMetrics
+from monitor.metrics.daemon_metrics import MonitorMetrics
 from monitor.model import Status
-from monitor.prometheus_rules import SecretsNotNeeded
 
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARDS = ROOT / "dashboards"

@@ -10,7 +10,7 @@ import yaml
 
 from monitor.alerting.rules import parse_alert_rules
 from monitor.config import parse_config
-from monitor.sharding import resolve
+from monitor.fleet.sharding import resolve
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy" / "kubernetes"
 

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from monitor.config import parse_config
-from monitor.discover import (
+from monitor.cli.wrangler import (
     PLACEHOLDER_DOMAIN,
     Discovery,
     Route,
@@ -18,6 +17,7 @@ from monitor.discover import (
     route_url,
     workers_from_configs,
 )
+from monitor.config import parse_config
 
 FIXTURE = Path(__file__).parent / "fixtures" / "workers"
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from monitor.gate import (
-    ExitCode,
+from monitor.exit_codes import ExitCode
+from monitor.gate.verdict import (
     GateReport,
     escape_data,
     escape_property,

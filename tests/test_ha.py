@@ -24,7 +24,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from monitor.sharding import assign
+from monitor.fleet.sharding import assign
 from monitor.simulator import Behavior, Latency, SimService, SimulatedFleet
 from tests.test_alertmanager import BINARY, _free_port, _wait_ready
 

@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from monitor.config import parse_config
-from monitor.history import (
+from monitor.model import CheckKind, CheckStatus, FleetStatus, Reason, ServiceStatus, Status
+from monitor.runtime.store import StatusChange
+from monitor.web.history import (
     BUCKET_WIDTH,
     Segment,
     bucket_starts,
@@ -20,8 +22,6 @@ from monitor.history import (
     service_segments,
     uptime,
 )
-from monitor.model import CheckKind, CheckStatus, FleetStatus, Reason, ServiceStatus, Status
-from monitor.store import StatusChange
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 H, U, D = Status.HEALTHY, Status.UNHEALTHY, Status.DEGRADED

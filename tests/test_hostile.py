@@ -14,17 +14,16 @@ from typing import Any
 
 import aiohttp
 import pytest
-from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
 from monitor.config import Check, parse_config
-from monitor.daemon import Monitor
 from monitor.model import CheckKind, Reason, Status
 from monitor.normalize import normalize_response
 from monitor.probes.http import probe_http
 from monitor.probes.timing import timed_connector
+from monitor.runtime.daemon import Monitor
 from monitor.simulator import Behavior, Latency, SimService, SimulatedFleet
-from monitor.simulator.hostile import HostileCase, HostileCorpus
+from tests.hostile import HostileCase, HostileCorpus
 
 TIMEOUT = 1.0
 MARGIN = 0.35  # loop scheduling on a shared 2-core machine; the deadline itself is exact
@@ -187,9 +186,7 @@ async def test_healthy_services_keep_schedule_beside_the_whole_corpus(
                 {"defaults": {"interval": "500ms", "timeout": "400ms"}, "services": services}
             )
         )
-        monitor = RecordingMonitor(
-            config, registry=CollectorRegistry(), ssl_context=corpus.client_ssl_context()
-        )
+        monitor = RecordingMonitor(config, ssl_context=corpus.client_ssl_context())
         await monitor.start()
         try:
             await asyncio.sleep(run_for)  # the duration under test, not a synchronisation

@@ -13,14 +13,14 @@ from prometheus_client import CollectorRegistry
 
 from monitor import __version__
 from monitor.config import parse_config
-from monitor.daemon import Monitor
-from monitor.lag_watch import (
+from monitor.metrics.daemon_metrics import MonitorMetrics
+from monitor.runtime.daemon import Monitor
+from monitor.runtime.lag_watch import (
     LOOP_LAG_PERIOD,
     SCHEDULE_LAG_WARN,
     SCHEDULE_LAG_WINDOW,
     LagWatch,
 )
-from monitor.metrics import MonitorMetrics
 from tests.polling import until
 
 
@@ -151,7 +151,7 @@ async def test_a_service_that_hangs_through_every_timeout_is_one_warning() -> No
         f"services:\n  - name: hung\n    url: http://127.0.0.1:{port}\n"
     )
     registry = CollectorRegistry()
-    monitor = Monitor(config, registry=registry)
+    monitor = Monitor(config, metrics=MonitorMetrics(registry, __version__))
     with structlog.testing.capture_logs() as logs:
         await monitor.start()
         try:

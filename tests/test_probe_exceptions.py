@@ -22,8 +22,8 @@ from monitor.normalize import normalize_response
 from monitor.probes.http import probe_http
 from monitor.probes.timing import timed_connector
 from monitor.receivers._base import Outcome, Request, post
-from monitor.simulator.hostile import HostileCorpus
 from monitor.tracebacks import drop_tracebacks
+from tests.hostile import HostileCorpus
 from tests.polling import until
 from tests.test_hostile import case_named, make_check
 

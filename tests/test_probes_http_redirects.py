@@ -18,7 +18,7 @@ from monitor.config import Check
 from monitor.model import Reason, Status
 from monitor.normalize import normalize_response
 from monitor.probes.http import origin_of, probe_http
-from monitor.simulator.certs import CertificateAuthority
+from tests.certs import CertificateAuthority
 from tests.test_probes_http import make_check
 
 TOKEN = "Bearer redirect-token-3141"

@@ -25,13 +25,13 @@ import pytest_asyncio
 from click.testing import CliRunner
 from prometheus_client import CollectorRegistry
 
-from monitor.alerter import Alerter
 from monitor.alerting.rules import parse_alert_rules
+from monitor.alerting.service import Alerter
 from monitor.cli import cli
 from monitor.config import parse_config
-from monitor.daemon import Monitor, utc_now
-from monitor.metrics import MonitorMetrics
-from monitor.server import serve
+from monitor.http.app import serve
+from monitor.metrics.daemon_metrics import MonitorMetrics
+from monitor.runtime.daemon import Monitor, utc_now
 from monitor.simulator import Behavior, SimulatedFleet, fleet_config, seed_fleet
 from tests.conftest import free_port
 from tests.test_dashboards import ROOT, panel_queries
@@ -155,7 +155,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
             min_period=0.05,
             timer_period=1.0,
         )
-        monitor = Monitor(config, registry=registry, metrics=metrics, alerter=alerter)
+        monitor = Monitor(config, metrics=metrics, alerter=alerter)
         await monitor.start()
         runner, port = await serve(monitor, "127.0.0.1", 0)
         process, prometheus_url = start_prometheus(directory, f"127.0.0.1:{port}")
@@ -189,7 +189,7 @@ async def scraped(stack: Stack) -> Stack:
     stack.fleet.set_behavior("queue", DOWN)
 
     async def down() -> bool:
-        s = stack.monitor.states.get("queue/health/health")
+        s = stack.monitor.tracked["queue/health/health"].state
         return s is not None and s.verdict.status.value == "unhealthy"
 
     await until(down, 10.0, "queue checked unhealthy")

@@ -1,5 +1,5 @@
-"""monitor/prometheus_rules.py: thresholds, template translation, refusals, the CLI. The rules'
-behaviour is tested by promtool in tests/test_prometheus.py."""
+"""monitor/alerting/prometheus_export.py: thresholds, template translation, refusals, the
+CLI. The rules' behaviour is tested by promtool in tests/test_prometheus.py."""
 
 from __future__ import annotations
 
@@ -9,15 +9,16 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from monitor.alerting.rules import Threshold, parse_alert_rules
-from monitor.cli import cli
-from monitor.prometheus_rules import (
+from monitor.alerting.kinds import Threshold
+from monitor.alerting.prometheus_export import (
     SecretsNotNeeded,
     UnsupportedRule,
     duration,
     export_rules,
     translate,
 )
+from monitor.alerting.rules import parse_alert_rules
+from monitor.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 

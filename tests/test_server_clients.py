@@ -22,9 +22,11 @@ from aiohttp import http_parser
 from aiohttp.web_protocol import RequestHandler
 from prometheus_client import CollectorRegistry
 
+from monitor import __version__
 from monitor.config import parse_config
-from monitor.daemon import Monitor
-from monitor.server import MAX_HEADER_FIELD, MAX_REQUEST_LINE, serve
+from monitor.http.app import MAX_HEADER_FIELD, MAX_REQUEST_LINE, serve
+from monitor.metrics.daemon_metrics import MonitorMetrics
+from monitor.runtime.daemon import Monitor
 
 REQUESTS = 1000
 CONCURRENCY = 50
@@ -49,7 +51,7 @@ class Daemon:
 async def daemon() -> AsyncIterator[Daemon]:
     config = parse_config("services:\n  - name: api\n    url: http://127.0.0.1:9/\n")
     registry = CollectorRegistry()
-    monitor = Monitor(config, registry=registry)
+    monitor = Monitor(config, metrics=MonitorMetrics(registry, __version__))
     await monitor.start(schedule=False)
     runner, port = await serve(monitor, "127.0.0.1", 0)
     try:

@@ -27,7 +27,7 @@ from monitor.probes.stamped_transport import (
     wall_minus_perf_ns,
 )
 from monitor.probes.timing import timed_connector
-from monitor.simulator.certs import CertificateAuthority
+from tests.certs import CertificateAuthority
 from tests.test_probes_http import make_check
 
 

@@ -19,11 +19,11 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
 from monitor.config import parse_config
-from monitor.daemon import Monitor
+from monitor.http.app import serve
 from monitor.model import Status
-from monitor.server import serve
+from monitor.runtime.daemon import Monitor
+from monitor.runtime.store import Store
 from monitor.simulator import Behavior, SimulatedFleet, fleet_config_yaml, seed_fleet
-from monitor.store import Store
 from monitor.web.view import LABELS, phrase
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor.model import Component, Reason, Status, Verdict
+from monitor.runtime.store import StatusChange, Store
 from monitor.state import CheckState
-from monitor.store import StatusChange, Store
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

@@ -1,6 +1,6 @@
 """The deploy gate end to end: `monitor verify` and `monitor discover` as a pipeline runs them
 (a subprocess, exit codes, files), against the simulated fleet on loopback; and the pieces of
-`monitor.verify` that are data in, data out."""
+`monitor.gate.rounds` that are data in, data out."""
 
 from __future__ import annotations
 
@@ -19,18 +19,7 @@ import pytest
 from aiohttp import web
 
 from monitor.config import parse_config
-from monitor.model import Reason, Status, Verdict
-from monitor.server import bound_port
-from monitor.simulator import (
-    Behavior,
-    Latency,
-    SimService,
-    SimulatedFleet,
-    fleet_config_yaml,
-    healthy_fleet,
-)
-from monitor.simulator.fleet import WORKER_EXCEPTION
-from monitor.verify import (
+from monitor.gate.rounds import (
     GateUsageError,
     Verifier,
     VerifyOptions,
@@ -41,6 +30,17 @@ from monitor.verify import (
     summarize,
     verify,
 )
+from monitor.http.app import bound_port
+from monitor.model import Reason, Status, Verdict
+from monitor.simulator import (
+    Behavior,
+    Latency,
+    SimService,
+    SimulatedFleet,
+    fleet_config_yaml,
+    healthy_fleet,
+)
+from monitor.simulator.fleet import WORKER_EXCEPTION
 from tests.conftest import free_port
 from tests.test_daemon import SEED_TABLE
 

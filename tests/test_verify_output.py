@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from monitor.gate import ExitCode, GateReport, judge
+from monitor.exit_codes import ExitCode
+from monitor.gate.output import ProgressLine, format_round, write_reports
+from monitor.gate.rounds import Round
+from monitor.gate.verdict import GateReport, judge
 from monitor.model import Reason, ServiceStatus, Status
-from monitor.verify import Round
-from monitor.verify_output import ProgressLine, format_round, write_reports
 
 
 @pytest.mark.parametrize(

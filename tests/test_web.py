@@ -11,11 +11,11 @@ import aiohttp
 import pytest
 
 from monitor.config import parse_config
-from monitor.daemon import Monitor
+from monitor.http.app import serve
 from monitor.model import Status
-from monitor.server import serve
+from monitor.runtime.daemon import Monitor
+from monitor.runtime.store import Store
 from monitor.simulator import SimulatedFleet, fleet_config
-from monitor.store import Store
 from monitor.web.badge import badge
 
 READ = "read-secret-1234"

@@ -13,18 +13,58 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter, deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import aiohttp
 from pydantic import ValidationError
 
 from monitor.alerting.state import Batch
-from monitor.receivers import DeliveryResult, Outcome
+from monitor.receivers import DeliveryResult, Outcome, Receiver
 
-if TYPE_CHECKING:
-    from monitor.alerting.outbox import Outbox
+
+class Outbox(Protocol):
+    """What delivery needs of the outbox (monitor/alerting/outbox.py), named here so that
+    delivery depends on an interface, not on the module that calls it."""
+
+    @property
+    def receivers(self) -> Mapping[str, Receiver]: ...
+
+    max_attempts: int
+    receiver_in_flight: int
+    shared_slots: asyncio.Semaphore
+    rng: random.Random
+    on_result: Callable[[str, str], None]
+    log: Any
+
+    def due(self, receiver: str, now: datetime, limit: int) -> list[tuple[int, str, int]]: ...
+
+    def bury_unknown(self, now: datetime) -> None: ...
+
+    def finish(
+        self,
+        row_id: int,
+        state: str,
+        now: datetime,
+        status: int | None,
+        error: str,
+        attempts: int,
+        next_at: datetime | None = None,
+    ) -> None: ...
+
+    def gave_up(
+        self,
+        receiver: str,
+        batch: Batch | None,
+        detail: str,
+        status: int | None = None,
+        attempts: int = 0,
+    ) -> None: ...
+
+    def next_due(self, receiver: str | None = None) -> datetime | None: ...
+
 
 RECEIVER_IN_FLIGHT = 4
 """Sends one receiver may have in flight at once, each for another alert."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from monitor.server import bound_port
+from monitor.http.app import bound_port
 from monitor.simulator.behavior import Behavior
 from monitor.simulator.fleet import SimService
 

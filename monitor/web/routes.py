@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 import jinja2
 from aiohttp import web
 
-from monitor.history import fleet_history, window_start
 from monitor.model import Status
 from monitor.web.badge import badge
+from monitor.web.history import fleet_history, window_start
 from monitor.web.view import ICONS, LABELS, NODE_H, NODE_W, page
 
 if TYPE_CHECKING:
-    from monitor.daemon import Monitor
+    from monitor.runtime.daemon import Monitor
 
 TEMPLATES = Path(__file__).parent / "templates"
 MIN_REFRESH_S, MAX_REFRESH_S = 2, 30
@@ -38,7 +38,7 @@ def page_csp(nonce: str) -> str:
 
 def refresh_seconds(monitor: Monitor) -> int:
     """Poll about as often as the fastest check runs, within 2-30 s."""
-    fastest = min((c.interval for c in monitor.checks.values()), default=MAX_REFRESH_S)
+    fastest = min((c.interval for c in monitor.checks()), default=MAX_REFRESH_S)
     return int(min(MAX_REFRESH_S, max(MIN_REFRESH_S, fastest)))
 
 

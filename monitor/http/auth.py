@@ -1,0 +1,58 @@
+"""Bearer tokens: `auth.read_token` guards every read but /healthz, `auth.admin_token` every
+write. Tokens are compared in constant time and never echoed."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from aiohttp import web
+from pydantic import SecretStr
+
+from monitor.http.json_api import MONITOR_KEY, json_response
+
+OPEN_PATHS = frozenset({"/healthz"})
+
+
+def _bearer_ok(request: web.Request, *tokens: SecretStr | None) -> bool:
+    given = request.headers.get("Authorization", "")
+    if not given.startswith("Bearer "):
+        return False
+    presented = given[len("Bearer ") :].strip().encode()
+    return any(
+        token is not None and hmac.compare_digest(presented, token.get_secret_value().encode())
+        for token in tokens
+    )
+
+
+def _unauthorized(realm: str) -> web.Response:
+    response = json_response({"error": "unauthorized"}, status=401)
+    response.headers["WWW-Authenticate"] = f'Bearer realm="{realm}"'
+    return response
+
+
+def require_admin(request: web.Request) -> web.Response | None:
+    """None when the request carries the admin token; the refusal to send otherwise."""
+    auth = request.app[MONITOR_KEY].config.auth
+    if auth.admin_token is None:
+        return json_response(
+            {"error": "the admin API is disabled: set auth.admin_token"}, status=403
+        )
+    if not _bearer_ok(request, auth.admin_token):
+        return _unauthorized("admin")
+    return None
+
+
+@web.middleware
+async def read_auth(request: web.Request, handler: Any) -> web.StreamResponse:
+    """With `auth.read_token` set, reads need it (or the admin token); /healthz stays open."""
+    auth = request.app[MONITOR_KEY].config.auth
+    if (
+        auth.read_token is not None
+        and request.method == "GET"
+        and request.path not in OPEN_PATHS
+        and not _bearer_ok(request, auth.read_token, auth.admin_token)
+    ):
+        return _unauthorized("read")
+    response: web.StreamResponse = await handler(request)
+    return response

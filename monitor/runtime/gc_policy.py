@@ -1,0 +1,44 @@
+"""How `monitor run` sets Python's cyclic garbage collector for a long-running daemon.
+
+Two costs, both measured on the latency benchmark (docs/benchmarks.md):
+
+- Full collections walk every tracked object. What is built at start-up and in the first
+  round (config, checks, metric series, latency windows, pooled connections) lives as long as
+  the process, so it is frozen out of the collector (`gc.freeze`): otherwise every answer in
+  flight waits behind a walk of all of it.
+- With Python's default young threshold (700 allocations) a busy daemon collects its young
+  generation every millisecond or so, and every request in flight at that moment (a few dozen
+  aiohttp objects each, alive for the service's answer time) is promoted; dying later in the
+  old generation, they count towards the next full collection, of hundreds of ms each. A young
+  threshold of 50,000 lets a request's objects die young (freed by reference counting before
+  any collection sees them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from monitor.runtime.daemon import Monitor
+
+__all__ = ["GC_THRESHOLDS", "freeze_after_first_round", "tune_collector"]
+
+GC_THRESHOLDS = (50_000, 20, 10)
+"""Young threshold (allocations), then how many young collections per middle one, and
+middle per full (Python's defaults: 700, 10, 10)."""
+
+
+def tune_collector() -> None:
+    """Freeze what exists now and raise the young threshold; call once start-up is done."""
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
+async def freeze_after_first_round(monitor: Monitor) -> None:
+    """Freeze again once every check has run once (the scheduler spreads first runs over at
+    most an interval): what the first round makes (latency windows, connections) lives as long
+    as the process too, and would otherwise be walked by every full collection."""
+    await asyncio.sleep(max((c.interval + c.timeout for c in monitor.checks()), default=0))
+    gc.freeze()
