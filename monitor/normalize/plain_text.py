@@ -1,5 +1,6 @@
-"""Short plain-text answers: `OK`, `healthy`, `status: ok` lines, and 2xx text that says it
-failed (`Error: database unreachable`)."""
+"""Short plain-text answers: `OK`, `healthy`, one sentence (`Prometheus Server is Healthy.`,
+`Ingester not ready: waiting for 15s`), `status: ok` lines, and 2xx text that says it failed
+(`Error: database unreachable`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from monitor.answer import Answer
 from monitor.model import Component, Reason, Status, Verdict, worst
 from monitor.normalize._body import Body
 from monitor.normalize._reported import verdict_from_report
-from monitor.normalize._vocabulary import short, status_word
+from monitor.normalize._vocabulary import short, status_phrase, status_word
 from monitor.normalize.evidence import evidence_snippet
 
 _MAX_TEXT = 2000
@@ -54,7 +55,9 @@ def _from_pairs(answer: Answer, lines: list[str]) -> Verdict | None:
         return None
     if overall is None:
         overall = worst(c.status for c in components.values())
-    return verdict_from_report(answer, overall, fmt="text", components=components)
+    return verdict_from_report(
+        answer, overall, fmt="text", components=components, read=f"{len(lines)} key: value lines"
+    )
 
 
 def parse(answer: Answer, body: Body) -> Verdict | None:
@@ -69,7 +72,16 @@ def parse(answer: Answer, body: Body) -> Verdict | None:
         word = Status.HEALTHY
     lines = [line for line in text.splitlines() if line.strip()]
     if word is not None and len(lines) == 1:
-        return verdict_from_report(answer, word, fmt="text")
+        return verdict_from_report(answer, word, fmt="text", read=f"the line {short(first, 60)!r}")
+    phrase = status_phrase(lines[0]) if len(lines) == 1 else None
+    if phrase is not None:
+        return verdict_from_report(
+            answer,
+            phrase[0],
+            fmt="text",
+            message=phrase[1],
+            read=f"the line {short(lines[0], 80)!r}",
+        )
     pairs = _from_pairs(answer, lines)
     if pairs is not None:
         return pairs
@@ -81,5 +93,6 @@ def parse(answer: Answer, body: Body) -> Verdict | None:
             detail=f"HTTP {code} but the body says it failed: {short(text, 120)}",
             http_status=code,
             evidence=evidence_snippet(answer.body),
+            read=f"a failure word in {short(text, 60)!r}",
         )
     return None
