@@ -285,7 +285,7 @@ class Monitor:
                     self.log.info("check.cancelled_at_shutdown", check=check.id)
                     return None
                 raise
-            verdict = normalize_response(answer)
+            verdict = normalize_response(answer, self.metrics.count_parser_error)
             sample, source = judged_latency(check, answer)
             if sample is not None:
                 windows = self._windows(check)

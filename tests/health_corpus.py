@@ -20,7 +20,7 @@ from monitor.model import Reason, Status
 HERE = Path(__file__).parent / "fixtures"
 CORPUS_DIR = HERE / "health_corpus"
 SPLIT_FILE = HERE / "health_corpus_split.yaml"
-_FIELDS = {"product", "source", "status", "content_type", "body", "health", "reason"}
+_FIELDS = {"product", "source", "status", "content_type", "headers", "body", "health", "reason"}
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,9 @@ def _row(family: str, index: int, raw: dict[str, Any]) -> CorpusRow:
     unknown = set(raw) - _FIELDS
     if unknown or not raw.get("source") or not raw.get("product"):
         raise ValueError(f"{family}.yaml row {index}: bad fields {sorted(unknown)} or no source")
-    headers = {"content-type": raw["content_type"]} if raw.get("content_type") else {}
+    headers = {str(k).lower(): str(v) for k, v in (raw.get("headers") or {}).items()}
+    if raw.get("content_type"):
+        headers["content-type"] = raw["content_type"]
     answer = Answer(
         url="http://svc.test/health",
         status_code=int(raw["status"]),

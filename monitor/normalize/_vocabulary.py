@@ -27,7 +27,7 @@ for _status, _words in (
     ),
     (
         Status.UNHEALTHY,
-        "unhealthy down fail failed failure failing error errored critical crit red bad dead "
+        "unhealthy down fail failed failure failing error errored err critical crit red bad dead "
         "unavailable not_serving out_of_service outage major_outage offline false no broken "
         "unreachable stopped not_ready unready not_available starting initializing initialising "
         "pre_initializing draining shutting_down stopping sealed",
@@ -100,8 +100,14 @@ def status_word(value: Any) -> Status | None:
         return Status.HEALTHY if value else Status.UNHEALTHY
     if isinstance(value, str) and len(value) <= 40:
         key = re.sub(r"[\s-]+", "_", value.strip().lower())
-        return _WORDS.get(key)
+        found = _WORDS.get(key)
+        if found is None and key.startswith(_WORD_PREFIXES):  # `HEALTH_OK`, `STATE_DOWN`
+            found = _WORDS.get(key.split("_", 1)[1])
+        return found
     return None
+
+
+_WORD_PREFIXES = ("health_", "status_", "state_")
 
 
 _NEGATIONS = {"not", "no", "never", "isn't", "aren't", "isnt", "arent"}
@@ -118,13 +124,13 @@ _REASON_PHRASES = {s.phrase.lower() for s in HTTPStatus} | {
 
 def sentence_status(text: str) -> Status | None:
     """A one-sentence answer whose last word (or two) is a status: `Prometheus Server is Healthy.`,
-    `Ingester not ready`, `Application up`, `Server is not shutting down`.
+    `Ingester not ready`, `Application up`, `SERVER_IS_NOT_SHUTTING_DOWN`.
 
     The status must end the sentence: `No server is available to handle this request` states
     nothing. A bare HTTP reason phrase (`Service Unavailable`, `200 OK`) is the server talking
     about the status code, not a report: None.
     """
-    text = _LEADING_CODE.sub("", text.strip()).rstrip(".! ")
+    text = _LEADING_CODE.sub("", text.strip().replace("_", " ")).rstrip(".! ")
     if not _SENTENCE.match(text) or text.lower() in _REASON_PHRASES:
         return None
     words = text.lower().split()

@@ -1,5 +1,7 @@
 """Small HTML pages that state a status: a heading or line that is a status sentence
-(`Application up`, `Service ready.`, `Backend is unhealthy`), read in page order, title first.
+(`Application up`, `Service ready.`, `Backend is unhealthy`), read in page order, title first;
+or a page with no text at all whose body is painted a status colour
+(`<body style="background-color: green">`).
 
 Only short pages count (a status page, not an application): at most 40 lines of visible text.
 A line that only repeats the HTTP status (`502 Bad Gateway`) says nothing about the service and
@@ -14,7 +16,7 @@ from monitor.answer import Answer
 from monitor.model import Verdict
 from monitor.normalize._body import Body
 from monitor.normalize._reported import verdict_from_report
-from monitor.normalize._vocabulary import short, status_phrase
+from monitor.normalize._vocabulary import short, status_phrase, status_word
 
 _MAX_HTML = 16_000
 _MAX_LINES = 40
@@ -25,6 +27,7 @@ _BREAK = re.compile(
     re.IGNORECASE,
 )
 _TAG = re.compile(r"<[^>]*>")
+_BACKGROUND = re.compile(r"background(?:-color)?\s*:\s*([a-z]+)", re.IGNORECASE)
 _ENTITY = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&nbsp;": " ", "&#39;": "'", "&quot;": '"'}
 
 
@@ -45,6 +48,19 @@ def _is_html(answer: Answer, text: str) -> bool:
     return answer.content_type == "text/html" or head.startswith(("<!doctype", "<html", "<?xml"))
 
 
+def _painted(answer: Answer, html: str) -> Verdict | None:
+    """A page without text that says it with one colour: green, yellow or red."""
+    colours = {match.lower() for match in _BACKGROUND.findall(html)}
+    statuses = {status_word(colour) for colour in colours}
+    if len(colours) != 1 or len(statuses) != 1 or None in statuses:
+        return None
+    (colour,), (status,) = colours, statuses
+    assert status is not None
+    return verdict_from_report(
+        answer, status, fmt="HTML page", read=f"a page painted {colour}, with no text"
+    )
+
+
 def parse(answer: Answer, body: Body) -> Verdict | None:
     text = body.text
     if body.has_json or text is None or answer.truncated or len(text) > _MAX_HTML:
@@ -54,6 +70,8 @@ def parse(answer: Answer, body: Body) -> Verdict | None:
     lines = visible_lines(text)
     if len(lines) > _MAX_LINES:
         return None
+    if not lines:
+        return _painted(answer, text)
     for line in lines:
         phrase = status_phrase(line)
         if phrase is not None:

@@ -33,8 +33,11 @@ _FAILURE = re.compile(
 
 
 def _is_html(answer: Answer, text: str) -> bool:
+    """Markup, not a label: frameworks send plain strings as text/html (Express `res.send`)."""
     head = text.lstrip()[:200].lower()
-    return answer.content_type == "text/html" or head.startswith(("<!doctype", "<html"))
+    if head.startswith(("<!doctype", "<html")):
+        return True
+    return answer.content_type == "text/html" and "<" in text
 
 
 def _from_pairs(answer: Answer, lines: list[str]) -> Verdict | None:
