@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 from monitor.answer import Answer
@@ -77,7 +77,7 @@ class Explanation:
     verdict: Verdict
     decided_by: str
     declined: tuple[str, ...] = ()
-    failed: tuple[ParserFailure, ...] = field(default=())
+    failed: tuple[ParserFailure, ...] = ()
 
     @property
     def read(self) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from monitor.answer import Answer
 from monitor.model import Component, Reason, Status, Verdict, worst
+from monitor.normalize._vocabulary import short, status_phrase
 from monitor.normalize.evidence import evidence_snippet
 
 _REPORTED_REASON = {
@@ -120,4 +121,15 @@ def verdict_from_parts(
         version=version,
         evidence=evidence_snippet(answer.body),
         read=read,
+    )
+
+
+def verdict_from_line(answer: Answer, line: str, *, fmt: str, where: str) -> Verdict | None:
+    """The verdict for one line of text that states a status (`Service ready.`, `WARN: ...`),
+    or None when it states none."""
+    phrase = status_phrase(line)
+    if phrase is None:
+        return None
+    return verdict_from_report(
+        answer, phrase[0], fmt=fmt, message=phrase[1], read=f"{where} {short(line, 80)!r}"
     )

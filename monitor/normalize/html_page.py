@@ -15,8 +15,8 @@ import re
 from monitor.answer import Answer
 from monitor.model import Verdict
 from monitor.normalize._body import Body
-from monitor.normalize._reported import verdict_from_report
-from monitor.normalize._vocabulary import short, status_phrase, status_word
+from monitor.normalize._reported import verdict_from_line, verdict_from_report
+from monitor.normalize._vocabulary import status_word
 
 _MAX_HTML = 16_000
 _MAX_LINES = 40
@@ -73,13 +73,7 @@ def parse(answer: Answer, body: Body) -> Verdict | None:
     if not lines:
         return _painted(answer, text)
     for line in lines:
-        phrase = status_phrase(line)
-        if phrase is not None:
-            return verdict_from_report(
-                answer,
-                phrase[0],
-                fmt="HTML page",
-                message=phrase[1],
-                read=f"the page line {short(line, 80)!r}",
-            )
+        verdict = verdict_from_line(answer, line, fmt="HTML page", where="the page line")
+        if verdict is not None:
+            return verdict
     return None

@@ -9,8 +9,8 @@ import re
 from monitor.answer import Answer
 from monitor.model import Component, Reason, Status, Verdict, worst
 from monitor.normalize._body import Body
-from monitor.normalize._reported import verdict_from_report
-from monitor.normalize._vocabulary import short, status_phrase, status_word
+from monitor.normalize._reported import verdict_from_line, verdict_from_report
+from monitor.normalize._vocabulary import short, status_word
 from monitor.normalize.evidence import evidence_snippet
 
 _MAX_TEXT = 2000
@@ -76,15 +76,13 @@ def parse(answer: Answer, body: Body) -> Verdict | None:
     lines = [line for line in text.splitlines() if line.strip()]
     if word is not None and len(lines) == 1:
         return verdict_from_report(answer, word, fmt="text", read=f"the line {short(first, 60)!r}")
-    phrase = status_phrase(lines[0]) if len(lines) == 1 else None
-    if phrase is not None:
-        return verdict_from_report(
-            answer,
-            phrase[0],
-            fmt="text",
-            message=phrase[1],
-            read=f"the line {short(lines[0], 80)!r}",
-        )
+    said = (
+        verdict_from_line(answer, lines[0], fmt="text", where="the line")
+        if len(lines) == 1
+        else None
+    )
+    if said is not None:
+        return said
     pairs = _from_pairs(answer, lines)
     if pairs is not None:
         return pairs

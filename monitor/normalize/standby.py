@@ -22,17 +22,19 @@ from monitor.normalize.evidence import evidence_snippet
 
 _FLAGS = ("initialized", "sealed", "standby")
 _HEALTHY_CODES = frozenset({200, 429, 472, 473})
+_FMT = "seal status"
 
 
-def _verdict(answer: Answer, status: Status, reason: Reason, detail: str, read: str) -> Verdict:
-    return Verdict(
-        status=status,
-        reason=reason,
-        detail=detail,
-        http_status=answer.status_code,
-        evidence=evidence_snippet(answer.body),
-        read=read,
-    )
+def _problem(data: Mapping[str, object], code: int) -> tuple[Status, str] | None:
+    if not data["initialized"]:
+        return Status.UNHEALTHY, "not initialized"
+    if data["sealed"]:
+        return Status.UNHEALTHY, "sealed"
+    if data.get("removed_from_cluster") is True or code == 530:
+        return Status.UNHEALTHY, "removed from the cluster"
+    if code == 474:
+        return Status.DEGRADED, "standby that cannot reach the active node (HTTP 474)"
+    return None
 
 
 def _role(data: Mapping[str, object]) -> str:
@@ -51,21 +53,13 @@ def parse(answer: Answer, body: Body) -> Verdict | None:
         return None
     code = answer.status_code or 0
     read = ", ".join(f"{flag}={str(data[flag]).lower()}" for flag in _FLAGS) + f", HTTP {code}"
-    if not data["initialized"]:
-        return _verdict(
-            answer, Status.UNHEALTHY, Reason.REPORTED_UNHEALTHY, "not initialized", read
-        )
-    if data["sealed"]:
-        return _verdict(answer, Status.UNHEALTHY, Reason.REPORTED_UNHEALTHY, "sealed", read)
-    if data.get("removed_from_cluster") is True or code == 530:
-        detail = "removed from the cluster"
-        return _verdict(answer, Status.UNHEALTHY, Reason.REPORTED_UNHEALTHY, detail, read)
-    if code == 474:
-        detail = "standby that cannot reach the active node (HTTP 474)"
-        return _verdict(answer, Status.DEGRADED, Reason.REPORTED_DEGRADED, detail, read)
+    problem = _problem(data, code)
+    if problem is not None:
+        status, message = problem
+        return verdict_from_report(answer, status, fmt=_FMT, message=message, read=read)
     if code not in _HEALTHY_CODES:  # a remapped or unexpected code: the usual rule
         return verdict_from_report(
-            answer, Status.HEALTHY, fmt="unsealed node", version=version_of(data), read=read
+            answer, Status.HEALTHY, fmt=_FMT, version=version_of(data), read=read
         )
     version = version_of(data)
     return Verdict(
