@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.normalize import normalize_response
+from monitor.normalize import explain, normalize_response
 from tests.health_corpus import CorpusRow, load_corpus, load_split
 
 ROWS = load_corpus()
@@ -29,3 +29,10 @@ def test_split_covers_every_product_once() -> None:
     build, holdout = set(split["build"]), set(split["holdout"])
     assert not build & holdout
     assert build | holdout == {row.product for row in ROWS}
+
+
+@pytest.mark.parametrize("row", ROWS[::7], ids=[row.id for row in ROWS[::7]])
+def test_explain_says_what_was_read(row: CorpusRow) -> None:
+    got = explain(row.answer)
+    assert got.verdict == normalize_response(row.answer)
+    assert got.read and got.why and got.decided_by
