@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from http import HTTPStatus
 from typing import Any
 
@@ -99,12 +100,17 @@ def status_word(value: Any) -> Status | None:
     if isinstance(value, bool):
         return Status.HEALTHY if value else Status.UNHEALTHY
     if isinstance(value, str) and len(value) <= 40:
-        key = re.sub(r"[\s-]+", "_", value.strip().lower())
-        found = _WORDS.get(key)
-        if found is None and key.startswith(_WORD_PREFIXES):  # `HEALTH_OK`, `STATE_DOWN`
-            found = _WORDS.get(key.split("_", 1)[1])
-        return found
+        return _word_status(value)
     return None
+
+
+@lru_cache(maxsize=4096)  # the same few words arrive on every answer: spare the regex
+def _word_status(value: str) -> Status | None:
+    key = re.sub(r"[\s-]+", "_", value.strip().lower())
+    found = _WORDS.get(key)
+    if found is None and key.startswith(_WORD_PREFIXES):  # `HEALTH_OK`, `STATE_DOWN`
+        found = _WORDS.get(key.split("_", 1)[1])
+    return found
 
 
 _WORD_PREFIXES = ("health_", "status_", "state_")
@@ -210,10 +216,15 @@ def version_of(data: Mapping[str, Any]) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
+def _key_rank(key: str) -> int | None:
+    return _STATUS_RANK.get(key.lower().replace("_", ""))
+
+
 def _ranked_status_keys(data: Mapping[str, Any]) -> list[str]:
     found = []
     for key in data:
-        rank = _STATUS_RANK.get(key.lower().replace("_", "")) if isinstance(key, str) else None
+        rank = _key_rank(key) if isinstance(key, str) else None
         if rank is not None:
             found.append((rank, key))
     return [key for _, key in sorted(found)]
