@@ -17,14 +17,12 @@ from typing import (
     ClassVar,
     Generic,
     Literal,
-    Protocol,
     TypeVar,
-    cast,
 )
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from monitor.alerting.state import AlertState, RuleInput, ServiceInput
+from monitor.alerting.state import AlertState, RuleInput, ServiceHistory, ServiceInput
 from monitor.alerting.template import template_errors
 from monitor.config import Duration, link_url
 from monitor.durations import format_duration, parse_duration
@@ -117,6 +115,20 @@ class RuleModel(Strict):
         return value
 
 
+class HeldRule(RuleModel):
+    """A rule whose condition must hold `for` to fire and be clear `resolve_after` to resolve;
+    each kind's model sets its own defaults."""
+
+    for_: ThresholdField = Field(default=AT_ONCE, alias="for")
+    resolve_after: ThresholdField = AT_ONCE
+
+
+class ServicePageRule(HeldRule):
+    """A held page about a service that a failing dependency may explain."""
+
+    inhibit_by_dependencies: bool = True
+
+
 # --------------------------------------------------------------------------- evaluation
 
 
@@ -141,6 +153,22 @@ class Context:
     seen: set[str]
     seen_checks: set[tuple[str, str]]
     bucket_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """One matched service at one evaluation: what a per-service condition reads."""
+
+    ctx: Context
+    service: ServiceInput
+    values: dict[str, object]
+    """The service's template values (`service_values`)."""
+    observed: bool
+    """Whether the service was checked since the last evaluation."""
+
+    @property
+    def history(self) -> ServiceHistory | None:
+        return self.ctx.state.services.get(self.service.name)
 
 
 def ms(seconds: float | None) -> str | None:
@@ -226,11 +254,11 @@ class RuleKind(Generic[R]):
         """One signal per service the rule matches (monitor kinds override this)."""
         for s in ctx.view.services.values():
             if rule.match.matches(s.name, s.labels):
-                yield from self.service_signals(rule, ctx, s, service_values(s), s.name in ctx.seen)
+                yield from self.service_signals(
+                    rule, Subject(ctx, s, service_values(s), s.name in ctx.seen)
+                )
 
-    def service_signals(
-        self, rule: R, ctx: Context, s: ServiceInput, values: dict[str, object], observed: bool
-    ) -> Iterator[Signal]:
+    def service_signals(self, rule: R, at: Subject) -> Iterator[Signal]:
         raise NotImplementedError
 
     # -- Prometheus export
@@ -252,30 +280,22 @@ class RuleKind(Generic[R]):
         return out
 
 
-class _Held(Protocol):
-    for_: Threshold
-    resolve_after: Threshold
+H = TypeVar("H", bound=HeldRule)
+P = TypeVar("P", bound=ServicePageRule)
 
 
-class _Inhibitable(_Held, Protocol):
-    inhibit_by_dependencies: bool
+class HeldKind(RuleKind[H]):
+    """A kind whose model is a `HeldRule`."""
+
+    def thresholds(self, rule: H) -> tuple[Threshold, Threshold]:
+        return rule.for_, rule.resolve_after
 
 
-class HeldKind(RuleKind[R]):
-    """A kind whose model has `for` and `resolve_after`: its condition must hold that long to
-    fire and be clear that long to resolve."""
+class ServicePageKind(HeldKind[P]):
+    """A kind whose model is a `ServicePageRule` (status, latency, burn_rate)."""
 
-    def thresholds(self, rule: R) -> tuple[Threshold, Threshold]:
-        held = cast("_Held", rule)
-        return held.for_, held.resolve_after
-
-
-class ServicePageKind(HeldKind[R]):
-    """A held kind whose model also has `inhibit_by_dependencies`: a page about a service that
-    a failing dependency may explain (status, latency, burn_rate)."""
-
-    def inhibited_by_dependencies(self, rule: R) -> bool:
-        return cast("_Inhibitable", rule).inhibit_by_dependencies
+    def inhibited_by_dependencies(self, rule: P) -> bool:
+        return rule.inhibit_by_dependencies
 
 
 def duration(threshold: Threshold, interval: float) -> str:
