@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -13,12 +14,12 @@ from aiohttp import web
 
 from monitor.answer import TransportError
 from monitor.config import Check
-from monitor.http.app import bound_port
 from monitor.model import CheckKind, Reason, Status
 from monitor.normalize import normalize_response
 from monitor.probes.http import probe_http
 from monitor.probes.timing import timed_connector, wire_stamps
 from tests.conftest import free_port
+from tests.loopback import serving
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -86,19 +87,12 @@ async def raw_server() -> AsyncIterator[Callable[[Handler], Awaitable[str]]]:
 
 @pytest.fixture
 async def web_server() -> AsyncIterator[Callable[[web.Application], Awaitable[str]]]:
-    runners: list[web.AppRunner] = []
+    async with contextlib.AsyncExitStack() as stack:
 
-    async def start(app: web.Application) -> str:
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        runners.append(runner)
-        return f"http://127.0.0.1:{bound_port(site)}"
+        async def start(app: web.Application) -> str:
+            return await stack.enter_async_context(serving(app))
 
-    yield start
-    for runner in runners:
-        await runner.cleanup()
+        yield start
 
 
 async def test_healthy_answer_is_timed_and_read(
