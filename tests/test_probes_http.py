@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import gzip
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 import aiohttp
 import pytest
@@ -22,6 +22,7 @@ from tests.conftest import free_port
 from tests.loopback import serving
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+Routes = Mapping[str, Callable[[web.Request], Awaitable[web.StreamResponse]]]
 
 
 def make_check(
@@ -86,10 +87,15 @@ async def raw_server() -> AsyncIterator[Callable[[Handler], Awaitable[str]]]:
 
 
 @pytest.fixture
-async def web_server() -> AsyncIterator[Callable[[web.Application], Awaitable[str]]]:
+async def web_server() -> AsyncIterator[Callable[[Routes], Awaitable[str]]]:
+    """`await web_server({path: handler})`: the base URL of a loopback server answering GET on
+    those paths, stopped after the test."""
     async with contextlib.AsyncExitStack() as stack:
 
-        async def start(app: web.Application) -> str:
+        async def start(routes: Routes) -> str:
+            app = web.Application()
+            for path, handler in routes.items():
+                app.router.add_get(path, handler)
             return await stack.enter_async_context(serving(app))
 
         yield start
@@ -102,9 +108,7 @@ async def test_healthy_answer_is_timed_and_read(
         await asyncio.sleep(0.02)
         return web.json_response({"status": "ok"}, headers={"Server-Timing": "rpc;dur=1.5"})
 
-    app = web.Application()
-    app.router.add_get("/health", health)
-    base = await web_server(app)
+    base = await web_server({"/health": health})
     answer = await probe_http(session, make_check(base + "/health"))
     assert answer.error is None and answer.status_code == 200
     assert answer.body == b'{"status": "ok"}'
@@ -166,9 +170,7 @@ async def test_oversized_body_is_capped_while_streaming(
             await response.write(chunk)
         return response
 
-    app = web.Application()
-    app.router.add_get("/health", huge)
-    base = await web_server(app)
+    base = await web_server({"/health": huge})
     answer = await probe_http(session, make_check(base + "/health", cap=65536, timeout=5))
     assert answer.truncated and len(answer.body) == 65536
     verdict = normalize_response(answer)
@@ -185,9 +187,7 @@ async def test_gzip_bomb_is_capped_on_decoded_size(
             body=bomb, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"}
         )
 
-    app = web.Application()
-    app.router.add_get("/health", handler)
-    base = await web_server(app)
+    base = await web_server({"/health": handler})
     start = time.perf_counter()
     answer = await probe_http(session, make_check(base + "/health", cap=65536, timeout=5))
     assert time.perf_counter() - start < 2.0
@@ -241,9 +241,7 @@ async def test_redirect_loop(
     async def loop(_: web.Request) -> web.Response:
         raise web.HTTPFound("/health")
 
-    app = web.Application()
-    app.router.add_get("/health", loop)
-    base = await web_server(app)
+    base = await web_server({"/health": loop})
     answer = await probe_http(session, make_check(base + "/health", redirects=3))
     assert answer.error is TransportError.TOO_MANY_REDIRECTS
     assert normalize_response(answer).reason is Reason.TOO_MANY_REDIRECTS
@@ -258,10 +256,7 @@ async def test_redirect_followed_and_recorded(
     async def new(_: web.Request) -> web.Response:
         return web.json_response({"status": "pass"})
 
-    app = web.Application()
-    app.router.add_get("/health", old)
-    app.router.add_get("/v2/health", new)
-    base = await web_server(app)
+    base = await web_server({"/health": old, "/v2/health": new})
     answer = await probe_http(session, make_check(base + "/health"))
     assert answer.redirects == 1 and answer.final_url.endswith("/v2/health")
     assert normalize_response(answer).status is Status.HEALTHY
@@ -283,10 +278,7 @@ async def test_timed_connector_takes_the_duration_on_the_wire(
         await asyncio.sleep(0.02)
         return web.json_response({"status": "ok"})
 
-    app = web.Application()
-    app.router.add_get("/health", health)
-    app.router.add_get("/hop", hop)
-    base = await web_server(app)
+    base = await web_server({"/health": health, "/hop": hop})
     async with aiohttp.ClientSession(connector=timed_connector()) as timed:
         async with timed.get(base + "/health") as response:
             assert wire_stamps(response) is not None, "aiohttp internals moved: see timing.py"
@@ -305,8 +297,6 @@ async def test_plain_session_has_no_wire_stamps(
     async def health(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
-    app = web.Application()
-    app.router.add_get("/health", health)
-    base = await web_server(app)
+    base = await web_server({"/health": health})
     async with aiohttp.ClientSession() as plain, plain.get(base + "/health") as response:
         assert wire_stamps(response) is None
