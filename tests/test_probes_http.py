@@ -21,7 +21,8 @@ from monitor.probes.timing import timed_connector, wire_stamps
 from tests.conftest import free_port
 from tests.loopback import serving
 
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+Handler = Callable[[asyncio.StreamWriter], Awaitable[None]]
+"""What a raw server does once it has read the request."""
 Routes = Mapping[str, Callable[[web.Request], Awaitable[web.StreamResponse]]]
 
 
@@ -58,7 +59,7 @@ async def session(request: pytest.FixtureRequest) -> AsyncIterator[aiohttp.Clien
 
 @pytest.fixture
 async def raw_server() -> AsyncIterator[Callable[[Handler], Awaitable[str]]]:
-    """Start raw TCP servers that speak (broken) HTTP by hand."""
+    """Start raw TCP servers that read the request, then speak (broken) HTTP by hand."""
     servers: list[asyncio.Server] = []
     tasks: set[asyncio.Task[None]] = set()
 
@@ -68,7 +69,8 @@ async def raw_server() -> AsyncIterator[Callable[[Handler], Awaitable[str]]]:
             assert task is not None
             tasks.add(task)
             try:
-                await handler(reader, writer)
+                await reader.read(1024)
+                await handler(writer)
             except (ConnectionError, asyncio.CancelledError):
                 pass
             finally:
@@ -126,8 +128,7 @@ async def test_refused(session: aiohttp.ClientSession) -> None:
 async def test_accepts_and_never_answers_times_out_on_time(
     session: aiohttp.ClientSession, raw_server: Callable[[Handler], Awaitable[str]]
 ) -> None:
-    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read(1024)
+    async def silent(writer: asyncio.StreamWriter) -> None:
         await asyncio.sleep(30)
 
     url = await raw_server(silent)
@@ -142,8 +143,7 @@ async def test_accepts_and_never_answers_times_out_on_time(
 async def test_slow_trickled_body_is_stopped_by_the_total_deadline(
     session: aiohttp.ClientSession, raw_server: Callable[[Handler], Awaitable[str]]
 ) -> None:
-    async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read(1024)
+    async def trickle(writer: asyncio.StreamWriter) -> None:
         writer.write(
             b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
         )
@@ -198,8 +198,7 @@ async def test_gzip_bomb_is_capped_on_decoded_size(
 async def test_reset_mid_body(
     session: aiohttp.ClientSession, raw_server: Callable[[Handler], Awaitable[str]]
 ) -> None:
-    async def reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read(1024)
+    async def reset(writer: asyncio.StreamWriter) -> None:
         writer.write(b'HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n{"status":')
         await writer.drain()
         writer.transport.abort()
@@ -213,8 +212,7 @@ async def test_reset_mid_body(
 async def test_close_before_headers(
     session: aiohttp.ClientSession, raw_server: Callable[[Handler], Awaitable[str]]
 ) -> None:
-    async def close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read(1024)
+    async def close(writer: asyncio.StreamWriter) -> None:
         writer.transport.abort()
 
     url = await raw_server(close)
@@ -225,8 +223,7 @@ async def test_close_before_headers(
 async def test_garbage_instead_of_http(
     session: aiohttp.ClientSession, raw_server: Callable[[Handler], Awaitable[str]]
 ) -> None:
-    async def garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read(1024)
+    async def garbage(writer: asyncio.StreamWriter) -> None:
         writer.write(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
         await writer.drain()
 
