@@ -17,7 +17,9 @@ from typing import (
     ClassVar,
     Generic,
     Literal,
+    Protocol,
     TypeVar,
+    cast,
 )
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
@@ -113,20 +115,6 @@ class RuleModel(Strict):
                 except ValueError as exc:
                     raise ValueError(f"annotation {key}: {exc}") from None
         return value
-
-
-class HeldRule(RuleModel):
-    """A rule whose condition must hold `for` to fire and be clear `resolve_after` to resolve;
-    each kind's model sets its own defaults."""
-
-    for_: ThresholdField = Field(default=AT_ONCE, alias="for")
-    resolve_after: ThresholdField = AT_ONCE
-
-
-class ServicePageRule(HeldRule):
-    """A held page about a service that a failing dependency may explain."""
-
-    inhibit_by_dependencies: bool = True
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -280,22 +268,33 @@ class RuleKind(Generic[R]):
         return out
 
 
-H = TypeVar("H", bound=HeldRule)
-P = TypeVar("P", bound=ServicePageRule)
+class _Held(Protocol):
+    for_: Threshold
+    resolve_after: Threshold
 
 
-class HeldKind(RuleKind[H]):
-    """A kind whose model is a `HeldRule`."""
-
-    def thresholds(self, rule: H) -> tuple[Threshold, Threshold]:
-        return rule.for_, rule.resolve_after
+class _Inhibitable(_Held, Protocol):
+    inhibit_by_dependencies: bool
 
 
-class ServicePageKind(HeldKind[P]):
-    """A kind whose model is a `ServicePageRule` (status, latency, burn_rate)."""
+class HeldKind(RuleKind[R]):
+    """A kind whose model has `for` and `resolve_after`: its condition must hold that long to
+    fire and be clear that long to resolve.
 
-    def inhibited_by_dependencies(self, rule: P) -> bool:
-        return rule.inhibit_by_dependencies
+    Each kind's model declares these fields itself rather than inheriting them, so that its
+    fields (and the order config problems are listed in) stay in the order written there."""
+
+    def thresholds(self, rule: R) -> tuple[Threshold, Threshold]:
+        held = cast("_Held", rule)
+        return held.for_, held.resolve_after
+
+
+class ServicePageKind(HeldKind[R]):
+    """A held kind whose model also has `inhibit_by_dependencies`: a page about a service that
+    a failing dependency may explain (status, latency, burn_rate)."""
+
+    def inhibited_by_dependencies(self, rule: R) -> bool:
+        return cast("_Inhibitable", rule).inhibit_by_dependencies
 
 
 def duration(threshold: Threshold, interval: float) -> str:

@@ -1,31 +1,21 @@
-"""What the check-level kinds (latency, burn_rate) share: the `checks` field of their model and
-the walk over a service's checks of those kinds."""
+"""The per-check walk that the check-level kinds (latency, burn_rate) share."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
-from pydantic import Field
-
-from monitor.alerting.kinds._base import ServicePageRule, Subject, base_labels, ms
+from monitor.alerting.kinds._base import RuleModel, Subject, base_labels, ms
 from monitor.alerting.state import CheckInput
 from monitor.model import CheckKind
 
 
-class CheckRule(ServicePageRule):
-    """A page about one check of a service; `checks` names the check kinds it watches."""
-
-    checks: list[CheckKind] = Field(default_factory=lambda: [CheckKind.RPC, CheckKind.HTTP])
-
-
 def each_check(
-    rule: CheckRule, at: Subject
+    rule: RuleModel, kinds: Collection[CheckKind], at: Subject
 ) -> Iterator[tuple[CheckInput, dict[str, str], dict[str, object], bool]]:
-    """(check, labels, template values, observed) for each of the service's checks of
-    `rule.checks`."""
+    """(check, labels, template values, observed) for each of the service's checks of `kinds`."""
     s = at.service
     for c in s.checks:
-        if c.kind not in rule.checks:
+        if c.kind not in kinds:
             continue
         labels = {**base_labels(rule, s), "check": c.name}
         v = {

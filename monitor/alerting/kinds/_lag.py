@@ -4,19 +4,17 @@ checks_stalled): the signal, labelled service="monitor", and its exported fields
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TypeVar
+from typing import Protocol, TypeVar, cast
 
 from monitor.alerting.kinds._base import (
     Context,
     HeldKind,
-    HeldRule,
     RuleKind,
     RuleModel,
     Signal,
     base_labels,
 )
 from monitor.alerting.state import RuleInput
-from monitor.config import Duration
 from monitor.durations import format_duration
 
 M = TypeVar("M", bound=RuleModel)
@@ -47,13 +45,11 @@ class OverLimitKind(RuleKind[M]):
         fields["threshold"] = format_duration(self.limit(rule))
 
 
-class LagRule(HeldRule):
-    """A lag over `threshold`, held `for`; each lag kind sets its own defaults."""
-
-    threshold: Duration
+class _LagRule(Protocol):
+    threshold: float
 
 
-L = TypeVar("L", bound=LagRule)
+L = TypeVar("L", bound=RuleModel)
 
 
 class LagKind(HeldKind[L], OverLimitKind[L]):
@@ -66,4 +62,4 @@ class LagKind(HeldKind[L], OverLimitKind[L]):
         return self.lag(ctx.view)
 
     def limit(self, rule: L) -> float:
-        return rule.threshold
+        return cast("_LagRule", rule).threshold  # every lag kind's model has `threshold`

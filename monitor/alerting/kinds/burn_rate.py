@@ -12,16 +12,24 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from monitor.alerting.kinds._base import ServicePageKind, Signal, Subject, Threshold, ThresholdField
-from monitor.alerting.kinds._checks import CheckRule, each_check
+from monitor.alerting.kinds._base import (
+    RuleModel,
+    ServicePageKind,
+    Signal,
+    Subject,
+    Threshold,
+    ThresholdField,
+)
+from monitor.alerting.kinds._checks import each_check
 from monitor.alerting.kinds._promql import CHECK, bad, check_kinds, selector
 from monitor.alerting.state import CheckHistory
 from monitor.config import Duration
 from monitor.durations import format_duration
+from monitor.model import CheckKind
 from monitor.slo import BURN_RATE_RULE_OBJECTIVE, burn_rate, burning, error_budget
 
 
-class BurnRateRule(CheckRule):
+class BurnRateRule(RuleModel):
     """Error-budget burn over a long and a short window (SRE workbook, multiwindow).
 
     A check result is bad when the check failed or took longer than its target. Fires when the
@@ -29,6 +37,7 @@ class BurnRateRule(CheckRule):
     """
 
     kind: Literal["burn_rate"]
+    checks: list[CheckKind] = Field(default_factory=lambda: [CheckKind.RPC, CheckKind.HTTP])
     objective: float = Field(default=BURN_RATE_RULE_OBJECTIVE, gt=0, lt=1)
     long: Duration = Field(default=3600.0, gt=0)
     short: Duration = Field(default=300.0, gt=0)
@@ -36,6 +45,7 @@ class BurnRateRule(CheckRule):
     min_samples: int = Field(default=10, ge=1)
     for_: ThresholdField = Field(default=Threshold(checks=1), alias="for")
     resolve_after: ThresholdField = Threshold(checks=1)
+    inhibit_by_dependencies: bool = True
 
 
 def _ratios(
@@ -78,7 +88,7 @@ class BurnRateKind(ServicePageKind[BurnRateRule]):
 
     def service_signals(self, rule: BurnRateRule, at: Subject) -> Iterator[Signal]:
         hist, name = at.history, at.service.name
-        for c, labels, v, seen in each_check(rule, at):
+        for c, labels, v, seen in each_check(rule, rule.checks, at):
             ch = hist.checks.get(c.name) if hist else None
             if ch is None:
                 yield Signal(labels, None, seen, v, name)

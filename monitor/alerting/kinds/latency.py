@@ -7,18 +7,28 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from monitor.alerting.kinds._base import ServicePageKind, Signal, Subject, Threshold, ThresholdField
-from monitor.alerting.kinds._checks import CheckRule, each_check
+from monitor.alerting.kinds._base import (
+    RuleModel,
+    ServicePageKind,
+    Signal,
+    Subject,
+    Threshold,
+    ThresholdField,
+)
+from monitor.alerting.kinds._checks import each_check
 from monitor.alerting.kinds._promql import CHECK, P95, check_kinds, selector
+from monitor.model import CheckKind
 
 
-class LatencyRule(CheckRule):
+class LatencyRule(RuleModel):
     """A check's rolling p95 is over `factor` x its target for `for`."""
 
     kind: Literal["latency"]
+    checks: list[CheckKind] = Field(default_factory=lambda: [CheckKind.RPC, CheckKind.HTTP])
     factor: float = Field(default=1.0, gt=0)
     for_: ThresholdField = Field(default=Threshold(seconds=300.0), alias="for")
     resolve_after: ThresholdField = Threshold(seconds=300.0)
+    inhibit_by_dependencies: bool = True
 
 
 class LatencyKind(ServicePageKind[LatencyRule]):
@@ -30,7 +40,7 @@ class LatencyKind(ServicePageKind[LatencyRule]):
     }
 
     def service_signals(self, rule: LatencyRule, at: Subject) -> Iterator[Signal]:
-        for c, labels, v, seen in each_check(rule, at):
+        for c, labels, v, seen in each_check(rule, rule.checks, at):
             active = (
                 None
                 if c.p95_s is None or c.target_s is None

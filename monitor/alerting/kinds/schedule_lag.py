@@ -8,13 +8,13 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from monitor.alerting.kinds._base import Threshold, ThresholdField
-from monitor.alerting.kinds._lag import LagKind, LagRule
+from monitor.alerting.kinds._base import RuleModel, Threshold, ThresholdField
+from monitor.alerting.kinds._lag import LagKind
 from monitor.alerting.state import RuleInput
 from monitor.config import Duration
 
 
-class ScheduleLagRule(LagRule):
+class ScheduleLagRule(RuleModel):
     """Checks start more than `threshold` late (p99 over the last minute) for `for`: the
     monitor cannot keep up and runs every check less often than configured."""
 

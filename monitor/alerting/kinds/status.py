@@ -10,8 +10,8 @@ from typing import ClassVar, Literal
 from pydantic import Field, field_validator
 
 from monitor.alerting.kinds._base import (
+    RuleModel,
     ServicePageKind,
-    ServicePageRule,
     Signal,
     Subject,
     Threshold,
@@ -22,13 +22,14 @@ from monitor.alerting.kinds._promql import selector
 from monitor.model import Status
 
 
-class StatusRule(ServicePageRule):
+class StatusRule(RuleModel):
     """A service's status is one of `status` for `for`; resolves after `resolve_after` clear."""
 
     kind: Literal["status"]
     status: list[Status] = Field(default_factory=lambda: [Status.UNHEALTHY], min_length=1)
     for_: ThresholdField = Field(default=Threshold(checks=3), alias="for")
     resolve_after: ThresholdField = Threshold(checks=2)
+    inhibit_by_dependencies: bool = True
 
     @field_validator("status")
     @classmethod
