@@ -23,6 +23,7 @@ import pytest
 from monitor.alerting.state import AlertEvent, Batch, fingerprint
 from monitor.receivers import Outcome
 from monitor.receivers.alertmanager import AlertmanagerConfig, AlertmanagerReceiver
+from tests.processes import stop
 
 BINARY = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
 CONFIG = """
@@ -69,12 +70,7 @@ def running_alertmanager(workdir: Path, config: str) -> Iterator[str]:
         _wait_ready(url, process, workdir / "alertmanager.log")
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process)
         log.close()
 
 

@@ -26,6 +26,7 @@ from aiohttp import web
 
 from monitor.fleet.sharding import assign
 from monitor.simulator import Behavior, Latency, SimService, SimulatedFleet
+from tests.processes import stop
 from tests.test_alertmanager import _free_port, running_alertmanager
 
 ENDPOINTS = 3000
@@ -273,13 +274,5 @@ async def test_three_replicas_two_owners_failover_and_one_page(tmp_path: Path) -
                 down = [s for s in view["fleet"]["services"] if s["status"] == "unhealthy"]
                 assert [s["name"] for s in down] == [victim]
             finally:
-                for process in replicas:
-                    if process.poll() is None:
-                        process.terminate()
-                for process in replicas:
-                    try:
-                        process.wait(timeout=10)
-                    except subprocess.TimeoutExpired:
-                        process.kill()
-                        process.wait(timeout=5)
+                stop(*replicas)
                 logs.close()
