@@ -1,5 +1,5 @@
 """Which client can the open-loop generator afford? CPU per request and send lag of the raw
-HTTP/1.1 client (monitor/gate/http1.py, what `monitor load` uses) against an aiohttp session on
+HTTP/1.1 client (monitor/gate/connection.py, what `monitor load` uses) against an aiohttp session on
 the probes' timed connector (a task per request, launched on the same schedule), both at the
 same rate against the same loopback server (bench/load_server.py, in its own process).
 
@@ -91,9 +91,8 @@ def main() -> None:
         assert server.stdout is not None
         url = f"http://127.0.0.1:{server.stdout.readline().strip()}/"
         try:
-            print(
-                f"rate {args.rate:g}/s, {args.duration:g} s each; load {Path('/proc/loadavg').read_text().split()[0]}"
-            )
+            load = Path("/proc/loadavg").read_text().split()[0]
+            print(f"rate {args.rate:g}/s, {args.duration:g} s each; load average {load}")
             for name, client in (("raw http1", raw), ("aiohttp", with_aiohttp)):
                 cpu, lag, sent = asyncio.run(client(url, args.rate, args.duration))
                 p50, p95, p99 = (

@@ -154,7 +154,7 @@ def test_a_pool_too_small_is_named_as_the_generator_failing_its_schedule(
     ],
 )
 def test_bad_usage_exits_2_before_sending_anything(args: tuple[str, ...], message: str) -> None:
-    code, out, err = run(*args)
+    code, _, err = run(*args)
     assert code == 2
     assert message in err
 
@@ -233,3 +233,58 @@ def test_ctrl_c_prints_the_partial_result_and_fails(tmp_path: Path) -> None:
     assert stopped["ok"] is False and stopped["limit"] == 300.0
     assert data["duration_s"] < 300
     assert set(data) == JSON_KEYS
+
+
+def verify(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["verify", *args])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+VERIFY_CONFIG = """\
+services:
+  - name: gateway
+    url: {base}
+    load:
+      rate: 50/s
+      duration: 1s
+      warmup: 0s
+      target_p95: 10s
+{extra}"""
+
+
+def test_verify_load_runs_the_load_once_the_health_gate_passes(tmp_path: Path) -> None:
+    with load_server(tmp_path, "--median", "0.001") as (url, _):
+        config = tmp_path / "monitor.yaml"
+        config.write_text(VERIFY_CONFIG.format(base=url.removesuffix("/health"), extra=""))
+        junit = tmp_path / "junit.xml"
+        code, out, _ = verify("--config", str(config), "--load", "--json", "--junit", str(junit))
+    data = json.loads(out)
+    assert set(data["load"]) == {"gateway"}
+    assert set(data["load"]["gateway"]) == JSON_KEYS
+    assert data["load"]["gateway"]["requests"] == 50
+    # the gate's verdict on the load: whatever a loaded CI core did to the schedule, it is
+    # the load's own `ok` that decides
+    assert code == (0 if data["load"]["gateway"]["ok"] else 1)
+    assert data["ok"] is (code == 0)
+    suites = junit.read_text()
+    assert 'name="monitor verify"' in suites and 'name="monitor load"' in suites
+
+
+def test_verify_load_does_not_load_a_service_that_fails_its_health_gate(tmp_path: Path) -> None:
+    with load_server(tmp_path, "--median", "0", "--status", "500") as (url, _):
+        config = tmp_path / "monitor.yaml"
+        config.write_text(VERIFY_CONFIG.format(base=url.removesuffix("/health"), extra=""))
+        code, out, _ = verify("--config", str(config), "--load")
+    assert code == 1
+    assert "load: not run, the health gate failed first" in out
+    assert "load gate" not in out
+
+
+def test_verify_load_without_any_load_section_is_bad_usage(tmp_path: Path) -> None:
+    config = tmp_path / "monitor.yaml"
+    config.write_text("services:\n  - name: gateway\n    url: http://127.0.0.1:1\n")
+    code, _, err = verify("--config", str(config), "--load")
+    assert code == 2
+    assert "none of the selected services has a load: section" in err

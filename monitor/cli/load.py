@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
+import json
 import math
+import os
 import signal
 import sys
+import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
@@ -37,6 +41,8 @@ from monitor.gate.load_report import (
     render_load_text,
 )
 from monitor.gate.open_loop import LoadTargetError, OpenLoopGenerator
+from monitor.gate.output import run_verify
+from monitor.gate.rounds import GateUsageError, VerifyOptions, select
 
 MAX_RATE = 2000.0
 MAX_DURATION = 300.0
@@ -268,3 +274,81 @@ def _configured(
         return configured_plan(chosen, config.checks(), check_name)
     except LookupError as exc:
         raise click.UsageError(str(exc)) from None
+
+
+def verify_then_load(
+    config_path: str | None, options: VerifyOptions, *, as_json: bool, junit: str | None
+) -> int:
+    """`monitor verify --load`: the health gate, then, only if it passed, the `load:` of each
+    selected service in turn. One report: JSON gets a `load` object keyed by service, JUnit a
+    second testsuite, the table the load reports after it."""
+    if config_path is None or options.sources:
+        raise click.UsageError("--load needs --config (it loads the configured services)")
+    config = load_config_or_exit(config_path)
+    try:
+        names = select(config.services, options)
+    except GateUsageError as exc:
+        raise click.UsageError(str(exc)) from None
+    checks = config.checks()
+    plans = [
+        (s.name, configured_plan(s, checks))
+        for s in config.services
+        if s.name in names and s.load is not None
+    ]
+    if not plans:
+        raise click.UsageError("--load: none of the selected services has a load: section")
+    runner = event_loop_runner("auto")
+    report = io.StringIO()
+    code = run_verify(
+        config_path,
+        options,
+        as_json=as_json,
+        junit=junit,
+        env=os.environ,
+        out=report,
+        err=sys.stderr,
+        run=runner,
+    )
+    results: list[tuple[str, LoadResult]] = []
+    if code == ExitCode.OK:
+        for name, plan in plans:
+            _rlimit_for(plan.connections)
+            try:
+                results.append((name, runner(run_plan(plan, sys.stderr))))
+            except LoadTargetError as exc:
+                click.echo(f"monitor verify --load: {name}: {exc}", err=True)
+                return ExitCode.USAGE_OR_CONFIG
+        if not all(r.ok for _, r in results):
+            code = ExitCode.GATE_FAILED
+    if as_json:
+        data = json.loads(report.getvalue())
+        data["load"] = {name: r.to_json() for name, r in results}
+        data["ok"] = data["ok"] and code == ExitCode.OK
+        data["exit_code"] = max(int(code), int(data.get("exit_code", 0)))
+        click.echo(json.dumps(data, indent=2))
+    else:
+        click.echo(report.getvalue(), nl=False)
+        if code == ExitCode.OK or results:
+            for _, result in results:
+                click.echo("\n" + render_load_text(result), nl=False)
+        else:
+            click.echo("\nload: not run, the health gate failed first")
+    if junit is not None and results:
+        _append_junit(junit, render_load_junit(results))
+    return code
+
+
+def _append_junit(path: str, load_xml: str) -> None:
+    """The load's testsuite beside verify's in the file verify wrote."""
+    try:
+        root = ET.fromstring(Path(path).read_text(encoding="utf-8"))
+        for suite in ET.fromstring(load_xml).iter("testsuite"):
+            root.append(suite)
+        for key in ("tests", "failures"):
+            total = sum(int(s.get(key, "0")) for s in root.iter("testsuite"))
+            root.set(key, str(total))
+        ET.indent(root)
+        text = ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+        Path(path).write_text(text, encoding="utf-8")
+    except (OSError, ET.ParseError) as exc:
+        click.echo(f"monitor verify: cannot add the load to --junit {path}: {exc}", err=True)

@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from monitor.cli.load import verify_then_load
 from monitor.cli.options import duration_option, event_loop_runner
 from monitor.gate.output import run_verify
 from monitor.gate.rounds import VerifyOptions, parse_label
@@ -52,6 +53,12 @@ def _labels_option(
     multiple=True,
     help="read a running daemon's /status instead of probing (repeatable)",
 )
+@click.option(
+    "--load",
+    "with_load",
+    is_flag=True,
+    help="once the gate passes, run each selected service's load: (monitor load)",
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout instead of the table")
 @click.option("--junit", default=None, type=click.Path(dir_okay=False), help="write JUnit XML")
 def verify(
@@ -62,6 +69,7 @@ def verify(
     samples: int,
     expect_version: str | None,
     sources: tuple[str, ...],
+    with_load: bool,
     as_json: bool,
     junit: str | None,
 ) -> None:
@@ -76,6 +84,8 @@ def verify(
         expect_version=expect_version,
         sources=sources,
     )
+    if with_load:
+        sys.exit(verify_then_load(config_path, options, as_json=as_json, junit=junit))
     sys.exit(
         run_verify(
             config_path,

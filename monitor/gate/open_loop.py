@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.answer import Answer, TransportError
-from monitor.gate.http1 import Exchange, Http1Connection, build_request
+from monitor.gate.connection import Exchange, Http1Connection, build_request
 from monitor.gate.load import LoadPlan, LoadRecorder
 from monitor.model import Status
 from monitor.normalize import normalize_response

@@ -9,8 +9,8 @@ docs/benchmarks.md). The connection runs on the probes' `StampedTransport`, so a
 time is the kernel's receive time of its last bytes, not when the busy loop got round to it.
 
 Not a general client: no redirects (requests go to the one host given, nothing else), no
-compression asked for, no pipelining; a 1xx is skipped; a body beyond the cap is read and
-dropped (`truncated`).
+compression asked for, no pipelining; a 1xx is skipped; a body beyond the cap ends the answer
+(`truncated`, as the probe does) and its connection.
 """
 
 from __future__ import annotations
@@ -176,12 +176,18 @@ class Http1Connection(asyncio.Protocol):
             if self.head_only or status in (204, 304):
                 self._remaining = 0
         if self._remaining == -2:
-            return self._chunks()
-        if self._remaining == -1:
+            done = self._chunks()
+        elif self._remaining == -1:
             self._take(len(self._buffer))
-            return False
-        self._take(min(self._remaining, len(self._buffer)))
-        return self._remaining == 0
+            done = False
+        else:
+            self._take(min(self._remaining, len(self._buffer)))
+            done = self._remaining == 0
+        if self._truncated:  # over the cap: judged as it is, the rest is not read
+            self._keep_alive = False
+            self._buffer.clear()
+            return True
+        return done
 
     def _head(self, head: str) -> int:
         status_line, *lines = head.split("\r\n")

@@ -1,0 +1,215 @@
+"""`monitor load`, wrk and hey side by side against the same loopback server, with the truth.
+
+    python bench/load.py --duration 30            # the table in docs/benchmarks.md
+    python bench/load.py --max-rate               # the highest rate one core holds
+
+The server is tests/load_server.py in its own process, pinned to CPU 1 (the tools to CPU 0):
+it holds each request for a lognormal delay (median 2 ms) and, in the stall case, stops for
+200 ms once a second. Its record of every request (kernel receive time, start of work,
+answer written) gives the truth: what a perfect open-loop client sending at the requested
+rate would see, i.e. for request slot k due at t_k = start + k / rate, the wait until the stall
+ended if t_k fell in one, plus a hold the server recorded (the held time of its requests,
+stall waits taken out, in order). Quantiles are nearest-rank on exact samples.
+
+Tools: `monitor load --rate R` (open loop, latency from the intended send time); hey with
+`-c 10 -q R/10` (closed loop, a worker waits for each answer, then for its ticker); wrk with
+`-t1 -c10` and a Lua `delay()` of 10 ms minus the median hold (closed loop: wrk 4 has no rate;
+its report back-fills samples for what it thinks it missed, `stats_correct`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import csv
+import io
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WRK_DONE = """
+local d = tonumber(os.getenv("WRK_DELAY_MS") or "0")
+function delay() return d end
+function done(summary, latency, requests)
+  io.write(string.format("requests %d\\n", summary.requests))
+  io.write(string.format("duration_us %d\\n", summary.duration))
+  for _, p in ipairs({50, 95, 99}) do
+    io.write(string.format("p%d %d\\n", p, latency:percentile(p)))
+  end
+end
+"""
+
+
+def nearest_rank(ordered: list[float], q: float) -> float:
+    return ordered[max(1, math.ceil(q * len(ordered))) - 1]
+
+
+def pinned(cpu: int, command: list[str]) -> list[str]:
+    return (
+        ["taskset", "-c", str(cpu), *command] if os.cpu_count() and os.cpu_count() > 1 else command
+    )
+
+
+class Server:
+    def __init__(self, tmp: Path, stall: float, median: float) -> None:
+        self.record = tmp / f"record-{time.monotonic_ns()}.json"
+        command = [sys.executable, "-m", "tests.load_server", str(self.record)]
+        command += ["--stall", str(stall), "--median", str(median)]
+        self.process = subprocess.Popen(
+            pinned(1, command), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT
+        )
+        assert self.process.stdout is not None
+        self.url = f"http://127.0.0.1:{self.process.stdout.readline().strip()}/"
+
+    def stop(self) -> dict[str, list[list[float]]]:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+        data: dict[str, list[list[float]]] = json.loads(self.record.read_text())
+        return data
+
+
+def truth(record: dict[str, list[list[float]]], rate: float, skip_s: float) -> list[float]:
+    """The latencies a perfect open-loop client would have seen over the recorded run."""
+    requests = sorted(record["requests"])
+    first = requests[0][0] + skip_s
+    requests = [r for r in requests if r[0] >= first]
+    stalls = sorted(record["stalls"])
+    starts = [s for s, _ in stalls]
+
+    def stall_wait(t: float) -> float:
+        i = bisect.bisect_right(starts, t) - 1
+        return max(0.0, stalls[i][1] - t) if i >= 0 else 0.0
+
+    holds = [written - (arrival + stall_wait(arrival)) for arrival, _, written in requests]
+    end = requests[-1][0]
+    slots = int((end - first) * rate)
+    return sorted(stall_wait(first + k / rate) + holds[k % len(holds)] for k in range(slots))
+
+
+def run_monitor(url: str, rate: float, duration: float) -> dict[str, float]:
+    command = [sys.executable, "-m", "monitor", "load", url, "--rate", f"{rate:g}/s"]
+    command += ["--duration", f"{duration:g}s", "--warmup", "5s", "--json", "--exceed-caps"]
+    out = subprocess.run(pinned(0, command), capture_output=True, text=True, cwd=ROOT).stdout
+    data = json.loads(out)
+    lag = next(t for t in data["thresholds"] if t["name"] == "send_lag_p99_ms")
+    return {
+        "achieved": data["achieved_rate"],
+        "p50": data["latency_ms"]["p50"],
+        "p95": data["latency_ms"]["p95"],
+        "p99": data["latency_ms"]["p99"],
+        "lag_p99": lag["value"],
+        "schedule_held": lag["ok"],
+    }
+
+
+def run_hey(url: str, rate: float, duration: float) -> dict[str, float]:
+    workers = 10
+    command = ["hey", "-z", f"{duration:g}s", "-c", str(workers), "-q", f"{rate / workers:g}"]
+    command += ["-o", "csv", url]
+    env = {**os.environ, "GOMAXPROCS": "1"}
+    out = subprocess.run(pinned(0, command), capture_output=True, text=True, env=env).stdout
+    rows = list(csv.DictReader(io.StringIO(out)))
+    times = sorted(float(r["response-time"]) * 1000 for r in rows if r["status-code"] == "200")
+    return {
+        "achieved": len(rows) / duration,
+        **{f"p{q}": nearest_rank(times, q / 100) for q in (50, 95, 99)},
+    }
+
+
+def run_wrk(url: str, rate: float, duration: float, delay_ms: int) -> dict[str, float]:
+    connections = 10
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_DONE)
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "-s", script.name, url]
+    env = {**os.environ, "WRK_DELAY_MS": str(delay_ms)}
+    out = subprocess.run(pinned(0, command), capture_output=True, text=True, env=env).stdout
+    Path(script.name).unlink()
+    values = dict(line.split() for line in out.splitlines() if line[:1] in "prd" and " " in line)
+    seconds = int(values["duration_us"]) / 1e6
+    return {
+        "achieved": int(values["requests"]) / seconds,
+        **{f"p{q}": int(values[f"p{q}"]) / 1000 for q in (50, 95, 99)},
+    }
+
+
+def compare(tmp: Path, rate: float, duration: float, stall: float) -> list[str]:
+    rows = []
+    for tool in ("monitor load", "hey", "wrk"):
+        server = Server(tmp, stall, 0.002)
+        try:
+            if tool == "monitor load":
+                got = run_monitor(server.url, rate, duration)
+                skip = 5.0
+            elif tool == "hey":
+                got, skip = run_hey(server.url, rate, duration), 0.0
+            else:
+                got, skip = run_wrk(server.url, rate, duration, 10 - 2), 0.0
+        finally:
+            record = server.stop()
+        true = truth(record, rate, skip)
+        t50, t95, t99 = (nearest_rank(true, q) * 1000 for q in (0.50, 0.95, 0.99))
+        cells = [
+            f"{got[f'p{q}']:.2f} ({(got[f'p{q}'] - t) / t * 100:+.0f} %)"
+            for q, t in ((50, t50), (95, t95), (99, t99))
+        ]
+        extra = ""
+        if "lag_p99" in got:
+            extra = f"send lag p99 {got['lag_p99']:.2f} ms, schedule held: {got['schedule_held']}"
+        rows.append(
+            f"| {'stall' if stall else 'steady'} | {tool} | {rate:g} | {got['achieved']:.1f} "
+            f"| {' | '.join(cells)} | {t50:.2f} / {t95:.2f} / {t99:.2f} | {extra} |"
+        )
+        print(rows[-1], flush=True)
+    return rows
+
+
+def max_rate(tmp: Path, duration: float) -> None:
+    """Raise the rate until `monitor load` cannot hold the schedule on its one core; then wrk
+    unthrottled on the same server, same core, for the raw request rate."""
+    for rate in (1000, 2000, 3000, 4000, 5000, 6000, 8000):
+        server = Server(tmp, 0.0, 0.0)
+        try:
+            got = run_monitor(server.url, rate, duration)
+        finally:
+            server.stop()
+        print(
+            f"| monitor load | {rate} | {got['achieved']:.1f} | {got['lag_p99']:.2f} "
+            f"| {got['schedule_held']} | {got['p99']:.2f} |",
+            flush=True,
+        )
+        if not got["schedule_held"] or got["achieved"] < rate * 0.99:
+            break
+    server = Server(tmp, 0.0, 0.0)
+    try:
+        got = run_wrk(server.url, 0, duration, 0)
+    finally:
+        server.stop()
+    print(f"| wrk -t1 -c10, no delay | - | {got['achieved']:.1f} | - | - | {got['p99']:.2f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rate", type=float, default=1000.0)
+    parser.add_argument("--duration", type=float, default=30.0)
+    parser.add_argument("--max-rate", action="store_true")
+    args = parser.parse_args()
+    print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}", flush=True)
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        if args.max_rate:
+            max_rate(tmp, min(args.duration, 10.0))
+        else:
+            for stall in (0.0, 0.2):
+                compare(tmp, args.rate, args.duration, stall)
+    print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
