@@ -26,11 +26,13 @@ import io
 import json
 import math
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 WRK_DONE = """
@@ -44,6 +46,18 @@ function done(summary, latency, requests)
   end
 end
 """
+
+
+def children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measured(command: list[str], **kwargs: Any) -> tuple[str, float]:
+    """stdout and the CPU seconds the command used (its own and its children's)."""
+    before = children_cpu_s()
+    out = subprocess.run(command, capture_output=True, text=True, check=False, **kwargs).stdout
+    return out, children_cpu_s() - before
 
 
 def nearest_rank(ordered: list[float], q: float) -> float:
@@ -96,7 +110,7 @@ def truth(record: dict[str, list[list[float]]], rate: float, skip_s: float) -> l
 def run_monitor(url: str, rate: float, duration: float) -> dict[str, float]:
     command = [sys.executable, "-m", "monitor", "load", url, "--rate", f"{rate:g}/s"]
     command += ["--duration", f"{duration:g}s", "--warmup", "5s", "--json", "--exceed-caps"]
-    out = subprocess.run(pinned(0, command), capture_output=True, text=True, cwd=ROOT).stdout
+    out, cpu = measured(pinned(0, command), cwd=ROOT)
     data = json.loads(out)
     lag = next(t for t in data["thresholds"] if t["name"] == "send_lag_p99_ms")
     return {
@@ -106,6 +120,7 @@ def run_monitor(url: str, rate: float, duration: float) -> dict[str, float]:
         "p99": data["latency_ms"]["p99"],
         "lag_p99": lag["value"],
         "schedule_held": lag["ok"],
+        "cpu": cpu / (duration + 5.0),
     }
 
 
@@ -114,11 +129,12 @@ def run_hey(url: str, rate: float, duration: float) -> dict[str, float]:
     command = ["hey", "-z", f"{duration:g}s", "-c", str(workers), "-q", f"{rate / workers:g}"]
     command += ["-o", "csv", url]
     env = {**os.environ, "GOMAXPROCS": "1"}
-    out = subprocess.run(pinned(0, command), capture_output=True, text=True, env=env).stdout
+    out, cpu = measured(pinned(0, command), env=env)
     rows = list(csv.DictReader(io.StringIO(out)))
     times = sorted(float(r["response-time"]) * 1000 for r in rows if r["status-code"] == "200")
     return {
         "achieved": len(rows) / duration,
+        "cpu": cpu / duration,
         **{f"p{q}": nearest_rank(times, q / 100) for q in (50, 95, 99)},
     }
 
@@ -129,12 +145,13 @@ def run_wrk(url: str, rate: float, duration: float, delay_ms: int) -> dict[str, 
         script.write(WRK_DONE)
     command = ["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "-s", script.name, url]
     env = {**os.environ, "WRK_DELAY_MS": str(delay_ms)}
-    out = subprocess.run(pinned(0, command), capture_output=True, text=True, env=env).stdout
+    out, cpu = measured(pinned(0, command), env=env)
     Path(script.name).unlink()
     values = dict(line.split() for line in out.splitlines() if line[:1] in "prd" and " " in line)
     seconds = int(values["duration_us"]) / 1e6
     return {
         "achieved": int(values["requests"]) / seconds,
+        "cpu": cpu / seconds,
         **{f"p{q}": int(values[f"p{q}"]) / 1000 for q in (50, 95, 99)},
     }
 
@@ -164,6 +181,7 @@ def compare(tmp: Path, rate: float, duration: float, stall: float) -> list[str]:
             extra = f"send lag p99 {got['lag_p99']:.2f} ms, schedule held: {got['schedule_held']}"
         rows.append(
             f"| {'stall' if stall else 'steady'} | {tool} | {rate:g} | {got['achieved']:.1f} "
+            f"| {got['cpu'] * 100:.0f} % "
             f"| {' | '.join(cells)} | {t50:.2f} / {t95:.2f} / {t99:.2f} | {extra} |"
         )
         print(rows[-1], flush=True)
@@ -180,8 +198,8 @@ def max_rate(tmp: Path, duration: float) -> None:
         finally:
             server.stop()
         print(
-            f"| monitor load | {rate} | {got['achieved']:.1f} | {got['lag_p99']:.2f} "
-            f"| {got['schedule_held']} | {got['p99']:.2f} |",
+            f"| monitor load | {rate} | {got['achieved']:.1f} | {got['cpu'] * 100:.0f} % "
+            f"| {got['lag_p99']:.2f} | {got['schedule_held']} | {got['p99']:.2f} |",
             flush=True,
         )
         if not got["schedule_held"] or got["achieved"] < rate * 0.99:
@@ -191,7 +209,10 @@ def max_rate(tmp: Path, duration: float) -> None:
         got = run_wrk(server.url, 0, duration, 0)
     finally:
         server.stop()
-    print(f"| wrk -t1 -c10, no delay | - | {got['achieved']:.1f} | - | - | {got['p99']:.2f} |")
+    print(
+        f"| wrk -t1 -c10, no delay | - | {got['achieved']:.1f} | {got['cpu'] * 100:.0f} % "
+        f"| - | - | {got['p99']:.2f} |"
+    )
 
 
 def main() -> None:
