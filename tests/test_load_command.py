@@ -94,7 +94,7 @@ def test_a_healthy_target_within_its_targets_passes_with_the_contract_json(
     assert all(set(t) == {"name", "limit", "value", "ok"} for t in data["thresholds"])
     lat, svc = data["latency_ms"], data["service_time_ms"]
     assert lat["p50"] <= lat["p90"] <= lat["p95"] <= lat["p99"] <= lat["p999"] <= lat["max"]
-    assert svc["p50"] >= 1.0 * 0.99  # the server held every request at least ~1 ms x e^-z
+    assert svc["p50"] >= 0.5  # held ~1 ms by the server: more than the loopback floor
 
 
 def test_errors_are_counted_by_the_normalizers_reason_and_fail_the_ratio(tmp_path: Path) -> None:
