@@ -94,9 +94,9 @@ class OpenLoopGenerator:
         no new request leaves, those in flight get up to the timeout to answer."""
         loop = self._loop = asyncio.get_running_loop()
         await self._resolve(loop)
-        for _ in range(min(self.plan.connections, max(4, round(self.plan.rate * 0.02)))):
-            self.opening += 1
-            await self._open()  # connections ready before the first request is due
+        ready = min(self.plan.connections, max(4, round(self.plan.rate * 0.02)))
+        self.opening += ready  # open before the first request is due, all at once
+        await asyncio.gather(*(self._open() for _ in range(ready)))
         self.start = time.perf_counter() + 0.05
         measured_start = self.plan.intended(self.plan.warmup_requests, self.start)
         self.recorder = LoadRecorder(measured_start)
@@ -120,6 +120,7 @@ class OpenLoopGenerator:
             if stopper is not None:
                 stopper.cancel()
             self._close_all()
+            await asyncio.sleep(0)  # their connection_lost callbacks close the sockets
         measured_end = self.plan.intended(self._end, self.start)
         return max(0.0, min(measured_end, sending_ended) - measured_start), interrupted
 
