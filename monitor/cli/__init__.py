@@ -1,6 +1,6 @@
 """The command line, one module per command: `monitor run | demo | verify | discover |
-config check | rules export | schema | status | load`. This module holds only the group (global
-options: logging) and `main`; exit codes are monitor/exit_codes.py's."""
+config check | rules export | schema | status | load`. This module holds only the group
+(global options: logging) and `main`; exit codes are monitor/exit_codes.py's."""
 
 from __future__ import annotations
 
@@ -39,18 +39,9 @@ def cli(log_level: str, log_format: str) -> None:
     configure_logging(log_level, json=None if log_format == "auto" else log_format == "json")
 
 
-for command in (
-    run,
-    demo,
-    config_group,
-    verify,
-    discover,
-    rules_group,
-    schema,
-    status_command,
-    load,
-):
+for command in (run, demo, config_group, verify, discover, rules_group, schema, status_command):
     cli.add_command(command)
+cli.add_command(load)
 
 
 def main() -> None:
