@@ -3,7 +3,8 @@
     python bench/load.py --duration 30            # the table in docs/benchmarks.md
     python bench/load.py --max-rate --duration 10 # the highest rate, against nginx
 
-The server is tests/load_server.py in its own process, pinned to CPU 1 (the tools to CPU 0):
+The server is tests/load_server.py in its own process (with BENCH_PIN=1 on CPU 1, the tools
+on CPU 0; unpinned by default: on a shared machine pinning queues them behind others' work):
 it holds each request for a lognormal delay (median 2 ms) and, in the stall case, stops for
 200 ms once a second. Its record of every request (kernel receive time, start of work,
 answer written) gives the truth: what a perfect open-loop client sending at the requested
