@@ -108,6 +108,8 @@ class SimAnalytics:
     """Every request body that passed authentication, in order."""
     answered: list[int] = field(default_factory=list)
     """The HTTP status of every request, in order."""
+    arrived: list[float] = field(default_factory=list)
+    """`time.monotonic()` of every request, in order (backing off is measured on it)."""
 
     def _filtered(self, filter_: dict[str, Any], key: str, names: list[str]) -> list[str]:
         wanted = filter_.get(f"{key}_in")
@@ -237,6 +239,22 @@ def execute(schema: graphql.GraphQLSchema, body: Any) -> dict[str, Any]:
     return answer
 
 
+DEMO_ACCOUNT = "demo-account"
+DEMO_QUEUE = "github-sync"
+
+
+def demo_analytics(
+    services: list[str], api_token: str, consumer_stops_after: float
+) -> SimAnalytics:
+    """The demo's traffic: healthy Workers, `email` failing every request with 1101 (as its
+    /health does), and `github-sync`, whose consumer stops after `consumer_stops_after` s."""
+    workers = {name: WorkerTrafficSim() for name in services}
+    if "email" in workers:
+        workers["email"] = WorkerTrafficSim(per_minute=300, error_ratio=1.0)
+    queues = {DEMO_QUEUE: QueueSim(consumer_stops_after=consumer_stops_after)}
+    return SimAnalytics(DEMO_ACCOUNT, api_token, workers=workers, queues=queues)
+
+
 class GraphQLSimulator:
     """The endpoint as a loopback aiohttp server: `async with GraphQLSimulator(sim) as api`."""
 
@@ -253,6 +271,7 @@ class GraphQLSimulator:
 
     async def _handle(self, request: web.Request) -> web.Response:
         sim = self.sim
+        sim.arrived.append(time.monotonic())
         status = 200
         if request.headers.get("Authorization") != f"Bearer {sim.api_token}":
             status = 403
