@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,12 +14,19 @@ from typing import Any
 import pytest
 
 from monitor.config import parse_config
+from monitor.http.app import serve
 from monitor.model import Reason, Status
 from monitor.runtime.daemon import Monitor
 from monitor.simulator import Behavior, SimulatedFleet, fleet_config
-from monitor.simulator.graphql_api import GraphQLSimulator, SimAnalytics, WorkerTrafficSim
+from monitor.simulator.graphql_api import (
+    GraphQLSimulator,
+    QueueSim,
+    SimAnalytics,
+    WorkerTrafficSim,
+)
 from tests.alerting_fixtures import Recorder, alerting_monitor
 from tests.polling import until
+from tests.test_verify import monitor_cli
 
 RULES = """
 route: [hook]
@@ -34,7 +42,8 @@ TOKEN = "cf-" + secrets.token_hex(16)
 
 @pytest.fixture
 async def api(fleet: SimulatedFleet) -> AsyncIterator[GraphQLSimulator]:
-    sim = SimAnalytics("acc-test", TOKEN, workers={n: WorkerTrafficSim() for n in fleet.names})
+    workers = {n: WorkerTrafficSim() for n in fleet.names}
+    sim = SimAnalytics("acc-test", TOKEN, workers=workers, queues={"github-sync": QueueSim()})
     async with GraphQLSimulator(sim) as running:
         yield running
 
@@ -46,6 +55,7 @@ async def daemon(
     for name in fleet.names:
         fleet.set_behavior(name, UP)
     data: dict[str, Any] = fleet_config(fleet, interval="300ms", timeout="250ms")
+    data["services"][5]["queues"] = ["github-sync"]
     data["cloudflare"] = {
         "account_id": "acc-test",
         "api_token": TOKEN,
@@ -163,3 +173,41 @@ async def test_a_wrong_token_is_unknown_and_the_token_is_nowhere(
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert TOKEN.encode() not in path.read_bytes(), path
+
+
+async def test_a_queue_whose_consumer_stops_degrades_its_service(
+    daemon: Monitor, api: GraphQLSimulator
+) -> None:
+    await until(lambda: analytics(daemon, "queue") is not None)
+    assert analytics(daemon, "queue").status is Status.HEALTHY
+    api.sim.queues["github-sync"].consumer_stops_after = time.time() - api.sim.started
+    await until(lambda: analytics(daemon, "queue").status is Status.DEGRADED, timeout=15)
+    verdict = analytics(daemon, "queue")
+    assert verdict.reason is Reason.QUEUE_BACKLOG_GROWING
+    assert verdict.detail.startswith("queue github-sync: backlog grew for 3 intervals")
+    labels = {"service": "queue", "queue": "github-sync"}
+    assert (daemon.registry.get_sample_value("monitor_queue_backlog_messages", labels) or 0) > 0
+    assert analytics(daemon, "email").status is Status.HEALTHY
+
+
+async def test_verify_from_a_daemon_fails_a_deploy_that_raised_the_error_ratio(
+    daemon: Monitor, api: GraphQLSimulator
+) -> None:
+    runner, port = await serve(daemon, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        await until(lambda: analytics(daemon, "email") is not None)
+        code, out, err = await monitor_cli("verify", "--from", url, "--service", "email")
+        assert code == 0, out + err
+        api.sim.workers["email"].error_ratio = 0.2
+        await until(lambda: analytics(daemon, "email").status is not Status.HEALTHY, timeout=5)
+        code, out, err = await monitor_cli("verify", "--from", url, "--service", "email")
+        assert code == 1, out + err
+        assert "FAIL email" in out and "20 % errors" in out, out
+        api.sim.outage = True  # an analytics outage is no reason to hold a deploy
+        api.sim.workers["email"].error_ratio = 0.0
+        await until(lambda: analytics(daemon, "email").status is Status.UNKNOWN, timeout=5)
+        code, out, err = await monitor_cli("verify", "--from", url, "--service", "email")
+        assert code == 0, out + err
+    finally:
+        await runner.cleanup()
