@@ -211,3 +211,16 @@ async def test_verify_from_a_daemon_fails_a_deploy_that_raised_the_error_ratio(
         assert code == 0, out + err
     finally:
         await runner.cleanup()
+
+
+async def test_a_reload_removes_and_brings_back_the_analytics_checks(
+    daemon: Monitor, api: GraphQLSimulator
+) -> None:
+    await until(lambda: analytics(daemon, "email") is not None)
+    original = daemon.config
+    counts = daemon.apply_config(original.model_copy(update={"cloudflare": None}))
+    assert counts["removed"] == len(original.services)
+    assert daemon.analytics is None and not any("/analytics/" in c for c in daemon.tracked)
+    daemon.apply_config(original)
+    assert daemon.analytics is not None
+    await until(lambda: analytics(daemon, "email") is not None, timeout=5)

@@ -165,21 +165,25 @@ class Monitor:
             self._shard_info = shard_info(shard, len(self.tracked), every)
 
     def _ensure_analytics(self, config: MonitorConfig) -> None:
-        """The fleet's one analytics poller, made the first time a config has `cloudflare:`."""
-        if config.cloudflare is None or self.analytics is not None:
-            if self.analytics is not None:
-                self.analytics.apply_config(config)
-            return
-        if self._analytics_series is None:
-            self._analytics_series = AnalyticsSeries(self.metrics.registry)
-        self.analytics = AnalyticsPoller(
-            config,
-            self._record_analytics,
-            self.clock,
-            self._analytics_series,
-            self.log,
-            time.monotonic,
-        )
+        """The fleet's one analytics poller while the config has `cloudflare:` (reloads too)."""
+        if config.cloudflare is None:
+            if self._analytics_task is not None:  # removed by a reload
+                self._analytics_task.cancel()
+                self._analytics_task = None
+            self.analytics = None
+        elif self.analytics is not None:
+            self.analytics.apply_config(config)
+        else:
+            if self._analytics_series is None:
+                self._analytics_series = AnalyticsSeries(self.metrics.registry)
+            self.analytics = AnalyticsPoller(
+                config,
+                self._record_analytics,
+                self.clock,
+                self._analytics_series,
+                self.log,
+                time.monotonic,
+            )
 
     def _record_analytics(self, service: str, verdict: Verdict, took: float) -> None:
         record = self.tracked.get(f"{service}/{CheckKind.ANALYTICS.value}/analytics")
