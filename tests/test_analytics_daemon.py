@@ -224,3 +224,18 @@ async def test_a_reload_removes_and_brings_back_the_analytics_checks(
     daemon.apply_config(original)
     assert daemon.analytics is not None
     await until(lambda: analytics(daemon, "email") is not None, timeout=5)
+
+
+async def test_a_dependency_whose_users_get_errors_holds_back_its_dependents_page(
+    daemon: Monitor, api: GraphQLSimulator, recorder: Recorder
+) -> None:
+    await until(lambda: analytics(daemon, "auth") is not None)
+    for name in ("do-db", "auth"):  # auth depends on do-db
+        api.sim.workers[name].error_ratio = 0.5
+    await until(lambda: len(pages(recorder, "do-db", "firing")) == 1, timeout=15)
+    await until(lambda: daemon.tracked["auth/analytics/analytics"].state.consecutive >= 3)
+    assert daemon.alerter is not None
+    await daemon.alerter.evaluate_now()
+    await until(lambda: daemon.alerter is not None and daemon.alerter.outbox.depth() == 0)
+    assert pages(recorder, "auth", "firing") == [], "auth's page is held back for do-db's"
+    assert "auth" in json.dumps(pages(recorder, "do-db", "firing")[0]["annotations"])
