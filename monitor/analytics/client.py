@@ -37,6 +37,8 @@ SETTLE_S = 5.0
 """Seconds after an interval's end before it is queried: the last events reach the dataset."""
 RATE_LIMIT_DEFAULT_S = 300.0
 """Cloudflare answers 429 "for the next 5 minutes" when the quota is spent (docs/cloudflare.md)."""
+MAX_BACKOFF_S = 3600.0
+"""A `Retry-After` longer than this is not believed: a wrong header must not mute analytics."""
 STALE_INTERVALS = 5
 """Intervals without data (rate limited) before the analytics checks become `unknown`."""
 
@@ -133,8 +135,11 @@ class AnalyticsPoller:
                 allow_redirects=False,
             ) as response:
                 if response.status == 429:
-                    wait = retry_after_seconds(
-                        response.headers.get("Retry-After"), now, RATE_LIMIT_DEFAULT_S
+                    wait = min(
+                        MAX_BACKOFF_S,
+                        retry_after_seconds(
+                            response.headers.get("Retry-After"), now, RATE_LIMIT_DEFAULT_S
+                        ),
                     )
                     self.blocked_until = datetime.fromtimestamp(now.timestamp() + wait, now.tzinfo)
                     self._series.api_requests.labels("rate_limited").inc()
