@@ -101,7 +101,7 @@ class SimAnalytics:
     started: float = field(default_factory=time.time)
     rate_limited: int = 0
     """The next this many requests get 429 with `retry_after`."""
-    retry_after: int = 60
+    retry_after: int | str = 60
     outage: bool = False
     """Answer 503 (an API outage) while set."""
     received: list[dict[str, Any]] = field(default_factory=list)
