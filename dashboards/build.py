@@ -543,10 +543,8 @@ def service_detail() -> Json:
                 "Real traffic: CPU time per request p50 / p99",
                 "The Worker's CPU time quantiles as Cloudflare reports them.",
                 targets(
-                    (
-                        f"max by (quantile) (monitor_worker_cpu_seconds{{{svc}}})",
-                        "p{{quantile}}",
-                    ),
+                    (f"max by (service) (monitor_worker_cpu_p50_seconds{{{svc}}})", "p50"),
+                    (f"max by (service) (monitor_worker_cpu_p99_seconds{{{svc}}})", "p99"),
                 ),
                 unit="s",
                 min_value=0,

@@ -32,10 +32,17 @@ class AnalyticsSeries:
             ["service"],
             registry=registry,
         )
-        self.cpu = Gauge(
-            "monitor_worker_cpu_seconds",
-            "CPU time per invocation at a quantile, as Cloudflare reports it.",
-            ["service", "quantile"],
+        self.cpu_p50 = Gauge(
+            "monitor_worker_cpu_p50_seconds",
+            "Median CPU time per invocation in the last complete interval, as Cloudflare "
+            "reports it (a quantile Cloudflare computed: not aggregatable).",
+            ["service"],
+            registry=registry,
+        )
+        self.cpu_p99 = Gauge(
+            "monitor_worker_cpu_p99_seconds",
+            "99th percentile CPU time per invocation in the last complete interval.",
+            ["service"],
             registry=registry,
         )
         self.backlog = Gauge(
@@ -55,10 +62,8 @@ class AnalyticsSeries:
 
     def declare(self, config: MonitorConfig) -> None:
         for service in config.services:
-            for gauge in (self.requests, self.errors, self.error_ratio):
+            for gauge in (self.requests, self.errors, self.error_ratio, self.cpu_p50, self.cpu_p99):
                 gauge.labels(service.name)
-            for quantile in ("0.5", "0.99"):
-                self.cpu.labels(service.name, quantile)
             for queue in service.queues:
                 self.backlog.labels(service.name, queue.name)
 
@@ -70,8 +75,8 @@ class AnalyticsSeries:
                 self.requests.labels(service.name).set(requests)
                 self.errors.labels(service.name).set(w.errors if w else 0)
                 self.error_ratio.labels(service.name).set(w.error_ratio if w else 0.0)
-                self.cpu.labels(service.name, "0.5").set(w.cpu_p50_s if w else 0.0)
-                self.cpu.labels(service.name, "0.99").set(w.cpu_p99_s if w else 0.0)
+                self.cpu_p50.labels(service.name).set(w.cpu_p50_s if w else 0.0)
+                self.cpu_p99.labels(service.name).set(w.cpu_p99_s if w else 0.0)
             if traffic.queues is not None:
                 for queue in service.queues:
                     q = traffic.queues.get(queue.queue_id)
