@@ -83,6 +83,11 @@ class Reason(enum.StrEnum):
     CONNECTION_ERROR = "connection_error"
     # latency
     LATENCY_OVER_TARGET = "latency_over_target"
+    # real traffic (Cloudflare analytics, monitor/analytics/)
+    ERROR_RATE_HIGH = "error_rate_high"
+    CPU_NEAR_LIMIT = "cpu_near_limit"
+    QUEUE_BACKLOG_GROWING = "queue_backlog_growing"
+    ANALYTICS_UNAVAILABLE = "analytics_unavailable"
 
 
 class CheckKind(enum.StrEnum):
@@ -91,6 +96,8 @@ class CheckKind(enum.StrEnum):
     HEALTH = "health"
     RPC = "rpc"
     HTTP = "http"
+    ANALYTICS = "analytics"
+    """Real traffic from Cloudflare's GraphQL Analytics, polled for the whole fleet at once."""
 
 
 class Component(BaseModel):
