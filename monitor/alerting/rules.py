@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
+from monitor.alerting.grouping import Grouping
 from monitor.alerting.state import Silence
 from monitor.alerting.template import template_errors
 from monitor.config import Duration, link_url
@@ -228,6 +229,7 @@ class AlertsConfig(_Strict):
     receivers: list[dict[str, Any]] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
     silences: list[Silence] = Field(default_factory=list)
+    grouping: Grouping = Field(default_factory=Grouping)
 
     @field_validator("dashboard_url")
     @classmethod

@@ -18,7 +18,8 @@ import aiohttp
 import structlog
 
 from monitor.alerting.evaluate import evaluate
-from monitor.alerting.outbox import Outbox, batches_for
+from monitor.alerting.grouping import AlertGroup, next_flush, settings_for, step_groups
+from monitor.alerting.outbox import Outbox
 from monitor.alerting.rules import AlertRules
 from monitor.alerting.silences import SilenceSet
 from monitor.alerting.state import AlertState, RuleInput, Silence
@@ -55,6 +56,10 @@ class Alerter:
             outbox_path, build_receivers(rules.receivers), on_result=self._count_result
         )
         self.state = AlertState()
+        self.groups: dict[str, AlertGroup] = {}
+        self.grouping = {
+            name: settings_for(rules.config.grouping, cfg) for name, cfg in rules.receivers.items()
+        }
         self.silences = SilenceSet()
         self._wanted = asyncio.Event()
         self._stop = asyncio.Event()
@@ -81,6 +86,7 @@ class Alerter:
             cookie_jar=aiohttp.DummyCookieJar(),
         )
         self.state = await asyncio.to_thread(self.outbox.load_state)
+        self.groups = await asyncio.to_thread(self.outbox.load_groups)
         self.silences = SilenceSet(await asyncio.to_thread(self.outbox.load_silences))
         self._view = view
         self._on_recheck = on_recheck
@@ -96,10 +102,17 @@ class Alerter:
         """Ask for an evaluation soon (called after every completed check)."""
         self._wanted.set()
 
+    def _next_wait(self) -> float:
+        """Seconds to the next timed evaluation: the timer, or sooner when a group is due."""
+        due = next_flush(self.groups)
+        if due is None:
+            return self.timer_period
+        return min(self.timer_period, max(0.0, (due - self.clock()).total_seconds()))
+
     async def _evaluate_forever(self) -> None:
         while not self._stop.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wanted.wait(), timeout=self.timer_period)
+                await asyncio.wait_for(self._wanted.wait(), timeout=self._next_wait())
             self._wanted.clear()
             try:
                 await self.evaluate_now()
@@ -111,9 +124,11 @@ class Alerter:
         now = self.clock()
         self.silences.expire(now)
         state, events = evaluate(self.rules, self.state, self._view(), now)
-        self.state = state
-        batches = batches_for(events, self.rules.config.external_url)
-        await self.outbox.asave(state, batches, now)
+        groups, batches = step_groups(
+            self.groups, events, state.alerts, self.grouping, now, self.rules.config.external_url
+        )
+        self.state, self.groups = state, groups
+        await self.outbox.asave(state, batches, now, groups)
         if batches:
             self._wake.set()
         for event in events:
@@ -173,7 +188,7 @@ class Alerter:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-        await self.outbox.asave(self.state, [], self.clock())
+        await self.outbox.asave(self.state, [], self.clock(), self.groups)
         self.outbox.close()
         if self._session is not None:
             await self._session.close()

@@ -349,6 +349,11 @@ class Batch(BaseModel):
     receiver: str
     events: tuple[AlertEvent, ...] = Field(min_length=1)
     external_url: str = ""
+    group_labels: dict[str, str] | None = None
+    """The labels the alerts were grouped by (`grouping.py`); None in rows written before
+    grouping, which carried one alert each."""
+    flushed_at: datetime | None = None
+    """When its group was flushed: a group sends the same alerts again on a later flush."""
 
     @property
     def status(self) -> Literal["firing", "resolved"]:
@@ -356,11 +361,18 @@ class Batch(BaseModel):
 
     @property
     def group_key(self) -> str:
-        names = sorted({e.rule for e in self.events})
-        return "{}:{alertname=" + '"' + ",".join(names) + '"}'
+        """Alertmanager's form: `{}:{alertname="ServiceDown"}` (route, then group labels)."""
+        if self.group_labels is None:
+            names = sorted({e.rule for e in self.events})
+            return "{}:{alertname=" + '"' + ",".join(names) + '"}'
+        inner = ", ".join(f'{k}="{v}"' for k, v in sorted(self.group_labels.items()))
+        return "{}:{" + inner + "}"
 
     @property
     def dedup_key(self) -> str:
-        """The outbox key: one row per receiver, alert, event kind and decision time."""
+        """The outbox key: one row per receiver, alert, event kind and decision time (and per
+        group flush)."""
         parts = sorted(f"{e.fingerprint}:{e.kind}:{e.at.isoformat()}" for e in self.events)
+        if self.flushed_at is not None:
+            parts.append(f"group:{self.group_key}@{self.flushed_at.isoformat()}")
         return hashlib.sha256(f"{self.receiver}|{'|'.join(parts)}".encode()).hexdigest()
