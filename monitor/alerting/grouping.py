@@ -91,19 +91,21 @@ def _add(
     event: AlertEvent,
     receiver: str,
     settings: Grouping,
+    alerts: Mapping[str, AlertRecord],
     now: datetime,
 ) -> None:
     labels = group_labels(event.labels, settings.group_by)
     key = group_key(receiver, labels)
+    member = alert_key(event.rule, event.labels)
     group = groups.get(key)
     if group is None:
-        group = AlertGroup(
-            receiver=receiver,
-            labels=labels,
-            next_flush=now + timedelta(seconds=settings.group_wait),
-        )
+        # group_wait counts from when the alert began firing: one held back by a silence, a
+        # maintenance window or its dependency has waited already and goes out now
+        record = alerts.get(member)
+        since = record.firing_since if record is not None and record.firing_since else now
+        wait = timedelta(seconds=settings.group_wait)
+        group = AlertGroup(receiver=receiver, labels=labels, next_flush=max(now, since + wait))
         groups[key] = group
-    member = alert_key(event.rule, event.labels)
     if event.kind == "resolved" and member in group.alerts and member not in group.sent_firing:
         del group.alerts[member]  # fired and resolved before its group said so: say nothing
         return
@@ -148,7 +150,7 @@ def step_groups(
     new = _copy(groups)
     for event in events:
         for receiver in event.receivers:
-            _add(new, event, receiver, settings.get(receiver, Grouping()), now)
+            _add(new, event, receiver, settings.get(receiver, Grouping()), alerts, now)
     batches: list[Batch] = []
     for key in sorted(new):
         group = new[key]

@@ -35,6 +35,7 @@ from monitor.alerting.delivery import (
     DeliveryStats,
 )
 from monitor.alerting.grouping import AlertGroup
+from monitor.alerting.maintenance import MaintenanceWindow
 from monitor.alerting.state import (
     AlertEvent,
     AlertRecord,
@@ -71,6 +72,7 @@ CREATE TABLE IF NOT EXISTS alerts (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS history (service TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS silences (id TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS groups (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS maintenance (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
@@ -256,6 +258,20 @@ class Outbox:
             self._db.execute("DELETE FROM silences")
             self._db.executemany("INSERT INTO silences (id, value) VALUES (?, ?)", rows)
             self._db.execute("COMMIT")
+
+    def save_windows(self, windows: Iterable[MaintenanceWindow]) -> None:
+        """Replace the stored run-time maintenance windows (the API's)."""
+        rows = [(w.name, w.model_dump_json()) for w in windows]
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("DELETE FROM maintenance")
+            self._db.executemany("INSERT INTO maintenance (name, value) VALUES (?, ?)", rows)
+            self._db.execute("COMMIT")
+
+    def load_windows(self) -> list[MaintenanceWindow]:
+        with self._lock:
+            rows = self._db.execute("SELECT value FROM maintenance ORDER BY name").fetchall()
+        return [MaintenanceWindow.model_validate_json(value) for (value,) in rows]
 
     def load_silences(self) -> list[Silence]:
         with self._lock:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from monitor.alerting.grouping import Grouping
+from monitor.alerting.maintenance import MaintenanceWindow
 from monitor.alerting.state import Silence
 from monitor.alerting.template import template_errors
 from monitor.config import Duration, link_url
@@ -230,6 +231,7 @@ class AlertsConfig(_Strict):
     rules: list[Rule] = Field(default_factory=list)
     silences: list[Silence] = Field(default_factory=list)
     grouping: Grouping = Field(default_factory=Grouping)
+    maintenance: list[MaintenanceWindow] = Field(default_factory=list)
 
     @field_validator("dashboard_url")
     @classmethod
@@ -299,6 +301,18 @@ def _cross_check(
     for j, receiver in enumerate(config.route):
         if receiver not in receiver_names:
             problems.append(ConfigProblem(f"route[{j}]", f"unknown receiver {receiver!r}"))
+    names: set[str] = set()
+    for i, window in enumerate(config.maintenance):
+        if window.name in names:
+            problems.append(
+                ConfigProblem(f"maintenance[{i}].name", f"duplicate window {window.name!r}")
+            )
+        names.add(window.name)
+        for j, name in enumerate(window.services):
+            if services is not None and name not in services:
+                problems.append(
+                    ConfigProblem(f"maintenance[{i}].services[{j}]", f"unknown service {name!r}")
+                )
     ids: set[str] = set()
     for i, silence in enumerate(config.silences):
         if silence.ends_at <= silence.starts_at:

@@ -17,13 +17,16 @@ from typing import Any
 import aiohttp
 import structlog
 
+from monitor.alerting import maintenance
 from monitor.alerting.evaluate import evaluate
 from monitor.alerting.grouping import AlertGroup, next_flush, settings_for, step_groups
+from monitor.alerting.maintenance import MaintenanceWindow
 from monitor.alerting.outbox import Outbox
 from monitor.alerting.rules import AlertRules
 from monitor.alerting.silences import SilenceSet
 from monitor.alerting.state import AlertState, RuleInput, Silence
 from monitor.metrics.daemon_metrics import MonitorMetrics
+from monitor.model import FleetStatus, MaintenanceNote
 
 MIN_PERIOD = 0.25
 TIMER_PERIOD = 15.0
@@ -61,6 +64,8 @@ class Alerter:
             name: settings_for(rules.config.grouping, cfg) for name, cfg in rules.receivers.items()
         }
         self.silences = SilenceSet()
+        self.windows: list[MaintenanceWindow] = []
+        """One-off maintenance windows added through the API (the file's are in the rules)."""
         self._wanted = asyncio.Event()
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
@@ -88,6 +93,7 @@ class Alerter:
         self.state = await asyncio.to_thread(self.outbox.load_state)
         self.groups = await asyncio.to_thread(self.outbox.load_groups)
         self.silences = SilenceSet(await asyncio.to_thread(self.outbox.load_silences))
+        self.windows = await asyncio.to_thread(self.outbox.load_windows)
         self._view = view
         self._on_recheck = on_recheck
         self._tasks = [
@@ -178,6 +184,42 @@ class Alerter:
 
     def all_silences(self) -> list[Silence]:
         return [*self.rules.config.silences, *self.silences.all()]
+
+    # -- maintenance windows ---------------------------------------------------------------
+
+    def all_windows(self) -> list[MaintenanceWindow]:
+        return [*self.rules.config.maintenance, *self.windows]
+
+    def active_silences(self, now: datetime) -> tuple[Silence, ...]:
+        """What holds pages now: the API's silences and the open maintenance windows."""
+        return (*self.silences.active(now), *maintenance.silences(self.all_windows(), now))
+
+    def with_maintenance(self, fleet: FleetStatus, now: datetime) -> FleetStatus:
+        """`fleet` with each service held by an open window marked (`maintenance`)."""
+        held = maintenance.service_windows(
+            self.all_windows(), {s.name: s.labels for s in fleet.services}, now
+        )
+        if not held:
+            return fleet
+        services = [
+            s.model_copy(
+                update={
+                    "maintenance": MaintenanceNote(name=held[s.name][0], ends_at=held[s.name][1])
+                }
+            )
+            if s.name in held
+            else s
+            for s in fleet.services
+        ]
+        return fleet.model_copy(update={"services": services})
+
+    async def add_window(self, window: MaintenanceWindow) -> None:
+        """Add (or replace, by name) a one-off window; ended ones are dropped."""
+        now = self.clock()
+        kept = [w for w in self.windows if w.name != window.name and w.end and w.end > now]
+        self.windows = [*kept, window]
+        await asyncio.to_thread(self.outbox.save_windows, self.windows)
+        self.request()
 
     async def stop(self) -> None:
         """Save the state and give pending deliveries a short grace, then close."""

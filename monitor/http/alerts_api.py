@@ -1,6 +1,7 @@
-"""HTTP API for alerts and silences: `GET /api/alerts`, `GET|POST /api/silences`,
-`DELETE /api/silences/{id}`. Writes need the admin token (a deploy window is silenced by the
-pipeline, not by anyone who can reach the port)."""
+"""HTTP API for alerts, silences and maintenance windows: `GET /api/alerts`,
+`GET|POST /api/silences`, `DELETE /api/silences/{id}`, `GET|POST /api/maintenance`. Writes need
+the admin token (a deploy window is silenced by the pipeline, not by anyone who can reach the
+port)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from monitor.alerting.maintenance import MaintenanceWindow
 from monitor.durations import parse_duration
 from monitor.http.auth import require_admin
 from monitor.http.json_api import MONITOR_KEY, json_response
@@ -85,8 +87,76 @@ async def delete_silence(request: web.Request) -> web.Response:
     return json_response({"removed": removed}, status=200 if removed else 404)
 
 
+class WindowRequest(BaseModel):
+    """`{"name": "db-migration", "services": ["do-db"], "duration": "1h", "comment": ...}`:
+    a one-off window from `start` (default now) to `end` or for `duration`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    services: list[str] = Field(default_factory=list, max_length=1000)
+    matchers: dict[str, str] = Field(default_factory=dict)
+    start: datetime | None = None
+    end: datetime | None = None
+    duration: str | None = None
+    comment: str = Field(default="", max_length=500)
+    created_by: str = Field(default="api", max_length=100)
+
+
+async def list_windows(request: web.Request) -> web.Response:
+    alerter = _alerter(request)
+    now = alerter.clock()
+    listed = []
+    for window in alerter.all_windows():
+        opening = window.occurrence(now)
+        entry = window.model_dump(mode="json", exclude_none=True)
+        entry["open"] = opening is not None
+        if opening is not None:
+            entry["ends_at"] = opening[1].isoformat()
+        upcoming = window.next_start(now)
+        if upcoming is not None:
+            entry["next_start"] = upcoming.isoformat()
+        listed.append(entry)
+    return json_response({"maintenance": listed})
+
+
+async def add_window(request: web.Request) -> web.Response:
+    refused = require_admin(request)
+    if refused is not None:
+        return refused
+    alerter = _alerter(request)
+    try:
+        body = WindowRequest.model_validate(await request.json())
+        start = body.start or alerter.clock()
+        if body.end is not None:
+            end = body.end
+        elif body.duration is not None:
+            end = start + timedelta(seconds=parse_duration(body.duration))
+        else:
+            raise ValueError("give end or duration")
+        if end - start > MAX_SILENCE:
+            raise ValueError("a one-off window lasts at most 30 days")
+        if any(w.name == body.name for w in alerter.rules.config.maintenance):
+            raise ValueError(f"alerts.yaml already has a window named {body.name!r}")
+        window = MaintenanceWindow(
+            name=body.name,
+            services=tuple(body.services),
+            matchers=body.matchers,  # the shorthand, validated
+            start=start,
+            end=end,
+            comment=body.comment,
+            created_by=body.created_by,
+        )
+        await alerter.add_window(window)
+    except (ValidationError, ValueError) as exc:
+        return json_response({"error": str(exc)[:500]}, status=400)
+    return json_response(window.model_dump(mode="json", exclude_none=True), status=201)
+
+
 def add_alert_routes(app: web.Application) -> None:
     app.router.add_get("/api/alerts", list_alerts)
     app.router.add_get("/api/silences", list_silences)
     app.router.add_post("/api/silences", add_silence)
     app.router.add_delete("/api/silences/{id}", delete_silence)
+    app.router.add_get("/api/maintenance", list_windows)
+    app.router.add_post("/api/maintenance", add_window)
