@@ -252,3 +252,24 @@ async def test_storm_pages_each_receiver_at_most_twice_naming_all_30(
     assert len(page["alerts"]) == 30 and page["groupLabels"] == {"alertname": "ServiceDown"}
     trigger, resolve = [json.loads(b) for _, _, b in recorders["pd"].requests]
     assert resolve["event_action"] == "resolve" and resolve["dedup_key"] == trigger["dedup_key"]
+
+
+@pytest.mark.parametrize(
+    ("firing_for", "due_in"),
+    [(0.0, WAIT), (WAIT - 1, 1.0), (WAIT, 0.0), (3600.0, 0.0)],
+)
+def test_group_wait_counts_from_when_the_alert_began_firing(
+    firing_for: float, due_in: float
+) -> None:
+    """An alert held back by a maintenance window, a silence or its dependency has waited
+    already: its new group is due at once, not group_wait after the hold ends."""
+    now = at(7200)
+    late = shifted(event(service_name="a"), 7200)
+    alerts = {
+        k: r.model_copy(update={"firing_since": now - timedelta(seconds=firing_for)})
+        for k, r in firing_state(late).items()
+    }
+    groups, batches = step_groups({}, [late], alerts, SETTINGS, now)
+    assert len(batches) == (1 if due_in == 0 else 0)
+    if due_in:
+        assert next_flush(groups) == now + timedelta(seconds=due_in)
