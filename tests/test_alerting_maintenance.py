@@ -3,18 +3,23 @@ clock, pages held not lost, the config's errors, and the admin API with /status.
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from monitor.alerting.evaluate import evaluate
-from monitor.alerting.grouping import settings_for, step_groups
+from monitor.alerting.grouping import AlertGroup, settings_for, step_groups
 from monitor.alerting.maintenance import MaintenanceWindow, last_start, service_windows, silences
 from monitor.alerting.state import AlertState, RuleInput
 from monitor.errors import ConfigError
-from monitor.simulator import Behavior, SimulatedFleet
-from tests.alerting_fixtures import U, rules, service
+from monitor.simulator import Behavior, SimulatedFleet, fleet_config
+from tests.alerting_fixtures import Recorder, U, rules, service
 from tests.polling import until
 from tests.test_alerts_api import TOKEN, api  # noqa: F401  # the fixture
 
@@ -22,7 +27,7 @@ BERLIN = "Europe/Berlin"
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+    return datetime(*args, tzinfo=UTC)  # type: ignore[arg-type,misc]
 
 
 def weekly(duration: float = 3600.0, schedule: str = "0 2 * * SUN") -> MaintenanceWindow:
@@ -79,7 +84,7 @@ def test_services_and_matchers_pick_what_the_window_holds() -> None:
     window = MaintenanceWindow(
         name="x",
         services=("do-db", "a.b"),
-        matchers={"team": "core"},  # type: ignore[arg-type]
+        matchers={"team": "core"},
         start=utc(2026, 1, 1),
         end=utc(2026, 1, 2),
     )
@@ -112,7 +117,7 @@ def test_a_page_is_held_across_the_dst_switch_and_goes_out_at_the_first_evaluati
         "rules:\n  - {name: Down, kind: status, for: 2, resolve_after: 2}\n"
     )
     settings = {n: settings_for(config.config.grouping, c) for n, c in config.receivers.items()}
-    state, groups = AlertState(), {}
+    state, groups = AlertState(), dict[str, AlertGroup]()
     start, down_at = utc(2026, 3, 29, 0, 0), utc(2026, 3, 29, 0, 40)
     sent: list[datetime] = []
     for tick in range(int(3 * 3600 / 30)):
@@ -223,3 +228,100 @@ async def test_the_api_adds_a_window_that_holds_the_page_and_status_shows_it(
     await monitor.alerter.evaluate_now()
     records = [r for r in monitor.alerter.state.alerts.values() if r.labels["service"] == "queue"]
     assert records[0].notified_at is not None
+
+
+async def test_a_deploy_holds_its_pages_and_a_failed_gate_pages_naming_the_version(
+    api: Any,  # noqa: F811
+    fleet: SimulatedFleet,
+    recorder: Recorder,
+) -> None:
+    session, monitor = api
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    body = {"services": ["queue"], "version": "4f2a9c1", "hold": "10m"}
+    async with session.post("/api/deploys", json=body) as r:
+        assert r.status == 401
+    async with session.post("/api/deploys", json={**body, "hold": "3h"}, headers=auth) as r:
+        assert r.status == 400
+    async with session.post("/api/deploys", json=body, headers=auth) as r:
+        assert r.status == 201
+        deploy = await r.json()
+    async with session.get("/metrics") as r:
+        assert (
+            'monitor_deploy_timestamp_seconds{service="queue",version="4f2a9c1"}' in await r.text()
+        )
+    async with session.get("/status") as r:
+        (queue,) = [s for s in (await r.json())["services"] if s["name"] == "queue"]
+    assert queue["maintenance"]["name"] == f"deploy-{deploy['id']}"
+
+    fleet.set_behavior("queue", Behavior(status=503, body='{"status": "down"}'))
+
+    def confirmed() -> bool:
+        state = monitor.tracked["queue/health/health"].state
+        return (
+            state is not None
+            and state.verdict.status.value == "unhealthy"
+            and state.consecutive >= 4
+        )
+
+    await until(confirmed)
+    await monitor.alerter.evaluate_now()
+    assert not any(b'"queue"' in b for _, _, b in recorder.requests), "held during the deploy"
+    async with session.post("/api/deploys/nope", json={"passed": False}, headers=auth) as r:
+        assert r.status == 404
+    async with session.post(
+        f"/api/deploys/{deploy['id']}", json={"passed": False}, headers=auth
+    ) as r:
+        assert r.status == 200 and (await r.json())["passed"] is False
+    await monitor.alerter.evaluate_now()  # the next evaluation pages
+    await until(lambda: any(b'"queue"' in b for _, _, b in recorder.requests))
+    (page,) = [json.loads(b) for _, _, b in recorder.requests if b'"queue"' in b]
+    (alert,) = page["alerts"]
+    assert alert["annotations"]["deploy"].startswith("deploy 4f2a9c1 failed its gate")
+
+
+async def test_a_failed_gate_with_announce_pages_naming_the_version(
+    api: Any,  # noqa: F811
+    fleet: SimulatedFleet,
+    recorder: Recorder,
+    tmp_path: Path,
+) -> None:
+    """`monitor verify --announce` (the real command, in a subprocess) opens the window, the
+    gate fails on a service that is down, and its page names the version."""
+    session, monitor = api
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    silence = {"matchers": {"service": "queue"}, "duration": "10m"}  # down before the deploy
+    async with session.post("/api/silences", json=silence, headers=auth) as r:
+        silence_id = (await r.json())["id"]
+    fleet.set_behavior("queue", Behavior(status=503, body='{"status": "down"}'))
+    config = tmp_path / "gate.yaml"
+    config.write_text(json.dumps(fleet_config(fleet, interval="1s", timeout="500ms")))
+    daemon = str(session._base_url)
+    gate = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "monitor",
+        "verify",
+        "--config",
+        str(config),
+        "--service",
+        "queue",
+        "--announce",
+        daemon,
+        "--deploy-version",
+        "9.9.9",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "MONITOR_ADMIN_TOKEN": TOKEN},
+    )
+    await until(lambda: monitor.alerter.windows, timeout=30)  # announced: the window holds
+    async with session.delete(f"/api/silences/{silence_id}", headers=auth) as r:
+        assert r.status == 200
+    out, err = await asyncio.wait_for(gate.communicate(), timeout=60)
+    assert gate.returncode == 1, (out, err)
+    assert b"could not" not in err
+    (deploy,) = monitor.alerter.deploys.values()
+    assert deploy.version == "9.9.9" and deploy.passed is False
+    assert monitor.alerter.windows == []
+    await until(lambda: any(b'"queue"' in b for _, _, b in recorder.requests))
+    (page,) = [json.loads(b) for _, _, b in recorder.requests if b'"queue"' in b]
+    assert page["alerts"][0]["annotations"]["deploy"].startswith("deploy 9.9.9 failed its gate")

@@ -121,6 +121,32 @@ class MaintenanceWindow(BaseModel):
         )
 
 
+class Deploy(BaseModel):
+    """An announced deploy (`POST /api/deploys`): a window holds its services' pages while the
+    gate runs; the gate's verdict closes it."""
+
+    id: str
+    services: tuple[str, ...] = Field(min_length=1)
+    version: str = Field(min_length=1, max_length=200)
+    started_at: datetime
+    passed: bool | None = None
+    """The gate's verdict; None while it runs."""
+
+    @property
+    def window_name(self) -> str:
+        return f"deploy-{self.id}"
+
+    def window(self, ends: datetime) -> MaintenanceWindow:
+        return MaintenanceWindow(
+            name=self.window_name,
+            services=self.services,
+            start=self.started_at,
+            end=ends,
+            comment=f"deploy {self.version}",
+            created_by="deploy",
+        )
+
+
 def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 

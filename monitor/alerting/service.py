@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +20,11 @@ import structlog
 from monitor.alerting import maintenance
 from monitor.alerting.evaluate import evaluate
 from monitor.alerting.grouping import AlertGroup, next_flush, settings_for, step_groups
-from monitor.alerting.maintenance import MaintenanceWindow
+from monitor.alerting.maintenance import Deploy, MaintenanceWindow
 from monitor.alerting.outbox import Outbox
 from monitor.alerting.rules import AlertRules
 from monitor.alerting.silences import SilenceSet
-from monitor.alerting.state import AlertState, RuleInput, Silence
+from monitor.alerting.state import AlertEvent, AlertState, RuleInput, Silence
 from monitor.metrics.daemon_metrics import MonitorMetrics
 from monitor.model import FleetStatus, MaintenanceNote
 
@@ -65,6 +65,8 @@ class Alerter:
         }
         self.silences = SilenceSet()
         self.windows: list[MaintenanceWindow] = []
+        self.deploys: dict[str, Deploy] = {}
+        """Announced deploys by id; a failed one names itself in its services' pages."""
         """One-off maintenance windows added through the API (the file's are in the rules)."""
         self._wanted = asyncio.Event()
         self._stop = asyncio.Event()
@@ -130,6 +132,7 @@ class Alerter:
         now = self.clock()
         self.silences.expire(now)
         state, events = evaluate(self.rules, self.state, self._view(), now)
+        events = self._name_failed_deploys(events)
         groups, batches = step_groups(
             self.groups, events, state.alerts, self.grouping, now, self.rules.config.external_url
         )
@@ -212,6 +215,55 @@ class Alerter:
             for s in fleet.services
         ]
         return fleet.model_copy(update={"services": services})
+
+    async def open_deploy(self, services: tuple[str, ...], version: str, hold: float) -> Deploy:
+        """Record a deploy and hold its services' pages for at most `hold` seconds (until the
+        gate's verdict closes the window)."""
+        now = self.clock()
+        deploy = Deploy(
+            id=f"{int(now.timestamp())}-{len(self.deploys) + 1}",
+            services=services,
+            version=version,
+            started_at=now,
+        )
+        self.deploys[deploy.id] = deploy
+        for service in services:
+            self.metrics.deploy_timestamp.labels(service, version).set(now.timestamp())
+        await self.add_window(deploy.window(now + timedelta(seconds=hold)))
+        return deploy
+
+    async def close_deploy(self, deploy_id: str, passed: bool) -> Deploy | None:
+        """The gate's verdict: the window closes either way; a failed deploy's held pages go out
+        at the next evaluation, naming the deploy."""
+        deploy = self.deploys.get(deploy_id)
+        if deploy is None:
+            return None
+        deploy = deploy.model_copy(update={"passed": passed})
+        self.deploys[deploy_id] = deploy
+        self.windows = [w for w in self.windows if w.name != deploy.window_name]
+        await asyncio.to_thread(self.outbox.save_windows, self.windows)
+        self.request()
+        return deploy
+
+    def _name_failed_deploys(self, events: list[AlertEvent]) -> list[AlertEvent]:
+        """Pages of a service whose last deploy failed its gate say which deploy."""
+        failed: dict[str, Deploy] = {}
+        for deploy in self.deploys.values():
+            if deploy.passed is False:
+                for service in deploy.services:
+                    failed[service] = deploy
+        if not failed:
+            return events
+        named = []
+        for event in events:
+            cause = failed.get(event.labels.get("service", ""))
+            if cause is not None and event.kind != "resolved":
+                note = f"deploy {cause.version} failed its gate ({cause.started_at:%H:%M} UTC)"
+                event = event.model_copy(
+                    update={"annotations": {**event.annotations, "deploy": note}}
+                )
+            named.append(event)
+        return named
 
     async def add_window(self, window: MaintenanceWindow) -> None:
         """Add (or replace, by name) a one-off window; ended ones are dropped."""

@@ -153,6 +153,62 @@ async def add_window(request: web.Request) -> web.Response:
     return json_response(window.model_dump(mode="json", exclude_none=True), status=201)
 
 
+MAX_DEPLOY_HOLD = timedelta(hours=2)
+
+
+class DeployRequest(BaseModel):
+    """`{"services": ["auth"], "version": "4f2a9c1", "hold": "15m"}`: hold the services' pages
+    while the gate runs (at most `hold`); `POST /api/deploys/{id}` `{"passed": ...}` ends it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    services: list[str] = Field(min_length=1, max_length=1000)
+    version: str = Field(min_length=1, max_length=200)
+    hold: str = "15m"
+
+
+class VerdictRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    passed: bool
+
+
+async def list_deploys(request: web.Request) -> web.Response:
+    deploys = _alerter(request).deploys.values()
+    return json_response({"deploys": [d.model_dump(mode="json") for d in deploys]})
+
+
+async def announce_deploy(request: web.Request) -> web.Response:
+    refused = require_admin(request)
+    if refused is not None:
+        return refused
+    alerter = _alerter(request)
+    try:
+        body = DeployRequest.model_validate(await request.json())
+        hold = parse_duration(body.hold)
+        if not 0 < hold <= MAX_DEPLOY_HOLD.total_seconds():
+            raise ValueError("hold: between 1s and 2h")
+        deploy = await alerter.open_deploy(tuple(body.services), body.version, hold)
+    except (ValidationError, ValueError) as exc:
+        return json_response({"error": str(exc)[:500]}, status=400)
+    return json_response(deploy.model_dump(mode="json"), status=201)
+
+
+async def deploy_verdict(request: web.Request) -> web.Response:
+    refused = require_admin(request)
+    if refused is not None:
+        return refused
+    alerter = _alerter(request)
+    try:
+        body = VerdictRequest.model_validate(await request.json())
+    except (ValidationError, ValueError) as exc:
+        return json_response({"error": str(exc)[:500]}, status=400)
+    deploy = await alerter.close_deploy(request.match_info["id"], body.passed)
+    if deploy is None:
+        return json_response({"error": "no such deploy"}, status=404)
+    return json_response(deploy.model_dump(mode="json"))
+
+
 def add_alert_routes(app: web.Application) -> None:
     app.router.add_get("/api/alerts", list_alerts)
     app.router.add_get("/api/silences", list_silences)
@@ -160,3 +216,6 @@ def add_alert_routes(app: web.Application) -> None:
     app.router.add_delete("/api/silences/{id}", delete_silence)
     app.router.add_get("/api/maintenance", list_windows)
     app.router.add_post("/api/maintenance", add_window)
+    app.router.add_get("/api/deploys", list_deploys)
+    app.router.add_post("/api/deploys", announce_deploy)
+    app.router.add_post("/api/deploys/{id}", deploy_verdict)

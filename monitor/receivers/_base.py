@@ -231,6 +231,8 @@ def alert_line(event: AlertEvent) -> str:
     summary = event.annotations.get("summary", event.rule)
     if service and service not in summary:
         summary = f"{service}: {summary}"
+    if event.annotations.get("deploy"):
+        summary += f" ({event.annotations['deploy']})"
     return f"{event.status.upper()} {summary}"
 
 

@@ -70,7 +70,11 @@ def _blocks(event: AlertEvent) -> list[dict[str, Any]]:
         },
     ]
     description = event.annotations.get("description", "")
-    for key, label in (("likely_cause", "Likely cause"), ("likely_cause_of", "Likely cause of")):
+    for key, label in (
+        ("likely_cause", "Likely cause"),
+        ("likely_cause_of", "Likely cause of"),
+        ("deploy", "Deploy"),
+    ):
         if key in event.annotations:
             description += f"\n*{label}:* {event.annotations[key]}"
     if description.strip():
