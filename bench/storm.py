@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import aiohttp
 from aiohttp import web
 
+from tests.alerting_fixtures import serve_posts
 from tests.conftest import recording
 from tests.storm import HTTP_RECEIVERS, SERVICES, simulate
 
@@ -79,12 +80,8 @@ async def alertmanager() -> None:
         arrived.set()
         return web.Response(text="ok")
 
-    app = web.Application()
-    app.router.add_post("/", hook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    hook_url = f"http://127.0.0.1:{runner.addresses[0][1]}/"
+    runner, base = await serve_posts(hook)
+    hook_url = base + "/"
     workdir = Path(tempfile.mkdtemp())
     (workdir / "am.yml").write_text(AM_CONFIG.format(hook=hook_url))
     port = _free_port()

@@ -26,6 +26,14 @@ from tests.test_alerts_api import TOKEN, api  # noqa: F401  # the fixture
 BERLIN = "Europe/Berlin"
 
 
+def down_confirmed(monitor: Any, service: str) -> bool:
+    """The service's health check has failed four times in a row (its rule confirmed it)."""
+    state = monitor.tracked[f"{service}/health/health"].state
+    return (
+        state is not None and state.verdict.status.value == "unhealthy" and state.consecutive >= 4
+    )
+
+
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)  # type: ignore[arg-type,misc]
 
@@ -212,15 +220,7 @@ async def test_the_api_adds_a_window_that_holds_the_page_and_status_shows_it(
 
     fleet.set_behavior("queue", Behavior(status=503, body='{"status": "down"}'))
 
-    def confirmed() -> bool:
-        state = monitor.tracked["queue/health/health"].state
-        return (
-            state is not None
-            and state.verdict.status.value == "unhealthy"
-            and state.consecutive >= 4
-        )
-
-    await until(confirmed)
+    await until(lambda: down_confirmed(monitor, "queue"))
     await monitor.alerter.evaluate_now()
     records = [r for r in monitor.alerter.state.alerts.values() if r.labels["service"] == "queue"]
     assert [r.suppressed_by for r in records] == ["silence:maintenance:queue-upgrade"]
@@ -255,15 +255,7 @@ async def test_a_deploy_holds_its_pages_and_a_failed_gate_pages_naming_the_versi
 
     fleet.set_behavior("queue", Behavior(status=503, body='{"status": "down"}'))
 
-    def confirmed() -> bool:
-        state = monitor.tracked["queue/health/health"].state
-        return (
-            state is not None
-            and state.verdict.status.value == "unhealthy"
-            and state.consecutive >= 4
-        )
-
-    await until(confirmed)
+    await until(lambda: down_confirmed(monitor, "queue"))
     await monitor.alerter.evaluate_now()
     assert not any(b'"queue"' in b for _, _, b in recorder.requests), "held during the deploy"
     async with session.post("/api/deploys/nope", json={"passed": False}, headers=auth) as r:

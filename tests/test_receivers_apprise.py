@@ -23,7 +23,7 @@ from monitor.errors import ConfigError
 from monitor.receivers import Outcome, build_receivers
 from monitor.receivers.apprise import AppriseConfig, AppriseReceiver, text
 from monitor.secrets_scrub import scrubber_for
-from tests.alerting_fixtures import T0, Recorder, event
+from tests.alerting_fixtures import T0, Recorder, event, serve_posts
 from tests.conftest import free_port
 
 TOKEN = "tok-5f2a9c81e4"
@@ -115,13 +115,9 @@ async def test_a_hung_service_times_out_as_a_retry(session: aiohttp.ClientSessio
         await release.wait()
         return web.Response(text="late")
 
-    app = web.Application()
-    app.router.add_post("/{tail:.*}", hang)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    runner, base = await serve_posts(hang)
     try:
-        url = f"json://127.0.0.1:{runner.addresses[0][1]}/x"
+        url = base.replace("http://", "json://") + "/x"
         receiver = AppriseReceiver(config(url, timeout=0.5))
         result = await asyncio.wait_for(receiver.send(session, grouped(1)), timeout=10)
         assert result.outcome is Outcome.RETRY
@@ -143,12 +139,8 @@ async def flaky_json() -> AsyncIterator[dict[str, Any]]:
         state["accepted"].append(body)
         return web.Response(text="ok")
 
-    app = web.Application()
-    app.router.add_post("/{tail:.*}", handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    state["url"] = f"json://127.0.0.1:{runner.addresses[0][1]}/page/{TOKEN}"
+    runner, base = await serve_posts(handle)
+    state["url"] = base.replace("http://", "json://") + f"/page/{TOKEN}"
     yield state
     await runner.cleanup()
 

@@ -14,13 +14,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from monitor.alerting.state import Matcher, Silence
+from monitor.alerting.state import Matcher, Matchers, Silence, UtcTime
 from monitor.config import Duration
 
 WINDOW_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
@@ -35,28 +34,14 @@ class MaintenanceWindow(BaseModel):
 
     name: str = Field(pattern=WINDOW_NAME)
     services: tuple[str, ...] = ()
-    matchers: tuple[Matcher, ...] = ()
+    matchers: Matchers = ()
     schedule: str | None = None
     duration: Duration | None = Field(default=None, gt=0)
     timezone: str = "UTC"
-    start: datetime | None = None
-    end: datetime | None = None
+    start: UtcTime | None = None
+    end: UtcTime | None = None
     comment: str = ""
     created_by: str = "alerts.yaml"
-
-    @field_validator("matchers", mode="before")
-    @classmethod
-    def _shorthand(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            return [{"name": k, "value": v} for k, v in value.items()]
-        return value
-
-    @field_validator("start", "end")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
 
     @field_validator("timezone")
     @classmethod

@@ -250,33 +250,34 @@ class Outbox:
         """`save` off the event loop (an fsync must not show up as loop lag)."""
         return await asyncio.to_thread(self.save, state, list(batches), now, groups)
 
-    def save_silences(self, silences: Iterable[Silence]) -> None:
-        """Replace the stored run-time silences (the API's `SilenceSet.all()`)."""
-        rows = [(s.id, s.model_dump_json()) for s in silences]
+    def _replace(self, table: str, column: str, rows: list[tuple[str, str]]) -> None:
+        """Replace every row of a small table of the API's objects, in one transaction."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
-            self._db.execute("DELETE FROM silences")
-            self._db.executemany("INSERT INTO silences (id, value) VALUES (?, ?)", rows)
+            self._db.execute(f"DELETE FROM {table}")
+            self._db.executemany(f"INSERT INTO {table} ({column}, value) VALUES (?, ?)", rows)
             self._db.execute("COMMIT")
+
+    def _values(self, table: str, column: str) -> list[str]:
+        with self._lock:
+            rows = self._db.execute(f"SELECT value FROM {table} ORDER BY {column}").fetchall()
+        return [value for (value,) in rows]
+
+    def save_silences(self, silences: Iterable[Silence]) -> None:
+        """Replace the stored run-time silences (the API's `SilenceSet.all()`)."""
+        self._replace("silences", "id", [(s.id, s.model_dump_json()) for s in silences])
+
+    def load_silences(self) -> list[Silence]:
+        return [Silence.model_validate_json(v) for v in self._values("silences", "id")]
 
     def save_windows(self, windows: Iterable[MaintenanceWindow]) -> None:
         """Replace the stored run-time maintenance windows (the API's)."""
-        rows = [(w.name, w.model_dump_json()) for w in windows]
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.execute("DELETE FROM maintenance")
-            self._db.executemany("INSERT INTO maintenance (name, value) VALUES (?, ?)", rows)
-            self._db.execute("COMMIT")
+        self._replace("maintenance", "name", [(w.name, w.model_dump_json()) for w in windows])
 
     def load_windows(self) -> list[MaintenanceWindow]:
-        with self._lock:
-            rows = self._db.execute("SELECT value FROM maintenance ORDER BY name").fetchall()
-        return [MaintenanceWindow.model_validate_json(value) for (value,) in rows]
-
-    def load_silences(self) -> list[Silence]:
-        with self._lock:
-            rows = self._db.execute("SELECT value FROM silences ORDER BY id").fetchall()
-        return [Silence.model_validate_json(value) for (value,) in rows]
+        return [
+            MaintenanceWindow.model_validate_json(v) for v in self._values("maintenance", "name")
+        ]
 
     # ------------------------------------------------------------------ delivery
 

@@ -13,9 +13,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from monitor.model import CheckKind, FleetStatus, ServiceStatus, Status
 
@@ -148,31 +148,34 @@ class Matcher(BaseModel):
         return hit if self.op == "=~" else not hit
 
 
+def _matcher_shorthand(value: Any) -> Any:
+    """`{service: do-db}` is short for `[{name: service, value: do-db}]`."""
+    if isinstance(value, dict):
+        return [{"name": k, "value": v} for k, v in value.items()]
+    return value
+
+
+def _as_utc(value: datetime) -> datetime:
+    """A time without a zone is UTC (comparing naive and aware times would crash)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+Matchers = Annotated[tuple[Matcher, ...], BeforeValidator(_matcher_shorthand)]
+"""Label matchers, or the `{name: value}` shorthand for `=` matchers."""
+UtcTime = Annotated[datetime, AfterValidator(_as_utc)]
+
+
 class Silence(BaseModel):
-    """A maintenance window: alerts whose labels match every matcher are not notified."""
+    """Alerts whose labels match every matcher are not notified between its two times."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = ""
-    matchers: tuple[Matcher, ...] = Field(min_length=1)
-    starts_at: datetime
-    ends_at: datetime
+    matchers: Matchers = Field(min_length=1)
+    starts_at: UtcTime
+    ends_at: UtcTime
     comment: str = ""
     created_by: str = "alerts.yaml"
-
-    @field_validator("matchers", mode="before")
-    @classmethod
-    def _shorthand(cls, value: Any) -> Any:
-        """`{service: do-db}` is short for `[{name: service, value: do-db}]`."""
-        if isinstance(value, dict):
-            return [{"name": k, "value": v} for k, v in value.items()]
-        return value
-
-    @field_validator("starts_at", "ends_at")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        """A time without a zone is UTC (comparing naive and aware times would crash)."""
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
     def active(self, now: datetime) -> bool:
         return self.starts_at <= now < self.ends_at

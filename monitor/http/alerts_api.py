@@ -5,6 +5,7 @@ port)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -54,29 +55,49 @@ async def list_silences(request: web.Request) -> web.Response:
     return json_response({"silences": [s.model_dump(mode="json") for s in alerter.all_silences()]})
 
 
-async def add_silence(request: web.Request) -> web.Response:
+async def _admin_create(
+    request: web.Request, create: Callable[[Any, Any], Awaitable[BaseModel]]
+) -> web.Response:
+    """An admin write that makes one thing: 401 without the token, 400 (with why) for a body
+    that does not validate, else 201 with what `create(alerter, body)` made."""
     refused = require_admin(request)
     if refused is not None:
         return refused
     alerter = _alerter(request)
     try:
-        body = SilenceRequest.model_validate(await request.json())
-        now = alerter.clock()
-        starts = body.starts_at or now
-        if body.ends_at is not None:
-            ends = body.ends_at
-        elif body.duration is not None:
-            ends = starts + timedelta(seconds=parse_duration(body.duration))
-        else:
-            raise ValueError("give ends_at or duration")
-        if ends - starts > MAX_SILENCE:
-            raise ValueError("a silence lasts at most 30 days")
-        silence = await alerter.add_silence(
-            body.matchers, starts, ends, body.comment, body.created_by
-        )
+        made = await create(alerter, await request.json())
     except (ValidationError, ValueError) as exc:
         return json_response({"error": str(exc)[:500]}, status=400)
-    return json_response(silence.model_dump(mode="json"), status=201)
+    return json_response(made.model_dump(mode="json", exclude_none=True), status=201)
+
+
+def _span(
+    start: datetime | None, end: datetime | None, duration: str | None, now: datetime
+) -> tuple[datetime, datetime]:
+    """From `start` (default now) to `end`, or for `duration`; at most 30 days."""
+    begins = start or now
+    if end is not None:
+        ends = end
+    elif duration is not None:
+        ends = begins + timedelta(seconds=parse_duration(duration))
+    else:
+        raise ValueError("give an end time or a duration")
+    if ends - begins > MAX_SILENCE:
+        raise ValueError("at most 30 days")
+    return begins, ends
+
+
+async def _create_silence(alerter: Any, data: Any) -> BaseModel:
+    body = SilenceRequest.model_validate(data)
+    starts, ends = _span(body.starts_at, body.ends_at, body.duration, alerter.clock())
+    silence: BaseModel = await alerter.add_silence(
+        body.matchers, starts, ends, body.comment, body.created_by
+    )
+    return silence
+
+
+async def add_silence(request: web.Request) -> web.Response:
+    return await _admin_create(request, _create_silence)
 
 
 async def delete_silence(request: web.Request) -> web.Response:
@@ -120,37 +141,26 @@ async def list_windows(request: web.Request) -> web.Response:
     return json_response({"maintenance": listed})
 
 
+async def _create_window(alerter: Any, data: Any) -> BaseModel:
+    body = WindowRequest.model_validate(data)
+    start, end = _span(body.start, body.end, body.duration, alerter.clock())
+    if any(w.name == body.name for w in alerter.rules.config.maintenance):
+        raise ValueError(f"alerts.yaml already has a window named {body.name!r}")
+    window = MaintenanceWindow(
+        name=body.name,
+        services=tuple(body.services),
+        matchers=body.matchers,  # the shorthand, validated
+        start=start,
+        end=end,
+        comment=body.comment,
+        created_by=body.created_by,
+    )
+    await alerter.add_window(window)
+    return window
+
+
 async def add_window(request: web.Request) -> web.Response:
-    refused = require_admin(request)
-    if refused is not None:
-        return refused
-    alerter = _alerter(request)
-    try:
-        body = WindowRequest.model_validate(await request.json())
-        start = body.start or alerter.clock()
-        if body.end is not None:
-            end = body.end
-        elif body.duration is not None:
-            end = start + timedelta(seconds=parse_duration(body.duration))
-        else:
-            raise ValueError("give end or duration")
-        if end - start > MAX_SILENCE:
-            raise ValueError("a one-off window lasts at most 30 days")
-        if any(w.name == body.name for w in alerter.rules.config.maintenance):
-            raise ValueError(f"alerts.yaml already has a window named {body.name!r}")
-        window = MaintenanceWindow(
-            name=body.name,
-            services=tuple(body.services),
-            matchers=body.matchers,  # the shorthand, validated
-            start=start,
-            end=end,
-            comment=body.comment,
-            created_by=body.created_by,
-        )
-        await alerter.add_window(window)
-    except (ValidationError, ValueError) as exc:
-        return json_response({"error": str(exc)[:500]}, status=400)
-    return json_response(window.model_dump(mode="json", exclude_none=True), status=201)
+    return await _admin_create(request, _create_window)
 
 
 MAX_DEPLOY_HOLD = timedelta(hours=2)
@@ -178,20 +188,17 @@ async def list_deploys(request: web.Request) -> web.Response:
     return json_response({"deploys": [d.model_dump(mode="json") for d in deploys]})
 
 
+async def _create_deploy(alerter: Any, data: Any) -> BaseModel:
+    body = DeployRequest.model_validate(data)
+    hold = parse_duration(body.hold)
+    if not 0 < hold <= MAX_DEPLOY_HOLD.total_seconds():
+        raise ValueError("hold: between 1s and 2h")
+    deploy: BaseModel = await alerter.open_deploy(tuple(body.services), body.version, hold)
+    return deploy
+
+
 async def announce_deploy(request: web.Request) -> web.Response:
-    refused = require_admin(request)
-    if refused is not None:
-        return refused
-    alerter = _alerter(request)
-    try:
-        body = DeployRequest.model_validate(await request.json())
-        hold = parse_duration(body.hold)
-        if not 0 < hold <= MAX_DEPLOY_HOLD.total_seconds():
-            raise ValueError("hold: between 1s and 2h")
-        deploy = await alerter.open_deploy(tuple(body.services), body.version, hold)
-    except (ValidationError, ValueError) as exc:
-        return json_response({"error": str(exc)[:500]}, status=400)
-    return json_response(deploy.model_dump(mode="json"), status=201)
+    return await _admin_create(request, _create_deploy)
 
 
 async def deploy_verdict(request: web.Request) -> web.Response:
