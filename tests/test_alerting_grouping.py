@@ -10,6 +10,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from prometheus_client import CollectorRegistry
 
 from monitor.alerting.grouping import (
     PASS_THROUGH,
@@ -19,14 +20,26 @@ from monitor.alerting.grouping import (
     step_groups,
 )
 from monitor.alerting.outbox import Outbox
-from monitor.alerting.state import AlertEvent, AlertRecord, AlertState, Batch, Phase, alert_key
+from monitor.alerting.rules import parse_alert_rules
+from monitor.alerting.service import Alerter
+from monitor.alerting.state import (
+    AlertEvent,
+    AlertRecord,
+    AlertState,
+    Batch,
+    Phase,
+    RuleInput,
+    alert_key,
+)
 from monitor.errors import ConfigError
+from monitor.metrics.daemon_metrics import MonitorMetrics
 from monitor.receivers import build_receivers
 from monitor.receivers._base import listed
 from monitor.receivers.pagerduty import PagerDutyConfig, group_body
 from monitor.receivers.slack import message
-from tests.alerting_fixtures import T0, event, rules
+from tests.alerting_fixtures import T0, Recorder, U, event, rules, service
 from tests.conftest import recording
+from tests.polling import until
 from tests.storm import HTTP_RECEIVERS, SERVICES, simulate
 
 WAIT, INTERVAL = 30.0, 300.0
@@ -273,3 +286,50 @@ def test_group_wait_counts_from_when_the_alert_began_firing(
     assert len(batches) == (1 if due_in == 0 else 0)
     if due_in:
         assert next_flush(groups) == now + timedelta(seconds=due_in)
+
+
+async def test_a_group_waiting_across_a_restart_sends_once(
+    tmp_path: Path, recorder: Recorder
+) -> None:
+    """The daemon stops while a group waits out group_wait; after the restart the group is
+    still there, sends at its time, once, and nothing is sent twice."""
+    config = parse_alert_rules(
+        "grouping: {group_wait: 1h}\nroute: [hook]\n"
+        "receivers:\n  - {name: hook, type: webhook, url: '${HOOK_URL}'}\n"
+        "rules:\n  - {name: Down, kind: status, for: 1}\n",
+        env={"HOOK_URL": recorder.url + "/hook"},
+    )
+    now = [T0]
+
+    def view() -> RuleInput:
+        services = {n: service(n, U, now[0]) for n in ("a", "b")}
+        return RuleInput(services, T0, now[0])
+
+    async def alerter() -> Alerter:
+        made = Alerter(
+            config,
+            tmp_path / "alerts.sqlite3",
+            MonitorMetrics(CollectorRegistry(), "test"),
+            clock=lambda: now[0],
+            timer_period=3600,
+        )
+        await made.start(view, lambda _: None)
+        return made
+
+    first = await alerter()
+    await first.evaluate_now()
+    assert len(first.groups) == 1 and recorder.requests == []
+    await first.stop()
+
+    second = await alerter()
+    assert second.groups == first.groups
+    now[0] = T0 + timedelta(minutes=59)
+    await second.evaluate_now()
+    now[0] = T0 + timedelta(hours=1)
+    await second.evaluate_now()
+    await until(lambda: recorder.requests)
+    now[0] = T0 + timedelta(hours=1, minutes=1)
+    await second.evaluate_now()
+    await second.stop()
+    (page,) = [json.loads(body) for _, _, body in recorder.requests]
+    assert sorted(a["labels"]["service"] for a in page["alerts"]) == ["a", "b"]
