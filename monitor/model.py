@@ -165,6 +165,13 @@ class CheckStatus(BaseModel):
     consecutive: int = Field(default=0, description="Checks in a row with this status.")
 
 
+class MaintenanceNote(BaseModel):
+    """The maintenance window that holds a service's pages now (alerts.yaml `maintenance:`)."""
+
+    name: str
+    ends_at: datetime
+
+
 class ServiceStatus(BaseModel):
     """One service: its own status is the worst of its checks (smoke checks cap at degraded)."""
 
@@ -188,6 +195,9 @@ class ServiceStatus(BaseModel):
     runbook: str | None = None
     depends_on: list[str] = Field(default_factory=list)
     checks: list[CheckStatus] = Field(default_factory=list)
+    maintenance: MaintenanceNote | None = Field(
+        default=None, description="Set while a maintenance window holds its pages."
+    )
 
 
 class ShardInfo(BaseModel):

@@ -30,6 +30,7 @@ from tests.test_verify import monitor_cli
 
 RULES = """
 route: [hook]
+grouping: {group_wait: 0s, group_interval: 0s}
 receivers:
   - {name: hook, type: webhook, url: "${HOOK_URL}"}
 rules:

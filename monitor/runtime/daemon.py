@@ -431,7 +431,7 @@ class Monitor:
     def rule_input(self) -> RuleInput:
         """What the alert rules see: the fleet now, and the monitor's own liveness."""
         now = self.clock()
-        silences = self.alerter.silences.active(now) if self.alerter is not None else ()
+        silences = self.alerter.active_silences(now) if self.alerter is not None else ()
         return RuleInput.from_fleet(
             self.status(),
             started_at=self.started_wall,
@@ -458,7 +458,7 @@ class Monitor:
             self.config.latency.min_samples,
         )
         tracked = self.tracked.items()
-        return fleet_status(
+        fleet = fleet_status(
             self.config,
             {cid: t.state for cid, t in tracked if t.state is not None},
             self.services.tracks,
@@ -469,6 +469,9 @@ class Monitor:
             checks=None if self.settings.shard is None else self.checks(),
             shard=self._shard_info,
         )
+        if self.alerter is None:
+            return fleet
+        return self.alerter.with_maintenance(fleet, self.clock())
 
     def self_health(self) -> tuple[bool, dict[str, Any]]:
         """The monitor's own health for `/healthz` (runtime/self_health.py)."""

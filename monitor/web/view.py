@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from monitor.alerting import dependencies
 from monitor.model import CheckKind, CheckStatus, FleetStatus, Reason, ServiceStatus, Status
@@ -125,6 +125,7 @@ class Row:
     bar_label: str
     cause: Cause | None = None
     runbook: str | None = None
+    maintenance: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,6 +358,16 @@ def _uptime_title(day: Uptime, week: Uptime) -> str:
     )
 
 
+def maintenance_text(service: ServiceStatus, now: datetime) -> str | None:
+    """ "In maintenance (db-migration) until 03:00 UTC": pages are held until then."""
+    note = service.maintenance
+    if note is None:
+        return None
+    ends = note.ends_at.astimezone(UTC)
+    when = f"{ends:%H:%M} UTC" if ends.date() == now.astimezone(UTC).date() else stamp(ends)
+    return f"In maintenance ({note.name}) until {when}"
+
+
 def row(
     service: ServiceStatus, history: ServiceHistory | None, cause: Cause | None, now: datetime
 ) -> Row:
@@ -385,6 +396,7 @@ def row(
         bar_label=f"{service.name}, last 24 hours in {len(bars)} slices: healthy {percent(day.up)}",
         cause=cause,
         runbook=service.runbook,
+        maintenance=maintenance_text(service, now),
     )
 
 
