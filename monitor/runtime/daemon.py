@@ -335,6 +335,9 @@ class Monitor:
         for name in gone_services:
             self.services.forget(name)
         self.metrics.declare(added, {c.service for c in added} - set(self.services.tracks))
+        self.metrics.configure(
+            [t.check for t in self.tracked.values()], {c.service for c in (*added, *changed)}
+        )
         self.metrics.checks_configured.set(len(self.tracked))
         if self.scheduler.running:
             for check in (*added, *changed):
