@@ -30,6 +30,7 @@ from prometheus_client.samples import Sample
 from monitor.metrics.families import fresh_families
 from monitor.metrics.histograms import ArrayHistogram, le_label, lean_bounds
 from monitor.model import Reason, Status
+from monitor.slo import burn_rate
 
 Labels = tuple[str, str, str]
 """(service, check, kind): every per-check series carries these, in this order."""
@@ -44,7 +45,6 @@ _NOT_CHECKED = _REASON_INDEX[Reason.NOT_CHECKED]
 STATUS_VALUES = tuple(s.value for s in STATUSES)
 REASON_VALUES = tuple(r.value for r in REASONS)
 _NAN = math.nan
-BUDGET = 0.05  # 1 - the p95 objective: burn rate = over-target share / budget
 
 
 class CheckSeries(Collector):
@@ -369,7 +369,7 @@ class CheckSeries(Collector):
                 p95.append(Sample("monitor_check_latency_p95_seconds", wl, value))
             if (value := self._ratio[column][i]) == value:
                 ratio.append(Sample("monitor_check_over_target_ratio", wl, value))
-                burn.append(Sample("monitor_check_error_budget_burn_rate", wl, value / BUDGET))
+                burn.append(Sample("monitor_check_error_budget_burn_rate", wl, burn_rate(value)))
         self._collect_shared(families, i, labels, born)
         if (within := self._within[i]) >= 0:
             families["within"].samples.append(

@@ -16,13 +16,13 @@ from collections.abc import Callable, Iterator
 from prometheus_client.utils import floatToGoString
 
 from monitor.metrics.check_series import (
-    BUDGET,
     REASON_VALUES,
     STATUS_VALUES,
     CheckSeries,
 )
 from monitor.metrics.families import DETAILED_ONLY, FAMILIES, FAMILY_HELP
 from monitor.metrics.histograms import ArrayHistogram
+from monitor.slo import P95_BUDGET
 
 _BATCH = 2000  # checks per chunk
 _fmt: Callable[[float], str] = floatToGoString
@@ -182,7 +182,8 @@ _LINES: dict[str, Lines] = {
     "target": _target,
     "within": _plain("monitor_check_within_target", "_within"),
     "ratio": _per_window("monitor_check_over_target_ratio", False, 1.0),
-    "burn": _per_window("monitor_check_error_budget_burn_rate", False, BUDGET),
+    # burn_rate() with its checks taken out of the per-series loop: ratios are in [0, 1] here.
+    "burn": _per_window("monitor_check_error_budget_burn_rate", False, P95_BUDGET),
     "totals": _totals,
     "failed": _plain("monitor_checks_failed_total", "_failed"),
     "changes": _plain("monitor_check_status_changes_total", "_changes"),

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from prometheus_client.core import Metric
 
+from monitor.slo import P95_OBJECTIVE
+
 FAMILY_HELP = {  # short: a lean fleet's HELP lines are a visible share of a small scrape
     "status": "1 for the check's current status (and reason); detailed: 0 for the others.",
     "reason": "1 for the reason code of the check's current status.",
@@ -16,7 +18,7 @@ FAMILY_HELP = {  # short: a lean fleet's HELP lines are a visible share of a sma
     "target": "p95 latency target; bucket: the histogram `le` equal to it.",
     "within": "1 if the 5m p95 is within target, 0 if over.",
     "ratio": "Share of samples in the window slower than the target.",
-    "burn": "Over-target share / (1 - 0.95); 14.4 pages.",
+    "burn": f"Over-target share / (1 - {P95_OBJECTIVE:g}); 14.4 pages.",
     "totals": "Checks run (detailed: by the status they found).",
     "failed": "Checks run that found the check not healthy.",
     "changes": "Times a check's status changed.",

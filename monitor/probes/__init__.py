@@ -1,30 +1,40 @@
-"""Probes: one module per kind, one async signature, one registry.
+"""Probes: one module per kind of exchange, one async signature, one registry keyed by check kind.
 
 A probe takes the shared client session and a resolved `Check` and returns an `Answer`; it
-never raises for a failing target. To add a kind, add a module and register it in `PROBES`.
+never raises for a failing target. `PROBES` maps every `CheckKind` to its probe and is what the
+daemon and the deploy gate dispatch through. Config validation admits only `CheckKind` members,
+and a test asserts each has an entry, so `probe_for` cannot meet an unknown kind. To add a
+kind: add the `CheckKind` member, a module here, and one entry below.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from types import MappingProxyType
 from typing import Final
 
 import aiohttp
 
 from monitor.answer import Answer
 from monitor.config import Check
+from monitor.model import CheckKind
 from monitor.probes.http import probe_http
 
 Probe = Callable[[aiohttp.ClientSession, Check], Awaitable[Answer]]
 
-PROBES: Final[dict[str, Probe]] = {
-    "http": probe_http,
-}
+PROBES: Final[Mapping[CheckKind, Probe]] = MappingProxyType(
+    {
+        # health, rpc and http checks are all one HTTP request and a capped read.
+        CheckKind.HEALTH: probe_http,
+        CheckKind.RPC: probe_http,
+        CheckKind.HTTP: probe_http,
+    }
+)
 
 
 def probe_for(check: Check) -> Probe:
-    """Every check kind (health, rpc, http) is an HTTP exchange today."""
-    return PROBES["http"]
+    """The probe for the check's kind."""
+    return PROBES[check.kind]
 
 
 __all__ = ["PROBES", "Probe", "probe_for"]
