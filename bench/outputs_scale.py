@@ -25,6 +25,11 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from monitor.http.app import bound_port
+from tests.processes import stop
+
 FIRST_ROUND_TIMEOUT = 300.0
 STARTUP_TIMEOUT = 300.0
 
@@ -45,8 +50,7 @@ async def fleet_server() -> tuple[web.AppRunner, int]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, int(port)
+    return runner, bound_port(site)
 
 
 def config(n: int, target_port: int, listen_port: int) -> str:
@@ -168,12 +172,7 @@ async def measure(n: int) -> dict[str, float]:
                 out["page_s"], out["page_mb"] = seconds, len(body) / 1e6
                 out["rss_mb"] = rss_mb(daemon.pid)
         finally:
-            daemon.terminate()
-            try:
-                daemon.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-                daemon.wait(timeout=10)
+            stop(daemon, grace=60.0)
             await runner.cleanup()
     return out
 

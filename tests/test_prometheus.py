@@ -34,6 +34,7 @@ from monitor.metrics.daemon_metrics import MonitorMetrics
 from monitor.runtime.daemon import Monitor, utc_now
 from monitor.simulator import Behavior, SimulatedFleet, fleet_config, seed_fleet
 from tests.conftest import free_port
+from tests.processes import stop
 from tests.test_dashboards import ROOT, panel_queries
 
 SERVICE = "do-gateway"
@@ -169,12 +170,7 @@ async def stack(
             async with aiohttp.ClientSession() as session:
                 yield Stack(fleet, monitor, f"http://127.0.0.1:{port}", prometheus_url, session)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+            stop(process)
             await runner.cleanup()
             await monitor.stop(grace=1.0)
 
