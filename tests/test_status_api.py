@@ -170,6 +170,8 @@ async def test_etag_gives_304_until_a_check_runs(daemon: Daemon) -> None:
 async def test_the_unfiltered_answer_is_streamed_in_chunks(daemon: Daemon) -> None:
     code, headers, body = await daemon.get()
     assert code == 200 and headers.get("Transfer-Encoding") == "chunked"
+    assert headers["Content-Security-Policy"] == "default-src 'none'"
+    assert headers["X-Content-Type-Options"] == "nosniff"
     assert "page" not in json.loads(body) or json.loads(body)["page"] is None
 
 
