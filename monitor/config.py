@@ -25,7 +25,7 @@ from pydantic import (
     field_validator,
 )
 
-from monitor.durations import parse_duration
+from monitor.durations import parse_duration, parse_rate
 from monitor.errors import ConfigError, ConfigProblem
 from monitor.model import CheckKind
 from monitor.secrets_scrub import without_userinfo
@@ -33,6 +33,23 @@ from monitor.yaml_lines import line_for, load_yaml, path_to_loc, validation_prob
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 """Seconds, written in the file as `250ms`, `10s`, `5m`."""
+Rate = Annotated[float, BeforeValidator(parse_rate)]
+"""Per second, written in the file as `1000/s` or `60/m`."""
+
+
+def parse_ratio(value: object) -> float:
+    """A share from `0.1%` or `0.001` (between 0 and 1)."""
+    text = str(value).strip() if isinstance(value, str | int | float) else ""
+    try:
+        ratio = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        ratio = -1.0
+    if isinstance(value, bool) or not 0.0 <= ratio <= 1.0:
+        raise ValueError(f"expected a ratio such as 0.1% or 0.001 (0 to 1), got {value!r}")
+    return ratio
+
+
+Ratio = Annotated[float, BeforeValidator(parse_ratio)]
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
@@ -125,6 +142,20 @@ class Defaults(_Strict):
     _check_path = field_validator("health_path")(_path)
 
 
+class LoadConfig(_Strict):
+    """`monitor load --service` and `monitor verify --load`: an open-loop load on one check.
+    Targets default to the check's own; see docs/deploy-gate.md."""
+
+    rate: Rate
+    duration: Duration = Field(default=30.0, gt=0)
+    warmup: Duration = Field(default=5.0, ge=0)
+    check: Name = "health"
+    connections: int | None = Field(default=None, ge=1, le=10_000)
+    target_p95: Duration | None = Field(default=None, gt=0)
+    target_p99: Duration | None = Field(default=None, gt=0)
+    max_error_ratio: Ratio = 0.001
+
+
 class ServiceConfig(_Strict):
     name: Name
     url: str
@@ -143,6 +174,7 @@ class ServiceConfig(_Strict):
     """Overrides the top-level `metrics:` for this service's checks."""
     rpc: list[SmokeCheckConfig] = Field(default_factory=list)
     http: list[SmokeCheckConfig] = Field(default_factory=list)
+    load: LoadConfig | None = None
 
     @field_validator("url")
     @classmethod
@@ -308,6 +340,14 @@ def _cross_check(config: MonitorConfig) -> list[ConfigProblem]:
                 smoke_seen.add(key)
     names = {s.name for s in config.services}
     for i, service in enumerate(config.services):
+        checks = ["health", *(c.name for c in [*service.rpc, *service.http])]
+        if service.load is not None and service.load.check not in checks:
+            problems.append(
+                ConfigProblem(
+                    f"services[{i}].load.check",
+                    f"unknown check {service.load.check!r}; expected one of {', '.join(checks)}",
+                )
+            )
         for j, dep in enumerate(service.depends_on):
             if dep not in names:
                 problems.append(

@@ -1,6 +1,6 @@
 """The command line, one module per command: `monitor run | demo | verify | discover |
-explain | config check | rules export | schema | status`. This module holds only the group (global
-options: logging) and `main`; exit codes are monitor/exit_codes.py's."""
+explain | config check | rules export | schema | status | load`. This module holds only the
+group (global options: logging) and `main`; exit codes are monitor/exit_codes.py's."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from monitor.cli.config_check import config_group
 from monitor.cli.demo import demo
 from monitor.cli.discover import discover
 from monitor.cli.explain import explain_command
+from monitor.cli.load import load
 from monitor.cli.rules_export import rules_group
 from monitor.cli.run import run
 from monitor.cli.schema import schema
@@ -49,6 +50,7 @@ for command in (
     rules_group,
     schema,
     status_command,
+    load,
 ):
     cli.add_command(command)
 
