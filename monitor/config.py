@@ -156,6 +156,54 @@ class LoadConfig(_Strict):
     max_error_ratio: Ratio = 0.001
 
 
+class AnalyticsTargets(_Strict):
+    """What real traffic may show before the service's `analytics` check degrades."""
+
+    error_ratio: Ratio = Field(default=0.01, gt=0, lt=1)
+    cpu_p99: Duration = Field(default=0.050, gt=0)
+
+
+class QueueRef(_Strict):
+    """A Cloudflare Queue: `name` is shown; `id` is what the Queues datasets filter on."""
+
+    name: Name
+    id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,64}$")
+
+    @property
+    def queue_id(self) -> str:
+        return self.id or self.name
+
+
+def _queue_ref(value: Any) -> Any:
+    return {"name": value} if isinstance(value, str) else value
+
+
+MIN_CLOUDFLARE_INTERVAL = 60.0
+CLOUDFLARE_GRAPHQL_URL = "https://api.cloudflare.com/client/v4/graphql"
+
+
+class CloudflareConfig(_Strict):
+    """Cloudflare's GraphQL Analytics API: one batched query per `interval` for the fleet."""
+
+    account_id: Annotated[
+        str, BeforeValidator(lambda v, info: _expand_secret(v, info).get_secret_value())
+    ]
+    api_token: Annotated[SecretStr, BeforeValidator(_expand_secret)]
+    interval: Duration = Field(default=60.0, gt=0)
+    api_url: str = CLOUDFLARE_GRAPHQL_URL
+    backlog_intervals: int = Field(default=3, ge=2, le=60)
+    """A queue whose backlog rose over this many intervals with no consumption is growing."""
+
+    @field_validator("api_url")
+    @classmethod
+    def _check_api_url(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://[^\s/?#]+(?::\d+)?(/[^\s?#]*)?", value):
+            raise ValueError(
+                f"expected an http:// or https:// URL, got {without_userinfo(value)!r}"
+            )
+        return value
+
+
 class ServiceConfig(_Strict):
     name: Name
     url: str
@@ -175,6 +223,14 @@ class ServiceConfig(_Strict):
     rpc: list[SmokeCheckConfig] = Field(default_factory=list)
     http: list[SmokeCheckConfig] = Field(default_factory=list)
     load: LoadConfig | None = None
+    worker: Name | None = None
+    """The Worker script name in Cloudflare's analytics; default: the service name."""
+    analytics: AnalyticsTargets = Field(default_factory=AnalyticsTargets)
+    queues: list[Annotated[QueueRef, BeforeValidator(_queue_ref)]] = Field(default_factory=list)
+
+    @property
+    def worker_name(self) -> str:
+        return self.worker or self.name
 
     @field_validator("url")
     @classmethod
@@ -231,6 +287,7 @@ class MonitorConfig(_Strict):
     auth: AuthConfig = Field(default_factory=AuthConfig)
     defaults: Defaults = Field(default_factory=Defaults)
     services: list[ServiceConfig] = Field(default_factory=list)
+    cloudflare: CloudflareConfig | None = None
 
     def checks(self) -> list[Check]:
         """Every check the daemon runs, with `defaults:` applied."""
@@ -305,6 +362,24 @@ def _service_checks(config: MonitorConfig, service: ServiceConfig) -> Iterator[C
                 headers=headers,
                 **common,
             )
+    if config.cloudflare is not None:
+        yield _analytics_check(config.cloudflare, service)
+
+
+def _analytics_check(cloudflare: CloudflareConfig, service: ServiceConfig) -> Check:
+    """The service's `analytics` check: judged from the fleet's one query per interval."""
+    return Check(
+        service=service.name,
+        name="analytics",
+        kind=CheckKind.ANALYTICS,
+        url=cloudflare.api_url,
+        method="POST",
+        interval=cloudflare.interval,
+        timeout=min(cloudflare.interval, 30.0),
+        target=service.analytics.cpu_p99,
+        max_body_bytes=4 * 1024 * 1024,
+        max_redirects=0,
+    )
 
 
 def _cross_check(config: MonitorConfig) -> list[ConfigProblem]:
@@ -362,6 +437,19 @@ def _cross_check(config: MonitorConfig) -> list[ConfigProblem]:
                         f"services[{i}].depends_on[{j}]", "a service cannot depend on itself"
                     )
                 )
+    cloudflare = config.cloudflare
+    if (
+        cloudflare is not None
+        and cloudflare.interval < MIN_CLOUDFLARE_INTERVAL
+        and cloudflare.api_url == CLOUDFLARE_GRAPHQL_URL
+    ):
+        problems.append(
+            ConfigProblem(
+                "cloudflare.interval",
+                f"interval {cloudflare.interval}s is shorter than 1m; Cloudflare allows 300 "
+                "GraphQL queries per 5 minutes (expected >= 1m, or another api_url)",
+            )
+        )
     for check in config.checks():
         if check.timeout > check.interval:
             problems.append(

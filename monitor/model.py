@@ -83,6 +83,11 @@ class Reason(enum.StrEnum):
     CONNECTION_ERROR = "connection_error"
     # latency
     LATENCY_OVER_TARGET = "latency_over_target"
+    # real traffic (Cloudflare analytics, monitor/analytics/)
+    ERROR_RATE_HIGH = "error_rate_high"
+    CPU_NEAR_LIMIT = "cpu_near_limit"
+    QUEUE_BACKLOG_GROWING = "queue_backlog_growing"
+    ANALYTICS_UNAVAILABLE = "analytics_unavailable"
 
 
 class CheckKind(enum.StrEnum):
@@ -91,6 +96,8 @@ class CheckKind(enum.StrEnum):
     HEALTH = "health"
     RPC = "rpc"
     HTTP = "http"
+    ANALYTICS = "analytics"
+    """Real traffic from Cloudflare's GraphQL Analytics, polled for the whole fleet at once."""
 
 
 class Component(BaseModel):
@@ -158,6 +165,13 @@ class CheckStatus(BaseModel):
     consecutive: int = Field(default=0, description="Checks in a row with this status.")
 
 
+class MaintenanceNote(BaseModel):
+    """The maintenance window that holds a service's pages now (alerts.yaml `maintenance:`)."""
+
+    name: str
+    ends_at: datetime
+
+
 class ServiceStatus(BaseModel):
     """One service: its own status is the worst of its checks (smoke checks cap at degraded)."""
 
@@ -181,6 +195,9 @@ class ServiceStatus(BaseModel):
     runbook: str | None = None
     depends_on: list[str] = Field(default_factory=list)
     checks: list[CheckStatus] = Field(default_factory=list)
+    maintenance: MaintenanceNote | None = Field(
+        default=None, description="Set while a maintenance window holds its pages."
+    )
 
 
 class ShardInfo(BaseModel):

@@ -34,6 +34,7 @@ REDACTED = "[redacted]"
 _MAX_PASSES = 4
 """A replacement can only recreate a secret around the marker in contrived cases; bounded."""
 _LONG_PATH_CHARS = 16
+_TOKEN_PART_CHARS = 8
 """A URL path this long is taken to carry a secret (Slack, webhook relays put the key there)."""
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/?#@]+@")
 _SCHEME_CREDENTIAL = re.compile(r"^([A-Za-z][A-Za-z0-9_-]*)\s+(\S+)$")
@@ -107,6 +108,25 @@ def url_secrets(url: str) -> list[str]:
     return found
 
 
+def notification_url_secrets(url: str) -> list[str]:
+    """The parts of a notification URL that may be tokens (`tgram://token/chat`,
+    `discord://id/token`, `mailto://user:pass@host`): apprise's schemes put them in the host
+    and path too. A host name with a dot (DNS, IPv4) is an address, not a token; other parts
+    count from `_TOKEN_PART_CHARS` on, so a path word such as `page` is not redacted in every
+    log line."""
+    try:
+        parts = urlsplit(url)
+        found = [parts.username or "", parts.password or ""]
+        host = parts.hostname or ""
+    except ValueError:
+        return []
+    tokens = [host] if "." not in host else []
+    tokens.extend(parts.path.split("/"))
+    tokens.extend(value for _, value in parse_qsl(parts.query))
+    found.extend(t for t in tokens if len(t) >= _TOKEN_PART_CHARS)
+    return [value for value in found if value]
+
+
 def secrets_in(value: Any) -> Iterator[str]:
     """Every `SecretStr` inside a (nested) pydantic model, mapping or sequence, resolved."""
     if isinstance(value, SecretStr):
@@ -114,6 +134,8 @@ def secrets_in(value: Any) -> Iterator[str]:
         yield text
         if text.startswith(("http://", "https://")):
             yield from url_secrets(text)
+        elif "://" in text:  # apprise's schemes keep tokens in the host and path too
+            yield from notification_url_secrets(text)
     elif isinstance(value, BaseModel):
         for name in type(value).model_fields:
             yield from secrets_in(getattr(value, name))

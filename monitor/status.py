@@ -80,7 +80,11 @@ def service_verdict(checks: Sequence[CheckStatus]) -> tuple[Status, Reason, str]
     for smoke in checks:
         if smoke is health or smoke.reason is Reason.NOT_CHECKED:
             continue
-        capped = Status.DEGRADED if smoke.status is Status.UNHEALTHY else smoke.status
+        if smoke.kind is CheckKind.ANALYTICS and smoke.status is Status.UNKNOWN:
+            continue  # an analytics outage says nothing about the service (issue 20)
+        capped: Status = smoke.status
+        if smoke.status is Status.UNHEALTHY and smoke.kind is not CheckKind.ANALYTICS:
+            capped = Status.DEGRADED  # real users' errors (analytics) are the service's own
         if capped.severity > status.severity:
             status, reason = capped, smoke.reason
             detail = f"{smoke.kind.value} check {smoke.name}: {smoke.detail}"

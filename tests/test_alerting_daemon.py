@@ -23,6 +23,7 @@ from tests.conftest import free_port
 from tests.polling import until
 
 RULES = """
+grouping: {group_wait: 0s, group_interval: 0s}
 route: [hook]
 receivers:
   - {name: hook, type: webhook, url: "${HOOK_URL}"}

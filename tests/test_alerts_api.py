@@ -18,6 +18,7 @@ from tests.polling import until
 
 TOKEN = "adm-0c4b1f9d2e7a"
 RULES = """
+grouping: {group_wait: 0s, group_interval: 0s}
 route: [hook]
 receivers:
   - {name: hook, type: webhook, url: "${HOOK_URL}"}

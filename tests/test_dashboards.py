@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry
 
 from monitor.alerting.prometheus_export import SecretsNotNeeded
 from monitor.alerting.rules import parse_alert_rules
+from monitor.analytics.series import AnalyticsSeries
 from monitor.config import Defaults
 from monitor.metrics.daemon_metrics import MonitorMetrics
 from monitor.model import Reason, Status
@@ -62,6 +63,7 @@ def exported_names() -> set[str]:
         metrics.checks.observe(labels, Status.HEALTHY, Reason.OK, 0.001, 1.0, 1.0, True, True)
         metrics.checks.observe_windows(labels, [("5m", 0.001, 0.1)], True)
     metrics.checks.declare_service("a", detailed=True)
+    AnalyticsSeries(registry)  # with a `cloudflare:` block
     suffixes = {
         "counter": ("_total", "_created"),
         "histogram": ("_bucket", "_sum", "_count", "_created"),

@@ -270,6 +270,7 @@ async def test_secrets_never_appear_in_any_output(
     # fails and is logged), an HMAC secret and a PagerDuty routing key
     alerts = tmp_path / "alerts.yaml"
     alerts.write_text(
+        "grouping: {group_wait: 0s, group_interval: 0s}\n"
         "route: [hook, pd]\n"
         "receivers:\n"
         "  - {name: hook, type: webhook, url: '${HOOK_URL}', hmac_secret: '${HOOK_HMAC}'}\n"

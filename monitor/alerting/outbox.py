@@ -34,6 +34,8 @@ from monitor.alerting.delivery import (
     SHARED_IN_FLIGHT,
     DeliveryStats,
 )
+from monitor.alerting.grouping import AlertGroup
+from monitor.alerting.maintenance import MaintenanceWindow
 from monitor.alerting.state import (
     AlertEvent,
     AlertRecord,
@@ -69,6 +71,8 @@ CREATE INDEX IF NOT EXISTS outbox_receiver_due ON outbox (receiver, state, next_
 CREATE TABLE IF NOT EXISTS alerts (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS history (service TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS silences (id TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS groups (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS maintenance (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
@@ -83,9 +87,14 @@ def batches_for(events: Iterable[AlertEvent], external_url: str = "") -> list[Ba
 
 def _order_key(batch: Batch) -> str:
     """Rows with the same order key go out one at a time, oldest first: one receiver, one
-    alert. From the labels, not `AlertEvent.fingerprint`, so rows written before the
-    fingerprint changed line up with the ones after."""
+    group (or, in rows from before grouping, one alert). From the labels, not
+    `AlertEvent.fingerprint`, so rows written before the fingerprint changed line up."""
+    if batch.group_labels is not None:
+        return batch.receiver + "|group|" + fingerprint(batch.group_labels)
     return batch.receiver + "|" + ",".join(sorted(fingerprint(e.labels) for e in batch.events))
+
+
+_KEY_COLUMN = {"alerts": "key", "history": "service", "groups": "key"}
 
 
 def _ts(moment: datetime) -> float:
@@ -164,26 +173,50 @@ class Outbox:
         self._saved.update({("history", k): v for k, v in history})
         return state
 
-    def save(self, state: AlertState, batches: Iterable[Batch], now: datetime) -> int:
-        """Persist `state` and enqueue `batches` atomically; return how many rows were new."""
+    def load_groups(self) -> dict[str, AlertGroup]:
+        """The notification groups as last saved (call after `load_state`)."""
+        with self._lock:
+            rows = self._db.execute("SELECT key, value FROM groups").fetchall()
+        groups: dict[str, AlertGroup] = {}
+        for key, value in rows:
+            try:
+                groups[key] = AlertGroup.model_validate_json(value)
+            except ValidationError:  # a row this version cannot read: its group starts anew
+                continue
+        self._saved.update({("groups", k): v for k, v in rows})
+        return groups
+
+    def save(
+        self,
+        state: AlertState,
+        batches: Iterable[Batch],
+        now: datetime,
+        groups: Mapping[str, AlertGroup] | None = None,
+    ) -> int:
+        """Persist `state` (and the notification `groups`, when given) and enqueue `batches`
+        atomically; return how many rows were new."""
         scrub = self.scrubber.scrub
         rows: dict[tuple[str, str], str] = {
             ("alerts", k): scrub(r.model_dump_json()) for k, r in state.alerts.items()
         }
         rows.update({("history", k): scrub(h.model_dump_json()) for k, h in state.services.items()})
+        if groups is None:
+            rows.update({k: v for k, v in self._saved.items() if k[0] == "groups"})
+        else:
+            rows.update({("groups", k): scrub(g.model_dump_json()) for k, g in groups.items()})
         added = 0
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 for (table, key), value in rows.items():
                     if self._saved.get((table, key)) != value:
-                        column = "key" if table == "alerts" else "service"
+                        column = _KEY_COLUMN[table]
                         self._db.execute(
                             f"INSERT OR REPLACE INTO {table} ({column}, value) VALUES (?, ?)",
                             (key, value),
                         )
                 for table, key in set(self._saved) - set(rows):
-                    column = "key" if table == "alerts" else "service"
+                    column = _KEY_COLUMN[table]
                     self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", (key,))
                 for batch in batches:
                     order_key = _order_key(batch)
@@ -207,23 +240,44 @@ class Outbox:
         self._saved = rows
         return added
 
-    async def asave(self, state: AlertState, batches: Iterable[Batch], now: datetime) -> int:
+    async def asave(
+        self,
+        state: AlertState,
+        batches: Iterable[Batch],
+        now: datetime,
+        groups: Mapping[str, AlertGroup] | None = None,
+    ) -> int:
         """`save` off the event loop (an fsync must not show up as loop lag)."""
-        return await asyncio.to_thread(self.save, state, list(batches), now)
+        return await asyncio.to_thread(self.save, state, list(batches), now, groups)
+
+    def _replace(self, table: str, column: str, rows: list[tuple[str, str]]) -> None:
+        """Replace every row of a small table of the API's objects, in one transaction."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(f"DELETE FROM {table}")
+            self._db.executemany(f"INSERT INTO {table} ({column}, value) VALUES (?, ?)", rows)
+            self._db.execute("COMMIT")
+
+    def _values(self, table: str, column: str) -> list[str]:
+        with self._lock:
+            rows = self._db.execute(f"SELECT value FROM {table} ORDER BY {column}").fetchall()
+        return [value for (value,) in rows]
 
     def save_silences(self, silences: Iterable[Silence]) -> None:
         """Replace the stored run-time silences (the API's `SilenceSet.all()`)."""
-        rows = [(s.id, s.model_dump_json()) for s in silences]
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.execute("DELETE FROM silences")
-            self._db.executemany("INSERT INTO silences (id, value) VALUES (?, ?)", rows)
-            self._db.execute("COMMIT")
+        self._replace("silences", "id", [(s.id, s.model_dump_json()) for s in silences])
 
     def load_silences(self) -> list[Silence]:
-        with self._lock:
-            rows = self._db.execute("SELECT value FROM silences ORDER BY id").fetchall()
-        return [Silence.model_validate_json(value) for (value,) in rows]
+        return [Silence.model_validate_json(v) for v in self._values("silences", "id")]
+
+    def save_windows(self, windows: Iterable[MaintenanceWindow]) -> None:
+        """Replace the stored run-time maintenance windows (the API's)."""
+        self._replace("maintenance", "name", [(w.name, w.model_dump_json()) for w in windows])
+
+    def load_windows(self) -> list[MaintenanceWindow]:
+        return [
+            MaintenanceWindow.model_validate_json(v) for v in self._values("maintenance", "name")
+        ]
 
     # ------------------------------------------------------------------ delivery
 

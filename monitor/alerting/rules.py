@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Union, cast
 
 from pydantic import Field, ValidationError, field_validator
 
+from monitor.alerting.grouping import Grouping
 from monitor.alerting.kinds import RULE_KINDS, RuleModel, Strict, kind_of
+from monitor.alerting.maintenance import MaintenanceWindow
 from monitor.alerting.state import Silence
 from monitor.alerting.template import template_errors
 from monitor.config import link_url
@@ -43,6 +45,8 @@ class AlertsConfig(Strict):
     receivers: list[dict[str, Any]] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
     silences: list[Silence] = Field(default_factory=list)
+    grouping: Grouping = Field(default_factory=Grouping)
+    maintenance: list[MaintenanceWindow] = Field(default_factory=list)
 
     @field_validator("dashboard_url")
     @classmethod
@@ -108,6 +112,18 @@ def _cross_check(
     for j, receiver in enumerate(config.route):
         if receiver not in receiver_names:
             problems.append(ConfigProblem(f"route[{j}]", f"unknown receiver {receiver!r}"))
+    names: set[str] = set()
+    for i, window in enumerate(config.maintenance):
+        if window.name in names:
+            problems.append(
+                ConfigProblem(f"maintenance[{i}].name", f"duplicate window {window.name!r}")
+            )
+        names.add(window.name)
+        for j, name in enumerate(window.services):
+            if services is not None and name not in services:
+                problems.append(
+                    ConfigProblem(f"maintenance[{i}].services[{j}]", f"unknown service {name!r}")
+                )
     ids: set[str] = set()
     for i, silence in enumerate(config.silences):
         if silence.ends_at <= silence.starts_at:

@@ -10,19 +10,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import structlog
 
+from monitor.alerting import maintenance
 from monitor.alerting.evaluate import evaluate
-from monitor.alerting.outbox import Outbox, batches_for
+from monitor.alerting.grouping import AlertGroup, next_flush, settings_for, step_groups
+from monitor.alerting.maintenance import Deploy, MaintenanceWindow
+from monitor.alerting.outbox import Outbox
 from monitor.alerting.rules import AlertRules
 from monitor.alerting.silences import SilenceSet
-from monitor.alerting.state import AlertState, RuleInput, Silence
+from monitor.alerting.state import AlertEvent, AlertState, RuleInput, Silence
 from monitor.metrics.daemon_metrics import MonitorMetrics
+from monitor.model import FleetStatus, MaintenanceNote
 
 MIN_PERIOD = 0.25
 TIMER_PERIOD = 15.0
@@ -55,7 +59,15 @@ class Alerter:
             outbox_path, build_receivers(rules.receivers), on_result=self._count_result
         )
         self.state = AlertState()
+        self.groups: dict[str, AlertGroup] = {}
+        self.grouping = {
+            name: settings_for(rules.config.grouping, cfg) for name, cfg in rules.receivers.items()
+        }
         self.silences = SilenceSet()
+        self.windows: list[MaintenanceWindow] = []
+        self.deploys: dict[str, Deploy] = {}
+        """Announced deploys by id; a failed one names itself in its services' pages."""
+        """One-off maintenance windows added through the API (the file's are in the rules)."""
         self._wanted = asyncio.Event()
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
@@ -81,7 +93,9 @@ class Alerter:
             cookie_jar=aiohttp.DummyCookieJar(),
         )
         self.state = await asyncio.to_thread(self.outbox.load_state)
+        self.groups = await asyncio.to_thread(self.outbox.load_groups)
         self.silences = SilenceSet(await asyncio.to_thread(self.outbox.load_silences))
+        self.windows = await asyncio.to_thread(self.outbox.load_windows)
         self._view = view
         self._on_recheck = on_recheck
         self._tasks = [
@@ -96,10 +110,17 @@ class Alerter:
         """Ask for an evaluation soon (called after every completed check)."""
         self._wanted.set()
 
+    def _next_wait(self) -> float:
+        """Seconds to the next timed evaluation: the timer, or sooner when a group is due."""
+        due = next_flush(self.groups)
+        if due is None:
+            return self.timer_period
+        return min(self.timer_period, max(0.0, (due - self.clock()).total_seconds()))
+
     async def _evaluate_forever(self) -> None:
         while not self._stop.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wanted.wait(), timeout=self.timer_period)
+                await asyncio.wait_for(self._wanted.wait(), timeout=self._next_wait())
             self._wanted.clear()
             try:
                 await self.evaluate_now()
@@ -111,9 +132,12 @@ class Alerter:
         now = self.clock()
         self.silences.expire(now)
         state, events = evaluate(self.rules, self.state, self._view(), now)
-        self.state = state
-        batches = batches_for(events, self.rules.config.external_url)
-        await self.outbox.asave(state, batches, now)
+        events = self._name_failed_deploys(events)
+        groups, batches = step_groups(
+            self.groups, events, state.alerts, self.grouping, now, self.rules.config.external_url
+        )
+        self.state, self.groups = state, groups
+        await self.outbox.asave(state, batches, now, groups)
         if batches:
             self._wake.set()
         for event in events:
@@ -164,6 +188,91 @@ class Alerter:
     def all_silences(self) -> list[Silence]:
         return [*self.rules.config.silences, *self.silences.all()]
 
+    # -- maintenance windows ---------------------------------------------------------------
+
+    def all_windows(self) -> list[MaintenanceWindow]:
+        return [*self.rules.config.maintenance, *self.windows]
+
+    def active_silences(self, now: datetime) -> tuple[Silence, ...]:
+        """What holds pages now: the API's silences and the open maintenance windows."""
+        return (*self.silences.active(now), *maintenance.silences(self.all_windows(), now))
+
+    def with_maintenance(self, fleet: FleetStatus, now: datetime) -> FleetStatus:
+        """`fleet` with each service held by an open window marked (`maintenance`)."""
+        held = maintenance.service_windows(
+            self.all_windows(), {s.name: s.labels for s in fleet.services}, now
+        )
+        if not held:
+            return fleet
+        services = [
+            s.model_copy(
+                update={
+                    "maintenance": MaintenanceNote(name=held[s.name][0], ends_at=held[s.name][1])
+                }
+            )
+            if s.name in held
+            else s
+            for s in fleet.services
+        ]
+        return fleet.model_copy(update={"services": services})
+
+    async def open_deploy(self, services: tuple[str, ...], version: str, hold: float) -> Deploy:
+        """Record a deploy and hold its services' pages for at most `hold` seconds (until the
+        gate's verdict closes the window)."""
+        now = self.clock()
+        deploy = Deploy(
+            id=f"{int(now.timestamp())}-{len(self.deploys) + 1}",
+            services=services,
+            version=version,
+            started_at=now,
+        )
+        self.deploys[deploy.id] = deploy
+        for service in services:
+            self.metrics.deploy_timestamp.labels(service, version).set(now.timestamp())
+        await self.add_window(deploy.window(now + timedelta(seconds=hold)))
+        return deploy
+
+    async def close_deploy(self, deploy_id: str, passed: bool) -> Deploy | None:
+        """The gate's verdict: the window closes either way; a failed deploy's held pages go out
+        at the next evaluation, naming the deploy."""
+        deploy = self.deploys.get(deploy_id)
+        if deploy is None:
+            return None
+        deploy = deploy.model_copy(update={"passed": passed})
+        self.deploys[deploy_id] = deploy
+        self.windows = [w for w in self.windows if w.name != deploy.window_name]
+        await asyncio.to_thread(self.outbox.save_windows, self.windows)
+        self.request()
+        return deploy
+
+    def _name_failed_deploys(self, events: list[AlertEvent]) -> list[AlertEvent]:
+        """Pages of a service whose last deploy failed its gate say which deploy."""
+        failed: dict[str, Deploy] = {}
+        for deploy in self.deploys.values():
+            if deploy.passed is False:
+                for service in deploy.services:
+                    failed[service] = deploy
+        if not failed:
+            return events
+        named = []
+        for event in events:
+            cause = failed.get(event.labels.get("service", ""))
+            if cause is not None and event.kind != "resolved":
+                note = f"deploy {cause.version} failed its gate ({cause.started_at:%H:%M} UTC)"
+                event = event.model_copy(
+                    update={"annotations": {**event.annotations, "deploy": note}}
+                )
+            named.append(event)
+        return named
+
+    async def add_window(self, window: MaintenanceWindow) -> None:
+        """Add (or replace, by name) a one-off window; ended ones are dropped."""
+        now = self.clock()
+        kept = [w for w in self.windows if w.name != window.name and w.end and w.end > now]
+        self.windows = [*kept, window]
+        await asyncio.to_thread(self.outbox.save_windows, self.windows)
+        self.request()
+
     async def stop(self) -> None:
         """Save the state and give pending deliveries a short grace, then close."""
         self._stop.set()
@@ -173,7 +282,7 @@ class Alerter:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-        await self.outbox.asave(self.state, [], self.clock())
+        await self.outbox.asave(self.state, [], self.clock(), self.groups)
         self.outbox.close()
         if self._session is not None:
             await self._session.close()

@@ -13,9 +13,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from monitor.model import CheckKind, FleetStatus, ServiceStatus, Status
 
@@ -148,31 +148,34 @@ class Matcher(BaseModel):
         return hit if self.op == "=~" else not hit
 
 
+def _matcher_shorthand(value: Any) -> Any:
+    """`{service: do-db}` is short for `[{name: service, value: do-db}]`."""
+    if isinstance(value, dict):
+        return [{"name": k, "value": v} for k, v in value.items()]
+    return value
+
+
+def _as_utc(value: datetime) -> datetime:
+    """A time without a zone is UTC (comparing naive and aware times would crash)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+Matchers = Annotated[tuple[Matcher, ...], BeforeValidator(_matcher_shorthand)]
+"""Label matchers, or the `{name: value}` shorthand for `=` matchers."""
+UtcTime = Annotated[datetime, AfterValidator(_as_utc)]
+
+
 class Silence(BaseModel):
-    """A maintenance window: alerts whose labels match every matcher are not notified."""
+    """Alerts whose labels match every matcher are not notified between its two times."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = ""
-    matchers: tuple[Matcher, ...] = Field(min_length=1)
-    starts_at: datetime
-    ends_at: datetime
+    matchers: Matchers = Field(min_length=1)
+    starts_at: UtcTime
+    ends_at: UtcTime
     comment: str = ""
     created_by: str = "alerts.yaml"
-
-    @field_validator("matchers", mode="before")
-    @classmethod
-    def _shorthand(cls, value: Any) -> Any:
-        """`{service: do-db}` is short for `[{name: service, value: do-db}]`."""
-        if isinstance(value, dict):
-            return [{"name": k, "value": v} for k, v in value.items()]
-        return value
-
-    @field_validator("starts_at", "ends_at")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        """A time without a zone is UTC (comparing naive and aware times would crash)."""
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
     def active(self, now: datetime) -> bool:
         return self.starts_at <= now < self.ends_at
@@ -349,6 +352,11 @@ class Batch(BaseModel):
     receiver: str
     events: tuple[AlertEvent, ...] = Field(min_length=1)
     external_url: str = ""
+    group_labels: dict[str, str] | None = None
+    """The labels the alerts were grouped by (`grouping.py`); None in rows written before
+    grouping, which carried one alert each."""
+    flushed_at: datetime | None = None
+    """When its group was flushed: a group sends the same alerts again on a later flush."""
 
     @property
     def status(self) -> Literal["firing", "resolved"]:
@@ -356,11 +364,18 @@ class Batch(BaseModel):
 
     @property
     def group_key(self) -> str:
-        names = sorted({e.rule for e in self.events})
-        return "{}:{alertname=" + '"' + ",".join(names) + '"}'
+        """Alertmanager's form: `{}:{alertname="ServiceDown"}` (route, then group labels)."""
+        if self.group_labels is None:
+            names = sorted({e.rule for e in self.events})
+            return "{}:{alertname=" + '"' + ",".join(names) + '"}'
+        inner = ", ".join(f'{k}="{v}"' for k, v in sorted(self.group_labels.items()))
+        return "{}:{" + inner + "}"
 
     @property
     def dedup_key(self) -> str:
-        """The outbox key: one row per receiver, alert, event kind and decision time."""
+        """The outbox key: one row per receiver, alert, event kind and decision time (and per
+        group flush)."""
         parts = sorted(f"{e.fingerprint}:{e.kind}:{e.at.isoformat()}" for e in self.events)
+        if self.flushed_at is not None:
+            parts.append(f"group:{self.group_key}@{self.flushed_at.isoformat()}")
         return hashlib.sha256(f"{self.receiver}|{'|'.join(parts)}".encode()).hexdigest()

@@ -16,6 +16,11 @@ from monitor.cli.options import (
     json_option,
     sources_option,
 )
+from monitor.config import load_config
+from monitor.errors import ConfigError
+from monitor.exit_codes import ExitCode
+from monitor.gate.announce import AnnounceError, report
+from monitor.gate.announce import announce as announce_deploy
 from monitor.gate.output import run_verify
 from monitor.gate.rounds import VerifyOptions, parse_label
 
@@ -65,21 +70,34 @@ def _labels_option(
 )
 @json_option("JSON on stdout instead of the table")
 @click.option("--junit", default=None, type=click.Path(dir_okay=False), help="write JUnit XML")
+@click.option(
+    "--announce",
+    default=None,
+    metavar="URL",
+    help="the running daemon: hold the services' pages while the gate runs, then report the "
+    "verdict (admin token from MONITOR_ADMIN_TOKEN)",
+)
+@click.option("--deploy-version", default=None, help="the version announced (--expect-version)")
 def verify(
     config_path: str | None,
     as_json: bool,
     junit: str | None,
     with_load: bool,
+    announce: str | None,
+    deploy_version: str | None,
     **selection: Any,
 ) -> None:
     """Deploy gate: exit 0 if every selected service is healthy and within target, 1 if not,
     2 on bad usage or config (see docs/deploy-gate.md)."""
     # the other flags are named as VerifyOptions' fields: what to verify and how
     options = VerifyOptions(**selection)
+    deploy = None
+    if announce is not None:
+        deploy = _announce(announce, config_path, options, deploy_version)
     if with_load:
-        sys.exit(verify_then_load(config_path, options, as_json=as_json, junit=junit))
-    sys.exit(
-        run_verify(
+        code = verify_then_load(config_path, options, as_json=as_json, junit=junit)
+    else:
+        code = run_verify(
             config_path,
             options,
             as_json=as_json,
@@ -89,4 +107,39 @@ def verify(
             err=sys.stderr,
             run=event_loop_runner("auto"),
         )
-    )
+    if announce is not None and deploy is not None:
+        try:
+            report(
+                announce, os.environ.get(TOKEN_ENV, ""), deploy, passed=code != ExitCode.GATE_FAILED
+            )
+        except AnnounceError as exc:
+            sys.stderr.write(f"monitor verify: could not report the verdict: {exc}\n")
+    sys.exit(code)
+
+
+TOKEN_ENV = "MONITOR_ADMIN_TOKEN"
+
+
+def _announce(
+    daemon: str, config_path: str | None, options: VerifyOptions, version: str | None
+) -> str | None:
+    """Open the deploy window; a daemon that does not take it leaves the gate as it is."""
+    services = list(options.services)
+    if not services and config_path is not None:
+        try:
+            services = [s.name for s in load_config(config_path).services]
+        except ConfigError:
+            return None  # run_verify says what is wrong with the config
+    if not services:
+        sys.stderr.write("monitor verify: --announce needs --service or --config\n")
+        return None
+    try:
+        return announce_deploy(
+            daemon,
+            os.environ.get(TOKEN_ENV, ""),
+            services,
+            version or options.expect_version or "unknown",
+        )
+    except AnnounceError as exc:
+        sys.stderr.write(f"monitor verify: could not announce the deploy: {exc}\n")
+        return None

@@ -118,6 +118,12 @@ class MonitorMetrics:
             ["alertname"],
             registry=registry,
         )
+        self.deploy_timestamp = Gauge(
+            "monitor_deploy_timestamp_seconds",
+            "Unix time a deploy was announced (POST /api/deploys), for Grafana annotations.",
+            ["service", "version"],
+            registry=registry,
+        )
         self.alert_outbox_depth = Gauge(
             "monitor_alert_outbox_depth",
             "Notifications waiting in the durable outbox.",

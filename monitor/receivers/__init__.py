@@ -16,6 +16,7 @@ from monitor.receivers._base import (
     Request,
 )
 from monitor.receivers.alertmanager import AlertmanagerReceiver
+from monitor.receivers.apprise import AppriseReceiver
 from monitor.receivers.log import LogReceiver
 from monitor.receivers.pagerduty import PagerDutyReceiver
 from monitor.receivers.slack import SlackReceiver
@@ -23,6 +24,7 @@ from monitor.receivers.webhook import WebhookReceiver
 
 RECEIVERS: dict[str, ReceiverFactory] = {
     "alertmanager": AlertmanagerReceiver,
+    "apprise": AppriseReceiver,
     "log": LogReceiver,
     "pagerduty": PagerDutyReceiver,
     "slack": SlackReceiver,

@@ -19,7 +19,7 @@ from typing import Annotated, Any, ClassVar, Generic, Protocol, TypeVar
 import aiohttp
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationInfo
 
-from monitor.alerting.state import Batch
+from monitor.alerting.state import AlertEvent, Batch
 from monitor.config import Duration, expand_env
 from monitor.tracebacks import drop_tracebacks
 
@@ -172,13 +172,18 @@ def read_secret_files(data: Any, names: Sequence[str]) -> Any:
 
 
 class ReceiverConfig(BaseModel):
-    """Common keys of every receiver: `type`, `name` and a delivery timeout in seconds."""
+    """Common keys of every receiver: `type`, `name`, a delivery timeout in seconds and the
+    grouping keys."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: str
     name: str
     timeout: Duration = Field(default=10.0, gt=0)
+    group_by: tuple[str, ...] | None = None
+    """Grouping keys (`alerting/grouping.py`); unset: the top-level `grouping:` block's."""
+    group_wait: Duration | None = Field(default=None, ge=0)
+    group_interval: Duration | None = Field(default=None, ge=0)
 
 
 ConfigT = TypeVar("ConfigT", bound=ReceiverConfig)
@@ -199,3 +204,61 @@ class HttpReceiver(Generic[ConfigT]):
 
     async def send(self, session: aiohttp.ClientSession, batch: Batch) -> DeliveryResult:
         return await post_all(session, self.render(batch), self.config.timeout)
+
+
+LISTED_CHARS = 2500
+"""A grouped message lists alerts up to this much text (Slack's section holds 3000); the rest
+are named only, then counted ("and 10 more")."""
+
+
+def group_title(batch: Batch) -> str:
+    """`[FIRING:30] ServiceDown`, Alertmanager's default title; resolved ones are counted."""
+    firing = sum(1 for e in batch.events if e.status == "firing")
+    resolved = len(batch.events) - firing
+    head = f"[FIRING:{firing}]" if firing else f"[RESOLVED:{resolved}]"
+    labels = batch.group_labels or {}
+    if labels and len(labels) <= 3:
+        name = " ".join(v for _, v in sorted(labels.items()))
+    else:
+        name = ", ".join(sorted({e.rule for e in batch.events}))
+    tail = f" ({resolved} resolved)" if firing and resolved else ""
+    return f"{head} {name}{tail}"
+
+
+def alert_line(event: AlertEvent) -> str:
+    """One alert of a grouped message: its state and summary (naming the service)."""
+    service = event.labels.get("service", "")
+    summary = event.annotations.get("summary", event.rule)
+    if service and service not in summary:
+        summary = f"{service}: {summary}"
+    if event.annotations.get("deploy"):
+        summary += f" ({event.annotations['deploy']})"
+    return f"{event.status.upper()} {summary}"
+
+
+def listed(batch: Batch, budget: int = LISTED_CHARS) -> list[str]:
+    """The lines a grouped message shows, firing first: one per alert while they fit in
+    `budget` characters, then one line naming the rest, cut with a count when even that
+    does not fit. Every alert is named or counted."""
+    ordered = sorted(batch.events, key=lambda e: e.status != "firing")
+    lines = [alert_line(e) for e in ordered]
+    if sum(len(line) + 1 for line in lines) <= budget:
+        return lines
+    kept: list[str] = []
+    used = 0
+    for line in lines:  # half the budget for detail, half for naming the rest
+        if used + len(line) + 1 > budget // 2:
+            break
+        kept.append(line)
+        used += len(line) + 1
+    rest = [e.labels.get("service") or e.rule for e in ordered[len(kept) :]]
+    room = budget - used - 40
+    shown: list[str] = []
+    for name in rest:
+        room -= len(name) + 2
+        if room < 0:
+            break
+        shown.append(name)
+    tail = f"and {len(rest)} more: " + ", ".join(shown)
+    others = len(rest) - len(shown)
+    return [*kept, tail + (f" and {others} others" if others else "")]

@@ -27,6 +27,9 @@ from monitor.receivers._base import (
 
 
 class AlertmanagerConfig(ReceiverConfig):
+    groups_downstream: ClassVar[bool] = True
+    """Alertmanager groups by its own route: sent at once, one alert per group here."""
+
     type: Literal["alertmanager"]
     url: Secret
     hold: Duration = Field(default=5 * 3600.0, gt=0)

@@ -1,4 +1,5 @@
-"""Development receiver: one structlog event per alert notification, nothing sent."""
+"""Development receiver: one structlog event per notification (a group: one event listing its
+alerts), nothing sent."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ import aiohttp
 import structlog
 
 from monitor.alerting.state import Batch
-from monitor.receivers._base import DeliveryResult, Outcome, ReceiverConfig, Request
+from monitor.receivers._base import (
+    DeliveryResult,
+    Outcome,
+    ReceiverConfig,
+    Request,
+    group_title,
+    listed,
+)
 from monitor.receivers.webhook import payload
 
 
@@ -33,6 +41,17 @@ class LogReceiver:
         return [Request("LOG", "log:", {}, body)]
 
     async def send(self, session: aiohttp.ClientSession, batch: Batch) -> DeliveryResult:
+        if len(batch.events) > 1 and batch.group_labels is not None:
+            lines = listed(batch)
+            self._log.info(
+                "alert_notification",
+                receiver=self.name,
+                kind=batch.status,
+                title=group_title(batch),
+                count=len(batch.events),
+                alerts=lines,
+            )
+            return DeliveryResult(Outcome.DELIVERED, None, None, "logged")
         for event in batch.events:
             self._log.info(
                 "alert_notification",

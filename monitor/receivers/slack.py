@@ -18,6 +18,8 @@ from monitor.receivers._base import (
     ReceiverConfig,
     Request,
     Secret,
+    group_title,
+    listed,
     read_secret_files,
 )
 
@@ -68,7 +70,11 @@ def _blocks(event: AlertEvent) -> list[dict[str, Any]]:
         },
     ]
     description = event.annotations.get("description", "")
-    for key, label in (("likely_cause", "Likely cause"), ("likely_cause_of", "Likely cause of")):
+    for key, label in (
+        ("likely_cause", "Likely cause"),
+        ("likely_cause_of", "Likely cause of"),
+        ("deploy", "Deploy"),
+    ):
         if key in event.annotations:
             description += f"\n*{label}:* {event.annotations[key]}"
     if description.strip():
@@ -87,8 +93,29 @@ def _blocks(event: AlertEvent) -> list[dict[str, Any]]:
     return blocks
 
 
+def _group_message(batch: Batch) -> dict[str, Any]:
+    """A group of alerts as one message: a title with the counts and one line per alert,
+    the rest named and counted (Slack's 50 blocks would cut a storm silently)."""
+    title = group_title(batch)
+    icon = _ICON["firing" if batch.status == "firing" else "resolved"]
+    lines = listed(batch)
+    text = "\n".join(f"• {line}" for line in lines)
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": _cut(f"{icon} {title}", 150)}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": _cut(text, 3000)}},
+    ]
+    status = f"{batch.external_url.rstrip('/')}/status" if batch.external_url else ""
+    if status.startswith(("http://", "https://")):
+        button = {"type": "button", "text": {"type": "plain_text", "text": "Status"}}
+        blocks.append({"type": "actions", "elements": [{**button, "url": _cut(status, 3000)}]})
+    return {"text": _cut(f"{icon} {title}", 3000), "blocks": blocks}
+
+
 def message(batch: Batch) -> dict[str, Any]:
-    """The incoming-webhook body (pure). `text` is the notification/fallback line."""
+    """The incoming-webhook body (pure). `text` is the notification/fallback line. A group of
+    several alerts is one message listing them."""
+    if len(batch.events) > 1 and batch.group_labels is not None:
+        return _group_message(batch)
     blocks: list[dict[str, Any]] = []
     for event in batch.events:
         if blocks:

@@ -75,7 +75,11 @@ def payload(batch: Batch, receiver: str, max_alerts: int = 0) -> dict[str, Any]:
         "truncatedAlerts": len(events) - len(kept),
         "status": batch.status,
         "receiver": receiver,
-        "groupLabels": {"alertname": names[0]} if len(names) == 1 else {},
+        "groupLabels": (
+            batch.group_labels
+            if batch.group_labels is not None
+            else ({"alertname": names[0]} if len(names) == 1 else {})
+        ),
         "commonLabels": _common([e.labels for e in events]),
         "commonAnnotations": _common([e.annotations for e in events]),
         "externalURL": batch.external_url,
