@@ -69,6 +69,51 @@ def mean(metric: str, selector: str) -> str:
     )
 
 
+LATENCY = "monitor_check_latency_seconds"
+TARGET = "monitor_check_latency_target_seconds"
+SINCE = "monitor_check_status_since_timestamp_seconds"
+
+
+def p95(selector: str, by: str, window: str = RATE) -> str:
+    """p95 of the judged latency from the histogram: every check has it (lean bounds sit
+    around the check's own target, detailed ones at the fleet's 5 and 50 ms)."""
+    return (
+        f"histogram_quantile(0.95, sum by ({by}, le) "
+        f"(rate({LATENCY}_bucket{{{selector}}}[{window}])))"
+    )
+
+
+def over_target(window: str, selector: str = "") -> str:
+    """Share of judged samples over target in `window`, per check: the histogram bucket whose
+    `le` the target series names (exact, not interpolated), as the recording rules do."""
+    sel = f"{{{selector}}}" if selector else ""
+    return (
+        f"max by (service, check) (1 - sum by (service, check, kind) (rate({LATENCY}_bucket{sel}"
+        f"[{window}]) and on (service, check, kind, le)\n  "
+        f'label_replace({TARGET}, "le", "$1", "bucket", "(.+)"))\n'
+        f"  / (sum by (service, check, kind) (rate({LATENCY}_count{sel}[{window}])) > 0))"
+    )
+
+
+def round_trip(selector: str) -> str:
+    """Round-trip buckets: the duration histogram of detailed checks, else the judged one of
+    checks judged on the round trip (lean checks have one histogram; rpc: detailed only)."""
+    return (
+        f"rate(monitor_check_duration_seconds_bucket{{{selector}}}[{RATE}])\n"
+        f'  or rate({LATENCY}_bucket{{{selector}, kind!="rpc"}}[{RATE}])'
+    )
+
+
+def round_trip_mean(selector: str) -> str:
+    duration, judged = "monitor_check_duration_seconds", f'{selector}, kind!="rpc"'
+    return (
+        f"sum by (check) (rate({duration}_sum{{{selector}}}[{RATE}])\n"
+        f"  or rate({LATENCY}_sum{{{judged}}}[{RATE}]))\n"
+        f"  / sum by (check) (rate({duration}_count{{{selector}}}[{RATE}])\n"
+        f"  or rate({LATENCY}_count{{{judged}}}[{RATE}]))"
+    )
+
+
 def own(metric: str, selector: str = "") -> str:
     """A process-level series of the monitor only (other exporters have process_* too)."""
     inner = f"{metric}{{{selector}}}" if selector else metric
@@ -253,7 +298,6 @@ def dashboard(uid: str, title: str, description: str, panels: list[Json], **extr
 
 
 def fleet_overview() -> Json:
-    p95 = "monitor_check_latency_p95_seconds"
     return dashboard(
         "fleet-overview",
         "Fleet overview",
@@ -272,13 +316,9 @@ def fleet_overview() -> Json:
             panel(
                 "timeseries",
                 "RPC smoke paths: p95 vs 5 ms target",
-                "Rolling 5 m p95 the daemon judges (sketch, 1 % error); dashed line: the target.",
-                targets(
-                    (
-                        f'max by (service, check) ({p95}{{kind="rpc", window="5m"}})',
-                        "{{service}}/{{check}}",
-                    ),
-                ),
+                "p95 from the latency histogram (bounds around each check's target); dashed "
+                "line: the target.",
+                targets((p95('kind="rpc"', "service, check"), "{{service}}/{{check}}")),
                 unit="s",
                 steps=((RPC_TARGET_S, "red"),),
                 line_thresholds=True,
@@ -287,13 +327,8 @@ def fleet_overview() -> Json:
             panel(
                 "timeseries",
                 "HTTP and health checks: p95 vs 50 ms target",
-                "Rolling 5 m p95 of http and health checks; dashed line: the 50 ms target.",
-                targets(
-                    (
-                        f'max by (service, check) ({p95}{{kind=~"http|health", window="5m"}})',
-                        "{{service}}/{{check}}",
-                    ),
-                ),
+                "p95 of http and health checks from the histogram; dashed line: the 50 ms target.",
+                targets((p95('kind=~"http|health"', "service, check"), "{{service}}/{{check}}")),
                 unit="s",
                 steps=((HTTP_TARGET_S, "red"),),
                 line_thresholds=True,
@@ -306,8 +341,7 @@ def fleet_overview() -> Json:
                 "samples not yet spent. 0: spent.",
                 [
                     target(
-                        "clamp_min(1 - max by (service, check) "
-                        '(monitor_check_error_budget_burn_rate{window="1h"}), 0)',
+                        f"clamp_min(1 - {over_target('1h')} / {round(1 - OBJECTIVE, 6)}, 0)",
                         "{{service}}/{{check}}",
                         instant=True,
                     )
@@ -329,11 +363,13 @@ def fleet_overview() -> Json:
                 "Share of samples over target / 5 %. 1 spends the budget exactly; 6 and 14.4 "
                 "are the ticket and page thresholds (a 95 % objective burns at most 20).",
                 targets(
-                    (
-                        "max by (service, check, window) "
-                        '(monitor_check_error_budget_burn_rate{window=~"5m|1h"})',
-                        "{{service}}/{{check}} {{window}}",
-                    ),
+                    *(
+                        (
+                            f"{over_target(w)} / {round(1 - OBJECTIVE, 6)}",
+                            f"{{{{service}}}}/{{{{check}}}} {w}",
+                        )
+                        for w in ("5m", "1h")
+                    )
                 ),
                 steps=((6.0, "orange"), (14.4, "red")),
                 line_thresholds=True,
@@ -343,12 +379,7 @@ def fleet_overview() -> Json:
                 "timeseries",
                 "Over-target share (5 m)",
                 "Exact share of samples slower than the target (not from the sketch).",
-                targets(
-                    (
-                        'max by (service, check) (monitor_check_over_target_ratio{window="5m"})',
-                        "{{service}}/{{check}}",
-                    ),
-                ),
+                targets((over_target("5m"), "{{service}}/{{check}}")),
                 unit="percentunit",
                 steps=((round(1 - OBJECTIVE, 6), "red"),),
                 line_thresholds=True,
@@ -400,7 +431,8 @@ def fleet_overview() -> Json:
 
 def service_detail() -> Json:
     svc = 'service="$service"'
-    p95 = "monitor_check_latency_p95_seconds"
+    sketch = "monitor_check_latency_p95_seconds"
+    smoke_p95 = p95(f'{svc}, kind=~"rpc|http"', "check, kind", "5m")
     return dashboard(
         "fleet-service",
         "Service detail",
@@ -436,7 +468,7 @@ def service_detail() -> Json:
                 "timeseries",
                 "Judged latency p50 / p95 / p99 (histogram)",
                 "The latency judged against the target: the service's Server-Timing for rpc "
-                "checks when given, else the round trip. Bucket bounds sit at 5 and 50 ms.",
+                "checks when given, else the round trip. Bounds sit around each check's target.",
                 percentile_targets("monitor_check_latency_seconds", svc, "check"),
                 unit="s",
                 min_value=0,
@@ -445,16 +477,30 @@ def service_detail() -> Json:
                 "timeseries",
                 "Round trip p50 / p95 / p99 (histogram)",
                 "Request start to body read as the monitor measured it.",
-                percentile_targets("monitor_check_duration_seconds", svc, "check"),
+                targets(
+                    *(
+                        (
+                            f"histogram_quantile({q}, sum by (check, le) "
+                            f"(\n  {round_trip(svc)}\n))",
+                            f"{{{{check}}}} p{round(q * 100)}",
+                        )
+                        for q in (0.5, 0.95, 0.99)
+                    )
+                ),
                 unit="s",
                 min_value=0,
             ),
             panel(
                 "timeseries",
                 "Rolling p95 (sketch) and target",
-                "The daemon's rolling p95 per window, as /status and the alert rules see it.",
+                "The daemon's rolling p95 per window, as /status and the alert rules see it "
+                "(checks with `metrics: detailed`; others: the 5 m histogram p95).",
                 targets(
-                    (f"max by (check, window) ({p95}{{{svc}}})", "{{check}} p95 {{window}}"),
+                    (
+                        f"max by (check, window) ({sketch}{{{svc}}})\n  or label_replace("
+                        f'{p95(svc, "check", "5m")}, "window", "5m histogram", "", "")',
+                        "{{check}} p95 {{window}}",
+                    ),
                     (
                         f"max by (check) (monitor_check_latency_target_seconds{{{svc}}})",
                         "{{check}} target",
@@ -470,7 +516,7 @@ def service_detail() -> Json:
                 "round trip; the gap is network and monitor overhead.",
                 targets(
                     (mean("monitor_check_latency_seconds", svc), "{{check}} judged"),
-                    (mean("monitor_check_duration_seconds", svc), "{{check}} round trip"),
+                    (round_trip_mean(svc), "{{check}} round trip"),
                 ),
                 unit="s",
                 min_value=0,
@@ -481,7 +527,8 @@ def service_detail() -> Json:
                 "The reason code of each check's status (docs/reasons.md).",
                 [
                     target(
-                        f"max by (check, reason) (monitor_check_reason{{{svc}}}) == 1",
+                        f"max by (check, reason) (monitor_check_reason{{{svc}}} == 1\n"
+                        f'  or monitor_check_status{{{svc}, reason!=""}})',
                         "{{check}}: {{reason}}",
                     )
                 ],
@@ -495,7 +542,7 @@ def service_detail() -> Json:
                 "RPC and HTTP smoke checks: 5 m p95, target, within target (1 yes, 0 no).",
                 [
                     target(
-                        f'max by (check, kind) ({p95}{{{svc}, kind=~"rpc|http", window="5m"}})',
+                        f"max by (check, kind) ({smoke_p95})",
                         "p95",
                         "A",
                         instant=True,
@@ -508,8 +555,8 @@ def service_detail() -> Json:
                         instant=True,
                     ),
                     target(
-                        "max by (check, kind) (monitor_check_within_target"
-                        f'{{{svc}, kind=~"rpc|http"}})',
+                        f"max by (check, kind) ({smoke_p95}"
+                        f"\n  <= bool on (check, kind) max by (check, kind) ({TARGET}{{{svc}}}))",
                         "within",
                         "C",
                         instant=True,
@@ -567,8 +614,7 @@ def service_detail() -> Json:
                 "How often each check changed status over the dashboard's time range.",
                 [
                     target(
-                        "max by (check) (increase(monitor_check_status_changes_total"
-                        f"{{{svc}}}[$__range]))",
+                        f"max by (check) (changes({SINCE}{{{svc}}}[$__range]))",
                         "{{check}}",
                         instant=True,
                     )
@@ -583,8 +629,7 @@ def service_detail() -> Json:
                 "Status changes per check over time: spikes are flapping.",
                 targets(
                     (
-                        "max by (check) (increase(monitor_check_status_changes_total"
-                        f"{{{svc}}}[{RATE}]))",
+                        f"max by (check) (changes({SINCE}{{{svc}}}[{RATE}]))",
                         "{{check}}",
                     ),
                 ),

@@ -56,6 +56,9 @@ Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
+MetricsDetail = Literal["lean", "detailed"]
+"""`lean`: ~15 series a check (docs/prometheus.md); `detailed`: every series, per window."""
+
 DEFAULT_TARGETS = {CheckKind.RPC: 0.005, CheckKind.HTTP: 0.050, CheckKind.HEALTH: 0.050}
 
 
@@ -215,6 +218,8 @@ class ServiceConfig(_Strict):
     runbook: str | None = None
     depends_on: list[Name] = Field(default_factory=list)
     target: Duration | None = None
+    metrics: MetricsDetail | None = None
+    """Overrides the top-level `metrics:` for this service's checks."""
     rpc: list[SmokeCheckConfig] = Field(default_factory=list)
     http: list[SmokeCheckConfig] = Field(default_factory=list)
     load: LoadConfig | None = None
@@ -276,6 +281,7 @@ class AuthConfig(_Strict):
 
 class MonitorConfig(_Strict):
     listen: str = "127.0.0.1:8700"
+    metrics: MetricsDetail = "lean"
     store: StoreConfig = Field(default_factory=StoreConfig)
     latency: LatencyConfig = Field(default_factory=LatencyConfig)
     auth: AuthConfig = Field(default_factory=AuthConfig)
@@ -307,6 +313,8 @@ class Check:
     max_redirects: int
     headers: Mapping[str, SecretStr] = field(default_factory=dict, hash=False, compare=True)
     cross_host_redirects: bool = False
+    detailed_metrics: bool = False
+    """Export today's full set of series for this check, not the lean set."""
     id: str = field(init=False, repr=False, compare=False)
     """`service/kind/name`: made once, it is a dict key on every run of the check."""
 
@@ -323,6 +331,7 @@ def _service_checks(config: MonitorConfig, service: ServiceConfig) -> Iterator[C
         "max_body_bytes": d.max_body_bytes,
         "max_redirects": d.max_redirects,
         "cross_host_redirects": d.cross_host_redirects,
+        "detailed_metrics": (service.metrics or config.metrics) == "detailed",
     }
     yield Check(
         service=service.name,

@@ -218,8 +218,19 @@ class ShardInfo(BaseModel):
     )
 
 
+class Page(BaseModel):
+    """Set when `/status` was asked with filters or a limit (docs: README, "/status")."""
+
+    total: int = Field(description="Services matching the filters, over all pages.")
+    limit: int | None = None
+    next_cursor: str | None = Field(
+        default=None, description="Pass as ?cursor= for the next page; null on the last page."
+    )
+
+
 class FleetStatus(BaseModel):
-    """The body of `GET /status`."""
+    """The body of `GET /status`. With filters, `status` and `counts` summarise the services
+    in this answer (this page)."""
 
     status: Status
     generated_at: datetime
@@ -228,6 +239,7 @@ class FleetStatus(BaseModel):
     shard: ShardInfo | None = Field(
         default=None, description="Set on a sharded replica only; see docs/ha.md."
     )
+    page: Page | None = None
 
 
 def status_json_schema() -> dict[str, Any]:

@@ -153,9 +153,11 @@ def fleet_status(
     latency = latency or {}
     sources = sources or {}
     within = within or {}
-    by_service: dict[str, list[CheckStatus]] = {s.name: [] for s in config.services}
+    by_service: dict[str, list[CheckStatus]] = (
+        {s.name: [] for s in config.services} if checks is None else {}
+    )
     for check in config.checks() if checks is None else checks:
-        by_service[check.service].append(
+        by_service.setdefault(check.service, []).append(
             check_status(
                 check,
                 states.get(check.id),
@@ -167,7 +169,7 @@ def fleet_status(
     services = [
         service_status(s, by_service[s.name], tracks.get(s.name))
         for s in config.services
-        if checks is None or by_service[s.name]
+        if s.name in by_service
     ]
     counts = {status: 0 for status in Status}
     for s in services:

@@ -1,7 +1,9 @@
-"""The flat-array collector must expose exactly what prometheus_client children exposed before
-it (dashboards, rules and `promtool check metrics` depend on names, labels and values): the
-same operations go to it and to a reference built from Gauge/Counter/Histogram children, and
-the two registries must hold the same samples (`_created` compared by presence: a clock)."""
+"""The flat-array collector's `metrics: detailed` set must expose exactly what prometheus_client
+children exposed before it (dashboards, rules and `promtool check metrics` depend on names,
+labels and values), plus the failure counter and the target's `le`: the same operations go to
+it and to a reference built from Gauge/Counter/Histogram children, and the two registries must
+hold the same samples (`_created` compared by presence: a clock). The lean set:
+tests/test_metrics_lean.py."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 from monitor.metrics.check_series import CHECK_LABELS, CheckSeries, Labels
 from monitor.metrics.daemon_metrics import LATENCY_BUCKETS
+from monitor.metrics.histograms import le_label
 from monitor.model import Reason, Status
 
 A: Labels = ("auth", "health", "health")
@@ -40,7 +43,9 @@ class Reference:
         self.duration = hist("monitor_check_duration_seconds")
         self.latency = hist("monitor_check_latency_seconds")
         self.p95 = gauge("monitor_check_latency_p95_seconds", ("window",))
-        self.target = gauge("monitor_check_latency_target_seconds")
+        self.target = gauge("monitor_check_latency_target_seconds", ("bucket",))
+        self.targets: dict[Labels, str] = {}
+        self.failed = Counter("monitor_checks_failed", "h", CHECK_LABELS, registry=registry)
         self.within = gauge("monitor_check_within_target")
         self.ratio = gauge("monitor_check_over_target_ratio", ("window",))
         self.burn = gauge("monitor_check_error_budget_burn_rate", ("window",))
@@ -49,18 +54,24 @@ class Reference:
         self.last = gauge("monitor_check_last_run_timestamp_seconds")
         self.since = gauge("monitor_check_status_since_timestamp_seconds")
 
-    def declare(self, labels: Labels, target: float) -> None:
+    def declare(self, labels: Labels, target: float, detailed: bool = True) -> None:
+        assert detailed, "the reference makes the detailed set"
         for s in Status:
             self.status.labels(*labels, s.value).set(1 if s is Status.UNKNOWN else 0)
             self.totals.labels(*labels, s.value)
         self.reason.labels(*labels, Reason.NOT_CHECKED.value).set(1)
         self.duration.labels(*labels)
         self.latency.labels(*labels)
-        self.target.labels(*labels).set(target)
+        with contextlib.suppress(KeyError):
+            self.target.remove(*labels, self.targets[labels])
+        self.targets[labels] = le_label(target)
+        self.target.labels(*labels, le_label(target)).set(target)
         self.changes.labels(*labels)
+        self.failed.labels(*labels)
 
     def forget(self, labels: Labels) -> None:
-        for m in (self.duration, self.latency, self.target, self.within, self.changes):
+        self.target.remove(*labels, self.targets.pop(labels))
+        for m in (self.duration, self.latency, self.within, self.changes, self.failed):
             with contextlib.suppress(KeyError):
                 m.remove(*labels)
         for m in (self.last, self.since):
@@ -87,6 +98,8 @@ class Reference:
     ) -> None:
         self.duration.labels(*labels).observe(duration_s)
         self.totals.labels(*labels, status.value).inc()
+        if status is not Status.HEALTHY:
+            self.failed.labels(*labels).inc()
         self.last.labels(*labels).set(checked_at)
         self.since.labels(*labels).set(since)
         if old_reason is not reason or first:
@@ -171,7 +184,7 @@ def both(method: str, *args: object) -> Step:
 
 
 def declare(labels: Labels, target: float = 0.005) -> Step:
-    return both("declare", labels, target)
+    return both("declare", labels, target, True)
 
 
 def forget(labels: Labels) -> Step:
@@ -204,6 +217,7 @@ def service(name: str, status: Status | None) -> Step:
             ref.forget_service(name)
         else:
             flat.observe_service(name, status)
+            flat.configure_service(name, detailed=True)
             ref.observe_service(name, status)
 
     return step
@@ -265,14 +279,14 @@ def test_collector_exposes_what_prometheus_client_children_did(steps: list[Step]
         step(flat, ref)
     assert samples(flat_registry) == samples(ref_registry)
     families = {f.name: (f.type, f.documentation) for f in flat_registry.collect()}
-    assert set(families) == {f.name for f in ref_registry.collect()}
+    assert set(families) == {f.name for f in ref_registry.collect() if f.samples}
 
 
 def test_restore_sets_gauges_and_moves_no_counter() -> None:
     registry = CollectorRegistry()
     flat = CheckSeries(LATENCY_BUCKETS)
     registry.register(flat)
-    flat.declare(A, 0.05)
+    flat.declare(A, 0.05, detailed=True)
     flat.restore(A, Status.DEGRADED, SLOW, 2000.0, 1500.0)
     get = registry.get_sample_value
     labels = dict(zip(CHECK_LABELS, A, strict=True))
@@ -308,7 +322,8 @@ def test_a_scrape_in_another_thread_while_checks_come_and_go_never_fails() -> No
         nonlocal renders
         try:
             while not done.is_set():
-                assert b"monitor_check_status" in generate_latest(registry)
+                text = generate_latest(registry)
+                assert not text or b"monitor_check_status" in text
                 renders += 1
         except BaseException as exc:  # reported below, on the test's thread
             errors.append(exc)

@@ -35,7 +35,7 @@ def test_label_values_are_escaped_as_generate_latest_does() -> None:
     registry = CollectorRegistry()
     flat = CheckSeries(LATENCY_BUCKETS)
     registry.register(flat)
-    flat.declare(ODD, 0.005)
+    flat.declare(ODD, 0.005, detailed=True)
     flat.observe(ODD, Status.HEALTHY, Reason.OK, 0.001, 1.7e9, 1.7e9, True, True)
     flat.observe_windows(ODD, [('5"m', 0.001, 0.5)], True)
     flat.observe_service(ODD[0], Status.DEGRADED)
@@ -48,6 +48,7 @@ def test_render_holds_every_family_of_the_registry_once() -> None:
     registry = CollectorRegistry()
     metrics = MonitorMetrics(registry, "test")
     metrics.checks.declare(("a", "b", "rpc"), 0.005)
+    metrics.checks.declare(("a", "c", "rpc"), 0.005, detailed=True)
     metrics.checks.observe_service("a", Status.HEALTHY)
     rendered = b"".join(metrics.render())
 

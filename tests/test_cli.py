@@ -72,7 +72,7 @@ async def test_run_serves_status_and_metrics_and_stops_on_sigterm(
                 metrics = await response.text()
         assert 'monitor_service_status{service="email",status="unhealthy"} 1.0' in metrics
         assert (
-            'monitor_checks_total{check="health",kind="health",service="auth",status="unhealthy"}'
+            'monitor_checks_failed_total{check="health",kind="health",service="auth"} 1.0'
             in metrics
         )
     finally:

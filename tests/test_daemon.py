@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -24,6 +25,11 @@ SEED_TABLE = {
     "deploy": (Status.HEALTHY, Reason.OK),
     "dispatcher": (Status.HEALTHY, Reason.OK),
 }
+
+
+def detailed(config_yaml: str) -> str:
+    """The config with `metrics: detailed`: these tests read the full set of series."""
+    return json.dumps({**json.loads(config_yaml), "metrics": "detailed"})
 
 
 async def test_seed_fleet_is_classified_as_the_report_does(fleet: SimulatedFleet) -> None:
@@ -58,7 +64,7 @@ async def test_before_the_first_check_everything_is_unknown(fleet: SimulatedFlee
 
 
 async def test_scheduled_checks_follow_a_service_down_and_back(fleet: SimulatedFleet) -> None:
-    config = parse_config(fleet_config_yaml(fleet, interval="200ms", timeout="150ms"))
+    config = parse_config(detailed(fleet_config_yaml(fleet, interval="200ms", timeout="150ms")))
     monitor = Monitor(config)
     await monitor.start()
     try:
@@ -88,7 +94,7 @@ async def test_scheduled_checks_follow_a_service_down_and_back(fleet: SimulatedF
 
 async def test_one_slow_service_does_not_delay_the_others(fleet: SimulatedFleet) -> None:
     fleet.set_behavior("auth", Behavior(body='{"status":"ok"}', latency=Latency(5.0, 5.0)))
-    config = parse_config(fleet_config_yaml(fleet, interval="300ms", timeout="250ms"))
+    config = parse_config(detailed(fleet_config_yaml(fleet, interval="300ms", timeout="250ms")))
     monitor = Monitor(config)
     await monitor.start()
     try:
@@ -127,7 +133,7 @@ async def test_one_slow_service_does_not_delay_the_others(fleet: SimulatedFleet)
 
 
 async def test_metrics_are_declared_at_zero_and_follow_checks(fleet: SimulatedFleet) -> None:
-    monitor = Monitor(parse_config(fleet_config_yaml(fleet)))
+    monitor = Monitor(parse_config(detailed(fleet_config_yaml(fleet))))
     labels = {"service": "auth", "check": "health", "kind": "health"}
     get = monitor.registry.get_sample_value
     assert get("monitor_checks_total", {**labels, "status": "unhealthy"}) == 0

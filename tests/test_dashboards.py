@@ -21,7 +21,7 @@ from monitor.alerting.rules import parse_alert_rules
 from monitor.analytics.series import AnalyticsSeries
 from monitor.config import Defaults
 from monitor.metrics.daemon_metrics import MonitorMetrics
-from monitor.model import Status
+from monitor.model import Reason, Status
 
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARDS = ROOT / "dashboards"
@@ -57,7 +57,12 @@ def panel_queries() -> list[tuple[str, str, str, str]]:
 def exported_names() -> set[str]:
     """Every sample name a fresh daemon registry can expose, by metric family type."""
     registry = CollectorRegistry()
-    MonitorMetrics(registry, "test")
+    metrics = MonitorMetrics(registry, "test")
+    for labels, detailed in ((("a", "lean", "rpc"), False), (("a", "full", "rpc"), True)):
+        metrics.checks.declare(labels, 0.005, detailed)
+        metrics.checks.observe(labels, Status.HEALTHY, Reason.OK, 0.001, 1.0, 1.0, True, True)
+        metrics.checks.observe_windows(labels, [("5m", 0.001, 0.1)], True)
+    metrics.checks.declare_service("a", detailed=True)
     AnalyticsSeries(registry)  # with a `cloudflare:` block
     suffixes = {
         "counter": ("_total", "_created"),

@@ -55,16 +55,21 @@ async def test_metrics_exposition(daemon_url: str) -> None:
     assert {
         "monitor_check_status",
         "monitor_checks",
-        "monitor_check_duration_seconds",
+        "monitor_check_latency_seconds",
         "monitor_service_status",
     } <= set(families)
     assert "monitor_build_info{" in body
+    assert "monitor_check_duration_seconds" not in families, "lean: one histogram a check"
+    targets = {
+        (s.labels["check"], s.labels["bucket"])
+        for s in families["monitor_check_latency_target_seconds"].samples
+    }
     buckets = {
-        s.labels["le"]
-        for s in families["monitor_check_duration_seconds"].samples
+        (s.labels["check"], s.labels["le"])
+        for s in families["monitor_check_latency_seconds"].samples
         if s.name.endswith("_bucket")
     }
-    assert {"0.005", "0.05"} <= buckets, "bucket bounds sit exactly on the 5 ms and 50 ms targets"
+    assert targets and targets <= buckets, "a bound sits exactly on each check's target"
 
 
 async def test_healthz(daemon_url: str) -> None:

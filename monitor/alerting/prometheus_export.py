@@ -5,9 +5,10 @@ Pure: alerts.yaml models in, a rules document out. Recording rules compute p95 a
 from the counters and histograms the daemon exports, so they work over any window Prometheus
 keeps (the daemon's own gauges cover only its 1m/5m/1h windows):
 
-- the slow share is read at the histogram bucket whose `le` equals the check's target (bounds
-  sit exactly at 5 ms and 50 ms, so the count is exact, not interpolated); a target that is no
-  bucket bound gets no slow share in Prometheus (the daemon's gauges still judge it);
+- the slow share is read at the histogram bucket whose `le` equals the check's target: the
+  target series carries it as `bucket`, and a lean check's bounds always include its target (a
+  `metrics: detailed` check's fleet-wide bounds hold 5 ms and 50 ms; another target gets no
+  slow share in Prometheus, the daemon still judges it);
 - a check is bad when it failed (status not healthy) or was slower than its target, as in the
   daemon's `burn_rate` rule; the two shares are added (capped at 1), which counts a check both
   failed and slow twice: the error is on the side of paging early.
@@ -39,11 +40,12 @@ from monitor.alerting.kinds import (
 from monitor.alerting.rules import AlertsConfig, Rule
 from monitor.alerting.template import render
 from monitor.durations import format_duration
-from monitor.metrics.daemon_metrics import LATENCY_BUCKETS
 from monitor.slo import P95_BUDGET
 
 RECORDED_WINDOWS = (300.0, 1800.0, 3600.0, 21600.0)
 """5m, 30m, 1h, 6h: the SRE workbook's page (1h/5m) and ticket (6h/30m) pairs."""
+TARGET_LE = 'label_replace(monitor_check_latency_target_seconds, "le", "$1", "bucket", "(.+)")'
+"""The target series with its `bucket` label as `le`: matches the bucket at the target."""
 
 __all__ = [
     "SecretsNotNeeded",
@@ -77,11 +79,7 @@ class SecretsNotNeeded(Mapping[str, str]):
 
 def recording_rules(windows: Iterable[float]) -> list[dict[str, str]]:
     """p95 over 5m, and per window the slow, failed and bad shares and the 95 % burn rate."""
-    at_target = "\nor\n".join(
-        f'monitor_check_latency_seconds_bucket{{le="{b!r}"}}\n'
-        f"  and on ({CHECK}) (monitor_check_latency_target_seconds == {b!r})"
-        for b in LATENCY_BUCKETS
-    )
+    at_target = f"monitor_check_latency_seconds_bucket\n  and on ({CHECK}, le) {TARGET_LE}"
     rules = [
         {"record": TARGET_BUCKET, "expr": at_target},
         {
@@ -100,7 +98,7 @@ def recording_rules(windows: Iterable[float]) -> list[dict[str, str]]:
             },
             {
                 "record": failed(w),
-                "expr": f'sum by ({CHECK}) (rate(monitor_checks_total{{status!="healthy"}}[{w}]))\n'
+                "expr": f"sum by ({CHECK}) (rate(monitor_checks_failed_total[{w}]))\n"
                 f"  / (sum by ({CHECK}) (rate(monitor_checks_total[{w}])) > 0)",
             },
             {
@@ -127,9 +125,10 @@ _SVC = 'service="%s"'
 _SVC_CHECK = 'service="%s", check="%s"'
 _ARGS_SVC = "$labels.service"
 _ARGS_CHECK = "$labels.service $labels.check"
-_REASONS = (
+_REASONS = (  # detailed checks: the reason family; lean ones: a label of their status
     f"max by (reason) (monitor_check_reason{{{_SVC}}} == 1 "
-    f'and on ({CHECK}) monitor_check_status{{status!="healthy"}} == 1)'
+    f'and on ({CHECK}) monitor_check_status{{status!="healthy"}} == 1 '
+    f'or monitor_check_status{{{_SVC}, status!="healthy", reason!=""}} == 1)'
 )
 
 
@@ -148,7 +147,8 @@ def _fields(rule: Rule, config: AlertsConfig) -> dict[str, str]:
             _ARGS_SVC,
             "{{ .Labels.status }}",
         ),
-        "reason": "{{ range $i, $r := printf `" + _REASONS + "` $labels.service | query }}"
+        "reason": "{{ range $i, $r := printf `" + _REASONS + "` $labels.service "
+        "$labels.service | query }}"
         "{{ if $i }}, {{ end }}{{ $r.Labels.reason }}{{ end }}",
         "detail": f"details at {status_url}" if config.external_url else "details in /status",
         "since": _query(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 
 from aiohttp import web
 from aiohttp.payload import AsyncIterablePayload
@@ -65,18 +64,16 @@ async def reload_handler(request: web.Request) -> web.Response:
     return json_response({"ok": ok, "message": message}, status=200 if ok else 400)
 
 
-@web.middleware
-async def security_headers(request: web.Request, handler: Any) -> web.StreamResponse:
-    response: web.StreamResponse = await handler(request)
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """On every response as its headers go out (a streamed /status is prepared inside its
+    handler, before a middleware would see it); a handler's own CSP (the page) stays."""
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Content-Security-Policy", "default-src 'none'")
-    return response
 
 
 def build_app(monitor: Monitor) -> web.Application:
-    app = web.Application(
-        client_max_size=MAX_REQUEST_BODY, middlewares=[security_headers, read_auth]
-    )
+    app = web.Application(client_max_size=MAX_REQUEST_BODY, middlewares=[read_auth])
+    app.on_response_prepare.append(security_headers)
     app[MONITOR_KEY] = monitor
     register_status_page(app, MONITOR_KEY)  # GET / and /badge/{service}.svg
     add_status_routes(app)

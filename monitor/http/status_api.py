@@ -1,30 +1,93 @@
 """`GET /status`, `/status/{name}` and `/status/schema`: the fleet view as JSON, shaped by
-monitor/model.py (the schema is kept in docs/status-schema.json)."""
+monitor/model.py (the schema is kept in docs/status-schema.json).
+
+`/status` takes filters, a page size and a cursor (status_query.py): only the selected
+services' views are built. Every answer is written service by service (at 100,000 services
+the document is ~150 MB: never held whole as text), gzip when the client accepts it, with a
+weak ETag so a poller that sends `If-None-Match` gets 304 while nothing ran.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 from aiohttp import web
 
 from monitor.http.json_api import MONITOR_KEY, json_response
-from monitor.model import status_json_schema
+from monitor.http.status_query import (
+    BadStatusQuery,
+    parse_status_query,
+    select_services,
+    status_etag,
+)
+from monitor.model import FleetStatus, Page, status_json_schema
+
+SERVICES_PER_CHUNK = 200
 
 
-async def status_handler(request: web.Request) -> web.Response:
-    fleet = request.app[MONITOR_KEY].status()
-    return json_response(fleet.model_dump(mode="json"))
+async def status_handler(request: web.Request) -> web.StreamResponse:
+    monitor = request.app[MONITOR_KEY]
+    params = {key: request.query.getall(key) for key in request.query}
+    try:
+        query = parse_status_query(params)
+    except BadStatusQuery as exc:
+        return json_response({"error": str(exc)}, status=400)
+    etag = status_etag(monitor.status_version(), request.query_string)
+    headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+    if _matches(request.headers.get("If-None-Match", ""), etag):
+        return web.Response(status=304, headers=headers)
+    if not query.filtered:
+        fleet = monitor.status()
+    else:
+        try:
+            chosen = select_services(monitor.config.services, query, monitor.service_status_now)
+        except BadStatusQuery as exc:
+            return json_response({"error": str(exc)}, status=400)
+        page = Page(total=chosen.total, limit=query.limit, next_cursor=chosen.next_cursor)
+        fleet = monitor.status(chosen.names).model_copy(update={"page": page})
+    response = web.StreamResponse(headers=headers)
+    response.content_type = "application/json"
+    if "gzip" in request.headers.get("Accept-Encoding", "").lower():
+        response.enable_compression(web.ContentCoding.gzip)
+    await response.prepare(request)
+    for chunk in fleet_json_chunks(fleet):
+        await response.write(chunk)
+    await response.write_eof()
+    return response
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    """RFC 9110 weak comparison: `*`, or any listed tag equal but for the `W/` prefix."""
+    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",") if t.strip()}
+    return "*" in tags or etag.removeprefix("W/") in tags
+
+
+def fleet_json_chunks(fleet: FleetStatus) -> Iterator[bytes]:
+    """The document's JSON a few hundred services at a time: the shell (status, counts, shard,
+    page) around the services array, each service serialised on its own."""
+    shell = fleet.model_copy(update={"services": []}).model_dump_json()
+    before, after = shell.split('"services":[]', 1)
+    yield (before + '"services":[').encode()
+    services = fleet.services
+    for start in range(0, len(services), SERVICES_PER_CHUNK):
+        batch = services[start : start + SERVICES_PER_CHUNK]
+        text = ",".join(s.model_dump_json() for s in batch)
+        yield (("," if start else "") + text).encode()
+    yield ("]" + after).encode()
 
 
 async def service_handler(request: web.Request) -> web.Response:
     name = request.match_info["name"]
-    fleet = request.app[MONITOR_KEY].status()
-    for service in fleet.services:
-        if service.name == name:
-            return json_response(service.model_dump(mode="json"))
+    monitor = request.app[MONITOR_KEY]
+    if name in monitor.by_service:
+        fleet = monitor.status([name])
+        if fleet.services:
+            return json_response(fleet.services[0].model_dump(mode="json"))
     return json_response(
         {
             "error": "unknown service",
             "service": name[:100],
-            "services": [s.name for s in fleet.services],
+            "services": [s.name for s in monitor.config.services],
         },
         status=404,
     )

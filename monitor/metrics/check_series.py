@@ -19,7 +19,6 @@ import math
 import threading
 import time
 from array import array
-from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
@@ -27,10 +26,11 @@ import prometheus_client.metrics
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 from prometheus_client.samples import Sample
-from prometheus_client.utils import floatToGoString
 
+from monitor.metrics.families import fresh_families
+from monitor.metrics.histograms import ArrayHistogram, le_label, lean_bounds
 from monitor.model import Reason, Status
-from monitor.slo import P95_OBJECTIVE, burn_rate
+from monitor.slo import burn_rate
 
 Labels = tuple[str, str, str]
 """(service, check, kind): every per-check series carries these, in this order."""
@@ -46,76 +46,21 @@ STATUS_VALUES = tuple(s.value for s in STATUSES)
 REASON_VALUES = tuple(r.value for r in REASONS)
 _NAN = math.nan
 
-FAMILY_HELP = {
-    "status": "1 for the check's current status, 0 for the other statuses.",
-    "reason": "1 for the reason code of the check's current status (only the current one exists).",
-    "service": "1 for the service's current status, 0 for the other statuses.",
-    "duration": "Round trip of a check as the monitor measured it (request start to body read).",
-    "latency": "The latency judged against the target: the service's own Server-Timing report "
-    "for rpc checks when it gives one, else the round trip.",
-    "p95": "Rolling p95 of the judged latency (DDSketch-mapped, 1 % relative error).",
-    "target": "The check's p95 latency target.",
-    "within": "1 if the 5m p95 is within target, 0 if over (absent before enough samples).",
-    "ratio": "Share of samples in the window slower than the target (exact count, not sketch).",
-    "burn": f"Over-target share / (1 - {P95_OBJECTIVE:g}): 1 spends the p95 budget exactly, "
-    "14.4 pages.",
-    "totals": "Checks run, by the status they found.",
-    "changes": "Times a check's status changed.",
-    "last": "Unix time of the check's last completed run.",
-    "since": "Unix time at which the check's current status began.",
-}
-
-
-class ArrayHistogram:
-    """One histogram per check: per-bucket (not cumulative) counts, +Inf last, and the sum."""
-
-    def __init__(self, bounds: tuple[float, ...]) -> None:
-        self.bounds = bounds
-        self.stride = len(bounds) + 1
-        self.le = [floatToGoString(b) for b in bounds] + ["+Inf"]  # type: ignore[no-untyped-call]
-        self.counts = array("d")
-        self.sums = array("d")
-
-    def grow(self) -> None:
-        self.counts.frombytes(bytes(8 * self.stride))  # stride zeros
-        self.sums.append(0.0)
-
-    def reset(self, i: int) -> None:
-        base = i * self.stride
-        for j in range(base, base + self.stride):
-            self.counts[j] = 0.0
-        self.sums[i] = 0.0
-
-    def observe(self, i: int, value: float) -> None:
-        # a bucket holds values <= its bound, as prometheus_client's Histogram
-        self.counts[i * self.stride + bisect_left(self.bounds, value)] += 1.0
-        self.sums[i] += value
-
-    def samples(
-        self, name: str, i: int, labels: dict[str, str], created: float | None
-    ) -> Iterator[Sample]:
-        base, acc = i * self.stride, 0.0
-        bucket = name + "_bucket"
-        for j, le in enumerate(self.le):
-            acc += self.counts[base + j]
-            yield Sample(bucket, {**labels, "le": le}, acc)
-        yield Sample(name + "_count", labels, acc)
-        yield Sample(name + "_sum", labels, self.sums[i])
-        if created is not None:
-            yield Sample(name + "_created", labels, created)
-
 
 class CheckSeries(Collector):
     """The per-check and per-service series of one monitor. Register it on the registry."""
 
     def __init__(self, buckets: tuple[float, ...]) -> None:
+        self._buckets = buckets  # the latency bounds of `metrics: detailed` checks
         self._index: dict[Labels, int] = {}
         self._labels: list[Labels | None] = []  # None: a free slot
         self._free: list[int] = []
         n = len(STATUSES)
         self._n_status = n
+        self._detailed = array("b")  # 1: today's full set of series, 0: the lean set
         self._status = array("b")
         self._reason = array("b")
+        self._failed = array("d")
         self._totals = array("d")  # len(STATUSES) per check
         self._changes = array("d")
         self._created = array("d")
@@ -123,8 +68,8 @@ class CheckSeries(Collector):
         self._since = array("d")  # NaN: absent
         self._target = array("d")
         self._within = array("b")  # -1: absent, else 0/1
-        self.duration = ArrayHistogram(buckets)
-        self.latency = ArrayHistogram(buckets)
+        self.duration = ArrayHistogram(len(buckets))
+        self.latency = ArrayHistogram(len(buckets))
         self._windows: dict[str, int] = {}  # window label -> column of _p95 and _ratio
         self._p95: list[array[float]] = []  # NaN: absent
         self._ratio: list[array[float]] = []  # NaN: absent (the burn rate follows it)
@@ -132,6 +77,7 @@ class CheckSeries(Collector):
         self._services: list[str | None] = []
         self._service_free: list[int] = []
         self._service_status = array("b")
+        self._service_detailed = array("b")
         self._use_created: bool = getattr(prometheus_client.metrics, "_use_created", True)
         self._quiet = threading.local()  # set: collect() yields nothing on this thread
 
@@ -147,8 +93,14 @@ class CheckSeries(Collector):
 
     # -- writes (event loop) ---------------------------------------------------------------
 
-    def declare(self, labels: Labels, target: float) -> None:
-        """Unknown, not checked, every counter at 0; a check declared again keeps its counts."""
+    def declare(self, labels: Labels, target: float, detailed: bool = False) -> None:
+        """Unknown, not checked, every counter at 0; a check declared again keeps its counts
+        (its latency buckets restart only if their bounds moved with the target or mode).
+
+        Lean (the default): status with its reason in one series, one latency histogram
+        with bounds around the target, run and failure counters, target, status-since.
+        Detailed: today's full set (both histograms on fleet-wide bounds, per-window gauges,
+        per-status counters, `_created`)."""
         i = self._index.get(labels)
         if i is None:
             i = self._slot()
@@ -156,7 +108,23 @@ class CheckSeries(Collector):
             self._index[labels] = i
         self._status[i] = _UNKNOWN
         self._reason[i] = _NOT_CHECKED
+        self.configure(labels, target, detailed)
+
+    def configure(self, labels: Labels, target: float, detailed: bool) -> None:
+        """A reloaded check's new target or mode; its status and counters stay."""
+        i = self._index.get(labels)
+        if i is None:
+            return
         self._target[i] = target
+        self._detailed[i] = 1 if detailed else 0
+        self.duration.set_bounds(i, self._buckets)
+        self.latency.set_bounds(i, self._buckets if detailed else lean_bounds(target))
+
+    def detailed(self, i: int) -> bool:
+        return self._detailed[i] == 1
+
+    def target_le(self, i: int) -> str:
+        return le_label(self._target[i])
 
     def _slot(self) -> int:
         if self._free:
@@ -164,8 +132,10 @@ class CheckSeries(Collector):
             self._reset(i)
             return i
         i = len(self._labels)
+        self._detailed.append(0)
         self._status.append(_UNKNOWN)
         self._reason.append(_NOT_CHECKED)
+        self._failed.append(0.0)
         self._totals.extend([0.0] * self._n_status)
         self._changes.append(0.0)
         self._created.append(time.time())
@@ -183,7 +153,7 @@ class CheckSeries(Collector):
     def _reset(self, i: int) -> None:
         for s in range(self._n_status):
             self._totals[i * self._n_status + s] = 0.0
-        self._changes[i] = 0.0
+        self._changes[i] = self._failed[i] = 0.0
         self._created[i] = time.time()
         self._last[i] = self._since[i] = _NAN
         self._within[i] = -1
@@ -216,6 +186,8 @@ class CheckSeries(Collector):
         s = _STATUS_INDEX[status]
         self.duration.observe(i, duration_s)
         self._totals[i * self._n_status + s] += 1.0
+        if status is not Status.HEALTHY:
+            self._failed[i] += 1.0
         self._last[i] = checked_at
         self._since[i] = since
         self._reason[i] = _REASON_INDEX[reason]
@@ -276,17 +248,26 @@ class CheckSeries(Collector):
             if column is not None:
                 self._p95[column][i] = self._ratio[column][i] = _NAN
 
-    def declare_service(self, service: str) -> None:
+    def declare_service(self, service: str, detailed: bool = False) -> None:
+        """Lean: one series, the current status; detailed: 0 for the other statuses too."""
         self.observe_service(service, Status.UNKNOWN)
+        self.configure_service(service, detailed)
+
+    def configure_service(self, service: str, detailed: bool) -> None:
+        i = self._service_index.get(service)
+        if i is not None:
+            self._service_detailed[i] = 1 if detailed else 0
 
     def observe_service(self, service: str, status: Status) -> None:
         i = self._service_index.get(service)
         if i is None:
             if self._service_free:
                 i = self._service_free.pop()
+                self._service_detailed[i] = 0
             else:
                 i = len(self._services)
                 self._service_status.append(_UNKNOWN)
+                self._service_detailed.append(0)
                 self._services.append(None)
             self._services[i] = service
             self._service_index[service] = i
@@ -302,93 +283,108 @@ class CheckSeries(Collector):
 
     def describe(self) -> Iterable[Metric]:
         """The families, without samples: lets the registry refuse a name registered twice."""
-        return list(_families().values())
+        return list(fresh_families().values())
 
     def collect(self) -> Iterable[Metric]:
         if getattr(self._quiet, "on", False):
             return []
-        families = _families()
-        status, reason = families["status"].samples, families["reason"].samples
-        p95, ratio, burn = (
-            families["p95"].samples,
-            families["ratio"].samples,
-            families["burn"].samples,
-        )
-        totals, changes = families["totals"].samples, families["changes"].samples
+        families = fresh_families()
         checks = [(i, lab) for i, lab in enumerate(list(self._labels)) if lab is not None]
         windows = list(self._windows.items())
-        n = self._n_status
         for i, (svc, name, kind) in checks:
             labels = {"service": svc, "check": name, "kind": kind}
-            current = self._status[i]
-            for s, st in enumerate(STATUS_VALUES):
-                value = 1.0 if s == current else 0.0
-                status.append(Sample("monitor_check_status", {**labels, "status": st}, value))
-            why = REASON_VALUES[self._reason[i]]
-            reason.append(Sample("monitor_check_reason", {**labels, "reason": why}, 1.0))
-            born = self._created[i] if self._use_created else None
-            for histogram, key, metric in (
-                (self.duration, "duration", "monitor_check_duration_seconds"),
-                (self.latency, "latency", "monitor_check_latency_seconds"),
-            ):
-                families[key].samples.extend(histogram.samples(metric, i, labels, born))
-            for window, column in windows:
-                wl = {**labels, "window": window}
-                if (value := self._p95[column][i]) == value:  # not NaN
-                    p95.append(Sample("monitor_check_latency_p95_seconds", wl, value))
-                if (value := self._ratio[column][i]) == value:
-                    ratio.append(Sample("monitor_check_over_target_ratio", wl, value))
-                    burn.append(
-                        Sample("monitor_check_error_budget_burn_rate", wl, burn_rate(value))
-                    )
-            families["target"].samples.append(
-                Sample("monitor_check_latency_target_seconds", labels, self._target[i])
-            )
-            if (within := self._within[i]) >= 0:
-                families["within"].samples.append(
-                    Sample("monitor_check_within_target", labels, float(within))
-                )
-            for s, st in enumerate(STATUS_VALUES):
-                sl = {**labels, "status": st}
-                totals.append(Sample("monitor_checks_total", sl, self._totals[i * n + s]))
-                if born is not None:
-                    totals.append(Sample("monitor_checks_created", sl, born))
-            changes.append(Sample("monitor_check_status_changes_total", labels, self._changes[i]))
-            if born is not None:
-                changes.append(Sample("monitor_check_status_changes_created", labels, born))
-            for key, values in (("last", self._last), ("since", self._since)):
-                if (value := values[i]) == value:
-                    family = families[key]
-                    family.samples.append(Sample(family.name, labels, value))
+            if self._detailed[i]:
+                self._collect_detailed(families, i, labels, windows)
+            else:
+                self._collect_lean(families, i, labels)
         service = families["service"].samples
         for i, name in [(i, s) for i, s in enumerate(list(self._services)) if s is not None]:
             current = self._service_status[i]
             for s, st in enumerate(STATUS_VALUES):
-                value = 1.0 if s == current else 0.0
-                service.append(
-                    Sample("monitor_service_status", {"service": name, "status": st}, value)
-                )
-        return list(families.values())
+                if s == current or self._service_detailed[i]:
+                    value = 1.0 if s == current else 0.0
+                    service.append(
+                        Sample("monitor_service_status", {"service": name, "status": st}, value)
+                    )
+        # no HELP/TYPE for a family no check has (a fleet of lean checks has no window gauges)
+        return [family for family in families.values() if family.samples]
 
+    def _collect_lean(self, families: dict[str, Metric], i: int, labels: dict[str, str]) -> None:
+        status = STATUS_VALUES[self._status[i]]
+        why = REASON_VALUES[self._reason[i]]
+        families["status"].samples.append(
+            Sample("monitor_check_status", {**labels, "status": status, "reason": why}, 1.0)
+        )
+        latency = self.latency.samples("monitor_check_latency_seconds", i, labels, None)
+        families["latency"].samples.extend(latency)
+        self._collect_shared(families, i, labels, None)
+        total = sum(self._totals[i * self._n_status : (i + 1) * self._n_status])
+        families["totals"].samples.append(Sample("monitor_checks_total", labels, total))
 
-FAMILIES = (
-    ("status", "monitor_check_status", "gauge"),
-    ("reason", "monitor_check_reason", "gauge"),
-    ("service", "monitor_service_status", "gauge"),
-    ("duration", "monitor_check_duration_seconds", "histogram"),
-    ("latency", "monitor_check_latency_seconds", "histogram"),
-    ("p95", "monitor_check_latency_p95_seconds", "gauge"),
-    ("target", "monitor_check_latency_target_seconds", "gauge"),
-    ("within", "monitor_check_within_target", "gauge"),
-    ("ratio", "monitor_check_over_target_ratio", "gauge"),
-    ("burn", "monitor_check_error_budget_burn_rate", "gauge"),
-    ("totals", "monitor_checks", "counter"),
-    ("changes", "monitor_check_status_changes", "counter"),
-    ("last", "monitor_check_last_run_timestamp_seconds", "gauge"),
-    ("since", "monitor_check_status_since_timestamp_seconds", "gauge"),
-)
+    def _collect_shared(
+        self, families: dict[str, Metric], i: int, labels: dict[str, str], born: float | None
+    ) -> None:
+        """The series both sets have: target, failures, status-since."""
+        families["target"].samples.append(
+            Sample(
+                "monitor_check_latency_target_seconds",
+                {**labels, "bucket": self.target_le(i)},
+                self._target[i],
+            )
+        )
+        failed = families["failed"].samples
+        failed.append(Sample("monitor_checks_failed_total", labels, self._failed[i]))
+        if born is not None:
+            failed.append(Sample("monitor_checks_failed_created", labels, born))
+        if (value := self._since[i]) == value:  # not NaN
+            family = families["since"]
+            family.samples.append(Sample(family.name, labels, value))
 
-
-def _families() -> dict[str, Metric]:
-    """Fresh, empty families in a fixed order (a scrape fills its own)."""
-    return {key: Metric(name, FAMILY_HELP[key], kind) for key, name, kind in FAMILIES}
+    def _collect_detailed(
+        self,
+        families: dict[str, Metric],
+        i: int,
+        labels: dict[str, str],
+        windows: list[tuple[str, int]],
+    ) -> None:
+        current = self._status[i]
+        status = families["status"].samples
+        for s, st in enumerate(STATUS_VALUES):
+            value = 1.0 if s == current else 0.0
+            status.append(Sample("monitor_check_status", {**labels, "status": st}, value))
+        why = REASON_VALUES[self._reason[i]]
+        families["reason"].samples.append(
+            Sample("monitor_check_reason", {**labels, "reason": why}, 1.0)
+        )
+        born = self._created[i] if self._use_created else None
+        for histogram, key, metric in (
+            (self.duration, "duration", "monitor_check_duration_seconds"),
+            (self.latency, "latency", "monitor_check_latency_seconds"),
+        ):
+            families[key].samples.extend(histogram.samples(metric, i, labels, born))
+        p95, ratio, burn = (families[k].samples for k in ("p95", "ratio", "burn"))
+        for window, column in windows:
+            wl = {**labels, "window": window}
+            if (value := self._p95[column][i]) == value:  # not NaN
+                p95.append(Sample("monitor_check_latency_p95_seconds", wl, value))
+            if (value := self._ratio[column][i]) == value:
+                ratio.append(Sample("monitor_check_over_target_ratio", wl, value))
+                burn.append(Sample("monitor_check_error_budget_burn_rate", wl, burn_rate(value)))
+        self._collect_shared(families, i, labels, born)
+        if (within := self._within[i]) >= 0:
+            families["within"].samples.append(
+                Sample("monitor_check_within_target", labels, float(within))
+            )
+        totals, changes = families["totals"].samples, families["changes"].samples
+        n = self._n_status
+        for s, st in enumerate(STATUS_VALUES):
+            sl = {**labels, "status": st}
+            totals.append(Sample("monitor_checks_total", sl, self._totals[i * n + s]))
+            if born is not None:
+                totals.append(Sample("monitor_checks_created", sl, born))
+        changes.append(Sample("monitor_check_status_changes_total", labels, self._changes[i]))
+        if born is not None:
+            changes.append(Sample("monitor_check_status_changes_created", labels, born))
+        if (value := self._last[i]) == value:
+            family = families["last"]
+            family.samples.append(Sample(family.name, labels, value))

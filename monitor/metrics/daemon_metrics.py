@@ -3,8 +3,9 @@ one), so tests and several monitors in one process do not collide.
 
 Labels come only from config names (service, check, kind) and closed enums (status, reason):
 cardinality is bounded by the config, never by what a service sends. Latency is in seconds,
-in histograms with bucket bounds exactly at the fleet's 5 ms and 50 ms targets, so the share
-of requests under target is exact even where an interpolated quantile is not.
+in histograms with a bucket bound exactly at each check's target (lean: bounds around it;
+`metrics: detailed`: LATENCY_BUCKETS, which hold the fleet's 5 ms and 50 ms), so the share of
+requests under target is exact even where an interpolated quantile is not.
 """
 
 from __future__ import annotations
@@ -133,6 +134,11 @@ class MonitorMetrics:
             "Requests to the monitor's own HTTP server refused because they did not parse.",
             registry=registry,
         )
+        self.last_check_timestamp = Gauge(
+            "monitor_last_check_timestamp_seconds",
+            "Unix time at which the last check of any service completed (stalled checks).",
+            registry=registry,
+        )
         self.config_last_reload_successful = Gauge(
             "monitor_config_last_reload_successful",
             "1 if the last config load or reload succeeded.",
@@ -151,12 +157,26 @@ class MonitorMetrics:
     def declare(self, checks: Iterable[Check], services: Iterable[str]) -> None:
         """Export every known series at 0 from the start, so absent never means zero."""
         count = 0
+        detailed: set[str] = set()
         for check in checks:
             count += 1
-            self.checks.declare(_labels(check), check.target)
+            self.checks.declare(_labels(check), check.target, check.detailed_metrics)
+            if check.detailed_metrics:
+                detailed.add(check.service)
         for service in services:
-            self.checks.declare_service(service)
+            self.checks.declare_service(service, service in detailed)
         self.checks_configured.set(count)
+
+    def configure(self, checks: Iterable[Check], services: Iterable[str]) -> None:
+        """After a reload: changed checks take their new target and `metrics:` mode, and
+        each of `services` the mode of its checks (state and counters stay)."""
+        detailed: set[str] = set()
+        for check in checks:
+            self.checks.configure(_labels(check), check.target, check.detailed_metrics)
+            if check.detailed_metrics:
+                detailed.add(check.service)
+        for service in services:
+            self.checks.configure_service(service, service in detailed)
 
     def observe_latency(self, check: Check, sample_s: float) -> None:
         """The judged latency (Server-Timing for rpc checks that report it, else round trip)."""
@@ -192,6 +212,7 @@ class MonitorMetrics:
         )
 
     def observe(self, check: Check, state: CheckState, previous: CheckState | None) -> None:
+        self.last_check_timestamp.set(state.checked_at.timestamp())
         self.checks.observe(
             _labels(check),
             state.verdict.status,

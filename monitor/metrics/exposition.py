@@ -16,13 +16,12 @@ from collections.abc import Callable, Iterator
 from prometheus_client.utils import floatToGoString
 
 from monitor.metrics.check_series import (
-    FAMILIES,
-    FAMILY_HELP,
     REASON_VALUES,
     STATUS_VALUES,
-    ArrayHistogram,
     CheckSeries,
 )
+from monitor.metrics.families import DETAILED_ONLY, FAMILIES, FAMILY_HELP
+from monitor.metrics.histograms import ArrayHistogram
 from monitor.slo import P95_BUDGET
 
 _BATCH = 2000  # checks per chunk
@@ -47,22 +46,29 @@ def text_chunks(series: CheckSeries) -> list[bytes]:
         if lab is not None
         for s, c, k in (lab,)
     ]
+    detailed = [check for check in checks if series._detailed[check[0]]]
     windows = [(f',window="{_q(w)}"}} ', column) for w, column in list(series._windows.items())]
     out: list[bytes] = []
     for key, name, kind in FAMILIES:
         if key == "service":
-            out.append(_service(series, name, kind).encode())
+            if series._service_index:
+                out.append(_service(series, name, kind).encode())
             continue
-        created = key in ("duration", "latency", "totals", "changes") and series._use_created
+        created = key in ("duration", "latency", "totals", "changes", "failed")
         shown = f"{name}_total" if kind == "counter" else name
+        some = detailed if key in DETAILED_ONLY else checks
+        body = [
+            "".join(_LINES[key](series, some[start : start + _BATCH], windows)).encode()
+            for start in range(0, len(some), _BATCH)
+        ]
+        if not any(body):
+            continue  # no HELP/TYPE for a family without samples: collect() leaves it out
         out.append(_head(shown, key, kind).encode())
-        for start in range(0, len(checks), _BATCH):
-            batch = checks[start : start + _BATCH]
-            out.append("".join(_LINES[key](series, batch, windows)).encode())
-        if created:
+        out.extend(chunk for chunk in body if chunk)
+        if created and series._use_created and detailed:
             out.append(_head(f"{name}_created", key, "gauge").encode())
-            for start in range(0, len(checks), _BATCH):
-                batch = checks[start : start + _BATCH]
+            for start in range(0, len(detailed), _BATCH):
+                batch = detailed[start : start + _BATCH]
                 out.append("".join(_created_lines(series, key, name, batch)).encode())
     return out
 
@@ -75,6 +81,11 @@ Lines = Callable[[CheckSeries, Batch, Windows], Iterator[str]]
 def _status(series: CheckSeries, batch: Batch, _: Windows) -> Iterator[str]:
     for i, ck, sv in batch:
         current = series._status[i]
+        if not series._detailed[i]:
+            why = REASON_VALUES[series._reason[i]]
+            st = STATUS_VALUES[current]
+            yield f'monitor_check_status{{{ck},reason="{why}",{sv},status="{st}"}} 1.0\n'
+            continue
         for s, st in enumerate(STATUS_VALUES):
             value = "1.0" if s == current else "0.0"
             yield f'monitor_check_status{{{ck},{sv},status="{st}"}} {value}\n'
@@ -87,10 +98,10 @@ def _reason(series: CheckSeries, batch: Batch, _: Windows) -> Iterator[str]:
 
 
 def _histogram(name: str, histogram: ArrayHistogram, batch: Batch) -> Iterator[str]:
-    counts, sums, stride, les = histogram.counts, histogram.sums, histogram.stride, histogram.le
+    counts, sums, stride, les = histogram.counts, histogram.sums, histogram.stride, histogram.les
     for i, ck, sv in batch:
         base, acc = i * stride, 0.0
-        for j, le in enumerate(les):
+        for j, le in enumerate(les[i]):
             acc += counts[base + j]
             yield f'{name}_bucket{{{ck},le="{le}",{sv}}} {_fmt(acc)}\n'
         yield f"{name}_count{{{ck},{sv}}} {_fmt(acc)}\n"
@@ -120,9 +131,19 @@ def _plain(name: str, attr: str) -> Lines:
     return lines
 
 
+def _target(series: CheckSeries, batch: Batch, _: Windows) -> Iterator[str]:
+    name = "monitor_check_latency_target_seconds"
+    for i, ck, sv in batch:
+        le = series.target_le(i)
+        yield f'{name}{{bucket="{le}",{ck},{sv}}} {_fmt(series._target[i])}\n'
+
+
 def _totals(series: CheckSeries, batch: Batch, _: Windows) -> Iterator[str]:
     n, totals = len(STATUS_VALUES), series._totals
     for i, ck, sv in batch:
+        if not series._detailed[i]:
+            yield f"monitor_checks_total{{{ck},{sv}}} {_fmt(sum(totals[i * n : i * n + n]))}\n"
+            continue
         for s, st in enumerate(STATUS_VALUES):
             yield f'monitor_checks_total{{{ck},{sv},status="{st}"}} {_fmt(totals[i * n + s])}\n'
 
@@ -143,8 +164,10 @@ def _service(series: CheckSeries, name: str, kind: str) -> str:
     for i, svc in enumerate(list(series._services)):
         if svc is None:
             continue
-        current = series._service_status[i]
+        current, every = series._service_status[i], series._service_detailed[i]
         for s, st in enumerate(STATUS_VALUES):
+            if s != current and not every:
+                continue
             value = "1.0" if s == current else "0.0"
             lines.append(f'{name}{{service="{_q(svc)}",status="{st}"}} {value}\n')
     return "".join(lines)
@@ -156,12 +179,13 @@ _LINES: dict[str, Lines] = {
     "duration": lambda s, b, _: _histogram("monitor_check_duration_seconds", s.duration, b),
     "latency": lambda s, b, _: _histogram("monitor_check_latency_seconds", s.latency, b),
     "p95": _per_window("monitor_check_latency_p95_seconds", True, 1.0),
-    "target": _plain("monitor_check_latency_target_seconds", "_target"),
+    "target": _target,
     "within": _plain("monitor_check_within_target", "_within"),
     "ratio": _per_window("monitor_check_over_target_ratio", False, 1.0),
     # burn_rate() with its checks taken out of the per-series loop: ratios are in [0, 1] here.
     "burn": _per_window("monitor_check_error_budget_burn_rate", False, P95_BUDGET),
     "totals": _totals,
+    "failed": _plain("monitor_checks_failed_total", "_failed"),
     "changes": _plain("monitor_check_status_changes_total", "_changes"),
     "last": _plain("monitor_check_last_run_timestamp_seconds", "_last"),
     "since": _plain("monitor_check_status_since_timestamp_seconds", "_since"),

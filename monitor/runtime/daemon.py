@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,7 +27,7 @@ from monitor.durations import format_duration
 from monitor.errors import ConfigError
 from monitor.fleet.sharding import shard_info
 from monitor.metrics.daemon_metrics import MonitorMetrics
-from monitor.model import CheckKind, FleetStatus, ShardInfo, Verdict
+from monitor.model import CheckKind, FleetStatus, ShardInfo, Status, Verdict
 from monitor.normalize import normalize_response
 from monitor.probes import FLEET_POLLED, probe_for
 from monitor.probes.timing import timed_connector
@@ -93,6 +93,9 @@ class Monitor:
         self.services = ServiceTracks(self.metrics, self.log)
         self.by_service: dict[str, list[TrackedCheck]] = {}
         self._shard_info: ShardInfo | None = None
+        self.runs = 0
+        self.reloads = 0
+        self._born = time.time_ns()
         self._index(config)
         self.session: aiohttp.ClientSession | None = None
         self.lag_watch = LagWatch(self.metrics, self.log)
@@ -343,6 +346,7 @@ class Monitor:
         self.metrics.observe(check, state, previous)
         self.last_check_monotonic = time.monotonic()
         self.last_check_wall = now
+        self.runs += 1
         if state.changed and writer is not None:
             writer.change(check, previous, state)
         if state.changed:
@@ -367,6 +371,7 @@ class Monitor:
 
     def apply_config(self, new: MonitorConfig) -> dict[str, int]:
         """Switch to a new config without losing the state of unchanged checks."""
+        self.reloads += 1
         old_records = self.tracked  # _index makes a new dict
         old_checks = {cid: t.check for cid, t in old_records.items()}
         self.config = new
@@ -390,6 +395,9 @@ class Monitor:
         for name in gone_services:
             self.services.forget(name)
         self.metrics.declare(added, {c.service for c in added} - set(self.services.tracks))
+        self.metrics.configure(
+            [t.check for t in self.tracked.values()], {c.service for c in (*added, *changed)}
+        )
         self.metrics.checks_configured.set(len(self.tracked))
         if self.scheduler.running:
             for check in (*added, *changed):
@@ -450,14 +458,20 @@ class Monitor:
 
     # -- views -------------------------------------------------------------------------------
 
-    def status(self) -> FleetStatus:
+    def status(self, services: Iterable[str] | None = None) -> FleetStatus:
+        """The /status document; with `services`, only theirs (the cost is theirs too)."""
+        records = (
+            self.tracked
+            if services is None
+            else {t.check.id: t for name in services for t in self.by_service.get(name, ())}
+        )
         summaries, within = latency_view(
-            self.tracked,
+            records,
             time.monotonic(),
             self.config.latency.status_window,
             self.config.latency.min_samples,
         )
-        tracked = self.tracked.items()
+        tracked = records.items()
         fleet = fleet_status(
             self.config,
             {cid: t.state for cid, t in tracked if t.state is not None},
@@ -466,12 +480,26 @@ class Monitor:
             summaries,
             {cid: t.latency_source.value for cid, t in tracked if t.latency_source is not None},
             within,
-            checks=None if self.settings.shard is None else self.checks(),
+            checks=(
+                None
+                if services is None and self.settings.shard is None
+                else [t.check for t in records.values()]
+            ),
             shard=self._shard_info,
         )
         if self.alerter is None:
             return fleet
         return self.alerter.with_maintenance(fleet, self.clock())
+
+    def status_version(self) -> tuple[int, int, int]:
+        """Changes whenever what /status shows may have (its ETag): a run completed, a
+        reload, a restart (states restored)."""
+        return (self._born, self.runs, self.reloads)
+
+    def service_status_now(self, name: str) -> Status:
+        """A service's current status without building its view (unknown before a verdict)."""
+        track = self.services.tracks.get(name)
+        return Status.UNKNOWN if track is None else track.status
 
     def self_health(self) -> tuple[bool, dict[str, Any]]:
         """The monitor's own health for `/healthz` (runtime/self_health.py)."""

@@ -34,7 +34,7 @@ class ChecksStalledKind(OverLimitKind[ChecksStalledRule]):
         return rule.after
 
     def expr(self, rule: ChecksStalledRule) -> str:
-        return f"time() - max(monitor_check_last_run_timestamp_seconds) > {rule.after:g}"
+        return f"time() - max(monitor_last_check_timestamp_seconds) > {rule.after:g}"
 
 
 KIND = ChecksStalledKind()

@@ -68,7 +68,7 @@ class FlappingKind(RuleKind[FlappingRule]):
     def expr(self, rule: FlappingRule) -> str:
         sel = selector(rule, 'kind="health"')
         return (
-            f"max by (service) (changes(monitor_check_status_changes_total{sel}"
+            f"max by (service) (changes(monitor_check_status_since_timestamp_seconds{sel}"
             f"[{format_duration(rule.window)}])) > {rule.changes}"
         )
 

@@ -1,0 +1,161 @@
+"""What `GET /status?...` asks for: filters, a page size and a cursor, parsed from the query
+string and applied to the config's services. Pure (no aiohttp, no clock): the handler in
+status_api.py parses, selects, then builds only the selected services' status.
+
+Filters of one kind are alternatives (`?status=degraded,unhealthy`, `?service=a&service=b`,
+`?team=x&team=y`); filters of different kinds must all hold, as must every `?label=k=v`.
+Services come in config order; the cursor names the last service of the previous page, so a
+page boundary does not move when services before it change status.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from monitor.config import NAME_PATTERN, ServiceConfig
+from monitor.model import Status
+
+MAX_LIMIT = 10_000
+PARAMETERS = ("status", "service", "label", "team", "limit", "cursor")
+_NAME = re.compile(NAME_PATTERN)
+_STATUSES = {s.value: s for s in Status}
+
+
+class BadStatusQuery(ValueError):
+    """A query string `/status` cannot answer; the message says what to send instead."""
+
+
+@dataclass(frozen=True)
+class StatusQuery:
+    statuses: frozenset[Status] = frozenset()
+    services: frozenset[str] = frozenset()
+    labels: tuple[tuple[str, str], ...] = ()
+    teams: frozenset[str] = frozenset()
+    limit: int | None = None
+    after: str | None = None
+    """The service the cursor names: the page starts after it."""
+    filtered: bool = field(default=False)
+    """Any parameter given: the answer carries `page`."""
+
+
+def parse_status_query(params: Mapping[str, Sequence[str]]) -> StatusQuery:
+    """`params`: every value of each parameter, in order (a multidict's `getall`)."""
+    unknown = sorted(set(params) - set(PARAMETERS))
+    if unknown:
+        raise BadStatusQuery(
+            f"unknown parameter {unknown[0][:40]!r}; expected {', '.join(PARAMETERS)}"
+        )
+    statuses: set[Status] = set()
+    for value in _values(params, "status"):
+        if value not in _STATUSES:
+            raise BadStatusQuery(
+                f"unknown status {value[:40]!r}; expected one or more of "
+                f"{', '.join(_STATUSES)}, comma-separated"
+            )
+        statuses.add(_STATUSES[value])
+    services = set(_values(params, "service"))
+    bad = next((s for s in sorted(services) if not _NAME.fullmatch(s)), None)
+    if bad is not None:
+        raise BadStatusQuery(f"service {bad[:40]!r} is not a service name")
+    labels = []
+    for value in params.get("label", ()):
+        key, sep, wanted = value.partition("=")
+        if not sep or not key:
+            raise BadStatusQuery(f"label {value[:40]!r}: expected key=value")
+        labels.append((key, wanted))
+    return StatusQuery(
+        statuses=frozenset(statuses),
+        services=frozenset(services),
+        labels=tuple(labels),
+        teams=frozenset(params.get("team", ())),
+        limit=_limit(params.get("limit", ())),
+        after=_cursor(params.get("cursor", ())),
+        filtered=bool(params),
+    )
+
+
+def _values(params: Mapping[str, Sequence[str]], key: str) -> Iterable[str]:
+    """Repeated and comma-separated values alike; an empty one is an error, not 'all'."""
+    for raw in params.get(key, ()):
+        for value in raw.split(","):
+            if not value:
+                raise BadStatusQuery(f"{key}: empty value; leave the parameter out for all")
+            yield value
+
+
+def _limit(values: Sequence[str]) -> int | None:
+    if not values:
+        return None
+    if len(values) > 1 or not values[0].isdigit() or not 1 <= int(values[0]) <= MAX_LIMIT:
+        raise BadStatusQuery(f"limit: expected one whole number from 1 to {MAX_LIMIT}")
+    return int(values[0])
+
+
+def encode_cursor(service: str) -> str:
+    return base64.urlsafe_b64encode(service.encode()).decode().rstrip("=")
+
+
+def _cursor(values: Sequence[str]) -> str | None:
+    if not values:
+        return None
+    invalid = BadStatusQuery("cursor: expected the next_cursor of a previous answer")
+    if len(values) > 1 or len(values[0]) > 200:
+        raise invalid
+    token = values[0]
+    try:
+        name = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise invalid from None
+    if not _NAME.fullmatch(name):
+        raise invalid
+    return name
+
+
+@dataclass(frozen=True)
+class Selection:
+    names: list[str]
+    """The page: matching services after the cursor, at most `limit`, in config order."""
+    total: int
+    """Services matching the filters, all pages."""
+    next_cursor: str | None
+
+
+def select_services(
+    services: Sequence[ServiceConfig], query: StatusQuery, status_of: Callable[[str], Status]
+) -> Selection:
+    """The services `query` asks for. `status_of` is the service's current status (cheap:
+    the daemon's per-service track), so only the selected services' views get built. One
+    comprehension per filter, cheapest first: ~5 ms a filter at 100,000 services."""
+    pool = list(enumerate(services))
+    if query.services:
+        pool = [(i, s) for i, s in pool if s.name in query.services]
+    if query.teams:
+        pool = [(i, s) for i, s in pool if s.team in query.teams]
+    for key, value in query.labels:
+        pool = [(i, s) for i, s in pool if s.labels.get(key) == value]
+    if query.statuses:
+        pool = [(i, s) for i, s in pool if status_of(s.name) in query.statuses]
+    if query.after is not None:
+        after = next((i for i, s in enumerate(services) if s.name == query.after), None)
+        if after is None:
+            raise BadStatusQuery(
+                "cursor: its service is no longer configured; start again without cursor"
+            )
+        rest = [s.name for i, s in pool if i > after]
+    else:
+        rest = [s.name for _, s in pool]
+    names = rest if query.limit is None else rest[: query.limit]
+    more = len(rest) > len(names)
+    return Selection(names, len(pool), encode_cursor(names[-1]) if more else None)
+
+
+def status_etag(version: tuple[int, ...], query_string: str) -> str:
+    """A weak validator: the same monitor state and the same question give the same answer
+    but for `generated_at` (and latency windows sliding with time)."""
+    digest = hashlib.blake2b(f"{version}|{query_string}".encode(), digest_size=12)
+    return f'W/"{digest.hexdigest()}"'
