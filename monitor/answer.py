@@ -10,6 +10,8 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from monitor.expectations.program import Expectation
+
 ERROR_DETAIL_CHARS = 300
 """`Answer.error_detail` is cut to this length; text of exactly this length may have been cut."""
 
@@ -50,6 +52,8 @@ class Answer:
     crossed_origin: str = ""
     """The first other origin (`scheme://host:port`) a redirect led to; the configured headers
     were not sent there. Empty if every request went to the check's own origin."""
+    expect: Expectation | None = None
+    """The check's `expect:`, judged by the normalizer on the scrubbed answer."""
 
     @property
     def content_type(self) -> str:

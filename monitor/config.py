@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -27,6 +27,8 @@ from pydantic import (
 
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError, ConfigProblem
+from monitor.expectations.program import Expectation
+from monitor.expectations.settings import ExpectConfig, RequestBody
 from monitor.model import CheckKind
 from monitor.secrets_scrub import without_userinfo
 from monitor.yaml_lines import line_for, load_yaml, path_to_loc, validation_problems
@@ -92,15 +94,16 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class SmokeCheckConfig(_Strict):
+class SmokeCheckConfig(RequestBody):
     """An HTTP path that exercises one service-to-service call (rpc) or one API (http)."""
 
     name: Name
     path: str
     target: Duration | None = None
-    method: Literal["GET", "HEAD", "POST"] = "GET"
     interval: Duration | None = None
     timeout: Duration | None = None
+    headers: Headers = Field(default_factory=dict)
+    expect: ExpectConfig | None = None
 
     _check_path = field_validator("path")(_path)
 
@@ -136,6 +139,8 @@ class ServiceConfig(_Strict):
     runbook: str | None = None
     depends_on: list[Name] = Field(default_factory=list)
     target: Duration | None = None
+    expect: ExpectConfig | None = None
+    """Expectations on the health check."""
     rpc: list[SmokeCheckConfig] = Field(default_factory=list)
     http: list[SmokeCheckConfig] = Field(default_factory=list)
 
@@ -218,6 +223,9 @@ class Check:
     max_redirects: int
     headers: Mapping[str, SecretStr] = field(default_factory=dict, hash=False, compare=True)
     cross_host_redirects: bool = False
+    body: bytes = b""
+    content_type: str = ""
+    expect: Expectation | None = None
     id: str = field(init=False, repr=False, compare=False)
     """`service/kind/name`: made once, it is a dict key on every run of the check."""
 
@@ -245,6 +253,7 @@ def _service_checks(config: MonitorConfig, service: ServiceConfig) -> Iterator[C
         timeout=timeout,
         target=service.target or d.health_target,
         headers=headers,
+        expect=service.expect.resolved() if service.expect else None,
         **common,
     )
     for kind, smoke_checks, default_target in (
@@ -252,6 +261,7 @@ def _service_checks(config: MonitorConfig, service: ServiceConfig) -> Iterator[C
         (CheckKind.HTTP, service.http, d.http_target),
     ):
         for smoke in smoke_checks:
+            body, content_type = smoke.encoded()
             yield Check(
                 service=service.name,
                 name=smoke.name,
@@ -261,7 +271,10 @@ def _service_checks(config: MonitorConfig, service: ServiceConfig) -> Iterator[C
                 interval=smoke.interval or interval,
                 timeout=smoke.timeout or timeout,
                 target=smoke.target or default_target,
-                headers=headers,
+                headers={**headers, **smoke.headers},
+                body=body,
+                content_type=content_type,
+                expect=smoke.expect.resolved() if smoke.expect else None,
                 **common,
             )
 

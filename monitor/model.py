@@ -83,6 +83,10 @@ class Reason(enum.StrEnum):
     CONNECTION_ERROR = "connection_error"
     # latency
     LATENCY_OVER_TARGET = "latency_over_target"
+    # the check's own expectations (`expect:`) and certificate (`tls:`)
+    ASSERTION_FAILED = "assertion_failed"
+    ASSERTION_ERROR = "assertion_error"
+    CERTIFICATE_EXPIRING = "certificate_expiring"
 
 
 class CheckKind(enum.StrEnum):

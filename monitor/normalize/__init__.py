@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Final
 
 from monitor.answer import ERROR_DETAIL_CHARS, Answer
+from monitor.expectations import judge_expectation
 from monitor.model import Verdict
 from monitor.normalize import (
     cloudflare,
@@ -59,6 +60,9 @@ def normalize_response(answer: Answer, scrubber: Scrubber = NO_SECRETS) -> Verdi
             break
     if verdict is None:
         verdict = http_status.parse(answer, body)
+    if answer.expect is not None:
+        data = body.json if body.has_json else None
+        verdict = judge_expectation(verdict, answer.expect, answer, body.text, data)
     if answer.crossed_origin:
         verdict = verdict.model_copy(
             update={

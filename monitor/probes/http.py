@@ -131,6 +131,7 @@ async def probe_http(session: aiohttp.ClientSession, check: Check) -> Answer:
     origin = URL(check.url)
     home = origin_of(origin)
     url, method, hops, crossed = origin, check.method, 0, ""
+    body: bytes | None = check.body or None
     status: int | None = None
     first_sent: float | None = None
     start = time.perf_counter()
@@ -138,6 +139,8 @@ async def probe_http(session: aiohttp.ClientSession, check: Check) -> Answer:
         async with asyncio.timeout(check.timeout):
             while True:
                 headers = {"User-Agent": USER_AGENT, "Accept": "application/json, */*;q=0.5"}
+                if body is not None and check.content_type:
+                    headers["Content-Type"] = check.content_type
                 if origin_of(url) == home:
                     headers.update(secret)
                 elif not crossed:
@@ -146,6 +149,7 @@ async def probe_http(session: aiohttp.ClientSession, check: Check) -> Answer:
                     method,
                     url,
                     headers=headers,
+                    data=body,
                     allow_redirects=False,
                     timeout=aiohttp.ClientTimeout(total=None, sock_connect=check.timeout),
                 ) as response:
@@ -174,7 +178,7 @@ async def probe_http(session: aiohttp.ClientSession, check: Check) -> Answer:
                         if response.status == 303 or (
                             response.status in (301, 302) and method == "POST"
                         ):
-                            method = "GET"
+                            method, body = "GET", None
                         continue
                     body, truncated = await _read_capped(response, check.max_body_bytes)
                     elapsed = time.perf_counter() - start
@@ -192,6 +196,7 @@ async def probe_http(session: aiohttp.ClientSession, check: Check) -> Answer:
                         redirects=hops,
                         final_url=str(response.url),
                         crossed_origin=crossed,
+                        expect=check.expect,
                     )
     except Exception as exc:  # every failure is an answer, not a crash
         error, detail = classify_exception(exc)
