@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from monitor.expectations.program import Expectation
+from monitor.model import Certificate, Reason, Status
 
 ERROR_DETAIL_CHARS = 300
 """`Answer.error_detail` is cut to this length; text of exactly this length may have been cut."""
@@ -29,6 +30,17 @@ class TransportError(enum.StrEnum):
     PROTOCOL_ERROR = "protocol_error"
     TOO_MANY_REDIRECTS = "too_many_redirects"
     CONNECTION_ERROR = "connection_error"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What a probe judged itself (a certificate about to expire, a protocol exchange that
+    went wrong): it can only make the normalizer's verdict worse. On an answer with neither an
+    HTTP status nor a transport error (a tcp or mcp exchange), the worst finding is the verdict."""
+
+    status: Status
+    reason: Reason
+    detail: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +66,8 @@ class Answer:
     were not sent there. Empty if every request went to the check's own origin."""
     expect: Expectation | None = None
     """The check's `expect:`, judged by the normalizer on the scrubbed answer."""
+    tls: Certificate | None = None
+    findings: tuple[Finding, ...] = ()
 
     @property
     def content_type(self) -> str:

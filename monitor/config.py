@@ -31,6 +31,7 @@ from monitor.expectations.program import Expectation
 from monitor.expectations.settings import ExpectConfig, RequestBody
 from monitor.model import CheckKind
 from monitor.secrets_scrub import without_userinfo
+from monitor.tls import TlsConfig, TlsSettings, resolve_tls
 from monitor.yaml_lines import line_for, load_yaml, path_to_loc, validation_problems
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -121,6 +122,7 @@ class Defaults(_Strict):
     rpc_target: Duration = Field(default=DEFAULT_TARGETS[CheckKind.RPC], gt=0)
     http_target: Duration = Field(default=DEFAULT_TARGETS[CheckKind.HTTP], gt=0)
     health_target: Duration = Field(default=DEFAULT_TARGETS[CheckKind.HEALTH], gt=0)
+    tls: TlsConfig | None = None
 
     _check_path = field_validator("health_path")(_path)
 
@@ -141,6 +143,7 @@ class ServiceConfig(_Strict):
     target: Duration | None = None
     expect: ExpectConfig | None = None
     """Expectations on the health check."""
+    tls: TlsConfig | None = None
     rpc: list[SmokeCheckConfig] = Field(default_factory=list)
     http: list[SmokeCheckConfig] = Field(default_factory=list)
 
@@ -226,6 +229,8 @@ class Check:
     body: bytes = b""
     content_type: str = ""
     expect: Expectation | None = None
+    tls: TlsSettings | None = None
+    """Set on https checks (and tcp checks with `tls: true`): trust, SNI, expiry thresholds."""
     id: str = field(init=False, repr=False, compare=False)
     """`service/kind/name`: made once, it is a dict key on every run of the check."""
 
@@ -238,7 +243,9 @@ def _service_checks(config: MonitorConfig, service: ServiceConfig) -> Iterator[C
     headers = {**d.headers, **service.headers}
     interval = service.interval or d.interval
     timeout = service.timeout or d.timeout
+    tls = resolve_tls(d.tls, service.tls)
     common: dict[str, Any] = {
+        "tls": tls if service.url.lower().startswith("https:") else None,
         "max_body_bytes": d.max_body_bytes,
         "max_redirects": d.max_redirects,
         "cross_host_redirects": d.cross_host_redirects,

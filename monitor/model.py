@@ -106,6 +106,25 @@ class Component(BaseModel):
     detail: str = ""
 
 
+class Certificate(BaseModel):
+    """The certificate a TLS check was shown: the leaf, and the earliest expiry in its chain."""
+
+    model_config = ConfigDict(frozen=True)
+
+    host: str
+    not_after: datetime = Field(description="The leaf certificate's notAfter.")
+    chain_not_after: datetime = Field(description="The earliest notAfter in the presented chain.")
+    days_left: int = Field(description="Whole days until chain_not_after, when checked.")
+    subject: str = ""
+    issuer: str = ""
+    expiring_subject: str = Field(
+        default="", description="Set when a certificate other than the leaf expires first."
+    )
+    verified: bool = Field(
+        default=True, description="False with insecure_skip_verify: nobody checked who it is."
+    )
+
+
 class Verdict(BaseModel):
     """What the normalizer concludes from one answer: pure data, no timing, no identity."""
 
@@ -118,6 +137,7 @@ class Verdict(BaseModel):
     components: dict[str, Component] = Field(default_factory=dict)
     version: str | None = None
     evidence: str = ""
+    tls: Certificate | None = None
 
 
 class LatencySummary(BaseModel):
@@ -154,6 +174,7 @@ class CheckStatus(BaseModel):
     components: dict[str, Component] = Field(default_factory=dict)
     version: str | None = None
     evidence: str = ""
+    tls: Certificate | None = None
     checked_at: datetime | None = None
     since: datetime | None = Field(default=None, description="When the status last changed.")
     consecutive: int = Field(default=0, description="Checks in a row with this status.")

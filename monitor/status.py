@@ -73,6 +73,7 @@ def check_status(
         components=v.components,
         version=v.version,
         evidence=v.evidence,
+        tls=v.tls,
         checked_at=state.checked_at,
         since=state.since,
         consecutive=state.consecutive,

@@ -27,8 +27,10 @@ from monitor.normalize import (
     transport,
 )
 from monitor.normalize._body import Body, decode_body
+from monitor.normalize._findings import probe_verdict, with_findings
 from monitor.normalize.evidence import EVIDENCE_CHARS
 from monitor.secrets_scrub import NO_SECRETS, Scrubber
+from monitor.tls.certificates import cel_view
 
 Parser = Callable[[Answer, Body], Verdict | None]
 
@@ -50,8 +52,8 @@ def normalize_response(answer: Answer, scrubber: Scrubber = NO_SECRETS) -> Verdi
     is scrubbed before parsing (so a cut never halves a secret) and the verdict's text after."""
     answer = _scrubbed_answer(answer, scrubber)
     body = decode_body(answer)
-    verdict = None
-    for _name, parser in PARSERS:
+    verdict = probe_verdict(answer)
+    for _name, parser in () if verdict is not None else PARSERS:
         try:
             verdict = parser(answer, body)
         except Exception:  # a parser bug must not take the daemon down; the fallback answers
@@ -62,7 +64,9 @@ def normalize_response(answer: Answer, scrubber: Scrubber = NO_SECRETS) -> Verdi
         verdict = http_status.parse(answer, body)
     if answer.expect is not None:
         data = body.json if body.has_json else None
-        verdict = judge_expectation(verdict, answer.expect, answer, body.text, data)
+        tls = cel_view(answer.tls)
+        verdict = judge_expectation(verdict, answer.expect, answer, body.text, data, tls)
+    verdict = with_findings(verdict, answer)
     if answer.crossed_origin:
         verdict = verdict.model_copy(
             update={

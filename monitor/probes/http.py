@@ -13,13 +13,18 @@ import asyncio
 import socket
 import ssl
 import time
+from typing import Any
 
 import aiohttp
 from yarl import URL
 
-from monitor.answer import ERROR_DETAIL_CHARS, Answer, TransportError
+from monitor.answer import ERROR_DETAIL_CHARS, Answer, Finding, TransportError
 from monitor.config import Check
+from monitor.model import Certificate
+from monitor.probes._aiohttp_compat import response_protocol
 from monitor.probes.timing import wire_stamps
+from monitor.tls.context import client_context
+from monitor.tls.probe import transport_certificate
 from monitor.tracebacks import drop_tracebacks
 
 USER_AGENT = "fleet-monitor/0.1 (+health probe)"
@@ -132,6 +137,14 @@ async def probe_http(session: aiohttp.ClientSession, check: Check) -> Answer:
     home = origin_of(origin)
     url, method, hops, crossed = origin, check.method, 0, ""
     body: bytes | None = check.body or None
+    tls = check.tls
+    tls_options: dict[str, Any] = {}
+    if tls is not None:
+        context = client_context(tls)
+        if context is not None:
+            tls_options["ssl"] = context
+        if tls.server_name:
+            tls_options["server_hostname"] = tls.server_name
     status: int | None = None
     first_sent: float | None = None
     start = time.perf_counter()
@@ -150,6 +163,7 @@ async def probe_http(session: aiohttp.ClientSession, check: Check) -> Answer:
                     url,
                     headers=headers,
                     data=body,
+                    **tls_options,
                     allow_redirects=False,
                     timeout=aiohttp.ClientTimeout(total=None, sock_connect=check.timeout),
                 ) as response:
@@ -157,6 +171,13 @@ async def probe_http(session: aiohttp.ClientSession, check: Check) -> Answer:
                     if first_sent is None and wire is not None:
                         first_sent = wire[0]
                     status = response.status
+                    certificate: Certificate | None = None
+                    findings: tuple[Finding, ...] = ()
+                    if tls is not None:  # the protocol: the connection may be back in the pool
+                        transport = getattr(response_protocol(response), "transport", None)
+                        certificate, findings = transport_certificate(
+                            transport, tls, url.host or ""
+                        )
                     target = _redirect_target(response) if check.max_redirects > 0 else None
                     if target is not None and (
                         check.cross_host_redirects or _same_host(origin, target)
@@ -197,6 +218,8 @@ async def probe_http(session: aiohttp.ClientSession, check: Check) -> Answer:
                         final_url=str(response.url),
                         crossed_origin=crossed,
                         expect=check.expect,
+                        tls=certificate,
+                        findings=findings,
                     )
     except Exception as exc:  # every failure is an answer, not a crash
         error, detail = classify_exception(exc)
