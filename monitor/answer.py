@@ -70,6 +70,12 @@ class Answer:
     findings: tuple[Finding, ...] = ()
 
     @property
+    def completed(self) -> bool:
+        """The exchange came back whole: an HTTP answer, or a non-HTTP probe's own verdict.
+        Only a completed exchange is a latency sample."""
+        return self.error is None and (self.status_code is not None or bool(self.findings))
+
+    @property
     def content_type(self) -> str:
         """The media type alone, lower-cased: `application/json`, `text/plain`, or ''."""
         return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,6 +25,8 @@ from pydantic import (
     field_validator,
 )
 
+from monitor.checks.tcp import DEFAULT_TARGET as TCP_TARGET
+from monitor.checks.tcp import TcpCheckConfig
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError, ConfigProblem
 from monitor.expectations.program import Expectation
@@ -42,7 +44,12 @@ Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
-DEFAULT_TARGETS = {CheckKind.RPC: 0.005, CheckKind.HTTP: 0.050, CheckKind.HEALTH: 0.050}
+DEFAULT_TARGETS = {
+    CheckKind.RPC: 0.005,
+    CheckKind.HTTP: 0.050,
+    CheckKind.HEALTH: 0.050,
+    CheckKind.TCP: TCP_TARGET,
+}
 
 
 def expand_env(value: str, env: Mapping[str, str]) -> str:
@@ -146,6 +153,7 @@ class ServiceConfig(_Strict):
     tls: TlsConfig | None = None
     rpc: list[SmokeCheckConfig] = Field(default_factory=list)
     http: list[SmokeCheckConfig] = Field(default_factory=list)
+    tcp: list[TcpCheckConfig] = Field(default_factory=list)
 
     @field_validator("url")
     @classmethod
@@ -231,6 +239,8 @@ class Check:
     expect: Expectation | None = None
     tls: TlsSettings | None = None
     """Set on https checks (and tcp checks with `tls: true`): trust, SNI, expiry thresholds."""
+    spec: Hashable | None = None
+    """A non-HTTP kind's own settings (monitor.checks), read only by that kind's probe."""
     id: str = field(init=False, repr=False, compare=False)
     """`service/kind/name`: made once, it is a dict key on every run of the check."""
 
@@ -284,6 +294,22 @@ def _service_checks(config: MonitorConfig, service: ServiceConfig) -> Iterator[C
                 expect=smoke.expect.resolved() if smoke.expect else None,
                 **common,
             )
+    for probe in service.tcp:
+        spec = probe.spec()
+        yield Check(
+            service=service.name,
+            name=probe.name,
+            kind=CheckKind.TCP,
+            url=probe.url,
+            method="",
+            interval=probe.interval or interval,
+            timeout=probe.timeout or timeout,
+            target=probe.target or DEFAULT_TARGETS[CheckKind.TCP],
+            max_body_bytes=0,
+            max_redirects=0,
+            tls=tls if spec.tls else None,
+            spec=spec,
+        )
 
 
 def _cross_check(config: MonitorConfig) -> list[ConfigProblem]:
@@ -305,7 +331,7 @@ def _cross_check(config: MonitorConfig) -> list[ConfigProblem]:
             )
         seen.setdefault(service.name, i)
         smoke_seen: set[tuple[str, str]] = set()
-        for kind in ("rpc", "http"):
+        for kind in ("rpc", "http", "tcp"):
             for j, smoke in enumerate(getattr(service, kind)):
                 key = (kind, smoke.name)
                 if key in smoke_seen:

@@ -87,6 +87,8 @@ class Reason(enum.StrEnum):
     ASSERTION_FAILED = "assertion_failed"
     ASSERTION_ERROR = "assertion_error"
     CERTIFICATE_EXPIRING = "certificate_expiring"
+    # protocol probes (tcp, mcp)
+    UNEXPECTED_BANNER = "unexpected_banner"
 
 
 class CheckKind(enum.StrEnum):
@@ -95,6 +97,7 @@ class CheckKind(enum.StrEnum):
     HEALTH = "health"
     RPC = "rpc"
     HTTP = "http"
+    TCP = "tcp"
 
 
 class Component(BaseModel):

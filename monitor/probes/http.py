@@ -57,14 +57,15 @@ async def _read_capped(response: aiohttp.ClientResponse, cap: int) -> tuple[byte
 
 
 def classify_exception(exc: BaseException) -> tuple[TransportError, str]:
-    """Map aiohttp's exception zoo to our transport errors, keeping the message as detail."""
+    """Map aiohttp's exception zoo (and the raw socket and ssl errors beneath it, which the
+    tcp probe meets) to our transport errors, keeping the message as detail."""
     text = str(exc) or type(exc).__name__
     if isinstance(exc, TimeoutError | asyncio.TimeoutError | aiohttp.ServerTimeoutError):
         return TransportError.TIMEOUT, ""
     if isinstance(exc, aiohttp.TooManyRedirects):
         return TransportError.TOO_MANY_REDIRECTS, f"after {len(exc.history)} redirects"
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        cert_error = exc.certificate_error
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError | ssl.SSLCertVerificationError):
+        cert_error = getattr(exc, "certificate_error", exc)
         code = getattr(cert_error, "verify_code", None)
         reason = getattr(cert_error, "verify_message", "") or text
         if code in _EXPIRED_CODES:
@@ -91,6 +92,10 @@ def classify_exception(exc: BaseException) -> tuple[TransportError, str]:
         return TransportError.PROTOCOL_ERROR, text
     if isinstance(exc, aiohttp.ClientResponseError):
         return TransportError.PROTOCOL_ERROR, f"{exc.status}: {exc.message}"
+    if isinstance(exc, ConnectionRefusedError):
+        return TransportError.CONNECTION_REFUSED, text
+    if isinstance(exc, socket.gaierror):
+        return TransportError.DNS_FAILURE, text
     if isinstance(exc, aiohttp.ClientOSError | OSError):
         if isinstance(exc, ConnectionResetError) or "reset" in text.lower():
             return TransportError.CONNECTION_RESET, text

@@ -62,6 +62,7 @@ PHRASES: dict[Reason, str] = {
     Reason.ASSERTION_FAILED: "Answer fails its expectation",
     Reason.ASSERTION_ERROR: "Expectation cannot be checked on the answer",
     Reason.CERTIFICATE_EXPIRING: "TLS certificate expires soon",
+    Reason.UNEXPECTED_BANNER: "Port answers with the wrong greeting",
 }
 
 
