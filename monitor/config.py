@@ -25,6 +25,8 @@ from pydantic import (
     field_validator,
 )
 
+from monitor.checks.mcp import DEFAULT_TARGET as MCP_TARGET
+from monitor.checks.mcp import McpCheckConfig
 from monitor.checks.tcp import DEFAULT_TARGET as TCP_TARGET
 from monitor.checks.tcp import TcpCheckConfig
 from monitor.durations import parse_duration
@@ -49,6 +51,7 @@ DEFAULT_TARGETS = {
     CheckKind.HTTP: 0.050,
     CheckKind.HEALTH: 0.050,
     CheckKind.TCP: TCP_TARGET,
+    CheckKind.MCP: MCP_TARGET,
 }
 
 
@@ -154,6 +157,7 @@ class ServiceConfig(_Strict):
     rpc: list[SmokeCheckConfig] = Field(default_factory=list)
     http: list[SmokeCheckConfig] = Field(default_factory=list)
     tcp: list[TcpCheckConfig] = Field(default_factory=list)
+    mcp: list[McpCheckConfig] = Field(default_factory=list)
 
     @field_validator("url")
     @classmethod
@@ -310,6 +314,20 @@ def _service_checks(config: MonitorConfig, service: ServiceConfig) -> Iterator[C
             tls=tls if spec.tls else None,
             spec=spec,
         )
+    for mcp in service.mcp:
+        yield Check(
+            service=service.name,
+            name=mcp.name,
+            kind=CheckKind.MCP,
+            url=service.url + mcp.path,
+            method="POST",
+            interval=mcp.interval or interval,
+            timeout=mcp.timeout or timeout,
+            target=mcp.target or DEFAULT_TARGETS[CheckKind.MCP],
+            headers=headers,
+            spec=mcp.spec(),
+            **common,
+        )
 
 
 def _cross_check(config: MonitorConfig) -> list[ConfigProblem]:
@@ -331,7 +349,7 @@ def _cross_check(config: MonitorConfig) -> list[ConfigProblem]:
             )
         seen.setdefault(service.name, i)
         smoke_seen: set[tuple[str, str]] = set()
-        for kind in ("rpc", "http", "tcp"):
+        for kind in ("rpc", "http", "tcp", "mcp"):
             for j, smoke in enumerate(getattr(service, kind)):
                 key = (kind, smoke.name)
                 if key in smoke_seen:

@@ -89,6 +89,9 @@ class Reason(enum.StrEnum):
     CERTIFICATE_EXPIRING = "certificate_expiring"
     # protocol probes (tcp, mcp)
     UNEXPECTED_BANNER = "unexpected_banner"
+    MCP_ERROR = "mcp_error"
+    PROTOCOL_VERSION_MISMATCH = "protocol_version_mismatch"
+    TOOL_MISSING = "tool_missing"
 
 
 class CheckKind(enum.StrEnum):
@@ -98,6 +101,7 @@ class CheckKind(enum.StrEnum):
     RPC = "rpc"
     HTTP = "http"
     TCP = "tcp"
+    MCP = "mcp"
 
 
 class Component(BaseModel):

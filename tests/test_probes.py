@@ -23,6 +23,7 @@ services:
     rpc: [{name: db, path: /smoke/db}]
     http: [{name: home, path: /}]
     tcp: [{name: port, address: "127.0.0.1:9"}]
+    mcp: [{name: tools, path: /mcp}]
 """
 
 

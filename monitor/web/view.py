@@ -63,6 +63,9 @@ PHRASES: dict[Reason, str] = {
     Reason.ASSERTION_ERROR: "Expectation cannot be checked on the answer",
     Reason.CERTIFICATE_EXPIRING: "TLS certificate expires soon",
     Reason.UNEXPECTED_BANNER: "Port answers with the wrong greeting",
+    Reason.MCP_ERROR: "MCP server returns an error",
+    Reason.PROTOCOL_VERSION_MISMATCH: "Speaks another MCP revision",
+    Reason.TOOL_MISSING: "An expected MCP tool is missing",
 }
 
 
