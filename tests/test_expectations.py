@@ -55,6 +55,18 @@ HUGE = json.dumps({"s": "x" * 1_000_000}).encode()
         (b'{"rows": 3}', "tls == null", Status.HEALTHY, Reason.OK),
         # false
         (b'{"rows": 0}', "json.rows >= 1", Status.UNHEALTHY, Reason.ASSERTION_FAILED),
+        (
+            b'{"items": [{"n": 1}, {"n": 2}]}',
+            "json.items.all(i, i.n > 0)",
+            Status.HEALTHY,
+            Reason.OK,
+        ),
+        (
+            b'{"items": [{"n": 1}, {"n": 0}]}',
+            "json.items.exists(x, x.n == 0) && json.items.map(i, i.n).size() == 1",
+            Status.UNHEALTHY,
+            Reason.ASSERTION_FAILED,
+        ),
         (b"pong", 'body == "ping"', Status.UNHEALTHY, Reason.ASSERTION_FAILED),
         # cannot be evaluated: missing key, wrong type, not a boolean
         (b'{"rows": 3}', "json.missing == 1", Status.DEGRADED, Reason.ASSERTION_ERROR),

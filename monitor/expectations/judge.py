@@ -55,7 +55,6 @@ def judge_expectation(
     if not expectation.cel:
         return _held(verdict)
     variables = expectation_variables(answer, text, data, tls)
-    shown = _shown(expectation.cel, variables)
     try:
         result = evaluate(expectation.cel, variables)
     except Exception as exc:  # the library's KeyError, TypeError, ValueError...: never a crash
@@ -64,7 +63,8 @@ def judge_expectation(
             verdict,
             Status.DEGRADED,
             Reason.ASSERTION_ERROR,
-            f"expectation `{_cut(expectation.cel)}` could not be evaluated: {message}; {shown}",
+            f"expectation `{_cut(expectation.cel)}` could not be evaluated: {message}; "
+            + _shown(expectation.cel, variables),
         )
     if result is True:
         return _held(verdict)
@@ -73,7 +73,8 @@ def judge_expectation(
             verdict,
             Status.UNHEALTHY,
             Reason.ASSERTION_FAILED,
-            f"expectation `{_cut(expectation.cel)}` is false; {shown}",
+            f"expectation `{_cut(expectation.cel)}` is false; "
+            + _shown(expectation.cel, variables),
         )
     return _worse(
         verdict,
