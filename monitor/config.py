@@ -46,13 +46,8 @@ Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
-DEFAULT_TARGETS = {
-    CheckKind.RPC: 0.005,
-    CheckKind.HTTP: 0.050,
-    CheckKind.HEALTH: 0.050,
-    CheckKind.TCP: TCP_TARGET,
-    CheckKind.MCP: MCP_TARGET,
-}
+DEFAULT_TARGETS = {CheckKind.RPC: 0.005, CheckKind.HTTP: 0.050, CheckKind.HEALTH: 0.050}
+DEFAULT_TARGETS.update({CheckKind.TCP: TCP_TARGET, CheckKind.MCP: MCP_TARGET})
 
 
 def expand_env(value: str, env: Mapping[str, str]) -> str:
@@ -298,36 +293,25 @@ def _service_checks(config: MonitorConfig, service: ServiceConfig) -> Iterator[C
                 expect=smoke.expect.resolved() if smoke.expect else None,
                 **common,
             )
-    for probe in service.tcp:
-        spec = probe.spec()
-        yield Check(
-            service=service.name,
-            name=probe.name,
-            kind=CheckKind.TCP,
-            url=probe.url,
-            method="",
-            interval=probe.interval or interval,
-            timeout=probe.timeout or timeout,
-            target=probe.target or DEFAULT_TARGETS[CheckKind.TCP],
-            max_body_bytes=0,
-            max_redirects=0,
-            tls=tls if spec.tls else None,
-            spec=spec,
-        )
-    for mcp in service.mcp:
-        yield Check(
-            service=service.name,
-            name=mcp.name,
-            kind=CheckKind.MCP,
-            url=service.url + mcp.path,
-            method="POST",
-            interval=mcp.interval or interval,
-            timeout=mcp.timeout or timeout,
-            target=mcp.target or DEFAULT_TARGETS[CheckKind.MCP],
-            headers=headers,
-            spec=mcp.spec(),
-            **common,
-        )
+    protocol_checks: list[tuple[CheckKind, list[Any]]] = [
+        (CheckKind.TCP, service.tcp),
+        (CheckKind.MCP, service.mcp),
+    ]
+    for kind, entries in protocol_checks:  # monitor.checks: each model resolves itself
+        for entry in entries:
+            yield Check(
+                service=service.name,
+                name=entry.name,
+                kind=kind,
+                url=entry.url_for(service.url),
+                method=entry.METHOD,
+                interval=entry.interval or interval,
+                timeout=entry.timeout or timeout,
+                target=entry.target or DEFAULT_TARGETS[kind],
+                headers=headers if entry.METHOD else {},
+                spec=entry.spec(),
+                **{**common, "tls": tls if entry.over_tls(service.url) else None},
+            )
 
 
 def _cross_check(config: MonitorConfig) -> list[ConfigProblem]:

@@ -8,9 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from monitor.config import parse_config
 from monitor.model import Reason, Status
-from monitor.runtime.daemon import Monitor
+from tests.one_round import one_round
 
 
 @pytest.fixture
@@ -72,13 +71,7 @@ async def test_expectations_through_the_daemon(
     api: tuple[str, list[tuple[str, str, bytes]]],
 ) -> None:
     url, seen = api
-    monitor = Monitor(parse_config(CONFIG.format(url=url)))
-    await monitor.start(schedule=False)
-    try:
-        await monitor.run_all_once()
-        status = monitor.status()
-    finally:
-        await monitor.stop()
+    _, status = await one_round(CONFIG.format(url=url))
     [service] = status.services
     checks = {c.name: c for c in service.checks}
     assert (checks["create-item"].status, checks["create-item"].reason) == (

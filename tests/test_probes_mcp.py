@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from monitor.config import parse_config
 from monitor.model import CheckKind, CheckStatus, Reason, Status
-from monitor.runtime.daemon import Monitor
+from tests.one_round import one_round
 
 
 @pytest.fixture(params=["sse", "json"])
@@ -44,13 +43,7 @@ services:
     mcp:
 {entries}
 """
-    monitor = Monitor(parse_config(text))
-    await monitor.start(schedule=False)
-    try:
-        await monitor.run_all_once()
-        status = monitor.status()
-    finally:
-        await monitor.stop()
+    _, status = await one_round(text)
     return {c.name: c for c in status.services[0].checks if c.kind is CheckKind.MCP}
 
 

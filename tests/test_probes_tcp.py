@@ -15,8 +15,8 @@ import pytest
 from monitor.config import parse_config
 from monitor.errors import ConfigError
 from monitor.model import CheckKind, FleetStatus, Reason, Status
-from monitor.runtime.daemon import Monitor
 from tests.certs import CertificateAuthority
+from tests.one_round import one_round
 
 Serve = Callable[..., Awaitable[int]]
 
@@ -52,13 +52,7 @@ def _closed_port() -> int:
 
 
 async def _status(text: str) -> FleetStatus:
-    monitor = Monitor(parse_config(text))
-    await monitor.start(schedule=False)
-    try:
-        await monitor.run_all_once()
-        return monitor.status()
-    finally:
-        await monitor.stop()
+    return (await one_round(text))[1]
 
 
 async def test_tcp_checks_through_the_daemon(serve: Serve, tmp_path: Path) -> None:

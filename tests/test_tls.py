@@ -14,10 +14,10 @@ from aiohttp import web
 from monitor.config import parse_config
 from monitor.errors import ConfigError
 from monitor.model import Reason, Status
-from monitor.runtime.daemon import Monitor
 from monitor.tls import TlsSettings
 from monitor.tls.certificates import Presented, certificate_summary, expiry_finding
 from tests.certs import CertificateAuthority
+from tests.one_round import one_round as _run_once
 
 DAY = 86400.0
 NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC).timestamp()
@@ -157,16 +157,6 @@ async def https_server(tmp_path: Path) -> AsyncIterator[Callable[[bytes, bytes],
     yield start
     for runner in runners:
         await runner.cleanup()
-
-
-async def _run_once(text: str) -> tuple[Monitor, object]:
-    monitor = Monitor(parse_config(text))
-    await monitor.start(schedule=False)
-    try:
-        await monitor.run_all_once()
-        return monitor, monitor.status()
-    finally:
-        await monitor.stop()
 
 
 async def test_an_expiring_leaf_degrades_the_check_and_is_exported(

@@ -7,7 +7,7 @@ The probe (probes/mcp.py) runs the streamable HTTP handshake at `path`: `initial
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -33,6 +33,7 @@ class McpCheckConfig(BaseModel):
     """One entry of a service's `mcp:` list."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    METHOD: ClassVar[str] = "POST"  # JSON-RPC over POST, with the service's headers
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")]
     path: Annotated[str, Field(pattern=r"^/\S*$")] = "/mcp"
@@ -45,3 +46,9 @@ class McpCheckConfig(BaseModel):
 
     def spec(self) -> McpSpec:
         return McpSpec(tuple(self.expect_tools))
+
+    def url_for(self, base_url: str) -> str:
+        return base_url + self.path
+
+    def over_tls(self, base_url: str) -> bool:
+        return base_url.lower().startswith("https:")

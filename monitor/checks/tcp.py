@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
@@ -38,6 +38,7 @@ class TcpCheckConfig(BaseModel):
     """One entry of a service's `tcp:` list."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    METHOD: ClassVar[str] = ""  # not HTTP: no method, no headers sent
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")]
     address: str
@@ -71,7 +72,12 @@ class TcpCheckConfig(BaseModel):
         host = match["v6"] or match["host"]
         return TcpSpec(host, int(match["port"]), self.expect_banner, self.tls)
 
-    @property
-    def url(self) -> str:
+    def url_for(self, base_url: str) -> str:
         """How /status shows the check: `tcp://host:port` (`tcps://` with TLS)."""
+        del base_url  # a tcp check names its own address
         return f"{'tcps' if self.tls else 'tcp'}://{self.address}"
+
+    def over_tls(self, base_url: str) -> bool:
+        """Whether the service's `tls:` settings apply: only with `tls: true`."""
+        del base_url
+        return self.tls
