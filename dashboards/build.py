@@ -404,7 +404,8 @@ def service_detail() -> Json:
     return dashboard(
         "fleet-service",
         "Service detail",
-        "One service: status, latency percentiles, reasons, smoke paths, status changes.",
+        "One service: status, latency percentiles, reasons, smoke paths, real traffic, status "
+        "changes.",
         [
             panel(
                 "state-timeline",
@@ -515,6 +516,50 @@ def service_detail() -> Json:
                     ),
                 ],
                 options={"showHeader": True},
+            ),
+            panel(
+                "timeseries",
+                "Real traffic: error ratio (Cloudflare analytics)",
+                "Errors over requests of the service's Worker in each analytics interval, as "
+                "its analytics check judges it (docs/cloudflare.md).",
+                targets(
+                    (f"max by (service) (monitor_worker_error_ratio{{{svc}}})", "error ratio"),
+                ),
+                unit="percentunit",
+                min_value=0,
+            ),
+            panel(
+                "timeseries",
+                "Real traffic: requests and errors per interval",
+                "What Cloudflare counted for the Worker in the last complete interval.",
+                targets(
+                    (f"max by (service) (monitor_worker_requests{{{svc}}})", "requests"),
+                    (f"max by (service) (monitor_worker_errors{{{svc}}})", "errors"),
+                ),
+                min_value=0,
+            ),
+            panel(
+                "timeseries",
+                "Real traffic: CPU time per request p50 / p99",
+                "The Worker's CPU time quantiles as Cloudflare reports them.",
+                targets(
+                    (f"max by (service) (monitor_worker_cpu_p50_seconds{{{svc}}})", "p50"),
+                    (f"max by (service) (monitor_worker_cpu_p99_seconds{{{svc}}})", "p99"),
+                ),
+                unit="s",
+                min_value=0,
+            ),
+            panel(
+                "timeseries",
+                "Queue backlog",
+                "Average messages waiting in each queue the service lists.",
+                targets(
+                    (
+                        f"max by (queue) (monitor_queue_backlog_messages{{{svc}}})",
+                        "{{queue}}",
+                    ),
+                ),
+                min_value=0,
             ),
             panel(
                 "stat",

@@ -29,7 +29,7 @@ from monitor.checks.mcp import DEFAULT_TARGET as MCP_TARGET
 from monitor.checks.mcp import McpCheckConfig
 from monitor.checks.tcp import DEFAULT_TARGET as TCP_TARGET
 from monitor.checks.tcp import TcpCheckConfig
-from monitor.durations import parse_duration
+from monitor.durations import parse_duration, parse_rate
 from monitor.errors import ConfigError, ConfigProblem
 from monitor.expectations.program import Expectation
 from monitor.expectations.settings import ExpectConfig, RequestBody
@@ -40,6 +40,23 @@ from monitor.yaml_lines import line_for, load_yaml, path_to_loc, validation_prob
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 """Seconds, written in the file as `250ms`, `10s`, `5m`."""
+Rate = Annotated[float, BeforeValidator(parse_rate)]
+"""Per second, written in the file as `1000/s` or `60/m`."""
+
+
+def parse_ratio(value: object) -> float:
+    """A share from `0.1%` or `0.001` (between 0 and 1)."""
+    text = str(value).strip() if isinstance(value, str | int | float) else ""
+    try:
+        ratio = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        ratio = -1.0
+    if isinstance(value, bool) or not 0.0 <= ratio <= 1.0:
+        raise ValueError(f"expected a ratio such as 0.1% or 0.001 (0 to 1), got {value!r}")
+    return ratio
+
+
+Ratio = Annotated[float, BeforeValidator(parse_ratio)]
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
@@ -132,6 +149,68 @@ class Defaults(_Strict):
     _check_path = field_validator("health_path")(_path)
 
 
+class LoadConfig(_Strict):
+    """`monitor load --service` and `monitor verify --load`: an open-loop load on one check.
+    Targets default to the check's own; see docs/deploy-gate.md."""
+
+    rate: Rate
+    duration: Duration = Field(default=30.0, gt=0)
+    warmup: Duration = Field(default=5.0, ge=0)
+    check: Name = "health"
+    connections: int | None = Field(default=None, ge=1, le=10_000)
+    target_p95: Duration | None = Field(default=None, gt=0)
+    target_p99: Duration | None = Field(default=None, gt=0)
+    max_error_ratio: Ratio = 0.001
+
+
+class AnalyticsTargets(_Strict):
+    """What real traffic may show before the service's `analytics` check degrades."""
+
+    error_ratio: Ratio = Field(default=0.01, gt=0, lt=1)
+    cpu_p99: Duration = Field(default=0.050, gt=0)
+
+
+class QueueRef(_Strict):
+    """A Cloudflare Queue: `name` is shown; `id` is what the Queues datasets filter on."""
+
+    name: Name
+    id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,64}$")
+
+    @property
+    def queue_id(self) -> str:
+        return self.id or self.name
+
+
+def _queue_ref(value: Any) -> Any:
+    return {"name": value} if isinstance(value, str) else value
+
+
+MIN_CLOUDFLARE_INTERVAL = 60.0
+CLOUDFLARE_GRAPHQL_URL = "https://api.cloudflare.com/client/v4/graphql"
+
+
+class CloudflareConfig(_Strict):
+    """Cloudflare's GraphQL Analytics API: one batched query per `interval` for the fleet."""
+
+    account_id: Annotated[
+        str, BeforeValidator(lambda v, info: _expand_secret(v, info).get_secret_value())
+    ]
+    api_token: Annotated[SecretStr, BeforeValidator(_expand_secret)]
+    interval: Duration = Field(default=60.0, gt=0)
+    api_url: str = CLOUDFLARE_GRAPHQL_URL
+    backlog_intervals: int = Field(default=3, ge=2, le=60)
+    """A queue whose backlog rose over this many intervals with no consumption is growing."""
+
+    @field_validator("api_url")
+    @classmethod
+    def _check_api_url(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://[^\s/?#]+(?::\d+)?(/[^\s?#]*)?", value):
+            raise ValueError(
+                f"expected an http:// or https:// URL, got {without_userinfo(value)!r}"
+            )
+        return value
+
+
 class ServiceConfig(_Strict):
     name: Name
     url: str
@@ -153,6 +232,15 @@ class ServiceConfig(_Strict):
     http: list[SmokeCheckConfig] = Field(default_factory=list)
     tcp: list[TcpCheckConfig] = Field(default_factory=list)
     mcp: list[McpCheckConfig] = Field(default_factory=list)
+    load: LoadConfig | None = None
+    worker: Name | None = None
+    """The Worker script name in Cloudflare's analytics; default: the service name."""
+    analytics: AnalyticsTargets = Field(default_factory=AnalyticsTargets)
+    queues: list[Annotated[QueueRef, BeforeValidator(_queue_ref)]] = Field(default_factory=list)
+
+    @property
+    def worker_name(self) -> str:
+        return self.worker or self.name
 
     @field_validator("url")
     @classmethod
@@ -208,6 +296,7 @@ class MonitorConfig(_Strict):
     auth: AuthConfig = Field(default_factory=AuthConfig)
     defaults: Defaults = Field(default_factory=Defaults)
     services: list[ServiceConfig] = Field(default_factory=list)
+    cloudflare: CloudflareConfig | None = None
 
     def checks(self) -> list[Check]:
         """Every check the daemon runs, with `defaults:` applied."""
@@ -312,6 +401,24 @@ def _service_checks(config: MonitorConfig, service: ServiceConfig) -> Iterator[C
                 spec=entry.spec(),
                 **{**common, "tls": tls if entry.over_tls(service.url) else None},
             )
+    if config.cloudflare is not None:
+        yield _analytics_check(config.cloudflare, service)
+
+
+def _analytics_check(cloudflare: CloudflareConfig, service: ServiceConfig) -> Check:
+    """The service's `analytics` check: judged from the fleet's one query per interval."""
+    return Check(
+        service=service.name,
+        name="analytics",
+        kind=CheckKind.ANALYTICS,
+        url=cloudflare.api_url,
+        method="POST",
+        interval=cloudflare.interval,
+        timeout=min(cloudflare.interval, 30.0),
+        target=service.analytics.cpu_p99,
+        max_body_bytes=4 * 1024 * 1024,
+        max_redirects=0,
+    )
 
 
 def _cross_check(config: MonitorConfig) -> list[ConfigProblem]:
@@ -347,6 +454,14 @@ def _cross_check(config: MonitorConfig) -> list[ConfigProblem]:
                 smoke_seen.add(key)
     names = {s.name for s in config.services}
     for i, service in enumerate(config.services):
+        checks = ["health", *(c.name for c in [*service.rpc, *service.http])]
+        if service.load is not None and service.load.check not in checks:
+            problems.append(
+                ConfigProblem(
+                    f"services[{i}].load.check",
+                    f"unknown check {service.load.check!r}; expected one of {', '.join(checks)}",
+                )
+            )
         for j, dep in enumerate(service.depends_on):
             if dep not in names:
                 problems.append(
@@ -361,6 +476,19 @@ def _cross_check(config: MonitorConfig) -> list[ConfigProblem]:
                         f"services[{i}].depends_on[{j}]", "a service cannot depend on itself"
                     )
                 )
+    cloudflare = config.cloudflare
+    if (
+        cloudflare is not None
+        and cloudflare.interval < MIN_CLOUDFLARE_INTERVAL
+        and cloudflare.api_url == CLOUDFLARE_GRAPHQL_URL
+    ):
+        problems.append(
+            ConfigProblem(
+                "cloudflare.interval",
+                f"interval {cloudflare.interval}s is shorter than 1m; Cloudflare allows 300 "
+                "GraphQL queries per 5 minutes (expected >= 1m, or another api_url)",
+            )
+        )
     for check in config.checks():
         if check.timeout > check.interval:
             problems.append(

@@ -43,3 +43,25 @@ def format_duration(seconds: float) -> str:
         if s and s % size == 0:
             return f"{s // size}{unit}"
     return f"{s}s"
+
+
+_RATE = re.compile(r"(\d+(?:\.\d+)?)(?:/((?:\d+(?:\.\d+)?)?(?:ms|s|m|h)))?")
+
+
+def parse_rate(value: object) -> float:
+    """Events per second from `1000/s`, `60/m`, `5/100ms`, or a bare number (per second)."""
+    if isinstance(value, bool):
+        raise ValueError("expected a rate such as 1000/s or 60/m, not a boolean")
+    if isinstance(value, int | float):
+        rate = float(value)
+    elif isinstance(value, str) and (match := _RATE.fullmatch(value.strip().replace(" ", ""))):
+        count, per = match.groups()
+        period = parse_duration(per if per[0].isdigit() else "1" + per) if per else 1.0
+        if period <= 0:
+            raise ValueError(f"a rate needs a period longer than 0, got {value!r}")
+        rate = float(count) / period
+    else:
+        raise ValueError(f"expected a rate such as 1000/s or 60/m, got {value!r}")
+    if not rate > 0 or rate == float("inf"):
+        raise ValueError(f"expected a rate above 0, got {value!r}")
+    return rate

@@ -92,6 +92,11 @@ class Reason(enum.StrEnum):
     MCP_ERROR = "mcp_error"
     PROTOCOL_VERSION_MISMATCH = "protocol_version_mismatch"
     TOOL_MISSING = "tool_missing"
+    # real traffic (Cloudflare analytics, monitor/analytics/)
+    ERROR_RATE_HIGH = "error_rate_high"
+    CPU_NEAR_LIMIT = "cpu_near_limit"
+    QUEUE_BACKLOG_GROWING = "queue_backlog_growing"
+    ANALYTICS_UNAVAILABLE = "analytics_unavailable"
 
 
 class CheckKind(enum.StrEnum):
@@ -102,6 +107,8 @@ class CheckKind(enum.StrEnum):
     HTTP = "http"
     TCP = "tcp"
     MCP = "mcp"
+    ANALYTICS = "analytics"
+    """Real traffic from Cloudflare's GraphQL Analytics, polled for the whole fleet at once."""
 
 
 class Component(BaseModel):
@@ -145,6 +152,9 @@ class Verdict(BaseModel):
     version: str | None = None
     evidence: str = ""
     tls: Certificate | None = None
+    # what the verdict rests on: the field or line read (`status="UP"`, `first line "ok"`,
+    # `HTTP 503`), for `normalize.explain` and people who disagree with a verdict
+    read: str = ""
 
 
 class LatencySummary(BaseModel):

@@ -20,6 +20,7 @@ from monitor.model import (
     ServiceStatus,
     ShardInfo,
     Status,
+    Verdict,
     worst,
 )
 from monitor.secrets_scrub import without_userinfo
@@ -27,6 +28,8 @@ from monitor.state import CheckState, ServiceTrack
 
 NOT_CHECKED_DETAIL = "not checked yet"
 SMOKE_ONLY_DETAIL = "smoke checks pass; the health check is on another replica"
+NOT_CHECKED = Verdict(status=Status.UNKNOWN, reason=Reason.NOT_CHECKED, detail=NOT_CHECKED_DETAIL)
+"""What a check that has not run yet shows."""
 
 
 def _ms(seconds: float | None) -> float | None:
@@ -42,21 +45,7 @@ def check_status(
 ) -> CheckStatus:
     """`within` is the daemon's judgement over the judging window (None until a window holds
     enough samples), not a comparison of `latency` alone."""
-    target_ms = _ms(check.target)
-    if state is None:
-        return CheckStatus(
-            name=check.name,
-            kind=check.kind,
-            url=without_userinfo(check.url),
-            status=Status.UNKNOWN,
-            reason=Reason.NOT_CHECKED,
-            detail=NOT_CHECKED_DETAIL,
-            latency_ms=latency,
-            latency_source=source,
-            target_ms=target_ms,
-            within_target=within,
-        )
-    v = state.verdict
+    v = NOT_CHECKED if state is None else state.verdict
     return CheckStatus(
         name=check.name,
         kind=check.kind,
@@ -65,18 +54,18 @@ def check_status(
         reason=v.reason,
         detail=v.detail,
         http_status=v.http_status,
-        duration_ms=_ms(state.duration_s),
+        duration_ms=None if state is None else _ms(state.duration_s),
         latency_ms=latency,
         latency_source=source,
-        target_ms=target_ms,
+        target_ms=_ms(check.target),
         within_target=within,
         components=v.components,
         version=v.version,
         evidence=v.evidence,
         tls=v.tls,
-        checked_at=state.checked_at,
-        since=state.since,
-        consecutive=state.consecutive,
+        checked_at=None if state is None else state.checked_at,
+        since=None if state is None else state.since,
+        consecutive=0 if state is None else state.consecutive,
     )
 
 
@@ -92,7 +81,11 @@ def service_verdict(checks: Sequence[CheckStatus]) -> tuple[Status, Reason, str]
     for smoke in checks:
         if smoke is health or smoke.reason is Reason.NOT_CHECKED:
             continue
-        capped = Status.DEGRADED if smoke.status is Status.UNHEALTHY else smoke.status
+        if smoke.kind is CheckKind.ANALYTICS and smoke.status is Status.UNKNOWN:
+            continue  # an analytics outage says nothing about the service (issue 20)
+        capped: Status = smoke.status
+        if smoke.status is Status.UNHEALTHY and smoke.kind is not CheckKind.ANALYTICS:
+            capped = Status.DEGRADED  # real users' errors (analytics) are the service's own
         if capped.severity > status.severity:
             status, reason = capped, smoke.reason
             detail = f"{smoke.kind.value} check {smoke.name}: {smoke.detail}"

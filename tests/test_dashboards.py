@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry
 
 from monitor.alerting.prometheus_export import SecretsNotNeeded
 from monitor.alerting.rules import parse_alert_rules
+from monitor.analytics.series import AnalyticsSeries
 from monitor.config import Defaults
 from monitor.metrics.daemon_metrics import MonitorMetrics
 from monitor.model import Status
@@ -57,6 +58,7 @@ def exported_names() -> set[str]:
     """Every sample name a fresh daemon registry can expose, by metric family type."""
     registry = CollectorRegistry()
     MonitorMetrics(registry, "test")
+    AnalyticsSeries(registry)  # with a `cloudflare:` block
     suffixes = {
         "counter": ("_total", "_created"),
         "histogram": ("_bucket", "_sum", "_count", "_created"),

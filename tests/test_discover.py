@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from monitor.cli.wrangler import (
     PLACEHOLDER_DOMAIN,
@@ -293,3 +294,26 @@ def test_non_legacy_env_keeps_the_name() -> None:
     assert services == {
         "a": {"name": "a", "url": "https://a.example.com", "labels": {"source": "wrangler"}}
     }
+
+
+def test_queue_producer_and_consumer_bindings_become_queues() -> None:
+    files = {
+        "workers/email/wrangler.toml": (
+            'name = "email"\nroutes = [{pattern = "email.example.com", custom_domain = true}]\n'
+            '[[queues.producers]]\nqueue = "github-sync"\nbinding = "SYNC"\n'
+            '[[queues.consumers]]\nqueue = "mail-out"\n'
+            '[[queues.consumers]]\nqueue = "github-sync"\n'
+        ),
+        "workers/db/wrangler.jsonc": (
+            '{"name": "db", "workers_dev": true, // no queues\n'
+            ' "queues": {"producers": [{"binding": "Q"}]}}'
+        ),
+    }
+    discovery = discover_from_configs(files, subdomain="acme")
+    services = _services(discovery)
+    assert services["email"]["queues"] == ["github-sync", "mail-out"]
+    assert "queues" not in services["db"] and "worker" not in services["email"]
+    assert any("queue producer" in w and "db" in w for w in discovery.warnings)
+    parse_config(
+        yaml.safe_dump({**discovery.config, "cloudflare": {"account_id": "a", "api_token": "t"}})
+    )

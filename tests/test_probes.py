@@ -11,12 +11,13 @@ import monitor.probes as probes_pkg
 from monitor.config import parse_config
 from monitor.errors import ConfigError
 from monitor.model import CheckKind
-from monitor.probes import PROBES, probe_for
+from monitor.probes import FLEET_POLLED, PROBES, probe_for
 
 SUPPORT_MODULES = {"timing", "stamped_transport"}
 """The HTTP probe's connection machinery: public modules of probes/ that are not probes."""
 
 ALL_KINDS = """
+cloudflare: {account_id: acc, api_token: tok-secret}
 services:
   - name: gw
     url: http://127.0.0.1:9
@@ -30,9 +31,11 @@ services:
 def test_every_check_kind_the_config_produces_has_a_probe() -> None:
     checks = parse_config(ALL_KINDS).checks()
     assert {c.kind for c in checks} == set(CheckKind)  # the config above covers every kind
-    assert set(PROBES) == set(CheckKind)
+    assert set(PROBES) | FLEET_POLLED == set(CheckKind)
+    assert not set(PROBES) & FLEET_POLLED  # one way to run each kind
     for check in checks:
-        assert probe_for(check) is PROBES[check.kind]
+        if check.kind not in FLEET_POLLED:
+            assert probe_for(check) is PROBES[check.kind]
 
 
 def test_an_unknown_check_kind_stops_at_config_validation() -> None:

@@ -33,6 +33,12 @@ from monitor.http.app import serve
 from monitor.metrics.daemon_metrics import MonitorMetrics
 from monitor.runtime.daemon import Monitor, utc_now
 from monitor.simulator import Behavior, SimulatedFleet, fleet_config, seed_fleet
+from monitor.simulator.graphql_api import (
+    DEMO_ACCOUNT,
+    DEMO_QUEUE,
+    GraphQLSimulator,
+    demo_analytics,
+)
 from tests.conftest import free_port
 from tests.test_dashboards import ROOT, panel_queries
 
@@ -129,21 +135,32 @@ def start_prometheus(directory: Path, target: str) -> tuple[subprocess.Popen[byt
     return process, f"http://127.0.0.1:{port}"
 
 
-def daemon_config(fleet: SimulatedFleet) -> str:
+def daemon_config(fleet: SimulatedFleet, analytics_url: str) -> str:
     data: dict[str, Any] = fleet_config(fleet, interval="250ms", timeout="200ms")
+    data["cloudflare"] = {  # real traffic, for the analytics panels
+        "account_id": DEMO_ACCOUNT,
+        "api_token": "prom-test-token",
+        "interval": "1s",
+        "api_url": analytics_url,
+    }
     data["defaults"]["recheck_interval"] = "100ms"
     data["latency"] = {"min_samples": 5}
     for service in data["services"]:
         if service["name"] == "do-schedule":  # an http smoke path, for the http panels
             service["http"] = [{"name": "page", "path": "/health"}]
+        if service["name"] == SERVICE:
+            service["queues"] = [DEMO_QUEUE]
     return json.dumps(data)
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     directory = tmp_path_factory.mktemp("prometheus")
-    async with SimulatedFleet(seed_fleet()) as fleet:
-        config = parse_config(daemon_config(fleet))
+    async with (
+        SimulatedFleet(seed_fleet()) as fleet,
+        GraphQLSimulator(demo_analytics(fleet.names, "prom-test-token", 0.0)) as api,
+    ):
+        config = parse_config(daemon_config(fleet, api.url))
         rules = parse_alert_rules(RULES, services=[s.name for s in config.services])
         registry = CollectorRegistry()
         metrics = MonitorMetrics(registry, "test")

@@ -20,10 +20,10 @@ from monitor.logs import configure_logging, set_log_scrubber
 from monitor.receivers.webhook import WebhookConfig, WebhookReceiver
 from monitor.secrets_scrub import NO_SECRETS, scrubber_for
 from tests.alerting_fixtures import T0, event
-from tests.test_lifecycle import Daemon, all_checked, by_name, daemons, wait_for_rows
+from tests.test_lifecycle import Launch, all_checked, by_name, launch, wait_for_rows
 from tests.test_probes_http_redirects import Start, serve
 
-__all__ = ["daemons", "serve"]  # fixtures: loopback servers, daemons killed after the test
+__all__ = ["launch", "serve"]  # fixtures: loopback servers, daemons killed after the test
 
 TOKEN = "echo-7e2b4c9d1f0a3856"
 
@@ -52,7 +52,7 @@ async def echo_service(serve: Start) -> str:
 
 
 async def test_an_echoed_token_never_reaches_status_store_or_log(
-    echo_service: str, tmp_path: Path, daemons: list[Daemon]
+    echo_service: str, tmp_path: Path, launch: Launch
 ) -> None:
     config = tmp_path / "monitor.yaml"
     config.write_text(
@@ -69,9 +69,7 @@ async def test_an_echoed_token_never_reaches_status_store_or_log(
             }
         )
     )
-    daemon = Daemon(config, tmp_path, env={"ECHO_TOKEN": TOKEN})
-    daemons.append(daemon)
-    await daemon.start()
+    daemon = await launch(config, tmp_path, env={"ECHO_TOKEN": TOKEN})
     status = await daemon.until(all_checked)
     await wait_for_rows(tmp_path / "monitor.sqlite3", 1)
     assert await daemon.stop() == 0
@@ -126,3 +124,56 @@ async def test_a_receiver_quoting_its_key_leaves_it_out_of_the_outbox_and_the_lo
     assert "alert_notification_dead" in stream.getvalue()
     assert HOOK_KEY not in stream.getvalue()
     assert HOOK_KEY.encode() not in (tmp_path / "alerts.sqlite3").read_bytes()
+
+
+CF_TOKEN = "cftoken-5d0e8a1b93c7f246"
+
+
+@pytest.fixture
+async def echoing_analytics_api(serve: Start) -> str:
+    """A GraphQL Analytics API whose `errors[]` quote the credential it was sent."""
+
+    async def graphql(request: web.Request) -> web.Response:
+        sent = request.headers.get("Authorization", "")
+        message = f"authentication failed for {sent} ({quote(sent, safe='')})"
+        return web.json_response({"data": None, "errors": [{"message": message}]})
+
+    app = web.Application()
+    app.router.add_post("/client/v4/graphql", graphql)
+    return await serve(app)
+
+
+async def test_the_analytics_token_never_reaches_status_store_or_log(
+    echo_service: str, echoing_analytics_api: str, tmp_path: Path, launch: Launch
+) -> None:
+    config = tmp_path / "monitor.yaml"
+    config.write_text(
+        json.dumps(
+            {
+                "defaults": {"interval": "300ms", "timeout": "250ms"},
+                "cloudflare": {
+                    "account_id": "acc",
+                    "api_token": "${CF_API_TOKEN}",
+                    "interval": "1s",
+                    "api_url": f"{echoing_analytics_api}/client/v4/graphql",
+                },
+                "services": [{"name": "echo", "url": echo_service}],
+            }
+        )
+    )
+    daemon = await launch(config, tmp_path, env={"CF_API_TOKEN": CF_TOKEN})
+
+    def analytics_judged(status: dict[str, object]) -> bool:
+        checks = by_name(status)["echo"]["checks"]  # type: ignore[index]
+        return any(c["kind"] == "analytics" and c["reason"] != "not_checked" for c in checks)
+
+    status = await daemon.until(analytics_judged)
+    await wait_for_rows(tmp_path / "monitor.sqlite3", 2)
+    assert await daemon.stop() == 0
+    check = next(c for c in by_name(status)["echo"]["checks"] if c["kind"] == "analytics")
+    assert check["status"] == "unknown" and "[redacted]" in check["detail"], check
+    stores = b"".join(p.read_bytes() for p in tmp_path.glob("*.sqlite3*"))
+    for secret in (CF_TOKEN, quote(f"Bearer {CF_TOKEN}", safe="")):
+        assert secret not in json.dumps(status)
+        assert secret.encode() not in stores
+        assert secret.encode() not in daemon.stderr

@@ -211,3 +211,31 @@ def test_bar_hover_text() -> None:
     down = bar(Bucket(start, NOW, U, "timeout", "no answer in 2s"))
     assert down.css == "unhealthy"
     assert down.title == "11:44 to 12:00 UTC: Down — Not answering in time (no answer in 2s)"
+
+
+@pytest.mark.parametrize(
+    ("status", "detail", "text", "over"),
+    [
+        (
+            H,
+            "real traffic: 0.4 % errors over the last 5m (12 of 3,000 requests)",
+            "0.4 % errors over the last 5m (12 of 3,000 requests)",
+            False,
+        ),
+        (
+            Status.UNHEALTHY,
+            "real traffic: 100 % errors over the last 1m",
+            "100 % errors over the last 1m",
+            True,
+        ),
+        (Status.UNKNOWN, "", "no measurement yet", True),
+    ],
+)
+def test_an_analytics_check_shows_real_traffic_not_a_round_trip(
+    status: Status, detail: str, text: str, over: bool
+) -> None:
+    c = check(CheckKind.ANALYTICS, last=120.0).model_copy(
+        update={"status": status, "detail": detail}
+    )
+    line = latency_line(c)
+    assert (line.label, line.latency, line.over_target) == ("real traffic", text, over)

@@ -1,6 +1,6 @@
 """The command line, one module per command: `monitor run | demo | verify | discover |
-config check | rules export | schema | status`. This module holds only the group (global
-options: logging) and `main`; exit codes are monitor/exit_codes.py's."""
+explain | config check | rules export | schema | status | load`. This module holds only the
+group (global options: logging) and `main`; exit codes are monitor/exit_codes.py's."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from monitor import __version__
 from monitor.cli.config_check import config_group
 from monitor.cli.demo import demo
 from monitor.cli.discover import discover
+from monitor.cli.explain import explain_command
+from monitor.cli.load import load
 from monitor.cli.rules_export import rules_group
 from monitor.cli.run import run
 from monitor.cli.schema import schema
@@ -38,7 +40,18 @@ def cli(log_level: str, log_format: str) -> None:
     configure_logging(log_level, json=None if log_format == "auto" else log_format == "json")
 
 
-for command in (run, demo, config_group, verify, discover, rules_group, schema, status_command):
+for command in (
+    run,
+    demo,
+    config_group,
+    verify,
+    discover,
+    explain_command,
+    rules_group,
+    schema,
+    status_command,
+    load,
+):
     cli.add_command(command)
 
 

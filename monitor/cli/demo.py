@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -15,26 +16,47 @@ from monitor.cli.run import serve_daemon
 from monitor.config import parse_config
 from monitor.durations import parse_duration
 from monitor.exit_codes import ExitCode
+from monitor.simulator.graphql_api import DEMO_QUEUE
+
+CONSUMER_STOPS_AFTER_S = 120.0
+"""The demo's `github-sync` consumer stops after two minutes: its backlog then grows."""
 
 
 async def _demo(
     listen: str, fleet_port: int, interval: str, once: bool, stop_after: float | None
 ) -> ExitCode:
+    import json
+    import secrets
     import tempfile
 
     from monitor.alerting.rules import parse_alert_rules
     from monitor.runtime.daemon import Monitor
-    from monitor.simulator import SimulatedFleet, fleet_config_yaml, seed_fleet
+    from monitor.simulator import SimulatedFleet, fleet_config, seed_fleet
+    from monitor.simulator.graphql_api import GraphQLSimulator, demo_analytics
 
-    async with SimulatedFleet(seed_fleet(), base_port=fleet_port) as fleet:
-        try:
-            seconds = parse_duration(interval)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--interval") from None
+    try:
+        seconds = parse_duration(interval)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--interval") from None
+    token = secrets.token_hex(16)  # the demo's own: nothing real to leak, scrubbed all the same
+    async with (
+        SimulatedFleet(seed_fleet(), base_port=fleet_port) as fleet,
+        GraphQLSimulator(
+            demo_analytics(fleet.names, token, CONSUMER_STOPS_AFTER_S)
+        ) as analytics_api,
+    ):
         timeout = f"{min(2.0, seconds * 0.8):g}s"
-        config = parse_config(
-            fleet_config_yaml(fleet, interval=interval, timeout=timeout), "<demo>"
-        )
+        as_data: dict[str, Any] = fleet_config(fleet, interval=interval, timeout=timeout)
+        as_data["cloudflare"] = {
+            "account_id": analytics_api.sim.account_id,
+            "api_token": token,
+            "interval": f"{max(1.0, seconds):g}s",
+            "api_url": analytics_api.url,
+        }
+        for service in as_data["services"]:
+            if service["name"] == "queue":
+                service["queues"] = [DEMO_QUEUE]
+        config = parse_config(json.dumps(as_data), "<demo>")
         if once:
             monitor = Monitor(config)
             await monitor.start(schedule=False)

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from monitor.cli.load import verify_then_load
 from monitor.cli.options import (
     config_option,
     duration_option,
@@ -56,13 +57,27 @@ def _labels_option(
 @sources_option(
     required=False, help="read a running daemon's /status instead of probing (repeatable)"
 )
+@click.option(
+    "--load",
+    "with_load",
+    is_flag=True,
+    help="once the gate passes, run each selected service's load: (monitor load)",
+)
 @json_option("JSON on stdout instead of the table")
 @click.option("--junit", default=None, type=click.Path(dir_okay=False), help="write JUnit XML")
-def verify(config_path: str | None, as_json: bool, junit: str | None, **selection: Any) -> None:
+def verify(
+    config_path: str | None,
+    as_json: bool,
+    junit: str | None,
+    with_load: bool,
+    **selection: Any,
+) -> None:
     """Deploy gate: exit 0 if every selected service is healthy and within target, 1 if not,
     2 on bad usage or config (see docs/deploy-gate.md)."""
     # the other flags are named as VerifyOptions' fields: what to verify and how
     options = VerifyOptions(**selection)
+    if with_load:
+        sys.exit(verify_then_load(config_path, options, as_json=as_json, junit=junit))
     sys.exit(
         run_verify(
             config_path,

@@ -1,7 +1,9 @@
 """A starting monitor.yaml from a Cloudflare workers repository (`workers/<dir>/wrangler.*`).
 
 One service per worker: its URL comes from its routes (custom domains and `host/path*`
-patterns), else from workers.dev; `depends_on` comes from its service bindings. Everything that
+patterns), else from workers.dev; `depends_on` comes from its service bindings; `queues:` from its
+queue producer and consumer bindings, for the analytics check (docs/cloudflare.md; the service
+is named after the script, so `worker:` keeps its default). Everything that
 cannot be inferred is said in `warnings`, which `render_yaml` writes at the top of the file, so
 the file is a draft to review, never a silent guess.
 
@@ -15,7 +17,7 @@ Decisions (documented in docs/deploy-gate.md):
   to it are left out of depends_on, both with a warning.
 - A binding to a worker not in the repository is a warning and left out of depends_on.
 - `env`: as wrangler does, an `env.<name>` section inherits name (suffixed `-<name>`), routes
-  and workers_dev from the top level, but not service bindings.
+  and workers_dev from the top level, but not service or queue bindings.
 
 Parsing is pure (`workers_from_configs`, `discover_from_configs`); only `read_configs` touches
 the disk.
@@ -73,6 +75,8 @@ class Worker:
     routes: tuple[Route, ...]
     workers_dev: bool
     bindings: tuple[Binding, ...] = ()
+    queues: tuple[str, ...] = ()
+    """Queues it produces to or consumes from, in the order first named."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +151,24 @@ def _bindings(config: Mapping[str, Any], source: str, warnings: list[str]) -> tu
     return tuple(out)
 
 
+def _queues(config: Mapping[str, Any], source: str, warnings: list[str]) -> tuple[str, ...]:
+    raw = config.get("queues") or {}
+    if not isinstance(raw, Mapping):
+        warnings.append(f"{source}: 'queues' is not a table; queue bindings ignored")
+        return ()
+    out: list[str] = []
+    for role in ("producers", "consumers"):
+        for item in raw.get(role) or []:
+            queue = item.get("queue") if isinstance(item, Mapping) else None
+            if not isinstance(queue, str) or not re.fullmatch(NAME_PATTERN, queue):
+                warnings.append(
+                    f"{source}: queue {role[:-1]} {item!r} has no valid 'queue'; ignored"
+                )
+            elif queue not in out:
+                out.append(queue)
+    return tuple(out)
+
+
 def _env_section(raw: Mapping[str, Any], env: str) -> Mapping[str, Any] | None:
     envs = raw.get("env")
     section = envs.get(env) if isinstance(envs, Mapping) else None
@@ -174,6 +196,7 @@ def _with_env(raw: Mapping[str, Any], env: str | None) -> dict[str, Any]:
         if key in section:
             out[key] = section[key]
     out["services"] = section.get("services", [])  # bindings are not inherited
+    out["queues"] = section.get("queues", {})
     return out
 
 
@@ -225,6 +248,7 @@ def workers_from_configs(files: Mapping[str, str], env: str | None = None) -> Wo
                 routes=routes,
                 workers_dev=workers_dev if isinstance(workers_dev, bool) else not routes,
                 bindings=_bindings(config, source, warnings),
+                queues=_queues(config, source, warnings),
             )
         )
     if without_env:
@@ -309,6 +333,8 @@ def build_config(
         service: dict[str, Any] = {"name": worker.name, "url": urls[worker.name]}
         if depends_on:
             service["depends_on"] = depends_on
+        if worker.queues:  # `worker:` defaults to the service name, which is the script's
+            service["queues"] = list(worker.queues)
         service["labels"] = dict(SOURCE_LABELS)
         services.append(service)
     return Discovery({"services": services}, warnings, notes)

@@ -39,7 +39,7 @@ from monitor.model import (
     Verdict,
 )
 from monitor.normalize import normalize_response
-from monitor.probes import probe_for
+from monitor.probes import FLEET_POLLED, probe_for
 from monitor.probes.timing import timed_connector
 from monitor.secrets_scrub import Scrubber, scrubber_for
 from monitor.slo import judged_latency
@@ -192,8 +192,8 @@ class Verifier:
         names = select(self.config.services, self.options)
         by_name = {s.name: s for s in self.config.services}
         checks: dict[str, list[Check]] = {name: [] for name in names}
-        for check in self.config.checks():
-            if check.service in checks:
+        for check in self.config.checks():  # real traffic is judged `--from` a daemon
+            if check.service in checks and check.kind not in FLEET_POLLED:
                 checks[check.service].append(check)
         limit = asyncio.Semaphore(self.options.max_in_flight)
         # The daemon's connector: the gate times a sample exactly as the daemon would.

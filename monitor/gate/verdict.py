@@ -99,7 +99,8 @@ def _latency_failure(check: CheckStatus) -> str | None:
 
 def _judge_check(service: str, check: CheckStatus) -> CheckVerdict:
     failures: list[str] = []
-    if check.status is not Status.HEALTHY:
+    analytics_down = check.kind is CheckKind.ANALYTICS and check.status is Status.UNKNOWN
+    if check.status is not Status.HEALTHY and not analytics_down:  # an API outage is no verdict
         failures.append(f"not healthy: {_status_line(check.status, check.reason, check.detail)}")
     latency = _latency_failure(check)
     if latency:

@@ -3,8 +3,8 @@
 A probe takes the shared client session and a resolved `Check` and returns an `Answer`; it
 never raises for a failing target. `PROBES` maps every `CheckKind` to its probe and is what the
 daemon and the deploy gate dispatch through. Config validation admits only `CheckKind` members,
-and a test asserts each has an entry, so `probe_for` cannot meet an unknown kind. To add a
-kind: add the `CheckKind` member, a module here, and one entry below.
+and a test asserts each has an entry (or is in `FLEET_POLLED`), so `probe_for` cannot meet an
+unknown kind. To add a kind: add the `CheckKind` member, a module here, and one entry below.
 """
 
 from __future__ import annotations
@@ -36,9 +36,14 @@ PROBES: Final[Mapping[CheckKind, Probe]] = MappingProxyType(
 )
 
 
+FLEET_POLLED: Final[frozenset[CheckKind]] = frozenset({CheckKind.ANALYTICS})
+"""Kinds with no per-check probe: one request answers for the whole fleet (monitor/analytics/),
+so the scheduler and the deploy gate leave them to their poller."""
+
+
 def probe_for(check: Check) -> Probe:
     """The probe for the check's kind."""
     return PROBES[check.kind]
 
 
-__all__ = ["PROBES", "Probe", "probe_for"]
+__all__ = ["FLEET_POLLED", "PROBES", "Probe", "probe_for"]

@@ -93,7 +93,7 @@ class TimedConnector(HookedConnector):
                 )
                 if sslcontext is None:
                     return stamped_connection(loop, sock, args[0])  # type: ignore[return-value]
-                return await _tls_connection(loop, sock, args[0], sslcontext, attempt.options)
+                return await tls_connection(loop, sock, args[0], sslcontext, attempt.options)
         except cert_errors as exc:
             raise aiohttp.ClientConnectorCertificateError(attempt.req.connection_key, exc) from exc
         except ssl_errors as exc:
@@ -104,7 +104,7 @@ class TimedConnector(HookedConnector):
             raise attempt.client_error(attempt.req.connection_key, exc) from exc
 
 
-async def _tls_connection(
+async def tls_connection(
     loop: asyncio.AbstractEventLoop,
     sock: socket.socket,
     protocol_factory: Any,

@@ -20,14 +20,16 @@ from prometheus_client import CollectorRegistry
 from monitor import __version__
 from monitor.alerting.service import Alerter
 from monitor.alerting.state import RuleInput
+from monitor.analytics.client import AnalyticsPoller
+from monitor.analytics.series import AnalyticsSeries
 from monitor.config import Check, MonitorConfig, load_config
 from monitor.durations import format_duration
 from monitor.errors import ConfigError
 from monitor.fleet.sharding import shard_info
 from monitor.metrics.daemon_metrics import MonitorMetrics
-from monitor.model import CheckKind, FleetStatus, ShardInfo
+from monitor.model import CheckKind, FleetStatus, ShardInfo, Verdict
 from monitor.normalize import normalize_response
-from monitor.probes import probe_for
+from monitor.probes import FLEET_POLLED, probe_for
 from monitor.probes.timing import timed_connector
 from monitor.runtime.lag_watch import LagWatch
 from monitor.runtime.latency_gauges import latency_view, refresh_latency_gauges
@@ -108,6 +110,10 @@ class Monitor:
         # read at scrape time: an inc/dec pair per check took a lock twice on the hot path
         self.metrics.checks_in_flight.set_function(lambda: len(self._in_flight))
         self._stopping = False
+        self._analytics_series: AnalyticsSeries | None = None
+        self.analytics: AnalyticsPoller | None = None
+        self._analytics_task: asyncio.Task[None] | None = None
+        self._ensure_analytics(config)
         self.metrics.declare(self.checks(), list(self.by_service))
         self.metrics.config_last_reload_successful.set(1)
         self.metrics.config_last_reload_success_timestamp.set(time.time())
@@ -158,6 +164,33 @@ class Monitor:
             every = [c.id for c in config.checks()]
             self._shard_info = shard_info(shard, len(self.tracked), every)
 
+    def _ensure_analytics(self, config: MonitorConfig) -> None:
+        """The fleet's one analytics poller while the config has `cloudflare:` (reloads too)."""
+        if config.cloudflare is None:
+            if self._analytics_task is not None:  # removed by a reload
+                self._analytics_task.cancel()
+                self._analytics_task = None
+            self.analytics = None
+        elif self.analytics is not None:
+            self.analytics.apply_config(config)
+        else:
+            if self._analytics_series is None:
+                self._analytics_series = AnalyticsSeries(self.metrics.registry)
+            self.analytics = AnalyticsPoller(
+                config,
+                self._record_analytics,
+                self.clock,
+                self._analytics_series,
+                self.log,
+                time.monotonic,
+            )
+
+    def _record_analytics(self, service: str, verdict: Verdict, took: float) -> None:
+        record = self.tracked.get(f"{service}/{CheckKind.ANALYTICS.value}/analytics")
+        if record is not None:  # a shard owns only some services' analytics checks
+            scrubbed = verdict.model_copy(update={"detail": self.scrubber.scrub(verdict.detail)})
+            self._record_verdict(record, scrubbed, took)
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     def _new_session(self) -> aiohttp.ClientSession:
@@ -181,11 +214,20 @@ class Monitor:
             await self.alerter.start(self.rule_input, self._recheck)
         if schedule:
             for record in self.tracked.values():
-                self.scheduler.add(record.check)
+                if record.check.kind not in FLEET_POLLED:
+                    self.scheduler.add(record.check)
             self.scheduler.start()
+            self._start_analytics()
         self.log.info(
             "monitor.started", services=len(self.config.services), checks=len(self.tracked)
         )
+
+    def _start_analytics(self) -> None:
+        if self.analytics is not None and self._analytics_task is None:
+            assert self.session is not None
+            self._analytics_task = asyncio.create_task(
+                self.analytics.run(self.session), name="analytics"
+            )
 
     async def stop(self, grace: float = STOP_GRACE) -> None:
         """Stop scheduling, give in-flight checks `grace` seconds, then cancel them."""
@@ -197,7 +239,12 @@ class Monitor:
                 task.cancel()
             if pending:
                 await asyncio.wait(pending, timeout=CANCEL_WAIT)
-        for background in (self._lag_task, self._flush_task, self._gauge_task):
+        for background in (
+            self._lag_task,
+            self._flush_task,
+            self._gauge_task,
+            self._analytics_task,
+        ):
             if background is not None:
                 background.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -259,7 +306,7 @@ class Monitor:
                     self.log.info("check.cancelled_at_shutdown", check=check.id)
                     return None
                 raise
-            verdict = normalize_response(answer, self.scrubber)
+            verdict = normalize_response(answer, self.scrubber, self.metrics.count_parser_error)
             record = self.tracked.get(check.id)
             if record is None:  # removed by a reload while in flight: nothing to keep
                 return advance(None, verdict, self.clock(), answer.duration_s)
@@ -277,37 +324,44 @@ class Monitor:
                 )
                 if judged is not None:
                     verdict = judge_latency(verdict, [judged], check.target, latency.min_samples)
-            now = self.clock()
-            previous = record.state
-            state = record.state = advance(previous, verdict, now, answer.duration_s)
-            writer = self._writer  # without a store, nothing must pile up
-            if writer is not None and not record.dirty:
-                writer.mark(record)
-            self.metrics.observe(check, state, previous)
-            self.last_check_monotonic = time.monotonic()
-            self.last_check_wall = now
-            if state.changed and writer is not None:
-                writer.change(check, previous, state)
-            if state.changed:
-                self.log.info(
-                    "check.status_changed",
-                    service=check.service,
-                    check=check.name,
-                    kind=check.kind.value,
-                    **{"from": (previous.verdict.status.value if previous else "unknown")},
-                    to=verdict.status.value,
-                    reason=verdict.reason.value,
-                    detail=verdict.detail,
-                    http_status=verdict.http_status,
-                )
-            if state.changed or check.service not in self.services.tracks:
-                self.services.update(check.service, self.by_service[check.service], now)
-            if self.alerter is not None:
-                self.alerter.request()
-            return state
+            return self._record_verdict(record, verdict, answer.duration_s)
         finally:
             if task is not None:
                 self._in_flight.discard(task)
+
+    def _record_verdict(
+        self, record: TrackedCheck, verdict: Verdict, duration_s: float
+    ) -> CheckState:
+        """Advance a check's state with its verdict and export it: every kind goes through here."""
+        check = record.check
+        now = self.clock()
+        previous = record.state
+        state = record.state = advance(previous, verdict, now, duration_s)
+        writer = self._writer  # without a store, nothing must pile up
+        if writer is not None and not record.dirty:
+            writer.mark(record)
+        self.metrics.observe(check, state, previous)
+        self.last_check_monotonic = time.monotonic()
+        self.last_check_wall = now
+        if state.changed and writer is not None:
+            writer.change(check, previous, state)
+        if state.changed:
+            self.log.info(
+                "check.status_changed",
+                service=check.service,
+                check=check.name,
+                kind=check.kind.value,
+                **{"from": (previous.verdict.status.value if previous else "unknown")},
+                to=verdict.status.value,
+                reason=verdict.reason.value,
+                detail=verdict.detail,
+                http_status=verdict.http_status,
+            )
+        if state.changed or check.service not in self.services.tracks:
+            self.services.update(check.service, self.by_service[check.service], now)
+        if self.alerter is not None:
+            self.alerter.request()
+        return state
 
     # -- reload ------------------------------------------------------------------------------
 
@@ -318,6 +372,7 @@ class Monitor:
         self.config = new
         self._learn_secrets(new)
         self._index(new)
+        self._ensure_analytics(new)
         removed = [c for cid, c in old_checks.items() if cid not in self.tracked]
         added = [t.check for cid, t in self.tracked.items() if cid not in old_checks]
         changed = [
@@ -338,7 +393,9 @@ class Monitor:
         self.metrics.checks_configured.set(len(self.tracked))
         if self.scheduler.running:
             for check in (*added, *changed):
-                self.scheduler.add(check)
+                if check.kind not in FLEET_POLLED:
+                    self.scheduler.add(check)
+            self._start_analytics()
         if self.store is not None and removed:
             self.store.forget(c.id for c in removed)
         return {"added": len(added), "removed": len(removed), "changed": len(changed)}
@@ -363,7 +420,11 @@ class Monitor:
 
     async def run_all_once(self) -> None:
         """Run every check once, concurrently (start-up, tests and the deploy gate)."""
-        await asyncio.gather(*(self.run_check(t.check) for t in list(self.tracked.values())))
+        probed = [t.check for t in self.tracked.values() if t.check.kind not in FLEET_POLLED]
+        polled = []
+        if self.analytics is not None and self.session is not None:
+            polled.append(self.analytics.poll_once(self.session))
+        await asyncio.gather(*(self.run_check(c) for c in probed), *polled)
 
     # -- alerting ----------------------------------------------------------------------------
 

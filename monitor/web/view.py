@@ -66,6 +66,10 @@ PHRASES: dict[Reason, str] = {
     Reason.MCP_ERROR: "MCP server returns an error",
     Reason.PROTOCOL_VERSION_MISMATCH: "Speaks another MCP revision",
     Reason.TOOL_MISSING: "An expected MCP tool is missing",
+    Reason.ERROR_RATE_HIGH: "Real users get errors",
+    Reason.CPU_NEAR_LIMIT: "Near its CPU limit",
+    Reason.QUEUE_BACKLOG_GROWING: "Its queue is backing up",
+    Reason.ANALYTICS_UNAVAILABLE: "Traffic analytics unavailable",
 }
 
 
@@ -247,7 +251,11 @@ def latency_line(check: CheckStatus) -> CheckLine:
 
 
 def _latency_line(check: CheckStatus) -> CheckLine:
-    """p95 against target when the daemon keeps percentiles; else the last round trip."""
+    """p95 against target when the daemon keeps percentiles; else the last round trip. An
+    analytics check shows what real traffic did instead ("0.4 % errors over the last 5m")."""
+    if check.kind is CheckKind.ANALYTICS:
+        text = check.detail.removeprefix("real traffic: ") or "no measurement yet"
+        return CheckLine("real traffic", check.status, text, check.status is not Status.HEALTHY)
     label = "health" if check.kind is CheckKind.HEALTH else f"{check.kind.value} {check.name}"
     target = check.target_ms
     p95 = check.latency_ms.p95 if check.latency_ms is not None else None
