@@ -253,3 +253,16 @@ def test_a_post_check_sends_its_json_and_keeps_its_expectation() -> None:
         "application/json",
     )
     assert check.expect == Expectation(statuses=(201,), cel='json.id != ""')
+
+
+@pytest.mark.parametrize("module", ["monitor.answer", "monitor.expectations.judge"])
+def test_the_modules_import_first_without_a_cycle(module: str) -> None:
+    """answer.py needs Expectation and judge.py needs Answer: importing either first, in a
+    fresh interpreter, must work (tests/load_server.py imports monitor.answer first)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", f"import {module}"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-400:]

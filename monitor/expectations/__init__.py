@@ -7,7 +7,8 @@ body states no health of its own.
 
 from __future__ import annotations
 
-from monitor.expectations.judge import judge_expectation
 from monitor.expectations.program import VARIABLES, Expectation, compile_expression
 
-__all__ = ["VARIABLES", "Expectation", "compile_expression", "judge_expectation"]
+# judge.py is not imported here: monitor.answer imports program.py (Expectation), and judge.py
+# imports monitor.answer, so loading it with the package would be an import cycle.
+__all__ = ["VARIABLES", "Expectation", "compile_expression"]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from monitor.answer import Answer
-from monitor.expectations import judge_expectation
+from monitor.expectations.judge import judge_expectation
 from monitor.model import Verdict
 from monitor.normalize import (
     cloudflare,
