@@ -10,6 +10,9 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from monitor.expectations.program import Expectation
+from monitor.model import Certificate, Reason, Status
+
 ERROR_DETAIL_CHARS = 300
 """`Answer.error_detail` is cut to this length; text of exactly this length may have been cut."""
 
@@ -27,6 +30,17 @@ class TransportError(enum.StrEnum):
     PROTOCOL_ERROR = "protocol_error"
     TOO_MANY_REDIRECTS = "too_many_redirects"
     CONNECTION_ERROR = "connection_error"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What a probe judged itself (a certificate about to expire, a protocol exchange that
+    went wrong): it can only make the normalizer's verdict worse. On an answer with neither an
+    HTTP status nor a transport error (a tcp or mcp exchange), the worst finding is the verdict."""
+
+    status: Status
+    reason: Reason
+    detail: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +64,16 @@ class Answer:
     crossed_origin: str = ""
     """The first other origin (`scheme://host:port`) a redirect led to; the configured headers
     were not sent there. Empty if every request went to the check's own origin."""
+    expect: Expectation | None = None
+    """The check's `expect:`, judged by the normalizer on the scrubbed answer."""
+    tls: Certificate | None = None
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def completed(self) -> bool:
+        """The exchange came back whole: an HTTP answer, or a non-HTTP probe's own verdict.
+        Only a completed exchange is a latency sample."""
+        return self.error is None and (self.status_code is not None or bool(self.findings))
 
     @property
     def content_type(self) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -25,10 +25,17 @@ from pydantic import (
     field_validator,
 )
 
+from monitor.checks.mcp import DEFAULT_TARGET as MCP_TARGET
+from monitor.checks.mcp import McpCheckConfig
+from monitor.checks.tcp import DEFAULT_TARGET as TCP_TARGET
+from monitor.checks.tcp import TcpCheckConfig
 from monitor.durations import parse_duration, parse_rate
 from monitor.errors import ConfigError, ConfigProblem
+from monitor.expectations.program import Expectation
+from monitor.expectations.settings import ExpectConfig, RequestBody
 from monitor.model import CheckKind
 from monitor.secrets_scrub import without_userinfo
+from monitor.tls import TlsConfig, TlsSettings, resolve_tls
 from monitor.yaml_lines import line_for, load_yaml, path_to_loc, validation_problems
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -60,6 +67,7 @@ MetricsDetail = Literal["lean", "detailed"]
 """`lean`: ~15 series a check (docs/prometheus.md); `detailed`: every series, per window."""
 
 DEFAULT_TARGETS = {CheckKind.RPC: 0.005, CheckKind.HTTP: 0.050, CheckKind.HEALTH: 0.050}
+DEFAULT_TARGETS.update({CheckKind.TCP: TCP_TARGET, CheckKind.MCP: MCP_TARGET})
 
 
 def expand_env(value: str, env: Mapping[str, str]) -> str:
@@ -112,15 +120,16 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class SmokeCheckConfig(_Strict):
+class SmokeCheckConfig(RequestBody):
     """An HTTP path that exercises one service-to-service call (rpc) or one API (http)."""
 
     name: Name
     path: str
     target: Duration | None = None
-    method: Literal["GET", "HEAD", "POST"] = "GET"
     interval: Duration | None = None
     timeout: Duration | None = None
+    headers: Headers = Field(default_factory=dict)
+    expect: ExpectConfig | None = None
 
     _check_path = field_validator("path")(_path)
 
@@ -138,6 +147,7 @@ class Defaults(_Strict):
     rpc_target: Duration = Field(default=DEFAULT_TARGETS[CheckKind.RPC], gt=0)
     http_target: Duration = Field(default=DEFAULT_TARGETS[CheckKind.HTTP], gt=0)
     health_target: Duration = Field(default=DEFAULT_TARGETS[CheckKind.HEALTH], gt=0)
+    tls: TlsConfig | None = None
 
     _check_path = field_validator("health_path")(_path)
 
@@ -220,8 +230,13 @@ class ServiceConfig(_Strict):
     target: Duration | None = None
     metrics: MetricsDetail | None = None
     """Overrides the top-level `metrics:` for this service's checks."""
+    expect: ExpectConfig | None = None
+    """Expectations on the health check."""
+    tls: TlsConfig | None = None
     rpc: list[SmokeCheckConfig] = Field(default_factory=list)
     http: list[SmokeCheckConfig] = Field(default_factory=list)
+    tcp: list[TcpCheckConfig] = Field(default_factory=list)
+    mcp: list[McpCheckConfig] = Field(default_factory=list)
     load: LoadConfig | None = None
     worker: Name | None = None
     """The Worker script name in Cloudflare's analytics; default: the service name."""
@@ -315,6 +330,13 @@ class Check:
     cross_host_redirects: bool = False
     detailed_metrics: bool = False
     """Export today's full set of series for this check, not the lean set."""
+    body: bytes = b""
+    content_type: str = ""
+    expect: Expectation | None = None
+    tls: TlsSettings | None = None
+    """Set on https checks (and tcp checks with `tls: true`): trust, SNI, expiry thresholds."""
+    spec: Hashable | None = None
+    """A non-HTTP kind's own settings (monitor.checks), read only by that kind's probe."""
     id: str = field(init=False, repr=False, compare=False)
     """`service/kind/name`: made once, it is a dict key on every run of the check."""
 
@@ -327,7 +349,9 @@ def _service_checks(config: MonitorConfig, service: ServiceConfig) -> Iterator[C
     headers = {**d.headers, **service.headers}
     interval = service.interval or d.interval
     timeout = service.timeout or d.timeout
+    tls = resolve_tls(d.tls, service.tls)
     common: dict[str, Any] = {
+        "tls": tls if service.url.lower().startswith("https:") else None,
         "max_body_bytes": d.max_body_bytes,
         "max_redirects": d.max_redirects,
         "cross_host_redirects": d.cross_host_redirects,
@@ -343,6 +367,7 @@ def _service_checks(config: MonitorConfig, service: ServiceConfig) -> Iterator[C
         timeout=timeout,
         target=service.target or d.health_target,
         headers=headers,
+        expect=service.expect.resolved() if service.expect else None,
         **common,
     )
     for kind, smoke_checks, default_target in (
@@ -350,6 +375,7 @@ def _service_checks(config: MonitorConfig, service: ServiceConfig) -> Iterator[C
         (CheckKind.HTTP, service.http, d.http_target),
     ):
         for smoke in smoke_checks:
+            body, content_type = smoke.encoded()
             yield Check(
                 service=service.name,
                 name=smoke.name,
@@ -359,8 +385,30 @@ def _service_checks(config: MonitorConfig, service: ServiceConfig) -> Iterator[C
                 interval=smoke.interval or interval,
                 timeout=smoke.timeout or timeout,
                 target=smoke.target or default_target,
-                headers=headers,
+                headers={**headers, **smoke.headers},
+                body=body,
+                content_type=content_type,
+                expect=smoke.expect.resolved() if smoke.expect else None,
                 **common,
+            )
+    protocol_checks: list[tuple[CheckKind, list[Any]]] = [
+        (CheckKind.TCP, service.tcp),
+        (CheckKind.MCP, service.mcp),
+    ]
+    for kind, entries in protocol_checks:  # monitor.checks: each model resolves itself
+        for entry in entries:
+            yield Check(
+                service=service.name,
+                name=entry.name,
+                kind=kind,
+                url=entry.url_for(service.url),
+                method=entry.METHOD,
+                interval=entry.interval or interval,
+                timeout=entry.timeout or timeout,
+                target=entry.target or DEFAULT_TARGETS[kind],
+                headers=headers if entry.METHOD else {},
+                spec=entry.spec(),
+                **{**common, "tls": tls if entry.over_tls(service.url) else None},
             )
     if config.cloudflare is not None:
         yield _analytics_check(config.cloudflare, service)
@@ -401,7 +449,7 @@ def _cross_check(config: MonitorConfig) -> list[ConfigProblem]:
             )
         seen.setdefault(service.name, i)
         smoke_seen: set[tuple[str, str]] = set()
-        for kind in ("rpc", "http"):
+        for kind in ("rpc", "http", "tcp", "mcp"):
             for j, smoke in enumerate(getattr(service, kind)):
                 key = (kind, smoke.name)
                 if key in smoke_seen:

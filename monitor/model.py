@@ -83,6 +83,15 @@ class Reason(enum.StrEnum):
     CONNECTION_ERROR = "connection_error"
     # latency
     LATENCY_OVER_TARGET = "latency_over_target"
+    # the check's own expectations (`expect:`) and certificate (`tls:`)
+    ASSERTION_FAILED = "assertion_failed"
+    ASSERTION_ERROR = "assertion_error"
+    CERTIFICATE_EXPIRING = "certificate_expiring"
+    # protocol probes (tcp, mcp)
+    UNEXPECTED_BANNER = "unexpected_banner"
+    MCP_ERROR = "mcp_error"
+    PROTOCOL_VERSION_MISMATCH = "protocol_version_mismatch"
+    TOOL_MISSING = "tool_missing"
     # real traffic (Cloudflare analytics, monitor/analytics/)
     ERROR_RATE_HIGH = "error_rate_high"
     CPU_NEAR_LIMIT = "cpu_near_limit"
@@ -96,6 +105,8 @@ class CheckKind(enum.StrEnum):
     HEALTH = "health"
     RPC = "rpc"
     HTTP = "http"
+    TCP = "tcp"
+    MCP = "mcp"
     ANALYTICS = "analytics"
     """Real traffic from Cloudflare's GraphQL Analytics, polled for the whole fleet at once."""
 
@@ -107,6 +118,25 @@ class Component(BaseModel):
 
     status: Status
     detail: str = ""
+
+
+class Certificate(BaseModel):
+    """The certificate a TLS check was shown: the leaf, and the earliest expiry in its chain."""
+
+    model_config = ConfigDict(frozen=True)
+
+    host: str
+    not_after: datetime = Field(description="The leaf certificate's notAfter.")
+    chain_not_after: datetime = Field(description="The earliest notAfter in the presented chain.")
+    days_left: int = Field(description="Whole days until chain_not_after, when checked.")
+    subject: str = ""
+    issuer: str = ""
+    expiring_subject: str = Field(
+        default="", description="Set when a certificate other than the leaf expires first."
+    )
+    verified: bool = Field(
+        default=True, description="False with insecure_skip_verify: nobody checked who it is."
+    )
 
 
 class Verdict(BaseModel):
@@ -121,6 +151,7 @@ class Verdict(BaseModel):
     components: dict[str, Component] = Field(default_factory=dict)
     version: str | None = None
     evidence: str = ""
+    tls: Certificate | None = None
     # what the verdict rests on: the field or line read (`status="UP"`, `first line "ok"`,
     # `HTTP 503`), for `normalize.explain` and people who disagree with a verdict
     read: str = ""
@@ -160,6 +191,7 @@ class CheckStatus(BaseModel):
     components: dict[str, Component] = Field(default_factory=dict)
     version: str | None = None
     evidence: str = ""
+    tls: Certificate | None = None
     checked_at: datetime | None = None
     since: datetime | None = Field(default=None, description="When the status last changed.")
     consecutive: int = Field(default=0, description="Checks in a row with this status.")

@@ -85,7 +85,7 @@ class LatencySource(enum.StrEnum):
 
 def judged_latency(check: Check, answer: Answer) -> tuple[float | None, LatencySource]:
     """The sample to record for `check`: None when there was no complete answer."""
-    if answer.status_code is None or answer.error is not None:
+    if not answer.completed:
         return None, LatencySource.ROUND_TRIP
     if check.kind is CheckKind.RPC:
         reported = rpc_duration_s(answer.headers)

@@ -62,6 +62,7 @@ def check_status(
         components=v.components,
         version=v.version,
         evidence=v.evidence,
+        tls=v.tls,
         checked_at=None if state is None else state.checked_at,
         since=None if state is None else state.since,
         consecutive=0 if state is None else state.consecutive,

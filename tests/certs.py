@@ -31,7 +31,7 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
 class CertificateAuthority:
     """A CA the test client may trust, and leaf certificates for 127.0.0.1 / localhost."""
 
-    def __init__(self, now: datetime | None = None) -> None:
+    def __init__(self, now: datetime | None = None, valid_days: float = 30) -> None:
         self.now = now or datetime.now(UTC)
         self._key = ec.generate_private_key(ec.SECP256R1())
         self.cert = (
@@ -41,7 +41,7 @@ class CertificateAuthority:
             .public_key(self._key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(self.now - timedelta(days=30))
-            .not_valid_after(self.now + timedelta(days=30))
+            .not_valid_after(self.now + timedelta(days=valid_days))
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .sign(self._key, hashes.SHA256())
         )
@@ -50,10 +50,14 @@ class CertificateAuthority:
     def cert_pem(self) -> str:
         return self.cert.public_bytes(_PEM).decode("ascii")
 
-    def leaf(self, *, expired: bool = False, self_signed: bool = False) -> tuple[bytes, bytes]:
-        """(certificate PEM, key PEM) for 127.0.0.1 and localhost."""
+    def leaf(
+        self, *, expired: bool = False, self_signed: bool = False, valid_days: float | None = None
+    ) -> tuple[bytes, bytes]:
+        """(certificate PEM, key PEM) for 127.0.0.1 and localhost; `valid_days` from now."""
         key = ec.generate_private_key(ec.SECP256R1())
-        if expired:
+        if valid_days is not None:
+            start, end = self.now - timedelta(days=1), self.now + timedelta(days=valid_days)
+        elif expired:
             start, end = self.now - timedelta(days=60), self.now - timedelta(days=1)
         else:
             start, end = self.now - timedelta(days=1), self.now + timedelta(days=30)

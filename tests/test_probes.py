@@ -23,6 +23,8 @@ services:
     url: http://127.0.0.1:9
     rpc: [{name: db, path: /smoke/db}]
     http: [{name: home, path: /}]
+    tcp: [{name: port, address: "127.0.0.1:9"}]
+    mcp: [{name: tools, path: /mcp}]
 """
 
 
@@ -38,8 +40,8 @@ def test_every_check_kind_the_config_produces_has_a_probe() -> None:
 
 def test_an_unknown_check_kind_stops_at_config_validation() -> None:
     with pytest.raises(ConfigError) as caught:
-        parse_config(ALL_KINDS + "    tcp: [{name: port, path: /}]\n")
-    assert "tcp" in str(caught.value)
+        parse_config(ALL_KINDS + "    icmp: [{name: ping, address: 127.0.0.1}]\n")
+    assert "icmp" in str(caught.value)
 
 
 def test_probe_for_dispatches_by_kind(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,7 +12,6 @@ import contextlib
 import io
 import json
 import math
-import os
 import signal
 import sys
 import xml.etree.ElementTree as ET
@@ -22,7 +21,7 @@ from typing import Any, TextIO
 
 import click
 
-from monitor.cli.options import event_loop_runner, load_config_or_exit
+from monitor.cli.options import event_loop_runner, load_config_or_exit, run_gate
 from monitor.config import LoadConfig, MonitorConfig, parse_ratio
 from monitor.durations import parse_duration, parse_rate
 from monitor.exit_codes import ExitCode
@@ -41,7 +40,6 @@ from monitor.gate.load_report import (
     render_load_text,
 )
 from monitor.gate.open_loop import LoadTargetError, OpenLoopGenerator
-from monitor.gate.output import run_verify
 from monitor.gate.rounds import GateUsageError, VerifyOptions, select
 from monitor.runtime.gc_policy import tune_collector
 
@@ -301,16 +299,7 @@ def verify_then_load(
         raise click.UsageError("--load: none of the selected services has a load: section")
     runner = event_loop_runner("auto")
     report = io.StringIO()
-    code = run_verify(
-        config_path,
-        options,
-        as_json=as_json,
-        junit=junit,
-        env=os.environ,
-        out=report,
-        err=sys.stderr,
-        run=runner,
-    )
+    code = run_gate(config_path, options, as_json=as_json, junit=junit, out=report, run=runner)
     results: list[tuple[str, LoadResult]] = []
     if code == ExitCode.OK:
         for name, plan in plans:

@@ -19,6 +19,8 @@ from monitor.durations import parse_duration
 from monitor.errors import ConfigError
 from monitor.exit_codes import ExitCode
 from monitor.fleet.sharding import ShardSpec, ShardSpecError, resolve
+from monitor.gate.output import run_verify
+from monitor.gate.rounds import VerifyOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -141,3 +143,26 @@ def resolve_shard_or_exit(**shard_args: Any) -> ShardSpec | None:
         return resolve(hostname=hostname, **shard_args)
     except ShardSpecError as exc:
         raise click.UsageError(str(exc)) from None
+
+
+def run_gate(
+    config_path: str | None,
+    options: VerifyOptions,
+    *,
+    as_json: bool,
+    junit: str | None,
+    out: Any = None,
+    run: Callable[[Awaitable[Any]], Any] | None = None,
+) -> int:
+    """The deploy gate as `verify` and `verify --load` run it: this process's environment,
+    errors on stderr, the report on `out` (stdout by default)."""
+    return run_verify(
+        config_path,
+        options,
+        as_json=as_json,
+        junit=junit,
+        env=os.environ,
+        out=sys.stdout if out is None else out,
+        err=sys.stderr,
+        run=run or event_loop_runner("auto"),
+    )

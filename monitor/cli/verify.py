@@ -12,8 +12,8 @@ from monitor.cli.load import verify_then_load
 from monitor.cli.options import (
     config_option,
     duration_option,
-    event_loop_runner,
     json_option,
+    run_gate,
     sources_option,
 )
 from monitor.config import load_config
@@ -21,7 +21,6 @@ from monitor.errors import ConfigError
 from monitor.exit_codes import ExitCode
 from monitor.gate.announce import AnnounceError, report
 from monitor.gate.announce import announce as announce_deploy
-from monitor.gate.output import run_verify
 from monitor.gate.rounds import VerifyOptions, parse_label
 
 
@@ -97,16 +96,7 @@ def verify(
     if with_load:
         code = verify_then_load(config_path, options, as_json=as_json, junit=junit)
     else:
-        code = run_verify(
-            config_path,
-            options,
-            as_json=as_json,
-            junit=junit,
-            env=os.environ,
-            out=sys.stdout,
-            err=sys.stderr,
-            run=event_loop_runner("auto"),
-        )
+        code = run_gate(config_path, options, as_json=as_json, junit=junit)
     if announce is not None and deploy is not None:
         try:
             report(

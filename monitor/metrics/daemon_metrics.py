@@ -10,6 +10,7 @@ requests under target is exact even where an interpolated quantile is not.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 
 from prometheus_client import (
@@ -144,6 +145,13 @@ class MonitorMetrics:
             "1 if the last config load or reload succeeded.",
             registry=registry,
         )
+        self.tls_not_after = Gauge(
+            "monitor_tls_not_after_timestamp_seconds",
+            "When the certificate a check was shown expires: the leaf's, and the earliest in "
+            "the presented chain.",
+            ["service", "check", "cert"],
+            registry=registry,
+        )
         self.config_last_reload_success_timestamp = Gauge(
             "monitor_config_last_reload_success_timestamp_seconds",
             "Unix time of the last successful config load.",
@@ -185,6 +193,9 @@ class MonitorMetrics:
     def forget(self, check: Check) -> None:
         """Drop a removed check's series (after a reload)."""
         self.checks.forget(_labels(check))
+        for cert in ("leaf", "chain"):
+            with contextlib.suppress(KeyError):
+                self.tls_not_after.remove(check.service, check.name, cert)
 
     def observe_latency_windows(
         self,
@@ -213,6 +224,13 @@ class MonitorMetrics:
 
     def observe(self, check: Check, state: CheckState, previous: CheckState | None) -> None:
         self.last_check_timestamp.set(state.checked_at.timestamp())
+        if (tls := state.verdict.tls) is not None:
+            self.tls_not_after.labels(check.service, check.name, "leaf").set(
+                tls.not_after.timestamp()
+            )
+            self.tls_not_after.labels(check.service, check.name, "chain").set(
+                tls.chain_not_after.timestamp()
+            )
         self.checks.observe(
             _labels(check),
             state.verdict.status,

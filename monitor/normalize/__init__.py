@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from monitor.answer import Answer
+from monitor.expectations.judge import judge_expectation
 from monitor.model import Verdict
 from monitor.normalize import (
     cloudflare,
@@ -33,8 +34,10 @@ from monitor.normalize import (
     transport,
 )
 from monitor.normalize._body import Body, decode_body
+from monitor.normalize._findings import probe_verdict, with_findings
 from monitor.normalize._scrubbed import scrubbed_answer, scrubbed_verdict
 from monitor.secrets_scrub import NO_SECRETS, Scrubber
+from monitor.tls.certificates import cel_view
 
 Parser = Callable[[Answer, Body], Verdict | None]
 ParserErrorHook = Callable[[str], None]
@@ -134,7 +137,11 @@ def _run(
     failed: list[ParserFailure] | None,
 ) -> tuple[str, Verdict]:
     """The chain, once: the first parser that recognizes the answer decides. A parser that
-    raises is logged (debug), reported to `on_parser_error` and skipped."""
+    raises is logged (debug), reported to `on_parser_error` and skipped. A tcp or mcp
+    exchange is judged by its probe (`probe`), never by the parsers."""
+    judged = probe_verdict(answer)
+    if judged is not None:
+        return "probe", judged
     body = decode_body(answer)
     for name, parser in PARSERS:
         try:
@@ -155,6 +162,14 @@ def _run(
 
 
 def _finish(answer: Answer, verdict: Verdict, scrubber: Scrubber) -> Verdict:
+    """The check's `expect:` and its probe's findings, which only ever make it worse (see
+    monitor.expectations), then the scrub."""
+    if answer.expect is not None:
+        body = decode_body(answer)
+        data = body.json if body.has_json else None
+        tls = cel_view(answer.tls)
+        verdict = judge_expectation(verdict, answer.expect, answer, body.text, data, tls)
+    verdict = with_findings(verdict, answer)
     if answer.crossed_origin:
         verdict = verdict.model_copy(
             update={

@@ -19,6 +19,8 @@ from monitor.answer import Answer
 from monitor.config import Check
 from monitor.model import CheckKind
 from monitor.probes.http import probe_http
+from monitor.probes.mcp import probe_mcp
+from monitor.probes.tcp import probe_tcp
 
 Probe = Callable[[aiohttp.ClientSession, Check], Awaitable[Answer]]
 
@@ -28,6 +30,8 @@ PROBES: Final[Mapping[CheckKind, Probe]] = MappingProxyType(
         CheckKind.HEALTH: probe_http,
         CheckKind.RPC: probe_http,
         CheckKind.HTTP: probe_http,
+        CheckKind.TCP: probe_tcp,
+        CheckKind.MCP: probe_mcp,
     }
 )
 

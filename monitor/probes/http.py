@@ -13,13 +13,18 @@ import asyncio
 import socket
 import ssl
 import time
+from typing import Any
 
 import aiohttp
 from yarl import URL
 
-from monitor.answer import ERROR_DETAIL_CHARS, Answer, TransportError
+from monitor.answer import ERROR_DETAIL_CHARS, Answer, Finding, TransportError
 from monitor.config import Check
+from monitor.model import Certificate
+from monitor.probes._aiohttp_compat import response_protocol
 from monitor.probes.timing import wire_stamps
+from monitor.tls.context import client_context
+from monitor.tls.probe import transport_certificate
 from monitor.tracebacks import drop_tracebacks
 
 USER_AGENT = "fleet-monitor/0.1 (+health probe)"
@@ -52,14 +57,15 @@ async def _read_capped(response: aiohttp.ClientResponse, cap: int) -> tuple[byte
 
 
 def classify_exception(exc: BaseException) -> tuple[TransportError, str]:
-    """Map aiohttp's exception zoo to our transport errors, keeping the message as detail."""
+    """Map aiohttp's exception zoo (and the raw socket and ssl errors beneath it, which the
+    tcp probe meets) to our transport errors, keeping the message as detail."""
     text = str(exc) or type(exc).__name__
     if isinstance(exc, TimeoutError | asyncio.TimeoutError | aiohttp.ServerTimeoutError):
         return TransportError.TIMEOUT, ""
     if isinstance(exc, aiohttp.TooManyRedirects):
         return TransportError.TOO_MANY_REDIRECTS, f"after {len(exc.history)} redirects"
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        cert_error = exc.certificate_error
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError | ssl.SSLCertVerificationError):
+        cert_error = getattr(exc, "certificate_error", exc)
         code = getattr(cert_error, "verify_code", None)
         reason = getattr(cert_error, "verify_message", "") or text
         if code in _EXPIRED_CODES:
@@ -86,6 +92,10 @@ def classify_exception(exc: BaseException) -> tuple[TransportError, str]:
         return TransportError.PROTOCOL_ERROR, text
     if isinstance(exc, aiohttp.ClientResponseError):
         return TransportError.PROTOCOL_ERROR, f"{exc.status}: {exc.message}"
+    if isinstance(exc, ConnectionRefusedError):
+        return TransportError.CONNECTION_REFUSED, text
+    if isinstance(exc, socket.gaierror):
+        return TransportError.DNS_FAILURE, text
     if isinstance(exc, aiohttp.ClientOSError | OSError):
         if isinstance(exc, ConnectionResetError) or "reset" in text.lower():
             return TransportError.CONNECTION_RESET, text
@@ -131,6 +141,15 @@ async def probe_http(session: aiohttp.ClientSession, check: Check) -> Answer:
     origin = URL(check.url)
     home = origin_of(origin)
     url, method, hops, crossed = origin, check.method, 0, ""
+    body: bytes | None = check.body or None
+    tls = check.tls
+    tls_options: dict[str, Any] = {}
+    if tls is not None:
+        context = client_context(tls)
+        if context is not None:
+            tls_options["ssl"] = context
+        if tls.server_name:
+            tls_options["server_hostname"] = tls.server_name
     status: int | None = None
     first_sent: float | None = None
     start = time.perf_counter()
@@ -138,6 +157,8 @@ async def probe_http(session: aiohttp.ClientSession, check: Check) -> Answer:
         async with asyncio.timeout(check.timeout):
             while True:
                 headers = {"User-Agent": USER_AGENT, "Accept": "application/json, */*;q=0.5"}
+                if body is not None and check.content_type:
+                    headers["Content-Type"] = check.content_type
                 if origin_of(url) == home:
                     headers.update(secret)
                 elif not crossed:
@@ -146,6 +167,8 @@ async def probe_http(session: aiohttp.ClientSession, check: Check) -> Answer:
                     method,
                     url,
                     headers=headers,
+                    data=body,
+                    **tls_options,
                     allow_redirects=False,
                     timeout=aiohttp.ClientTimeout(total=None, sock_connect=check.timeout),
                 ) as response:
@@ -153,6 +176,13 @@ async def probe_http(session: aiohttp.ClientSession, check: Check) -> Answer:
                     if first_sent is None and wire is not None:
                         first_sent = wire[0]
                     status = response.status
+                    certificate: Certificate | None = None
+                    findings: tuple[Finding, ...] = ()
+                    if tls is not None:  # the protocol: the connection may be back in the pool
+                        transport = getattr(response_protocol(response), "transport", None)
+                        certificate, findings = transport_certificate(
+                            transport, tls, url.host or ""
+                        )
                     target = _redirect_target(response) if check.max_redirects > 0 else None
                     if target is not None and (
                         check.cross_host_redirects or _same_host(origin, target)
@@ -174,7 +204,7 @@ async def probe_http(session: aiohttp.ClientSession, check: Check) -> Answer:
                         if response.status == 303 or (
                             response.status in (301, 302) and method == "POST"
                         ):
-                            method = "GET"
+                            method, body = "GET", None
                         continue
                     body, truncated = await _read_capped(response, check.max_body_bytes)
                     elapsed = time.perf_counter() - start
@@ -192,6 +222,9 @@ async def probe_http(session: aiohttp.ClientSession, check: Check) -> Answer:
                         redirects=hops,
                         final_url=str(response.url),
                         crossed_origin=crossed,
+                        expect=check.expect,
+                        tls=certificate,
+                        findings=findings,
                     )
     except Exception as exc:  # every failure is an answer, not a crash
         error, detail = classify_exception(exc)

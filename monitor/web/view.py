@@ -6,6 +6,7 @@ outage, what the uptime bar says on hover), so it is tested without a server or 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -58,6 +59,13 @@ PHRASES: dict[Reason, str] = {
     Reason.PROTOCOL_ERROR: "Broken HTTP answer",
     Reason.CONNECTION_ERROR: "Cannot connect",
     Reason.LATENCY_OVER_TARGET: "Slower than its target",
+    Reason.ASSERTION_FAILED: "Answer fails its expectation",
+    Reason.ASSERTION_ERROR: "Expectation cannot be checked on the answer",
+    Reason.CERTIFICATE_EXPIRING: "TLS certificate expires soon",
+    Reason.UNEXPECTED_BANNER: "Port answers with the wrong greeting",
+    Reason.MCP_ERROR: "MCP server returns an error",
+    Reason.PROTOCOL_VERSION_MISMATCH: "Speaks another MCP revision",
+    Reason.TOOL_MISSING: "An expected MCP tool is missing",
     Reason.ERROR_RATE_HIGH: "Real users get errors",
     Reason.CPU_NEAR_LIMIT: "Near its CPU limit",
     Reason.QUEUE_BACKLOG_GROWING: "Its queue is backing up",
@@ -232,6 +240,18 @@ def stamp(at: datetime) -> str:
 
 
 def latency_line(check: CheckStatus) -> CheckLine:
+    """The latency line, and the days the check's certificate has left when it has one."""
+    line = _latency_line(check)
+    if check.tls is None:
+        return line
+    days = check.tls.days_left
+    left = f"certificate {days} day{'' if days == 1 else 's'} left"
+    if not check.tls.verified:
+        left += " (not verified)"
+    return dataclasses.replace(line, latency=f"{line.latency} · {left}")
+
+
+def _latency_line(check: CheckStatus) -> CheckLine:
     """p95 against target when the daemon keeps percentiles; else the last round trip. An
     analytics check shows what real traffic did instead ("0.4 % errors over the last 5m")."""
     if check.kind is CheckKind.ANALYTICS:
