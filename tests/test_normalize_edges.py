@@ -4,6 +4,8 @@ at their limits, and the order in which a parser decides. Written against mutati
 
 from __future__ import annotations
 
+from typing import Any
+
 from monitor.answer import Answer, TransportError
 from monitor.model import Reason, Status
 from monitor.normalize import normalize_response
@@ -30,3 +32,51 @@ def test_transport_detail_is_cut_at_300_characters() -> None:
     )
     assert len(verdict.detail) == 300
     assert verdict.detail.startswith("connection reset by the service: xxx")
+
+
+TEXT = {"content-type": "text/plain; charset=utf-8"}
+
+
+def _k8s(text: str, code: int = 200) -> Any:
+    return normalize_response(Answer(url=URL, status_code=code, headers=TEXT, body=text.encode()))
+
+
+def test_kubernetes_all_passing_is_healthy_and_names_the_format() -> None:
+    verdict = _k8s("[+]ping ok\n[+]etcd ok\nhealthz check passed\n")
+    assert (verdict.status, verdict.reason) == (Status.HEALTHY, Reason.OK)
+    assert verdict.detail == "reports healthy (Kubernetes healthz)"
+    assert {name: c.detail for name, c in verdict.components.items()} == {"ping": "", "etcd": ""}
+
+
+def test_kubernetes_only_failing_lines_are_still_recognized() -> None:
+    verdict = _k8s("[-]etcd failed: reason withheld\nhealthz check failed\n")
+    assert (verdict.status, verdict.reason) == (Status.UNHEALTHY, Reason.REPORTED_UNHEALTHY)
+    ((name, etcd),) = verdict.components.items()
+    assert (name, etcd.status, etcd.detail) == ("etcd", Status.UNHEALTHY, "reason withheld")
+
+
+def test_kubernetes_summary_line_outranks_the_worst_component() -> None:
+    """`healthz check passed` with a failing line: the service says healthy, one component
+    disagrees: degraded, not unhealthy."""
+    verdict = _k8s("[+]ping ok\n[-]poststarthook failed: not finished\nhealthz check passed\n")
+    assert (verdict.status, verdict.reason) == (Status.DEGRADED, Reason.COMPONENT_UNHEALTHY)
+
+
+def test_kubernetes_without_summary_takes_the_worst_component() -> None:
+    verdict = _k8s("[+]ping ok\n[-]poststarthook failed: not finished\n")
+    assert (verdict.status, verdict.reason) == (Status.UNHEALTHY, Reason.REPORTED_UNHEALTHY)
+
+
+def test_kubernetes_component_names_are_cut_at_60_characters() -> None:
+    name = "n" * 61
+    verdict = _k8s(f"[+]{name} ok\n")
+    assert list(verdict.components) == ["n" * 59 + "…"]
+    exact = "m" * 60
+    assert list(_k8s(f"[+]{exact} ok\n").components) == [exact]
+
+
+def test_kubernetes_reads_only_the_first_200_lines() -> None:
+    lines = [f"[+]check{i} ok" for i in range(200)] + ["[-]late failed: past the cap"]
+    verdict = _k8s("\n".join(lines))
+    assert verdict.status is Status.HEALTHY
+    assert len(verdict.components) == 200
