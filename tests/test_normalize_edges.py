@@ -80,3 +80,52 @@ def test_kubernetes_reads_only_the_first_200_lines() -> None:
     verdict = _k8s("\n".join(lines))
     assert verdict.status is Status.HEALTHY
     assert len(verdict.components) == 200
+
+
+def _answer(code: int, content_type: str, body: bytes, **kw: Any) -> Answer:
+    return Answer(
+        url=URL, status_code=code, headers={"content-type": content_type}, body=body, **kw
+    )
+
+
+def test_a_truncated_body_names_the_cap() -> None:
+    verdict = normalize_response(_answer(200, "application/json", b'{"status":', truncated=True))
+    assert (verdict.status, verdict.reason) == (Status.DEGRADED, Reason.BODY_TOO_LARGE)
+    assert verdict.detail == "HTTP 200 body is larger than the 10-byte cap; not read further"
+
+
+def test_a_binary_media_type_is_not_a_health_answer() -> None:
+    verdict = normalize_response(_answer(200, "image/png", b"\x89PNG\r\n"))
+    assert (verdict.status, verdict.reason) == (Status.DEGRADED, Reason.UNEXPECTED_CONTENT_TYPE)
+    assert verdict.detail == (
+        "HTTP 200 answers with image/png, not a health answer; "
+        "is the path routed to the right handler?"
+    )
+    pdf = normalize_response(_answer(200, "application/pdf", b"%PDF-1.7"))
+    assert pdf.reason is Reason.UNEXPECTED_CONTENT_TYPE
+
+
+def test_an_empty_binary_answer_is_judged_by_its_status() -> None:
+    verdict = normalize_response(_answer(204, "image/png", b""))
+    assert (verdict.status, verdict.reason) == (Status.HEALTHY, Reason.OK)
+
+
+def test_text_in_another_charset_than_declared_is_invalid_encoding() -> None:
+    verdict = normalize_response(_answer(200, "text/plain; charset=utf-8", b"ok \xff"))
+    assert (verdict.status, verdict.reason) == (Status.DEGRADED, Reason.INVALID_ENCODING)
+    assert verdict.detail == "HTTP 200 body is not valid text in its declared charset"
+
+
+def test_declared_json_that_is_empty_says_so() -> None:
+    verdict = normalize_response(_answer(200, "application/json", b"  "))
+    assert (verdict.status, verdict.reason) == (Status.DEGRADED, Reason.INVALID_JSON)
+    assert verdict.detail == (
+        "HTTP 200 declares application/json but the body is not JSON (empty body)"
+    )
+
+
+def test_a_malformed_detail_is_cut_at_300_characters() -> None:
+    media = "application/" + "x" * 300 + "+json"
+    verdict = normalize_response(_answer(200, media, b"{"))
+    assert verdict.reason is Reason.INVALID_JSON
+    assert len(verdict.detail) == 300
