@@ -129,3 +129,35 @@ def test_a_malformed_detail_is_cut_at_300_characters() -> None:
     verdict = normalize_response(_answer(200, media, b"{"))
     assert verdict.reason is Reason.INVALID_JSON
     assert len(verdict.detail) == 300
+
+
+def _json(code: int, body: str) -> Any:
+    return normalize_response(_answer(code, "application/json", body.encode()))
+
+
+def test_an_error_body_under_a_fine_status_is_unhealthy_up_to_399() -> None:
+    for code in (200, 399):
+        verdict = _json(code, '{"error": "db down"}')
+        assert (verdict.status, verdict.reason) == (Status.UNHEALTHY, Reason.REPORTED_UNHEALTHY)
+        assert verdict.detail == f"HTTP {code} but the body reports an error: db down"
+    plural = _json(200, '{"errors": ["a", "b"]}')
+    assert plural.detail == "HTTP 200 but the body reports an error: ['a', 'b']"
+    assert _json(400, '{"error": "bad request"}').reason is Reason.CLIENT_ERROR
+
+
+def test_a_json_scalar_is_read_as_a_status_word() -> None:
+    verdict = _json(200, '"ok"')
+    assert (verdict.status, verdict.detail) == (Status.HEALTHY, "reports healthy (JSON)")
+    assert _json(200, '"banana"').reason is Reason.UNRECOGNIZED_BODY
+
+
+def test_json_components_alone_decide_the_status() -> None:
+    verdict = _json(200, '{"db": {"status": "down"}, "cache": {"status": "up"}}')
+    assert (verdict.status, verdict.reason) == (Status.UNHEALTHY, Reason.REPORTED_UNHEALTHY)
+    assert set(verdict.components) == {"db", "cache"}
+
+
+def test_json_message_and_version_are_kept() -> None:
+    verdict = _json(200, '{"status": "down", "message": "disk full", "version": "1.2.3"}')
+    assert verdict.detail == "reports unhealthy with HTTP 200: disk full"
+    assert verdict.version == "1.2.3"
