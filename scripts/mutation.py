@@ -21,23 +21,28 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Not test_normalize_properties.py: every normalize test reaches every parser, so each
+# surviving mutant runs the whole selection, and the property test alone takes seconds.
 NORMALIZE_TESTS = [
     "tests/test_normalize.py",
-    "tests/test_normalize_properties.py",
     "tests/test_normalize_boundaries.py",
+    "tests/test_normalize_edges.py",
 ]
 
 # The pure core (issue 14) and the tests that speak for each module: small and without real
 # binaries or subprocesses, so that every mutant runs in seconds.
 CORE: dict[str, list[str]] = {
     "monitor/durations.py": ["tests/test_durations.py", "tests/test_config.py"],
-    "monitor/state.py": ["tests/test_state.py"],
+    "monitor/state.py": ["tests/test_state.py", "tests/test_state_edges.py"],
     "monitor/status.py": ["tests/test_state.py"],
     "monitor/slo.py": ["tests/test_slo.py"],
     "monitor/latency.py": ["tests/test_latency.py", "tests/test_slo.py"],
     "monitor/server_timing.py": ["tests/test_server_timing.py"],
     "monitor/config.py": ["tests/test_config.py", "tests/test_config_refusals.py"],
-    **{str(p.relative_to(ROOT)): NORMALIZE_TESTS for p in sorted(ROOT.glob("monitor/normalize/*.py"))},
+    **{
+        str(p.relative_to(ROOT)): NORMALIZE_TESTS
+        for p in sorted(ROOT.glob("monitor/normalize/*.py"))
+    },
     "monitor/alerting/rules.py": ["tests/test_alerting_rules.py", "tests/test_config_refusals.py"],
     "monitor/alerting/state.py": [
         "tests/test_alerting_rules.py",
@@ -45,13 +50,20 @@ CORE: dict[str, list[str]] = {
         "tests/test_alerting_silences.py",
         "tests/test_alerting_dependencies.py",
     ],
-    "monitor/alerting/silences.py": ["tests/test_alerting_silences.py"],
+    "monitor/alerting/silences.py": [
+        "tests/test_alerting_silences.py",
+        "tests/test_alerting_silences_edges.py",
+    ],
     "monitor/alerting/dependencies.py": ["tests/test_alerting_dependencies.py"],
     "monitor/fleet/sharding.py": ["tests/test_sharding.py", "tests/test_sharding_golden.py"],
     "monitor/fleet/merge.py": ["tests/test_merge.py"],
     "monitor/gate/verdict.py": ["tests/test_gate.py"],
     "monitor/web/history.py": ["tests/test_history.py"],
 }
+
+
+KILLED = ("killed", "timeout", "caught by type check")
+"""mutmut's outcomes that count as a kill (a timeout is a mutant that looped: the test noticed)."""
 
 
 def _toml_list(items: list[str]) -> str:
@@ -81,7 +93,9 @@ def _narrowed_pyproject(module: str, tests: list[str]) -> str:
 def run_module(module: str, tests: list[str], keep: Path | None) -> tuple[int, int, list[str]]:
     """Mutate one module; (killed, tested, survivor names)."""
     scratch = Path(tempfile.mkdtemp(prefix="mutation-", dir=keep))
-    shutil.copytree(ROOT / "monitor", scratch / "monitor", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "monitor", scratch / "monitor", ignore=shutil.ignore_patterns("__pycache__")
+    )
     shutil.copytree(ROOT / "tests", scratch / "tests", ignore=shutil.ignore_patterns("__pycache__"))
     (scratch / "pyproject.toml").write_text(_narrowed_pyproject(module, tests), encoding="utf-8")
     mutmut = [sys.executable, "-m", "mutmut"]
@@ -101,14 +115,12 @@ def run_module(module: str, tests: list[str], keep: Path | None) -> tuple[int, i
         capture_output=True,
         text=True,
     ).stdout
-    outcomes = dict(
-        line.strip().rsplit(": ", 1) for line in listing.splitlines() if ": " in line
-    )
+    outcomes = dict(line.strip().rsplit(": ", 1) for line in listing.splitlines() if ": " in line)
     tested = [name for name, status in outcomes.items() if status not in ("skipped", "not checked")]
-    killed = [name for name in tested if outcomes[name] in ("killed", "timeout", "caught by type check")]
-    survivors = sorted(
-        f"{name} ({outcomes[name]})" for name in tested if name not in set(killed)
-    )
+    killed = [
+        name for name in tested if outcomes[name] in ("killed", "timeout", "caught by type check")
+    ]
+    survivors = sorted(f"{name} ({outcomes[name]})" for name in tested if name not in set(killed))
     if keep is None:
         shutil.rmtree(scratch, ignore_errors=True)
     else:
