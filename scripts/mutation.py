@@ -54,7 +54,10 @@ CORE: dict[str, list[str]] = {
         "tests/test_alerting_silences.py",
         "tests/test_alerting_silences_edges.py",
     ],
-    "monitor/alerting/dependencies.py": ["tests/test_alerting_dependencies.py"],
+    "monitor/alerting/dependencies.py": [
+        "tests/test_alerting_dependencies.py",
+        "tests/test_alerting_dependencies_edges.py",
+    ],
     "monitor/fleet/sharding.py": ["tests/test_sharding.py", "tests/test_sharding_golden.py"],
     "monitor/fleet/merge.py": ["tests/test_merge.py"],
     "monitor/gate/verdict.py": ["tests/test_gate.py"],
