@@ -58,7 +58,11 @@ CORE: dict[str, list[str]] = {
         "tests/test_alerting_dependencies.py",
         "tests/test_alerting_dependencies_edges.py",
     ],
-    "monitor/fleet/sharding.py": ["tests/test_sharding.py", "tests/test_sharding_golden.py"],
+    "monitor/fleet/sharding.py": [
+        "tests/test_sharding.py",
+        "tests/test_sharding_golden.py",
+        "tests/test_sharding_edges.py",
+    ],
     "monitor/fleet/merge.py": ["tests/test_merge.py"],
     "monitor/gate/verdict.py": ["tests/test_gate.py"],
     "monitor/web/history.py": ["tests/test_history.py"],
