@@ -63,7 +63,7 @@ CORE: dict[str, list[str]] = {
         "tests/test_sharding_golden.py",
         "tests/test_sharding_edges.py",
     ],
-    "monitor/fleet/merge.py": ["tests/test_merge.py"],
+    "monitor/fleet/merge.py": ["tests/test_merge.py", "tests/test_merge_edges.py"],
     "monitor/gate/verdict.py": ["tests/test_gate.py"],
     "monitor/web/history.py": ["tests/test_history.py"],
 }
