@@ -161,3 +161,15 @@ def test_json_message_and_version_are_kept() -> None:
     verdict = _json(200, '{"status": "down", "message": "disk full", "version": "1.2.3"}')
     assert verdict.detail == "reports unhealthy with HTTP 200: disk full"
     assert verdict.version == "1.2.3"
+
+
+def test_a_transport_failure_after_a_status_line_keeps_the_status() -> None:
+    verdict = normalize_response(
+        Answer(url=URL, status_code=302, error=TransportError.TOO_MANY_REDIRECTS)
+    )
+    assert (verdict.reason, verdict.http_status) == (Reason.TOO_MANY_REDIRECTS, 302)
+
+
+def test_kubernetes_failure_detail_keeps_its_own_words() -> None:
+    verdict = _k8s("[-]tracing failed: X-Ray agent unreachable\n")
+    assert verdict.components["tracing"].detail == "X-Ray agent unreachable"
