@@ -37,7 +37,10 @@ CORE: dict[str, list[str]] = {
     "monitor/status.py": ["tests/test_state.py", "tests/test_status_document.py"],
     "monitor/slo.py": ["tests/test_slo.py", "tests/test_slo_edges.py"],
     "monitor/latency.py": ["tests/test_latency.py", "tests/test_slo.py"],
-    "monitor/server_timing.py": ["tests/test_server_timing.py"],
+    "monitor/server_timing.py": [
+        "tests/test_server_timing.py",
+        "tests/test_server_timing_edges.py",
+    ],
     "monitor/config.py": ["tests/test_config.py", "tests/test_config_refusals.py"],
     **{
         str(p.relative_to(ROOT)): NORMALIZE_TESTS
