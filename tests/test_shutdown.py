@@ -7,21 +7,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import signal
 import sqlite3
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 from aiohttp import web
 
 from tests.alerting_fixtures import Recorder
-from tests.conftest import free_port
 from tests.polling import until
+from tests.test_lifecycle import Daemon
 
 HELD_S = 1.0
 """How long the held check's answer takes: well inside the 5 s grace, far longer than the
@@ -74,62 +71,22 @@ async def targets() -> AsyncIterator[Targets]:
         await runner.cleanup()
 
 
-class Run:
-    """One `monitor run` process over the same config and data directory."""
+async def _service(daemon: Daemon, name: str) -> dict[str, Any] | None:
+    code, body = await daemon.get("/status")
+    if code != 200:
+        return None
+    return next((s for s in body["services"] if s["name"] == name), None)
 
-    def __init__(self, tmp: Path, hook_url: str) -> None:
-        self.tmp, self.port = tmp, free_port()
-        self.env = {**os.environ, "HOOK_URL": hook_url}
-        self.proc: asyncio.subprocess.Process | None = None
 
-    async def start(self) -> None:
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "monitor",
-            "run",
-            "--config",
-            str(self.tmp / "monitor.yaml"),
-            "--alerts",
-            str(self.tmp / "alerts.yaml"),
-            "--data-dir",
-            str(self.tmp),
-            "--listen",
-            f"127.0.0.1:{self.port}",
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-            env=self.env,
-        )
-
-    async def get(self, path: str) -> Any:
-        url = f"http://127.0.0.1:{self.port}{path}"
-        try:
-            async with aiohttp.ClientSession() as session, session.get(url) as response:
-                text = await response.text()
-        except aiohttp.ClientError:
-            return None
-        return json.loads(text) if path == "/status" else text
-
-    async def status_of(self, name: str) -> dict[str, Any] | None:
-        body = await self.get("/status")
-        if not body:
-            return None
-        return next((s for s in body["services"] if s["name"] == name), None)
-
-    async def checks_done(self, service: str) -> float:
-        """`monitor_checks_total` summed over statuses for `service`, from /metrics."""
-        text = await self.get("/metrics") or ""
-        label = f'service="{service}"'
-        return sum(
-            float(line.rsplit(" ", 1)[1])
-            for line in text.splitlines()
-            if line.startswith("monitor_checks_total{") and label in line
-        )
-
-    async def kill(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.kill()
-            await self.proc.wait()
+async def _checks_done(daemon: Daemon, service: str) -> float:
+    """`monitor_checks_total` summed over statuses for `service`, from /metrics."""
+    _, text = await daemon.get("/metrics")
+    label = f'service="{service}"'
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in str(text or "").splitlines()
+        if line.startswith("monitor_checks_total{") and label in line
+    )
 
 
 async def _poll(check: Any, timeout: float = 20.0) -> Any:
@@ -178,23 +135,21 @@ async def test_sigterm_finishes_in_flight_checks_flushes_and_the_restart_pages_o
     )
     (tmp_path / "alerts.yaml").write_text(RULES)
     recorder.script = [(503, {"Retry-After": "3600"})]  # the page stays undelivered
-    first = Run(tmp_path, recorder.url + "/hook")
-    second = Run(tmp_path, recorder.url + "/hook")
+    env = {"HOOK_URL": recorder.url + "/hook"}
+    extra = ("--alerts", str(tmp_path / "alerts.yaml"))
+    first = Daemon(tmp_path / "monitor.yaml", tmp_path, env, extra)
+    second = Daemon(tmp_path / "monitor.yaml", tmp_path, env, extra)
     try:
         await first.start()
         await until(lambda: len(recorder.requests) == 1, timeout=20)
         page = json.loads(recorder.requests[0][2])["alerts"][0]
-        await _poll(lambda: _healthy(first))
-        before = await first.status_of("down")
+        await _poll(lambda: _status_is(first, "slow", "healthy"))
+        before = await _service(first, "down")
         assert before is not None and before["status"] == "unhealthy"
-        slow = await first.status_of("slow")
-        assert slow is not None and slow["status"] == "healthy"
 
         targets.hold = True
         await asyncio.wait_for(targets.held.wait(), timeout=10)
-        assert first.proc is not None
-        first.proc.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(first.proc.wait(), timeout=15) == 0
+        assert await first.stop(signal.SIGTERM) == 0
         assert targets.answered_held == 1
 
         # the held check finished within the grace and the final flush wrote it ...
@@ -208,29 +163,29 @@ async def test_sigterm_finishes_in_flight_checks_flushes_and_the_restart_pages_o
 
         targets.hold = False
         await second.start()
-        after = await _poll(lambda: second.status_of("down"))
+        after = await _poll(lambda: _service(second, "down"))
         assert after["since"] == before["since"], "since survives SIGTERM and restart"
         await until(lambda: len(recorder.requests) == 2, timeout=20)
         # a second page would come from the next evaluations: let `down` be checked five more
         # times (each one evaluated) before counting
-        seen = await second.checks_done("down")
+        seen = await _checks_done(second, "down")
         await _poll(lambda: _at_least(second, "down", seen + 5))
         assert len(recorder.requests) == 2
         resent = json.loads(recorder.requests[1][2])["alerts"][0]
         assert resent["fingerprint"] == page["fingerprint"]
         assert resent["status"] == "firing"
-        assert second.proc is not None
-        second.proc.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(second.proc.wait(), timeout=15) == 0
+        assert await second.stop(signal.SIGTERM) == 0
     finally:
-        await first.kill()
-        await second.kill()
+        for daemon in (first, second):
+            if daemon.proc is not None and daemon.proc.returncode is None:
+                daemon.proc.kill()
+                await daemon.proc.wait()
 
 
-async def _healthy(run: Run) -> bool:
-    slow = await run.status_of("slow")
-    return slow is not None and slow["status"] == "healthy"
+async def _status_is(daemon: Daemon, name: str, status: str) -> bool:
+    found = await _service(daemon, name)
+    return found is not None and found["status"] == status
 
 
-async def _at_least(run: Run, service: str, count: float) -> bool:
-    return await run.checks_done(service) >= count
+async def _at_least(daemon: Daemon, service: str, count: float) -> bool:
+    return await _checks_done(daemon, service) >= count
