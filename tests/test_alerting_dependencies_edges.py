@@ -67,3 +67,10 @@ def test_annotation_words() -> None:
     assert Explanation(suspects=(db, queue)).describe() == (
         "depends on do-db unhealthy since 09:05; depends on queue degraded"
     )
+
+
+def test_a_healthy_service_first_does_not_end_the_search_for_suspects() -> None:
+    services = {"web": Svc(Status.HEALTHY), "mail": Svc(DOWN, ["smtp"]), "smtp": Svc(SLOW)}
+    explained = explain(services)
+    assert list(explained) == ["mail"]
+    assert [c.service for c in explained["mail"].suspects] == ["smtp"]
