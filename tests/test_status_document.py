@@ -111,3 +111,25 @@ def test_a_sharded_replica_with_only_a_smoke_check() -> None:
         shard=shard,
     )
     assert document.model_dump(mode="json") == _expected("sharded.json")
+
+
+def test_a_check_not_yet_run_still_shows_its_latency_window() -> None:
+    """After a restart the latency windows are back before the first check has run."""
+    window = LatencySummary(p50=1.0, p95=2.0, p99=3.0, window="5m", count=25)
+    document = fleet_status(
+        CONFIG,
+        {},
+        {},
+        T0,
+        latency={"db/health/health": window},
+        sources={"db/health/health": "round_trip"},
+        within={"db/health/health": True},
+    )
+    db = document.services[1].checks[0]
+    assert (db.reason, db.latency_ms, db.latency_source, db.within_target) == (
+        Reason.NOT_CHECKED,
+        window,
+        "round_trip",
+        True,
+    )
+    assert document.counts[Status.UNKNOWN] == 2
