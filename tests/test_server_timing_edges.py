@@ -44,3 +44,13 @@ def test_json_duration_of_exactly_one_hour_is_kept() -> None:
 
 def test_json_duration_falls_back_to_the_timing_object() -> None:
     assert json_duration_s({"rpc_ms": "fast", "timing": {"rpc_ms": 4}}) == 0.004
+
+
+def test_descriptions_with_x_and_equals_signs() -> None:
+    assert parse_server_timing("rpc;desc=Xray") == [ServerTimingMetric("rpc", None, "Xray")]
+    assert parse_server_timing('rpc;desc="Xray"') == [ServerTimingMetric("rpc", None, "Xray")]
+    assert parse_server_timing('rpc;desc="a=b"') == [ServerTimingMetric("rpc", None, "a=b")]
+
+
+def test_json_duration_too_large_for_a_float_falls_back_to_the_timing_object() -> None:
+    assert json_duration_s({"rpc_ms": 10**400, "timing": {"rpc_ms": 4}}) == 0.004
