@@ -54,3 +54,18 @@ def test_descriptions_with_x_and_equals_signs() -> None:
 
 def test_json_duration_too_large_for_a_float_falls_back_to_the_timing_object() -> None:
     assert json_duration_s({"rpc_ms": 10**400, "timing": {"rpc_ms": 4}}) == 0.004
+
+
+def test_only_the_server_timing_header_is_read() -> None:
+    assert rpc_duration_s({"x-debug": "rpc;dur=9"}) is None
+
+
+def test_names_and_keys_are_trimmed_of_space_and_tab_only() -> None:
+    assert parse_server_timing("Xray;dur=1") == [ServerTimingMetric("Xray", 1.0)]
+    assert parse_server_timing("X") == [ServerTimingMetric("X")]
+    assert parse_server_timing("rpc;Xdur=5") == [ServerTimingMetric("rpc")]
+    assert parse_server_timing(" rpc\t;\tdur = 2 ") == [ServerTimingMetric("rpc", 2.0)]
+    # a vertical tab is not optional white space: the name, key or value is unreadable
+    assert parse_server_timing("rpc\x0b;dur=1") == []
+    assert parse_server_timing("rpc;dur\x0b=1") == [ServerTimingMetric("rpc")]
+    assert parse_server_timing("rpc;dur=1\x0b") == [ServerTimingMetric("rpc")]
