@@ -26,6 +26,7 @@ scheduler needs to notice the signal, so the check is surely in flight when SIGT
 
 RULES = """
 route: [hook]
+grouping: {group_wait: 0s, group_interval: 0s}
 receivers:
   - {name: hook, type: webhook, url: "${HOOK_URL}"}
 rules:
