@@ -153,16 +153,39 @@ async def test_metrics_are_declared_at_zero_and_follow_checks(fleet: SimulatedFl
 
 
 @pytest.mark.parametrize(
-    "behavior",
+    ("behavior", "status", "reason", "detail"),
     [
-        Behavior(status=200, body="\x00\xff" * 10, content_type="application/json"),
-        Behavior(status=200, body="{" * 50000, content_type="application/json"),
-        Behavior(status=999, body="?"),
-        Behavior(status=200, body="", content_type="application/json"),
+        (
+            Behavior(status=200, body="\x00\xff" * 10, content_type="application/json"),
+            Status.DEGRADED,
+            Reason.INVALID_JSON,
+            "HTTP 200 declares application/json but the body is not JSON (JSONDecodeError: "
+            "Expecting value: line 1 column 1 (char 0))",
+        ),
+        (
+            Behavior(status=200, body="{" * 50000, content_type="application/json"),
+            Status.DEGRADED,
+            Reason.INVALID_JSON,
+            "HTTP 200 declares application/json but the body is not JSON (JSONDecodeError: "
+            "Expecting property name enclosed in double quotes: line 1 column 2 (char 1))",
+        ),
+        (
+            Behavior(status=999, body="?"),
+            Status.UNKNOWN,
+            Reason.UNRECOGNIZED_BODY,
+            "unexpected HTTP status 999",
+        ),
+        (
+            Behavior(status=200, body="", content_type="application/json"),
+            Status.DEGRADED,
+            Reason.INVALID_JSON,
+            "HTTP 200 declares application/json but the body is not JSON (empty body)",
+        ),
     ],
+    ids=["binary", "deep nesting", "status 999", "empty json"],
 )
 async def test_daemon_survives_what_a_service_sends(
-    fleet: SimulatedFleet, behavior: Behavior
+    fleet: SimulatedFleet, behavior: Behavior, status: Status, reason: Reason, detail: str
 ) -> None:
     fleet.set_behavior("queue", behavior)
     monitor = Monitor(parse_config(fleet_config_yaml(fleet)))
@@ -172,7 +195,7 @@ async def test_daemon_survives_what_a_service_sends(
     finally:
         await monitor.stop()
     queue = monitor.tracked["queue/health/health"].state.verdict
-    assert queue.status is not Status.HEALTHY and queue.reason is not Reason.OK
+    assert (queue.status, queue.reason, queue.detail) == (status, reason, detail)
 
 
 async def test_self_health(fleet: SimulatedFleet) -> None:
