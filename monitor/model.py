@@ -83,14 +83,21 @@ class Reason(enum.StrEnum):
     CONNECTION_ERROR = "connection_error"
     # latency
     LATENCY_OVER_TARGET = "latency_over_target"
+    # push checks (heartbeats): the job reports in, silence is the failure
+    NEVER_REPORTED = "never_reported"
+    LATE = "late"
+    REPORTED_FAILURE = "reported_failure"
+    RUN_TOO_LONG = "run_too_long"
 
 
 class CheckKind(enum.StrEnum):
-    """What a check exercises: the service's health endpoint, an RPC smoke path or an HTTP path."""
+    """What a check exercises: the service's health endpoint, an RPC smoke path, an HTTP path,
+    or a job that reports in itself (`push`: a heartbeat, nothing is polled)."""
 
     HEALTH = "health"
     RPC = "rpc"
     HTTP = "http"
+    PUSH = "push"
 
 
 class Component(BaseModel):
