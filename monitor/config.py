@@ -374,7 +374,8 @@ def _cross_check(config: MonitorConfig) -> list[ConfigProblem]:
             problems.append(
                 ConfigProblem(
                     f"services[{i}].url",
-                    "missing: expected a url; only a service with nothing but push checks may omit it",
+                    "missing: expected a url; only a service with nothing but push checks "
+                    "may omit it",
                 )
             )
         smoke_seen: set[tuple[str, str]] = set()

@@ -1,7 +1,8 @@
 """Aggregation: check states to service and fleet status, the body of `GET /status`. Pure.
 
 A service is its health check, made worse by failing smoke checks. A smoke check can make a
-service at worst `degraded`: the service itself answered, one of its calls is what failed.
+service at worst `degraded`: the service itself answered, one of its calls is what failed. A
+push check (a heartbeat) is not capped: a job that stopped reporting is the service failing.
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ from monitor.state import CheckState, ServiceTrack
 
 NOT_CHECKED_DETAIL = "not checked yet"
 SMOKE_ONLY_DETAIL = "smoke checks pass; the health check is on another replica"
+PUSH_ONLY_DETAIL = "every push check reports on time"
+_WAITING = frozenset({Reason.NOT_CHECKED, Reason.NEVER_REPORTED})
+"""A check with no news yet leaves its service's status alone (unless none has news)."""
+_UNCAPPED = frozenset({CheckKind.HEALTH, CheckKind.PUSH})
+"""A missed heartbeat is the service's own work failing, not one of its calls: not capped at
+degraded like a smoke check."""
 
 
 def _ms(seconds: float | None) -> float | None:
@@ -83,14 +90,27 @@ def service_verdict(checks: Sequence[CheckStatus]) -> tuple[Status, Reason, str]
     health = next((c for c in checks if c.kind is CheckKind.HEALTH), None)
     if health is not None:
         status, reason, detail = health.status, health.reason, health.detail
-    elif all(c.reason is Reason.NOT_CHECKED for c in checks):
-        return Status.UNKNOWN, Reason.NOT_CHECKED, NOT_CHECKED_DETAIL
+    elif all(c.reason in _WAITING for c in checks):
+        first = next((c for c in checks if c.reason is not Reason.NOT_CHECKED), None)
+        if first is None:
+            return Status.UNKNOWN, Reason.NOT_CHECKED, NOT_CHECKED_DETAIL
+        return (
+            Status.UNKNOWN,
+            first.reason,
+            f"{first.kind.value} check {first.name}: {first.detail}",
+        )
+    elif all(c.kind is CheckKind.PUSH for c in checks):
+        status, reason, detail = Status.HEALTHY, Reason.OK, PUSH_ONLY_DETAIL
     else:  # a sharded replica without the health check: a lower bound from its smoke checks
         status, reason, detail = Status.HEALTHY, Reason.OK, SMOKE_ONLY_DETAIL
     for smoke in checks:
-        if smoke is health or smoke.reason is Reason.NOT_CHECKED:
+        if smoke is health or smoke.reason in _WAITING:
             continue
-        capped = Status.DEGRADED if smoke.status is Status.UNHEALTHY else smoke.status
+        capped = (
+            Status.DEGRADED
+            if smoke.status is Status.UNHEALTHY and smoke.kind not in _UNCAPPED
+            else smoke.status
+        )
         if capped.severity > status.severity:
             status, reason = capped, smoke.reason
             detail = f"{smoke.kind.value} check {smoke.name}: {smoke.detail}"
@@ -131,7 +151,7 @@ def service_status(
         status=status,
         reason=reason,
         detail=detail,
-        url=service.url,
+        url=service.url or "",  # a push-only service has none
         **health_fields(health),
         since=track.since if track is not None and track.status is status else health.since,
         labels=dict(service.labels),

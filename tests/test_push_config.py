@@ -61,124 +61,88 @@ def test_the_issue_example_loads() -> None:
     assert TOKEN not in repr(checks[1])  # a token never reaches a log through a repr
 
 
-def push(lines: str, url: str = "    url: http://a\n") -> str:
-    return "services:\n  - name: a\n" + url + "    push:\n      - name: job\n" + lines
+def push(*jobs: dict[str, str], url: str = "    url: http://a\n") -> str:
+    """A service `a` with the given push checks, one `key: value` line per field."""
+    text = "services:\n  - name: a\n" + url + "    push:\n"
+    for fields in jobs:
+        lines = [f"{key}: {value}" for key, value in {"name": "job", **fields}.items()]
+        text += "      - " + "\n        ".join(lines) + "\n"
+    return text
 
+
+OK = {"every": "1m", "grace": "1m", "token": TOKEN}
+CRON = {"schedule": "'0 3 * * *'", "grace": "1m", "token": TOKEN}
 
 BAD = [
     (
         "no schedule",
-        push("        grace: 1m\n        token: " + TOKEN + "\n"),
+        push({"grace": "1m", "token": TOKEN}),
         "services[0].push[0]",
         5,
         "exactly one of schedule",
     ),
     (
         "both schedules",
-        push(
-            "        schedule: '* * * * *'\n        every: 1m\n        grace: 1m\n        token: "
-            + TOKEN
-            + "\n"
-        ),
+        push({**OK, "schedule": "'* * * * *'"}),
         "services[0].push[0]",
         5,
         "exactly one of schedule",
     ),
     (
         "bad cron",
-        push("        schedule: '61 * * * *'\n        grace: 1m\n        token: " + TOKEN + "\n"),
+        push({**CRON, "schedule": "'61 * * * *'"}),
         "services[0].push[0].schedule",
         6,
         "5-field cron",
     ),
     (
         "six fields",
-        push("        schedule: '0 0 3 * * *'\n        grace: 1m\n        token: " + TOKEN + "\n"),
+        push({**CRON, "schedule": "'0 0 3 * * *'"}),
         "services[0].push[0].schedule",
         6,
         "5-field cron",
     ),
     (
         "bad zone",
-        push(
-            "        schedule: '0 3 * * *'\n        timezone: Mars/Olympus\n        grace: 1m\n        token: "
-            + TOKEN
-            + "\n"
-        ),
+        push({**CRON, "timezone": "Mars/Olympus"}),
         "services[0].push[0].timezone",
-        7,
+        9,
         "IANA time zone",
     ),
     (
         "zone without cron",
-        push(
-            "        every: 1m\n        timezone: UTC\n        grace: 1m\n        token: "
-            + TOKEN
-            + "\n"
-        ),
+        push({**OK, "timezone": "UTC"}),
         "services[0].push[0]",
         5,
         "timezone applies to a cron schedule only",
     ),
     (
         "short token",
-        push("        every: 1m\n        grace: 1m\n        token: short-token\n"),
+        push({**OK, "token": "short-token"}),
         "services[0].push[0].token",
         8,
         "at least 16 characters",
     ),
     (
         "slash token",
-        push("        every: 1m\n        grace: 1m\n        token: a/bcdefghijklmnopq\n"),
+        push({**OK, "token": "a/bcdefghijklmnopq"}),
         "services[0].push[0].token",
         8,
         "without '/'",
     ),
-    (
-        "no grace",
-        push("        every: 1m\n        token: " + TOKEN + "\n"),
-        "services[0].push[0].grace",
-        5,
-        "required",
-    ),
-    (
-        "zero grace",
-        push("        every: 1m\n        grace: 0s\n        token: " + TOKEN + "\n"),
-        "services[0].push[0].grace",
-        7,
-        "greater than 0",
-    ),
-    (
-        "unknown key",
-        push(
-            "        every: 1m\n        grace: 1m\n        token: "
-            + TOKEN
-            + "\n        retries: 3\n"
-        ),
-        "services[0].push[0].retries",
-        9,
-        "unknown key",
-    ),
+    ("no grace", push({"every": "1m", "token": TOKEN}), "services[0].push[0].grace", 5, "required"),
+    ("zero grace", push({**OK, "grace": "0s"}), "services[0].push[0].grace", 7, "greater than 0"),
+    ("unknown key", push({**OK, "retries": "3"}), "services[0].push[0].retries", 9, "unknown key"),
     (
         "duplicate name",
-        push(
-            "        every: 1m\n        grace: 1m\n        token: "
-            + TOKEN
-            + "\n      - name: job\n        every: 1m\n        grace: 1m\n        token: other-token-0123456\n"
-        ),
+        push(OK, {**OK, "token": "other-token-0123456"}),
         "services[0].push[1].name",
         9,
         "duplicate push check name",
     ),
     (
         "shared token",
-        push(
-            "        every: 1m\n        grace: 1m\n        token: "
-            + TOKEN
-            + "\n      - name: job2\n        every: 1m\n        grace: 1m\n        token: "
-            + TOKEN
-            + "\n"
-        ),
+        push(OK, {**OK, "name": "job2"}),
         "services[0].push[1].token",
         12,
         "the same token as push check a/job",

@@ -1,5 +1,5 @@
 """The command line, one module per command: `monitor run | demo | verify | discover |
-config check | rules export | schema | status`. This module holds only the group (global
+config check | rules export | schema | status | push`. This module holds only the group (global
 options: logging) and `main`; exit codes are monitor/exit_codes.py's."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from monitor import __version__
 from monitor.cli.config_check import config_group
 from monitor.cli.demo import demo
 from monitor.cli.discover import discover
+from monitor.cli.push import push_command
 from monitor.cli.rules_export import rules_group
 from monitor.cli.run import run
 from monitor.cli.schema import schema
@@ -38,7 +39,17 @@ def cli(log_level: str, log_format: str) -> None:
     configure_logging(log_level, json=None if log_format == "auto" else log_format == "json")
 
 
-for command in (run, demo, config_group, verify, discover, rules_group, schema, status_command):
+for command in (
+    run,
+    demo,
+    config_group,
+    verify,
+    discover,
+    rules_group,
+    schema,
+    status_command,
+    push_command,
+):
     cli.add_command(command)
 
 

@@ -19,6 +19,7 @@ from monitor.http.alerts_api import add_alert_routes
 from monitor.http.auth import read_auth, require_admin
 from monitor.http.json_api import MONITOR_KEY, json_response
 from monitor.http.status_api import add_status_routes
+from monitor.probes.push import add_push_routes
 from monitor.runtime.daemon import Monitor
 from monitor.web import register as register_status_page
 
@@ -76,6 +77,7 @@ def build_app(monitor: Monitor) -> web.Application:
     app.router.add_get("/healthz", healthz_handler)
     app.router.add_post("/-/reload", reload_handler)
     add_alert_routes(app)
+    add_push_routes(app, lambda a: a[MONITOR_KEY].push)  # /push/{token}: the token is the auth
     return app
 
 

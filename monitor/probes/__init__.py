@@ -13,6 +13,7 @@ import aiohttp
 
 from monitor.answer import Answer
 from monitor.config import Check
+from monitor.model import CheckKind
 from monitor.probes.http import probe_http
 
 Probe = Callable[[aiohttp.ClientSession, Check], Awaitable[Answer]]
@@ -22,9 +23,19 @@ PROBES: Final[dict[str, Probe]] = {
 }
 
 
+PUSHED_KINDS: Final = frozenset({CheckKind.PUSH})
+"""Kinds with no probe: their checks report in, and their source is the push watcher
+(probes/push/), which hands its verdicts to the daemon like a probe's."""
+
+
+def polled(check: Check) -> bool:
+    """Whether the scheduler runs the check (else it reports in by itself)."""
+    return check.kind not in PUSHED_KINDS
+
+
 def probe_for(check: Check) -> Probe:
     """Every check kind (health, rpc, http) is an HTTP exchange today."""
     return PROBES["http"]
 
 
-__all__ = ["PROBES", "Probe", "probe_for"]
+__all__ = ["PROBES", "PUSHED_KINDS", "Probe", "polled", "probe_for"]

@@ -26,9 +26,11 @@ from monitor.errors import ConfigError
 from monitor.fleet.sharding import ShardSpec, shard_info
 from monitor.latency import LatencyWindows, to_latency_summary
 from monitor.metrics.daemon_metrics import MonitorMetrics
-from monitor.model import CheckKind, FleetStatus, LatencySummary, ShardInfo, Status
+from monitor.model import CheckKind, FleetStatus, LatencySummary, ShardInfo, Status, Verdict
 from monitor.normalize import normalize_response
-from monitor.probes import probe_for
+from monitor.probes import polled, probe_for
+from monitor.probes.push import PushStore, PushWatcher
+from monitor.probes.push.metrics import PushMetrics
 from monitor.probes.timing import timed_connector
 from monitor.runtime.lag_watch import LagWatch
 from monitor.runtime.scheduler import CheckScheduler
@@ -86,6 +88,13 @@ class Monitor:
         self.checks: dict[str, Check] = {}
         self.by_service: dict[str, list[Check]] = {}
         self._shard_info: ShardInfo | None = None
+        self.push = PushWatcher(
+            self.apply_verdict,
+            PushMetrics(self.registry),
+            clock,
+            store=None if store is None else PushStore(store.path),
+        )
+        """The push kind's source: pings in, deadlines watched (probes/push/)."""
         self._index(config)
         self.session: aiohttp.ClientSession | None = None
         self.lag_watch = LagWatch(self.metrics, self.log)
@@ -117,6 +126,7 @@ class Monitor:
         for c in self.checks.values():
             self.by_service[c.service].append(c)
         self._shard_info = None
+        self.push.configure(self.checks.values())
         if shard is not None:  # a service none of whose checks we own is not ours to track
             self.by_service = {name: cs for name, cs in self.by_service.items() if cs}
             self._shard_info = shard_info(shard, len(self.checks), [c.id for c in config.checks()])
@@ -138,9 +148,11 @@ class Monitor:
         self.started_wall = self.clock()
         if self.alerter is not None:
             await self.alerter.start(self.session, self.rule_input, self._recheck)
+        await self.push.start()
         if schedule:
             for check in self.checks.values():
-                self.scheduler.add(check)
+                if polled(check):
+                    self.scheduler.add(check)
             self.scheduler.start()
         self.log.info(
             "monitor.started", services=len(self.config.services), checks=len(self.checks)
@@ -150,6 +162,7 @@ class Monitor:
         """Stop scheduling, give in-flight checks `grace` seconds, then cancel them."""
         self._stopping = True
         self.scheduler.shutdown()
+        await self.push.stop()
         if self._in_flight:
             _done, pending = await asyncio.wait(set(self._in_flight), timeout=grace)
             for task in pending:
@@ -246,6 +259,7 @@ class Monitor:
 
     async def flush(self) -> None:
         """Write dirty states and status changes to the store in one transaction."""
+        await self.push.flush()
         if self.store is None or not (self._dirty or self._changes):
             return
         dirty, changes = self._dirty, self._changes
@@ -305,51 +319,57 @@ class Monitor:
                     verdict = judge_latency(
                         verdict, [windows.summary(judged, mono)], check.target, min_samples
                     )
-            now = self.clock()
-            previous = self.states.get(check.id)
-            state = advance(previous, verdict, now, answer.duration_s)
-            if check.id not in self.checks:  # removed by a reload while in flight
-                return state
-            self.states[check.id] = state
-            persist = self.store is not None  # without a store, nothing must pile up
-            if persist:
-                self._dirty[check.id] = state
-            self.metrics.observe(check, state, previous)
-            self.last_check_monotonic = time.monotonic()
-            self.last_check_wall = now
-            if state.changed and persist:
-                self._changes.append(
-                    StatusChange(
-                        check.id,
-                        check.service,
-                        now,
-                        previous.verdict.status if previous else None,
-                        verdict.status,
-                        verdict.reason.value,
-                        verdict.detail,
-                    )
-                )
-            if state.changed:
-                self.log.info(
-                    "check.status_changed",
-                    service=check.service,
-                    check=check.name,
-                    kind=check.kind.value,
-                    **{"from": (previous.verdict.status.value if previous else "unknown")},
-                    to=verdict.status.value,
-                    reason=verdict.reason.value,
-                    detail=verdict.detail,
-                    http_status=verdict.http_status,
-                )
-            if state.changed or check.service not in self.tracks:
-                # a service's status follows its checks' statuses: unchanged, nothing to do
-                self._update_service(check.service, now)
-            if self.alerter is not None:
-                self.alerter.request()
-            return state
+            return self.apply_verdict(check, verdict, self.clock(), answer.duration_s)
         finally:
             if task is not None:
                 self._in_flight.discard(task)
+
+    def apply_verdict(
+        self, check: Check, verdict: Verdict, now: datetime, duration_s: float = 0.0
+    ) -> CheckState:
+        """Advance a check's state with its verdict and export it: every kind's verdicts, a
+        probe's answer or a push check's ping or deadline, take this one path."""
+        previous = self.states.get(check.id)
+        state = advance(previous, verdict, now, duration_s)
+        if check.id not in self.checks:  # removed by a reload while in flight
+            return state
+        self.states[check.id] = state
+        persist = self.store is not None  # without a store, nothing must pile up
+        if persist:
+            self._dirty[check.id] = state
+        self.metrics.observe(check, state, previous)
+        self.last_check_monotonic = time.monotonic()
+        self.last_check_wall = now
+        if state.changed and persist:
+            self._changes.append(
+                StatusChange(
+                    check.id,
+                    check.service,
+                    now,
+                    previous.verdict.status if previous else None,
+                    verdict.status,
+                    verdict.reason.value,
+                    verdict.detail,
+                )
+            )
+        if state.changed:
+            self.log.info(
+                "check.status_changed",
+                service=check.service,
+                check=check.name,
+                kind=check.kind.value,
+                **{"from": (previous.verdict.status.value if previous else "unknown")},
+                to=verdict.status.value,
+                reason=verdict.reason.value,
+                detail=verdict.detail,
+                http_status=verdict.http_status,
+            )
+        if state.changed or check.service not in self.tracks:
+            # a service's status follows its checks' statuses: unchanged, nothing to do
+            self._update_service(check.service, now)
+        if self.alerter is not None:
+            self.alerter.request()
+        return state
 
     def _update_service(self, name: str, now: datetime, *, log: bool = True) -> None:
         checks = [check_status(c, self.states.get(c.id)) for c in self.by_service[name]]
@@ -403,7 +423,9 @@ class Monitor:
         self.metrics.checks_configured.set(len(self.checks))
         if self.scheduler.running:
             for check in (*added, *changed):
-                self.scheduler.add(check)
+                if polled(check):
+                    self.scheduler.add(check)
+        self.push.rejudge([c for c in (*added, *changed) if not polled(c)])
         if self.store is not None and removed:
             self.store.forget(c.id for c in removed)
         return {"added": len(added), "removed": len(removed), "changed": len(changed)}
@@ -428,7 +450,7 @@ class Monitor:
 
     async def run_all_once(self) -> None:
         """Run every check once, concurrently (start-up, tests and the deploy gate)."""
-        await asyncio.gather(*(self.run_check(c) for c in self.checks.values()))
+        await asyncio.gather(*(self.run_check(c) for c in self.checks.values() if polled(c)))
 
     # -- alerting ----------------------------------------------------------------------------
 
@@ -472,7 +494,9 @@ class Monitor:
         """The monitor's own health for `/healthz`: scheduling alive, loop responsive, and
         checks completing (once the shortest interval has had time to pass twice)."""
         now = time.monotonic()
-        shortest = min((c.interval + c.timeout for c in self.checks.values()), default=60.0)
+        shortest = min(
+            (c.interval + c.timeout for c in self.checks.values() if polled(c)), default=60.0
+        )
         since_check = None if self.last_check_monotonic is None else now - self.last_check_monotonic
         uptime = 0.0 if self.started_at is None else now - self.started_at
         stalled = uptime > 2 * shortest + 5 and (
@@ -484,7 +508,7 @@ class Monitor:
         loop_lag = self.lag_watch.loop_lag
         if loop_lag > 1.0:
             problems.append(f"event loop lag {loop_lag:.3f}s")
-        if stalled and self.checks:
+        if stalled and any(polled(c) for c in self.checks.values()):
             problems.append("no check has completed recently")
         return not problems, {
             "status": Status.HEALTHY.value if not problems else Status.UNHEALTHY.value,

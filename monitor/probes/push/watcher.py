@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
+import structlog
+
 from monitor.config import Check, PushSpec
 from monitor.model import CheckKind, Verdict
 from monitor.probes.push.metrics import PushMetrics
@@ -32,8 +34,9 @@ from monitor.probes.push.schedule import (
     push_verdict,
     record_ping,
 )
+from monitor.probes.push.store import PushStore
 
-Apply = Callable[[Check, Verdict, datetime], None]
+Apply = Callable[[Check, Verdict, datetime], object]
 """The daemon's verdict path: advance the check's state, export, alert."""
 
 MAX_NAP = 0.5
@@ -68,9 +71,11 @@ class PushWatcher:
         metrics: PushMetrics,
         clock: Callable[[], datetime],
         *,
+        store: PushStore | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._apply = apply
+        self.store = store
         self.metrics = metrics
         self.clock = clock
         self._monotonic = monotonic
@@ -115,9 +120,37 @@ class PushWatcher:
                     self.metrics.restore(self.checks[check_id], record.last_ping_at)
 
     async def start(self) -> None:
-        """Judge every push check now (a restart finds late ones late at once), then watch."""
+        """Restore the pings, judge every push check now (a restart finds the late ones late
+        at once, and the others keep their deadlines), then watch."""
+        if self.store is not None and self.checks:
+            self.restore(await asyncio.to_thread(self.store.load))
         await self.judge(list(self.checks.values()))
         self._task = asyncio.create_task(self._watch(), name="push-deadlines")
+
+    def rejudge(self, checks: list[Check]) -> None:
+        """Checks new or changed by a reload: their verdict under the new schedule, now."""
+        if self._task is None:
+            return
+        now = self.clock()
+        for check in checks:
+            if check.id in self.checks:
+                self._judge(check, now)
+
+    async def flush(self) -> None:
+        """Write the records changed since the last flush; kept for the next on failure."""
+        if self.store is None or not self.dirty:
+            return
+        dirty, self.dirty = self.dirty, {}
+        rows = {
+            cid: (token_digest(_spec(self.checks[cid]).token.get_secret_value()).hex(), record)
+            for cid, record in dirty.items()
+            if cid in self.checks
+        }
+        try:
+            await asyncio.to_thread(self.store.save, rows)
+        except Exception as exc:  # the pings wait for the next flush
+            self.dirty = {**dirty, **self.dirty}
+            structlog.get_logger("monitor").error("store.write_failed", error=str(exc)[:200])
 
     async def judge(self, checks: list[Check]) -> None:
         """Apply each check's verdict at the current time and arm its next deadline."""
@@ -132,6 +165,7 @@ class PushWatcher:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+            self._task = None
 
     # -- pings ---------------------------------------------------------------------------
 

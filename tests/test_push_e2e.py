@@ -1,0 +1,277 @@
+"""Push checks end to end: a daemon on loopback, real processes (curl, `monitor push`) pinging
+it over HTTP, and every state of issue 15 reached through them. The daemon's wall clock is
+injected, so a deadline passes when the test moves it; the test then waits for the daemon's
+own deadline timer to notice (never a sleep, never a bound on wall time)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from monitor.config import parse_config
+from monitor.http.app import serve
+from monitor.runtime.daemon import Monitor
+from monitor.runtime.store import Store
+from tests.polling import until
+
+NIGHTLY = "nightly-sync-token-0123456789"
+CONSUMER = "queue-consumer-token-98765"
+CONFIG = f"""\
+auth:
+  read_token: reader-token-0123456789
+services:
+  - name: do-schedule
+    push:
+      - name: nightly-sync
+        schedule: "0 3 * * *"
+        timezone: Europe/Berlin
+        grace: 10m
+        max_runtime: 30m
+        token: {NIGHTLY}
+  - name: queue
+    push:
+      - name: consumer
+        every: 30s
+        grace: 15s
+        token: {CONSUMER}
+"""
+READ = {"Authorization": "Bearer reader-token-0123456789"}
+
+
+class Clock:
+    """The daemon's wall clock, moved by the test."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class Daemon:
+    monitor: Monitor
+    url: str
+    clock: Clock
+
+    def check(self, service: str, name: str) -> Any:
+        status = self.monitor.status()
+        entry = next(s for s in status.services if s.name == service)
+        return next(c for c in entry.checks if c.name == name)
+
+
+async def started(config: str, clock: Clock, data: Path | None) -> tuple[Monitor, Any, str]:
+    store = Store(data / "monitor.sqlite3") if data is not None else None
+    monitor = Monitor(parse_config(config), clock=clock, store=store)
+    await monitor.start()
+    runner, port = await serve(monitor, "127.0.0.1", 0)
+    return monitor, runner, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+async def daemon(tmp_path: Path) -> AsyncIterator[Daemon]:
+    clock = Clock(datetime(2026, 11, 30, 1, 0, tzinfo=UTC))  # 02:00 in Berlin
+    monitor, runner, url = await started(CONFIG, clock, tmp_path)
+    try:
+        yield Daemon(monitor, url, clock)
+    finally:
+        await runner.cleanup()
+        await monitor.stop()
+
+
+async def curl(*args: str) -> tuple[int, str]:
+    """A real HTTP client in its own process, as a cron line would run it."""
+    process = await asyncio.create_subprocess_exec(
+        "curl",
+        "-sS",
+        "-o",
+        "-",
+        "-w",
+        "\n%{http_code}",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await process.communicate()
+    body, _, code = out.decode().rpartition("\n")
+    return int(code), body
+
+
+async def monitor_push(*args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "monitor",
+        "push",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_every_state_driven_by_real_pings(daemon: Daemon) -> None:
+    nightly = f"{daemon.url}/push/{NIGHTLY}"
+    check = daemon.check("do-schedule", "nightly-sync")
+    assert (check.status, check.reason) == ("unknown", "never_reported")
+
+    # 03:02 Berlin: the job reports success (GET, as `curl -fsS URL` does)
+    daemon.clock.now = datetime(2026, 11, 30, 2, 2, tzinfo=UTC)
+    assert await curl(nightly) == (200, "OK\n")
+    check = daemon.check("do-schedule", "nightly-sync")
+    assert (check.status, check.reason) == ("healthy", "ok")
+    assert check.detail == "last ping 0 s ago; next expected by 03:10 Europe/Berlin"
+
+    # the next night passes without a ping: late at 03:10, seen by the deadline timer
+    daemon.clock.now = datetime(2026, 12, 1, 5, 2, tzinfo=UTC)  # 06:02 Berlin, 27 h later
+    await until(lambda: daemon.check("do-schedule", "nightly-sync").reason == "late")
+    check = daemon.check("do-schedule", "nightly-sync")
+    assert check.status == "unhealthy"
+    assert check.detail == "expected by 03:10 Europe/Berlin, last ping 27 h ago"
+
+    # a failure with its output as evidence (POST body), redacted like any evidence
+    code, _ = await curl(
+        "-X", "POST", "--data-binary", "sync failed: password=hunter2", f"{nightly}/fail"
+    )
+    assert code == 200
+    check = daemon.check("do-schedule", "nightly-sync")
+    assert (check.status, check.reason) == ("unhealthy", "reported_failure")
+    assert check.evidence == "sync failed: password=[redacted]"
+
+    # an exit code: 0 is success, anything else failure
+    assert (await curl(f"{nightly}/0"))[0] == 200
+    assert daemon.check("do-schedule", "nightly-sync").reason == "ok"
+    assert (await curl("-X", "POST", f"{nightly}/3"))[0] == 200
+    check = daemon.check("do-schedule", "nightly-sync")
+    assert check.reason == "reported_failure" and "exit code 3" in check.detail
+
+    # a run that starts and never finishes: run_too_long after max_runtime
+    assert (await curl(f"{nightly}/start"))[0] == 200
+    check = daemon.check("do-schedule", "nightly-sync")
+    assert check.reason == "reported_failure"  # a new start does not clear the last failure
+    assert "run in progress" not in check.detail
+    assert (await curl(f"{nightly}/0"))[0] == 200
+    assert (await curl(f"{nightly}/start"))[0] == 200
+    check = daemon.check("do-schedule", "nightly-sync")
+    assert check.reason == "ok" and "(run in progress)" in check.detail
+    daemon.clock.advance(minutes=30)
+    await until(lambda: daemon.check("do-schedule", "nightly-sync").reason == "run_too_long")
+
+    # the service follows its push check, uncapped: a dead job is the service failing
+    service = next(s for s in daemon.monitor.status().services if s.name == "do-schedule")
+    assert (service.status, service.reason) == ("unhealthy", "run_too_long")
+
+
+async def test_answers_reveal_nothing_and_tokens_stay_secret(daemon: Daemon) -> None:
+    for path in (f"/push/{'x' * 20}", f"/push/{NIGHTLY}/log", f"/push/{NIGHTLY}/256"):
+        assert await curl(daemon.url + path) == (404, "not found\n")
+    # the read token guards /status, never a push URL
+    assert (await curl(f"{daemon.url}/status"))[0] == 401
+    assert (await curl(f"{daemon.url}/push/{CONSUMER}"))[0] == 200
+    async with aiohttp.ClientSession(headers=READ) as session:
+        texts = []
+        for path in ("/status", "/metrics", "/", "/status/queue"):
+            async with session.get(daemon.url + path) as answer:
+                assert answer.status == 200
+                texts.append(await answer.text())
+    for text in texts:
+        assert NIGHTLY not in text and CONSUMER not in text
+    assert (
+        'monitor_push_pings_total{check="consumer",outcome="success",service="queue"} 1.0'
+        in texts[1]
+    )
+    await daemon.monitor.flush()
+    stored = (Path(daemon.monitor.store.path)).read_bytes() if daemon.monitor.store else b""
+    assert NIGHTLY.encode() not in stored and CONSUMER.encode() not in stored
+
+
+async def test_a_burst_past_the_rate_limit_gets_429(daemon: Daemon) -> None:
+    url = f"{daemon.url}/push/{CONSUMER}"
+    codes = []
+    async with aiohttp.ClientSession() as session:
+        for _ in range(40):  # the burst is 20: a loop this fast cannot refill 20 more
+            async with session.post(url) as answer:
+                codes.append(answer.status)
+    assert codes[:20] == [200] * 20
+    assert 429 in codes[20:]
+
+
+async def test_a_restart_keeps_the_clock_and_the_verdicts(tmp_path: Path) -> None:
+    clock = Clock(datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
+    monitor, runner, url = await started(CONFIG, clock, tmp_path)
+    try:
+        assert (await curl(f"{url}/push/{CONSUMER}"))[0] == 200
+        assert (await curl(f"{url}/push/{NIGHTLY}/start"))[0] == 200
+    finally:
+        await runner.cleanup()
+        await monitor.stop()
+    # down for 10 s: the consumer's deadline (30 s + 15 s) is still ahead, and is kept
+    clock.advance(seconds=10)
+    monitor, runner, url = await started(CONFIG, clock, tmp_path)
+    daemon = Daemon(monitor, url, clock)
+    try:
+        consumer = daemon.check("queue", "consumer")
+        assert (consumer.status, consumer.reason) == ("healthy", "ok")
+        assert "last ping 10 s ago" in consumer.detail
+        assert "run in progress" in daemon.check("do-schedule", "nightly-sync").detail
+        clock.advance(seconds=35)  # 45 s after the ping: late, without any new ping
+        await until(lambda: daemon.check("queue", "consumer").reason == "late")
+    finally:
+        await runner.cleanup()
+        await monitor.stop()
+    # a restart long after the deadline finds it late at once, not unknown or healthy
+    clock.advance(hours=1)
+    monitor, runner, url = await started(CONFIG, clock, tmp_path)
+    try:
+        daemon = Daemon(monitor, url, clock)
+        assert daemon.check("queue", "consumer").reason == "late"
+        assert daemon.check("do-schedule", "nightly-sync").reason == "run_too_long"
+    finally:
+        await runner.cleanup()
+        await monitor.stop()
+
+
+async def test_the_wrapper_reports_the_commands_exit_code_and_output(daemon: Daemon) -> None:
+    nightly = f"{daemon.url}/push/{NIGHTLY}"
+    code, out, _ = await monitor_push(
+        nightly, "--", sys.executable, "-c", "print('synced 12 rows'); raise SystemExit(4)"
+    )
+    assert (code, out) == (4, "synced 12 rows\n")  # the job's own code and output, untouched
+    check = daemon.check("do-schedule", "nightly-sync")
+    assert (check.reason, check.evidence) == ("reported_failure", "synced 12 rows")
+    assert "exit code 4" in check.detail
+    code, _, _ = await monitor_push(nightly, "--", sys.executable, "-c", "pass")
+    assert code == 0 and daemon.check("do-schedule", "nightly-sync").reason == "ok"
+    runs = daemon.monitor.registry.get_sample_value(
+        "monitor_push_run_duration_seconds_count",
+        {"service": "do-schedule", "check": "nightly-sync"},
+    )
+    assert runs == 2
+
+
+async def test_an_unreachable_monitor_never_fails_the_job() -> None:
+    from tests.conftest import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/push/{NIGHTLY}"
+    code, out, err = await monitor_push(
+        url, "--timeout", "1", "--", sys.executable, "-c", "print('ok')"
+    )
+    assert (code, out) == (0, "ok\n")
+    assert "warning: start not reported" in err and "warning: exit code 0 not reported" in err
+    assert NIGHTLY not in err  # the URL's token is never printed
+    code, _, err = await monitor_push(url, "--timeout", "1", "--fail")
+    assert code == 1 and "warning: ping not reported" in err and NIGHTLY not in err
