@@ -146,6 +146,10 @@ def service_status(
         health = CheckStatus(
             name="health", kind=CheckKind.HEALTH, url="", status=status, reason=reason, detail=""
         )
+        if checks and all(c.kind is CheckKind.PUSH for c in checks):
+            # a push-only service is observed whenever one of its push checks is
+            seen = [c.checked_at for c in checks if c.checked_at is not None]
+            health = health.model_copy(update={"checked_at": max(seen, default=None)})
     return ServiceStatus(
         name=service.name,
         status=status,

@@ -275,3 +275,88 @@ async def test_an_unreachable_monitor_never_fails_the_job() -> None:
     assert NIGHTLY not in err  # the URL's token is never printed
     code, _, err = await monitor_push(url, "--timeout", "1", "--fail")
     assert code == 1 and "warning: ping not reported" in err and NIGHTLY not in err
+
+
+ALERT_RULES = """
+route: [hook]
+receivers:
+  - {name: hook, type: webhook, url: "${HOOK_URL}"}
+rules:
+  - {name: ServiceDown, kind: status, status: [unhealthy], for: 3, resolve_after: 2,
+     severity: critical}
+"""
+
+
+async def test_a_missed_heartbeat_pages_like_a_failed_poll(tmp_path: Path, recorder: Any) -> None:
+    """A `status` rule that counts observations (`for: 3`) confirms a late push check as it
+    confirms an outage: the watcher re-observes it at every re-check, then the page goes out,
+    and the pings that follow resolve it."""
+    from prometheus_client import CollectorRegistry
+
+    from monitor.alerting.rules import parse_alert_rules
+    from monitor.alerting.service import Alerter
+    from monitor.metrics.daemon_metrics import MonitorMetrics
+
+    clock = Clock(datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
+    config = parse_config(
+        CONFIG.replace("services:", "defaults: {recheck_interval: 1s}\nservices:")
+    )
+    rules = parse_alert_rules(
+        ALERT_RULES, env={"HOOK_URL": recorder.url + "/hook"}, services=[s.name for s in config.services]
+    )
+    metrics = MonitorMetrics(CollectorRegistry(), "test")
+    # the alerter keeps real time (its outbox waits on it); the daemon's clock is the test's
+    alerter = Alerter(
+        rules,
+        tmp_path / "alerts.sqlite3",
+        metrics,
+        clock=lambda: datetime.now(UTC),
+        min_period=0.02,
+    )
+    monitor = Monitor(
+        config, registry=metrics.registry, metrics=metrics, alerter=alerter, clock=clock
+    )
+    await monitor.start()
+    runner, port = await serve(monitor, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{port}/push/{CONSUMER}"
+
+    def pages(status: str) -> list[Any]:
+        import json
+
+        return [
+            a
+            for _, _, body in recorder.requests
+            for a in json.loads(body)["alerts"]
+            if a["labels"].get("service") == "queue" and a["status"] == status
+        ]
+
+    def tick_until(predicate: Any) -> Any:
+        def step() -> bool:
+            if predicate():
+                return True
+            clock.advance(seconds=1)  # the re-checks are due on the daemon's clock
+            return False
+
+        return step
+
+    try:
+        assert (await curl(url))[0] == 200
+        clock.advance(seconds=46)
+        await until(tick_until(lambda: pages("firing")), timeout=30)
+        page = pages("firing")[0]
+        assert page["labels"]["alertname"] == "ServiceDown"
+        assert "late" in json_text(page)
+        # as two good polls resolve an outage (`resolve_after: 2`), two pings resolve a silence
+        assert (await curl(url))[0] == 200
+        clock.advance(seconds=5)
+        assert (await curl(url))[0] == 200
+        await until(lambda: pages("resolved"), timeout=30)
+    finally:
+        await runner.cleanup()
+        await monitor.stop()
+
+
+def json_text(value: Any) -> str:
+    import json
+
+    return json.dumps(value)

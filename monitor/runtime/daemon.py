@@ -473,6 +473,7 @@ class Monitor:
             for check in self.by_service.get(name, []):
                 if check.kind is CheckKind.HEALTH:
                     self.scheduler.run_soon(check.id, self.config.defaults.recheck_interval)
+            self.push.recheck(self.by_service.get(name, []), self.config.defaults.recheck_interval)
 
     # -- views -------------------------------------------------------------------------------
 

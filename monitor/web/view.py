@@ -58,7 +58,7 @@ PHRASES: dict[Reason, str] = {
     Reason.CONNECTION_ERROR: "Cannot connect",
     Reason.LATENCY_OVER_TARGET: "Slower than its target",
     Reason.NEVER_REPORTED: "Has not reported in yet",
-    Reason.LATE: "Missed its heartbeat: a scheduled job did not report in",
+    Reason.LATE: "Missed its heartbeat: the job did not report",
     Reason.REPORTED_FAILURE: "Its job reported a failed run",
     Reason.RUN_TOO_LONG: "Its job started and has not finished in time",
 }

@@ -136,6 +136,19 @@ class PushWatcher:
             if check.id in self.checks:
                 self._judge(check, now)
 
+    def recheck(self, checks: Iterable[Check], after: float) -> None:
+        """Failing push checks of a service whose alert waits for confirmation: observe their
+        verdict again within `after` seconds, as a failing polled check is re-run, so a rule
+        that counts observations (`for: 3`) confirms a silence as it confirms an outage."""
+        at = self.clock().timestamp() + after
+        for check in checks:
+            current = self._deadline.get(check.id)
+            if check.id in self.checks and (current is None or current > at):
+                self._deadline[check.id] = at
+                heapq.heappush(self._heap, (at, check.id))
+                if at < self._armed_at:
+                    self._wake.set()
+
     async def flush(self) -> None:
         """Write the records changed since the last flush; kept for the next on failure."""
         if self.store is None or not self.dirty:
