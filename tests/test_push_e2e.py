@@ -302,7 +302,9 @@ async def test_a_missed_heartbeat_pages_like_a_failed_poll(tmp_path: Path, recor
         CONFIG.replace("services:", "defaults: {recheck_interval: 1s}\nservices:")
     )
     rules = parse_alert_rules(
-        ALERT_RULES, env={"HOOK_URL": recorder.url + "/hook"}, services=[s.name for s in config.services]
+        ALERT_RULES,
+        env={"HOOK_URL": recorder.url + "/hook"},
+        services=[s.name for s in config.services],
     )
     metrics = MonitorMetrics(CollectorRegistry(), "test")
     # the alerter keeps real time (its outbox waits on it); the daemon's clock is the test's
