@@ -4,6 +4,7 @@ like `monitor run` (or checked once and printed with `--once`)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from pathlib import Path
 
@@ -24,6 +25,7 @@ async def _demo(
     from monitor.alerting.rules import parse_alert_rules
     from monitor.runtime.daemon import Monitor
     from monitor.simulator import SimulatedFleet, fleet_config_yaml, seed_fleet
+    from monitor.simulator.heartbeats import run_heartbeats, seed_heartbeats
 
     async with SimulatedFleet(seed_fleet(), base_port=fleet_port) as fleet:
         try:
@@ -31,8 +33,10 @@ async def _demo(
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--interval") from None
         timeout = f"{min(2.0, seconds * 0.8):g}s"
+        beats = seed_heartbeats()
         config = parse_config(
-            fleet_config_yaml(fleet, interval=interval, timeout=timeout), "<demo>"
+            fleet_config_yaml(fleet, interval=interval, timeout=timeout, heartbeats=beats),
+            "<demo>",
         )
         if once:
             monitor = Monitor(config)
@@ -44,7 +48,11 @@ async def _demo(
                 await monitor.stop()
             return ExitCode.OK
 
+        pinging: list[asyncio.Task[None]] = []
+
         def ready(url: str) -> None:
+            # the cron trigger and the queue consumer report in; the consumer stops later
+            pinging.append(asyncio.create_task(run_heartbeats(url, beats), name="heartbeats"))
             click.echo(
                 f"monitor demo: {len(fleet.names)} simulated services on "
                 f"{fleet.url(fleet.names[0])} and up, checked every {interval}\n"
@@ -58,15 +66,21 @@ async def _demo(
             rules_file.read_text(), str(rules_file), services=[s.name for s in config.services]
         )
         with tempfile.TemporaryDirectory(prefix="monitor-demo-") as data:
-            return await serve_daemon(
-                config,
-                listen,
-                stop_after,
-                ready,
-                alerts=alerts,
-                outbox_path=str(Path(data) / "alerts.sqlite3"),
-                store_path=str(Path(data) / "monitor.sqlite3"),
-            )
+            try:
+                return await serve_daemon(
+                    config,
+                    listen,
+                    stop_after,
+                    ready,
+                    alerts=alerts,
+                    outbox_path=str(Path(data) / "alerts.sqlite3"),
+                    store_path=str(Path(data) / "monitor.sqlite3"),
+                )
+            finally:
+                for task in pinging:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
 
 @click.command()
