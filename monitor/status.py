@@ -47,8 +47,9 @@ def check_status(
     within: bool | None = None,
 ) -> CheckStatus:
     """`within` is the daemon's judgement over the judging window (None until a window holds
-    enough samples), not a comparison of `latency` alone."""
-    target_ms = _ms(check.target)
+    enough samples), not a comparison of `latency` alone. A push check has no round trip and
+    no latency target: nothing is polled."""
+    target_ms = _ms(check.target) if check.push is None else None
     if state is None:
         return CheckStatus(
             name=check.name,
@@ -71,7 +72,7 @@ def check_status(
         reason=v.reason,
         detail=v.detail,
         http_status=v.http_status,
-        duration_ms=_ms(state.duration_s),
+        duration_ms=_ms(state.duration_s) if check.push is None else None,
         latency_ms=latency,
         latency_source=source,
         target_ms=target_ms,

@@ -20,6 +20,7 @@ from monitor.alerting.prometheus_export import SecretsNotNeeded
 from monitor.alerting.rules import parse_alert_rules
 from monitor.config import Defaults
 from monitor.metrics.daemon_metrics import MonitorMetrics
+from monitor.probes.push.metrics import PushMetrics
 from monitor.model import Status
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +58,7 @@ def exported_names() -> set[str]:
     """Every sample name a fresh daemon registry can expose, by metric family type."""
     registry = CollectorRegistry()
     MonitorMetrics(registry, "test")
+    PushMetrics(registry)  # the push kind's own series, on the daemon's registry
     suffixes = {
         "counter": ("_total", "_created"),
         "histogram": ("_bucket", "_sum", "_count", "_created"),

@@ -1,8 +1,9 @@
 """The seed fleet's jobs that report in: do-schedule's cron trigger (every minute, a short
 run between `/start` and its finish) and the queue consumer (a ping every 10 s while it
-drains). The consumer stops after `CONSUMER_STOPS_AFTER`, so `monitor demo` shows a heartbeat
-turning `late` and its alert. They ping the demo's daemon over real HTTP, as a Worker's
-`fetch` would."""
+drains). The cron trigger stops after `CRON_STOPS_AFTER`, so `monitor demo` shows a heartbeat
+turning `late` and its alert (do-schedule depends on nothing, so nothing holds its page back;
+the queue's would wait while do-db fails). They ping the demo's daemon over real HTTP, as a
+Worker's `fetch` would."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from datetime import UTC, datetime
 import aiohttp
 from croniter import croniter
 
-CONSUMER_STOPS_AFTER = 180.0
-"""Seconds before the simulated queue consumer stops draining (and pinging)."""
+CRON_STOPS_AFTER = 150.0
+"""Seconds before the simulated cron trigger stops firing (and pinging)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +44,15 @@ class Heartbeat:
 
 def seed_heartbeats() -> list[Heartbeat]:
     return [
-        Heartbeat("do-schedule", "minutely-sync", grace="20s", schedule="* * * * *", run_s=2.0),
         Heartbeat(
-            "queue", "consumer", grace="10s", every=10.0, stops_after=CONSUMER_STOPS_AFTER
+            "do-schedule",
+            "minutely-sync",
+            grace="20s",
+            schedule="* * * * *",
+            run_s=2.0,
+            stops_after=CRON_STOPS_AFTER,
         ),
+        Heartbeat("queue", "consumer", grace="10s", every=10.0),
     ]
 
 

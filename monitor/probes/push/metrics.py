@@ -44,10 +44,11 @@ class PushMetrics:
         )
 
     def declare(self, check: Check) -> None:
-        """Counters at 0 from the start: absent never means zero. The last-ping gauge and the
-        run-time histogram appear with the first ping (a never-run job has neither)."""
+        """Counters and the run-time histogram at 0 from the start: absent never means zero.
+        The last-ping gauge appears with the first ping (0 would read as 1970)."""
         for outcome in OUTCOMES:
             self.pings.labels(check.service, check.name, outcome)
+        self.run_time.labels(check.service, check.name)
 
     def forget(self, check: Check) -> None:
         for outcome in OUTCOMES:
