@@ -187,7 +187,7 @@ async def _daemon(size: int, urls: dict[str, str], interval: float, conn: Connec
             gc_pause["n2"] += info["generation"] == 2
 
     gc.callbacks.append(gc_timer)
-    monitor = BenchMonitor(config, registry=registry, metrics=metrics)
+    monitor = BenchMonitor(config, metrics=metrics)
     await monitor.start()
     from monitor.runtime.gc_policy import freeze_after_first_round, tune_collector
 

@@ -10,6 +10,9 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+ERROR_DETAIL_CHARS = 300
+"""`Answer.error_detail` is cut to this length; text of exactly this length may have been cut."""
+
 
 class TransportError(enum.StrEnum):
     """Failures before a complete HTTP answer was in hand."""
@@ -44,6 +47,9 @@ class Answer:
     duration_s: float = 0.0
     redirects: int = 0
     final_url: str = ""
+    crossed_origin: str = ""
+    """The first other origin (`scheme://host:port`) a redirect led to; the configured headers
+    were not sent there. Empty if every request went to the check's own origin."""
 
     @property
     def content_type(self) -> str:

@@ -31,6 +31,7 @@ from pydantic import (
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError, ConfigProblem
 from monitor.model import CheckKind
+from monitor.secrets_scrub import without_userinfo
 from monitor.yaml_lines import line_for, load_yaml, path_to_loc, validation_problems
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -71,6 +72,17 @@ def _expand_secret(value: Any, info: ValidationInfo) -> SecretStr:
 
 HeaderName = Annotated[str, Field(pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")]
 Headers = dict[HeaderName, Annotated[SecretStr, BeforeValidator(_expand_secret)]]
+
+
+LINK_URL = re.compile(r"(?i)https?://[^\s/?#@]+(?:[/?#]\S*)?")
+
+
+def link_url(value: str) -> str:
+    """A URL someone will click (the status page's runbook link, an alert's dashboard button):
+    http(s) only, so a config can never put `javascript:` or `data:` behind a link."""
+    if not LINK_URL.fullmatch(value):
+        raise ValueError(f"expected an http:// or https:// URL, got {value[:80]!r}")
+    return value
 
 
 def _path(value: str) -> str:
@@ -205,10 +217,16 @@ class ServiceConfig(_Strict):
         if value is None:
             return None
         if not re.fullmatch(r"https?://[^\s/?#]+(?::\d+)?(/[^\s?#]*)?", value):
-            raise ValueError(f"expected an http:// or https:// base URL, got {value!r}")
+            shown = without_userinfo(value)
+            raise ValueError(f"expected an http:// or https:// base URL, got {shown!r}")
         return value.rstrip("/")
 
     _check_path = field_validator("health_path")(_path)
+
+    @field_validator("runbook")
+    @classmethod
+    def _check_runbook(cls, value: str | None) -> str | None:
+        return None if value is None else link_url(value)
 
 
 class LatencyConfig(_Strict):

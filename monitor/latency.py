@@ -37,8 +37,6 @@ __all__ = [
     "MIN_VALUE_S",
     "LatencyWindows",
     "WindowSummary",
-    "burn_rate",
-    "multiwindow_burn_alert",
     "to_latency_summary",
 ]
 
@@ -293,25 +291,3 @@ def to_latency_summary(summary: WindowSummary) -> LatencySummary:
         window=format_duration(summary.window_s),
         count=summary.count,
     )
-
-
-def burn_rate(over_target_ratio: float, objective: float = 0.95) -> float:
-    """How fast the error budget burns: share of bad events / (1 - objective).
-
-    1.0 spends exactly the budget over the SLO period; the SRE workbook pages at 14.4 over 1h
-    (2 % of a 30-day budget). Here a "bad event" is a sample slower than the target.
-    """
-    if not 0.0 < objective < 1.0:
-        raise ValueError(f"objective must be in (0, 1), got {objective}")
-    if not 0.0 <= over_target_ratio <= 1.0:
-        raise ValueError(f"over_target_ratio must be in [0, 1], got {over_target_ratio}")
-    return over_target_ratio / (1.0 - objective)
-
-
-def multiwindow_burn_alert(short_rate: float, long_rate: float, threshold: float) -> bool:
-    """SRE workbook multiwindow alert: both the long and the short window burn above threshold.
-
-    The long window (e.g. 1h) makes it significant, the short one (e.g. 5m, 1/12 of it) makes
-    it reset quickly once the problem is over.
-    """
-    return long_rate > threshold and short_rate > threshold

@@ -4,6 +4,9 @@ An RPC between services is invisible from outside, so for `rpc` checks the servi
 report wins (W3C `Server-Timing: rpc;dur=2.3`, then the JSON field `rpc_ms`); only without
 either is the monitor's round trip judged, and the check says so (`latency_source`). HTTP and
 health checks are judged on the round trip the monitor measured.
+
+The objectives, error budgets and burn rates live here too, once: the metrics, the alert rules
+and the Prometheus export all call `error_budget` / `burn_rate` / `burning`.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Sequence
+from decimal import Decimal
+from functools import lru_cache
 
 from monitor.answer import Answer
 from monitor.config import Check
@@ -23,6 +28,53 @@ MIN_SAMPLES = 20
 maximum, and one slow answer would degrade a service for a whole window."""
 
 _JSON_SNIFF_BYTES = 16384
+
+P95_OBJECTIVE = 0.95
+"""A latency target is a p95 target: 95 % of samples within it. The 5 % left is the budget that
+`monitor_check_error_budget_burn_rate` and the exported burn-rate recording rules divide by."""
+BURN_RATE_RULE_OBJECTIVE = 0.99
+"""The default `objective` of a `burn_rate` alert rule. Not the p95 objective, on purpose: that
+rule counts a check bad when it failed *or* was slow, an availability objective for which 95 %
+is far too lax (its default 14.4x page would need 72 % of checks bad), while the p95 objective
+is fixed by what a latency target means. Users set the rule's objective; the p95 one is not a
+setting."""
+
+
+@lru_cache(maxsize=64)
+def error_budget(objective: float) -> float:
+    """The share of bad events an objective allows: 1 - objective, taken on the decimal the
+    objective is written as (in binary 1 - 0.95 is 0.050000000000000044), so 0.95 gives 0.05."""
+    if not 0.0 < objective < 1.0:
+        raise ValueError(f"objective must be in (0, 1), got {objective}")
+    return float(1 - Decimal(repr(objective)))
+
+
+P95_BUDGET = error_budget(P95_OBJECTIVE)
+
+
+def burn_rate(bad_ratio: float, objective: float = P95_OBJECTIVE) -> float:
+    """How fast the error budget burns: share of bad events / error budget.
+
+    1.0 spends exactly the budget over the SLO period; the SRE workbook pages at 14.4 over 1h
+    (2 % of a 30-day budget).
+    """
+    if not 0.0 <= bad_ratio <= 1.0:
+        raise ValueError(f"a bad-event ratio must be in [0, 1], got {bad_ratio}")
+    return bad_ratio / error_budget(objective)
+
+
+TIE_TOLERANCE = 1e-9
+"""Relative: a burn rate this close to its threshold is at it. Ratio, budget and threshold are
+decimals rounded to binary (0.3 / 0.1 is 2.9999999999999996), and rounding must not decide a tie."""
+
+
+def burning(long_rate: float, short_rate: float, threshold: float) -> bool:
+    """SRE workbook multiwindow alert: the long window (e.g. 1h) and the short one (e.g. 5m)
+    both burn at `threshold` or faster. The long window makes it significant, the short one
+    makes it reset soon after the problem ends. At least (>=), as alerts.yaml documents it and
+    the Prometheus export writes it."""
+    floor = threshold * (1.0 - TIE_TOLERANCE)
+    return long_rate >= floor and short_rate >= floor
 
 
 class LatencySource(enum.StrEnum):
@@ -58,6 +110,12 @@ def judging_window(
     return min(enough, key=lambda s: s.window_s) if enough else None
 
 
+def within_target(p95: float | None, target: float) -> bool | None:
+    """Whether a p95 meets its target (at or below it: the target is the slowest acceptable);
+    None when there is no p95 to judge. Both in the same unit."""
+    return None if p95 is None else p95 <= target
+
+
 def judge_latency(
     verdict: Verdict,
     summaries: Sequence[WindowSummary],
@@ -70,7 +128,7 @@ def judge_latency(
     if verdict.status is not Status.HEALTHY or summary is None or summary.p95_s is None:
         return verdict
     p95 = summary.p95_s
-    if p95 <= target_s:
+    if within_target(p95, target_s):
         return verdict
     window = f"{summary.window_s / 60:g}m" if summary.window_s >= 60 else f"{summary.window_s:g}s"
     detail = (

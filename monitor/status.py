@@ -23,6 +23,7 @@ from monitor.model import (
     Status,
     worst,
 )
+from monitor.secrets_scrub import without_userinfo
 from monitor.state import CheckState, ServiceTrack
 
 NOT_CHECKED_DETAIL = "not checked yet"
@@ -54,7 +55,7 @@ def check_status(
         return CheckStatus(
             name=check.name,
             kind=check.kind,
-            url=check.url,
+            url=without_userinfo(check.url),
             status=Status.UNKNOWN,
             reason=Reason.NOT_CHECKED,
             detail=NOT_CHECKED_DETAIL,
@@ -67,7 +68,7 @@ def check_status(
     return CheckStatus(
         name=check.name,
         kind=check.kind,
-        url=check.url,
+        url=without_userinfo(check.url),
         status=v.status,
         reason=v.reason,
         detail=v.detail,
@@ -156,7 +157,7 @@ def service_status(
         status=status,
         reason=reason,
         detail=detail,
-        url=service.url or "",  # a push-only service has none
+        url=without_userinfo(service.url or ""),  # a push-only service has none
         **health_fields(health),
         since=track.since if track is not None and track.status is status else health.since,
         labels=dict(service.labels),

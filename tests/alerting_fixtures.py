@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -154,6 +154,18 @@ def event(
     )
 
 
+async def serve_posts(
+    handler: Callable[[web.Request], Awaitable[web.Response]],
+) -> tuple[web.AppRunner, str]:
+    """Serve `handler` for every POST on 127.0.0.1 (a free port); return the runner and URL."""
+    app = web.Application()
+    app.router.add_post("/{tail:.*}", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+
 class Recorder:
     """A loopback HTTP receiver that records every request and answers from a script."""
 
@@ -185,4 +197,4 @@ def alerting_monitor(config: MonitorConfig, rules_text: str, hook_url: str, data
     alerter = Alerter(
         rules, data / "alerts.sqlite3", metrics, clock=utc_now, min_period=0.02, timer_period=1.0
     )
-    return Monitor(config, registry=registry, metrics=metrics, alerter=alerter)
+    return Monitor(config, metrics=metrics, alerter=alerter)

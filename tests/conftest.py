@@ -9,6 +9,7 @@ once aioresponses ships the fix.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import types
 from collections.abc import AsyncIterator, Iterator
@@ -58,9 +59,9 @@ def http_mock() -> Iterator[aioresponses]:
         yield mock
 
 
-@pytest.fixture
-async def recorder() -> AsyncIterator[Recorder]:
-    """A started Recorder on 127.0.0.1 (free port), stopped after the test."""
+@contextlib.asynccontextmanager
+async def recording() -> AsyncIterator[Recorder]:
+    """A started Recorder on 127.0.0.1 (free port), stopped on exit."""
     rec = Recorder()
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", rec.handle)
@@ -74,6 +75,19 @@ async def recorder() -> AsyncIterator[Recorder]:
         yield rec
     finally:
         await runner.cleanup()
+
+
+@pytest.fixture
+async def recorder() -> AsyncIterator[Recorder]:
+    async with recording() as rec:
+        yield rec
+
+
+@pytest.fixture
+async def recorder2() -> AsyncIterator[Recorder]:
+    """A second, independent Recorder."""
+    async with recording() as rec:
+        yield rec
 
 
 @pytest.fixture

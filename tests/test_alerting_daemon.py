@@ -100,7 +100,7 @@ async def daemon(
 async def test_one_page_when_confirmed_and_one_resolve(
     daemon: Monitor, healthy_seed: SimulatedFleet, recorder: Recorder
 ) -> None:
-    await until(lambda: "queue/health/health" in daemon.states)
+    await until(lambda: daemon.tracked["queue/health/health"].state is not None)
     healthy_seed.set_behavior("queue", DOWN)
     to_page = await until(lambda: len(of(recorder, "ServiceDown", "queue", "firing")) >= 1)
     healthy_seed.set_behavior("queue", UP)
@@ -120,14 +120,16 @@ async def test_one_page_when_confirmed_and_one_resolve(
 async def test_a_blip_does_not_page(
     daemon: Monitor, healthy_seed: SimulatedFleet, recorder: Recorder
 ) -> None:
-    await until(lambda: "queue/health/health" in daemon.states)
+    await until(lambda: daemon.tracked["queue/health/health"].state is not None)
     labels = {"service": "queue", "check": "health", "kind": "health", "status": "unhealthy"}
     healthy_seed.set_behavior("queue", DOWN)
     await until(
         lambda: (daemon.registry.get_sample_value("monitor_checks_total", labels) or 0) >= 1
     )
     healthy_seed.set_behavior("queue", UP)
-    await until(lambda: daemon.states["queue/health/health"].verdict.status.value == "healthy")
+    await until(
+        lambda: daemon.tracked["queue/health/health"].state.verdict.status.value == "healthy"
+    )
     await settle(daemon, "queue")
     assert of(recorder, "ServiceDown", "queue") == []
 
@@ -135,8 +137,8 @@ async def test_a_blip_does_not_page(
 async def test_flapping_is_one_alert_not_a_page_per_flip(
     daemon: Monitor, healthy_seed: SimulatedFleet, recorder: Recorder
 ) -> None:
-    await until(lambda: "webhooks/health/health" in daemon.states)
-    state = lambda: daemon.states["webhooks/health/health"].verdict.status.value  # noqa: E731
+    await until(lambda: daemon.tracked["webhooks/health/health"].state is not None)
+    state = lambda: daemon.tracked["webhooks/health/health"].state.verdict.status.value  # noqa: E731
     for _ in range(3):
         healthy_seed.set_behavior("webhooks", DOWN)
         await until(lambda: state() == "unhealthy")
@@ -150,11 +152,11 @@ async def test_flapping_is_one_alert_not_a_page_per_flip(
 async def test_dependency_down_inhibits_dependents_and_names_them(
     daemon: Monitor, healthy_seed: SimulatedFleet, recorder: Recorder
 ) -> None:
-    await until(lambda: len(daemon.states) == len(daemon.checks))
+    await until(lambda: all(t.state is not None for t in daemon.tracked.values()))
     for name in ("do-db", "auth"):
         healthy_seed.set_behavior(name, DOWN)
     await until(lambda: len(of(recorder, "ServiceDown", "do-db", "firing")) == 1)
-    await until(lambda: daemon.states["auth/health/health"].consecutive >= 5)
+    await until(lambda: daemon.tracked["auth/health/health"].state.consecutive >= 5)
     assert of(recorder, "ServiceDown", "auth", "firing") == [], "auth's page is held back"
     db = of(recorder, "ServiceDown", "do-db", "firing")[0]
     assert "auth" in json.dumps(db["annotations"]), db["annotations"]
@@ -164,7 +166,7 @@ async def test_receiver_503_three_times_then_200_is_delivered_once(
     daemon: Monitor, healthy_seed: SimulatedFleet, recorder: Recorder
 ) -> None:
     recorder.script = [(503, {}), (503, {}), (503, {"Retry-After": "0"})]
-    await until(lambda: "queue/health/health" in daemon.states)
+    await until(lambda: daemon.tracked["queue/health/health"].state is not None)
     healthy_seed.set_behavior("queue", DOWN)
     await until(lambda: len(recorder.requests) >= 4, timeout=30)
     await settle(daemon, "queue")

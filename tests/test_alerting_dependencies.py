@@ -3,9 +3,8 @@ back a resolve, never hang on a cycle."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
-
-import pytest
 
 from monitor.alerting import dependencies
 from monitor.alerting.evaluate import evaluate
@@ -30,69 +29,33 @@ def fleet(
     }
 
 
-@pytest.mark.parametrize(
-    ("statuses", "depends", "causes", "dependents"),
-    [
-        pytest.param(
-            {"do-db": U, "auth": U, "do-gateway": U},
-            SEED_DEPENDS,
-            {"auth": ["do-db"], "do-gateway": ["do-db"]},
-            {"do-db": ["auth", "do-gateway"], "auth": ["do-gateway"]},
-            id="seed, db down",
-        ),
-        pytest.param(
-            {"do-db": H, "auth": U, "do-gateway": U},
-            SEED_DEPENDS,
-            {"do-gateway": ["auth"]},
-            {"auth": ["do-gateway"]},
-            id="auth down",
-        ),
-        pytest.param(
-            {"do-db": D, "auth": H, "do-gateway": U},
-            SEED_DEPENDS,
-            {"auth": ["do-db"], "do-gateway": ["do-db"]},
-            {"do-db": ["do-gateway"]},
-            id="degraded counts; healthy dependents are not named",
-        ),
-        pytest.param(
-            {"a": U, "b": H, "c": U},
-            {"a": ["b"], "b": ["c"]},
-            {"a": ["c"], "b": ["c"]},
-            {"c": ["a"]},
-            id="transitive through a healthy",
-        ),
-        pytest.param(
-            {"a": U, "b": U},
-            {"a": ["b"], "b": ["a"]},
-            {},
-            {"a": ["b"], "b": ["a"]},
-            id="a cycle neither hangs nor silences both",
-        ),
-        pytest.param(
-            {"a": U, "b": U, "c": U},
-            {"a": ["b"], "b": ["c"], "c": ["b"]},
-            {"a": ["b", "c"]},
-            {"b": ["a", "c"], "c": ["a", "b"]},
-            id="behind a cycle: both named",
-        ),
-        pytest.param({"a": U}, {"a": ["ghost"]}, {}, {}, id="unknown dependency is ignored"),
-    ],
-)
-def test_causes_and_dependents(
-    statuses: Mapping[str, Status],
-    depends: Mapping[str, Sequence[str]],
-    causes: Mapping[str, list[str]],
-    dependents: Mapping[str, list[str]],
-) -> None:
-    services = fleet(statuses, depends)
-    got = dependencies.likely_causes(services)
-    assert {k: [c.service for c in v] for k, v in got.items()} == causes
-    assert dependencies.affected_dependents(services) == dependents
+def test_a_degraded_dependency_explains_a_healthy_services_latency_alert() -> None:
+    """Only a failing service is explained on the page, but a healthy service's latency or
+    burn-rate alert is held back by a failing dependency (the table: tests/test_root_cause.py)."""
+    services = fleet({"do-db": D, "auth": H, "do-gateway": U}, SEED_DEPENDS)
+    explained = dependencies.explain(services)
+    assert [c.service for c in explained["auth"].roots] == ["do-db"]
+    assert [c.service for c in explained["do-gateway"].suspects] == ["do-db"]
+    assert dependencies.affected_dependents(explained, services) == {}
 
 
 def test_cause_is_described_with_status_and_time() -> None:
-    (cause,) = dependencies.likely_causes(fleet({"do-db": U, "auth": U}, SEED_DEPENDS))["auth"]
-    assert cause.describe() == "do-db unhealthy since 12:00"
+    explained = dependencies.explain(fleet({"do-db": U, "auth": U}, SEED_DEPENDS))
+    assert explained["auth"].describe() == "do-db unhealthy since 12:00"
+
+
+def test_a_suspect_is_described_as_what_the_service_depends_on() -> None:
+    explained = dependencies.explain(fleet({"do-db": D, "auth": U}, SEED_DEPENDS))
+    assert explained["auth"].roots == ()
+    assert explained["auth"].describe() == "depends on do-db degraded since 12:00"
+
+
+def test_a_degraded_dependency_never_holds_back_a_down_services_page() -> None:
+    events, state = run(rules(STATUS), {"do-db": "DDDDD", "auth": "UUUUU"}, depends=SEED_DEPENDS)
+    assert events == [(2, "firing", "ServiceDown", "auth")]
+    (record,) = state.alerts.values()
+    assert record.suppressed_by is None
+    assert record.annotations["likely_cause"] == "depends on do-db degraded since 12:00"
 
 
 def test_db_down_pages_once_for_db_and_names_its_dependents() -> None:
@@ -137,3 +100,25 @@ def test_suppression_never_holds_back_a_resolve() -> None:
         state, got = evaluate(config, state, view, now)
         out += [(tick, e.kind, e.labels["service"]) for e in got]
     assert out == [(5, "resolved", "auth")]
+
+
+def test_every_three_service_graph_pages_somebody_and_never_holds_a_root_back() -> None:
+    """All 64 dependency graphs of three services under all 27 statuses: a root cause is never
+    held back itself, a cause fails at least as badly, and a failure always pages someone."""
+    names = ("a", "b", "c")
+    pairs = [(x, y) for x in names for y in names if x != y]
+    severity = {H: 0, D: 1, U: 2}
+    for mask in range(2 ** len(pairs)):
+        depends = {
+            n: [y for i, (x, y) in enumerate(pairs) if x == n and mask >> i & 1] for n in names
+        }
+        for combo in itertools.product((H, D, U), repeat=3):
+            services = fleet(dict(zip(names, combo, strict=True)), depends)
+            explained = dependencies.explain(services)
+            roots = {n: {c.service for c in why.roots} for n, why in explained.items()}
+            for name, found in roots.items():
+                for root in found:
+                    assert not roots.get(root), (depends, combo, name)
+                    assert severity[services[root].status] >= severity[services[name].status]
+            failing = [n for n in names if services[n].status is not H]
+            assert not failing or any(not roots.get(n) for n in failing), (depends, combo)

@@ -226,6 +226,26 @@ def test_burn_rate_fires_when_both_windows_burn_and_resolves_when_the_short_one_
     assert len(resolved) == 1 and 36 <= resolved[0] <= 40
 
 
+def test_burn_rate_exactly_at_the_threshold_fires() -> None:
+    """1 slow check of 20 at a 95 % objective burns at exactly 1x: `burn_rate: 1` fires. In
+    binary 0.05 / (1 - 0.95) is 0.9999999999999991, which used to leave the tie unpaged."""
+    config, state, out = (
+        rules(
+            "rules:\n  - {name: Burn, kind: burn_rate, objective: 0.95, long: 1h, short: 30m,"
+            " burn_rate: 1, min_samples: 20}\n"
+        ),
+        AlertState(),
+        [],
+    )
+    for tick, duration in enumerate([0.010] * 19 + [0.080]):
+        now = T0 + tick * INTERVAL
+        http = check("search", CheckKind.HTTP, now, duration=duration, target=0.050)
+        view = RuleInput({"svc": service("svc", H, now, checks=[http])}, T0, now)
+        state, events = evaluate(config, state, view, now)
+        out += [(tick, e.kind, e.annotations.get("summary")) for e in events]
+    assert out == [(19, "firing", "svc search burns its error budget 1.0x too fast")]
+
+
 def test_burn_rate_needs_samples() -> None:
     config, state = rules(BURN), AlertState()
     now = T0
@@ -332,6 +352,15 @@ def test_evaluate_does_not_modify_its_input() -> None:
             6,
             "rules[1].name",
             "duplicate rule name",
+        ),
+        ("dashboard_url: 'javascript:alert(1)'\n", 4, "dashboard_url", "http:// or https://"),
+        ("external_url: 'data:text/html,x'\n", 4, "external_url", "http:// or https://"),
+        (
+            "rules:\n  - name: X\n    kind: status\n"
+            "    annotations: {runbook_url: 'javascript:alert(1)'}\n",
+            7,
+            "rules[0].annotations",
+            "http:// or https://",
         ),
         (
             "rules:\n  - {name: X, kind: status, status: [healthy]}\n",

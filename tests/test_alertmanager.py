@@ -137,6 +137,11 @@ async def _poll(
         await asyncio.sleep(0.05)  # polling an external process, bounded by the deadline
 
 
+def _receiver(url: str, **options: str) -> AlertmanagerReceiver:
+    config = {"type": "alertmanager", "name": "am", "url": url, **options}
+    return AlertmanagerReceiver(AlertmanagerConfig.model_validate(config))
+
+
 def _ours(alerts: list[dict[str, Any]], service: str) -> list[dict[str, Any]]:
     return [a for a in alerts if a["labels"].get("service") == service]
 
@@ -144,11 +149,7 @@ def _ours(alerts: list[dict[str, Any]], service: str) -> list[dict[str, Any]]:
 async def test_firing_then_resolved_round_trip(
     alertmanager: str, session: aiohttp.ClientSession
 ) -> None:
-    receiver = AlertmanagerReceiver(
-        AlertmanagerConfig.model_validate(
-            {"type": "alertmanager", "name": "am", "url": alertmanager, "hold": "1h"}
-        )
-    )
+    receiver = _receiver(alertmanager, hold="1h")
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=2)
     firing = _event("firing", "do-db", start, datetime.now(UTC))
     result = await receiver.send(session, Batch(receiver="am", events=(firing,)))
@@ -173,11 +174,7 @@ async def test_firing_then_resolved_round_trip(
 async def test_two_replicas_are_one_alert(
     alertmanager: str, session: aiohttp.ClientSession
 ) -> None:
-    receiver = AlertmanagerReceiver(
-        AlertmanagerConfig.model_validate(
-            {"type": "alertmanager", "name": "am", "url": alertmanager}
-        )
-    )
+    receiver = _receiver(alertmanager)
     start = datetime.now(UTC).replace(microsecond=0)
     for _replica in range(2):
         event = _event("firing", "auth", start, datetime.now(UTC))
@@ -194,3 +191,36 @@ async def test_invalid_alert_is_final(alertmanager: str, session: aiohttp.Client
     from monitor.receivers._base import classify
 
     assert status == 400 and classify(status, None, datetime.now(UTC)).outcome is Outcome.FAILED
+
+
+LABEL_SETS = [
+    {"alertname": "CoreServiceDown", "severity": "critical", "service": "do-db"},
+    {"alertname": "Unicode", "service": "Zürich ☃ 東京 ÿ", "team": "ümlaut"},
+    {"alertname": "EmptyValue", "service": "x", "empty": ""},
+    {"alertname": "Many", **{f"label_{i:02d}": f"value {i} ✓" for i in range(60)}},
+    {"alertname": "Separator", "a": "b\u00ffc", "ab": "c", "z": "\t\n\"'\\"},
+]
+
+
+async def test_fingerprints_are_the_ones_alertmanager_reports(
+    alertmanager: str, session: aiohttp.ClientSession
+) -> None:
+    """Issue 21 item 5: tools correlate our webhooks and Alertmanager's API by fingerprint."""
+    receiver = _receiver(alertmanager, hold="1h")
+    now = datetime.now(UTC)
+    events = []
+    for labels in LABEL_SETS:
+        tagged = {**labels, "suite": "fingerprint"}
+        event = _event("firing", "x", now, now)
+        events.append(
+            event.model_copy(update={"labels": tagged, "fingerprint": fingerprint(tagged)})
+        )
+    result = await receiver.send(session, Batch(receiver="am", events=tuple(events)))
+    assert result.outcome is Outcome.DELIVERED, result
+
+    def ours(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [a for a in alerts if a["labels"].get("suite") == "fingerprint"]
+
+    alerts = await _poll(session, alertmanager, lambda a: len(ours(a)) == len(LABEL_SETS))
+    reported = {a["labels"]["alertname"]: a["fingerprint"] for a in ours(alerts)}
+    assert reported == {e.labels["alertname"]: e.fingerprint for e in events}

@@ -67,7 +67,7 @@ async def test_silence_needs_the_admin_token_and_holds_back_the_page(
     await until(
         lambda: (
             any(b'"email"' in b for _, _, b in recorder.requests)
-            and monitor.states["queue/health/health"].consecutive >= 4
+            and monitor.tracked["queue/health/health"].state.consecutive >= 4
         )
     )
     await monitor.alerter.evaluate_now()  # queue's confirmed failure has been evaluated

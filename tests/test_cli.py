@@ -101,6 +101,19 @@ def test_bad_config_refused_with_exit_2_and_the_field(tmp_path: Path) -> None:
     assert "expected a duration" in result.stderr
 
 
+def test_a_javascript_runbook_link_is_refused_at_load_with_exit_2(tmp_path: Path) -> None:
+    config = tmp_path / "monitor.yaml"
+    config.write_text(
+        "services:\n  - name: a\n    url: http://127.0.0.1:1\n"
+        "    runbook: 'javascript:fetch(\"//evil\")'\n"
+    )
+    result = run_cli("run", "--config", str(config))
+    assert result.returncode == 2
+    assert f"{config}:4: services[0].runbook: expected an http:// or https:// URL" in (
+        result.stderr
+    )
+
+
 def test_missing_config_file_exit_2(tmp_path: Path) -> None:
     result = run_cli("run", "--config", str(tmp_path / "nope.yaml"))
     assert result.returncode == 2 and "cannot read" in result.stderr

@@ -136,6 +136,23 @@ BAD_CASES = [
         4,
         "starting with '/'",
     ),
+    *(
+        (
+            f"runbook {url}",
+            f"services:\n  - name: a\n    url: http://a\n    runbook: '{url}'\n",
+            "services[0].runbook",
+            4,
+            "expected an http:// or https:// URL",
+        )
+        for url in (
+            "javascript:alert(document.cookie)",
+            "JavaScript://%0aalert(1)",
+            " javascript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "//evil.example/runbook",
+            "ftp://files.example/runbook",
+        )
+    ),
     ("not a mapping", "- just\n- a list\n", "", 1, "mapping"),
     ("yaml syntax", "services: [\n", "", 2, "not valid YAML"),
     ("negative interval", "defaults:\n  interval: -5s\n", "defaults.interval", 2, "duration"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from prometheus_client import CollectorRegistry
 
 from monitor.config import parse_config
 from monitor.model import Reason, Status
@@ -60,19 +59,19 @@ async def test_before_the_first_check_everything_is_unknown(fleet: SimulatedFlee
 
 async def test_scheduled_checks_follow_a_service_down_and_back(fleet: SimulatedFleet) -> None:
     config = parse_config(fleet_config_yaml(fleet, interval="200ms", timeout="150ms"))
-    monitor = Monitor(config, registry=CollectorRegistry())
+    monitor = Monitor(config)
     await monitor.start()
     try:
 
         def status_of(name: str) -> Status | None:
-            state = monitor.states.get(f"{name}/health/health")
+            state = monitor.tracked[f"{name}/health/health"].state
             return None if state is None else state.verdict.status
 
         await until(lambda: status_of("queue") is Status.HEALTHY)
-        healthy_since = monitor.states["queue/health/health"].since
+        healthy_since = monitor.tracked["queue/health/health"].state.since
         fleet.set_behavior("queue", Behavior(status=503, body='{"status":"down"}'))
         await until(lambda: status_of("queue") is Status.UNHEALTHY)
-        down = monitor.states["queue/health/health"]
+        down = monitor.tracked["queue/health/health"].state
         assert down.since > healthy_since and down.previous is Status.HEALTHY
         fleet.set_behavior("queue", Behavior(body='{"status":"ok"}'))
         await until(lambda: status_of("queue") is Status.HEALTHY)
@@ -109,11 +108,11 @@ async def test_one_slow_service_does_not_delay_the_others(fleet: SimulatedFleet)
                     or 0
                 )
                 >= 5
-                and "auth/health/health" in monitor.states
+                and monitor.tracked["auth/health/health"].state is not None
             ),
             timeout=5,
         )
-        auth = monitor.states["auth/health/health"]
+        auth = monitor.tracked["auth/health/health"].state
         assert auth.verdict.reason is Reason.TIMEOUT
         lag_count = monitor.registry.get_sample_value("monitor_schedule_lag_seconds_count")
         lag_sum = monitor.registry.get_sample_value("monitor_schedule_lag_seconds_sum")
@@ -166,7 +165,7 @@ async def test_daemon_survives_what_a_service_sends(
         await monitor.run_all_once()
     finally:
         await monitor.stop()
-    queue = monitor.states["queue/health/health"].verdict
+    queue = monitor.tracked["queue/health/health"].state.verdict
     assert queue.status is not Status.HEALTHY and queue.reason is not Reason.OK
 
 
@@ -197,8 +196,9 @@ async def test_checks_in_flight_is_read_when_scraped(fleet: SimulatedFleet) -> N
     await monitor.start(schedule=False)
     try:
         round_ = asyncio.create_task(monitor.run_all_once())
-        slow = sum(1 for c in monitor.checks.values() if c.service == "auth")
-        await until(lambda: len(monitor.states) == len(monitor.checks) - slow)  # all but auth
+        slow = sum(1 for c in monitor.checks() if c.service == "auth")
+        unchecked = lambda: sum(t.state is None for t in monitor.tracked.values())  # noqa: E731
+        await until(lambda: unchecked() == slow)  # all but auth
         assert not round_.done() and in_flight() == slow, "auth's checks await their answers"
         await round_
         assert in_flight() == 0

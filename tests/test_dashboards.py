@@ -20,8 +20,8 @@ from monitor.alerting.prometheus_export import SecretsNotNeeded
 from monitor.alerting.rules import parse_alert_rules
 from monitor.config import Defaults
 from monitor.metrics.daemon_metrics import MonitorMetrics
-from monitor.probes.push.metrics import PushMetrics
 from monitor.model import Status
+from monitor.probes.push.metrics import PushMetrics
 
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARDS = ROOT / "dashboards"

@@ -36,7 +36,7 @@ def test_tune_collector_freezes_and_raises_the_young_threshold() -> None:
 @pytest.mark.usefixtures("restored_collector")
 async def test_second_freeze_comes_after_the_longest_interval_and_timeout() -> None:
     check = SimpleNamespace(interval=0.5, timeout=0.5)
-    monitor = cast(Any, SimpleNamespace(checks={"a": check}))
+    monitor = cast(Any, SimpleNamespace(checks=lambda: [check]))
     task = asyncio.create_task(freeze_after_first_round(monitor))
     await asyncio.sleep(0.02)
     assert gc.get_freeze_count() == 0 and not task.done(), "froze before the round ended"

@@ -14,7 +14,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
 from monitor.config import Check, parse_config
@@ -187,9 +186,7 @@ async def test_healthy_services_keep_schedule_beside_the_whole_corpus(
                 {"defaults": {"interval": "500ms", "timeout": "400ms"}, "services": services}
             )
         )
-        monitor = RecordingMonitor(
-            config, registry=CollectorRegistry(), ssl_context=corpus.client_ssl_context()
-        )
+        monitor = RecordingMonitor(config, ssl_context=corpus.client_ssl_context())
         await monitor.start()
         try:
             await asyncio.sleep(run_for)  # the duration under test, not a synchronisation

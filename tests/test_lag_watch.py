@@ -8,10 +8,13 @@ import time
 from typing import Any
 
 import pytest
+import structlog
 from prometheus_client import CollectorRegistry
 
 from monitor import __version__
+from monitor.config import parse_config
 from monitor.metrics.daemon_metrics import MonitorMetrics
+from monitor.runtime.daemon import Monitor
 from monitor.runtime.lag_watch import (
     LOOP_LAG_PERIOD,
     SCHEDULE_LAG_WARN,
@@ -111,3 +114,54 @@ async def test_a_blocked_loop_is_measured_and_warned_about() -> None:
     delay = "monitor_event_loop_delay_seconds"
     total = registry.get_sample_value(f"{delay}_count") or 0
     assert total - (registry.get_sample_value(f"{delay}_bucket", {"le": "0.1"}) or 0) >= 1
+
+
+def test_skipped_runs_are_all_counted_and_warned_about_once_a_minute() -> None:
+    watch, log, clock, registry = make_watch()
+    for i in range(300):  # 300 skips over 30 s, from 100 checks
+        watch.observe_skipped(f"svc-{i % 100}/health/health")
+        clock.now += 0.1
+    skips = [fields for event, fields in log.warnings if event == "check.skipped_overlap"]
+    assert registry.get_sample_value("monitor_checks_skipped_total") == 300
+    assert len(skips) == 1 and skips[0]["skipped"] == 1
+    clock.now += 30  # a minute after the warning
+    watch.observe_skipped("svc-7/health/health")
+    skips = [fields for event, fields in log.warnings if event == "check.skipped_overlap"]
+    assert [s["skipped"] for s in skips] == [1, 300]  # the second tells what the first left out
+
+
+async def test_a_service_that_hangs_through_every_timeout_is_one_warning() -> None:
+    """Timeout equal to the interval, and the service never answers: every other run is
+    skipped. Counted each time, one warning (it used to be one per skipped run)."""
+
+    connections: set[asyncio.StreamWriter] = set()
+
+    async def hang(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.add(writer)
+        try:
+            await reader.read()  # until the monitor gives up and closes
+        finally:
+            writer.close()
+            connections.discard(writer)
+
+    server = await asyncio.start_server(hang, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    config = parse_config(
+        "defaults: {interval: 200ms, timeout: 200ms}\n"
+        f"services:\n  - name: hung\n    url: http://127.0.0.1:{port}\n"
+    )
+    registry = CollectorRegistry()
+    monitor = Monitor(config, metrics=MonitorMetrics(registry, __version__))
+    with structlog.testing.capture_logs() as logs:
+        await monitor.start()
+        try:
+            await until(
+                lambda: (registry.get_sample_value("monitor_checks_skipped_total") or 0) >= 4,
+                timeout=20,
+            )
+        finally:
+            await monitor.stop(grace=0)  # closes its connections: every handler ends
+            server.close()
+            await until(lambda: not connections, timeout=10)
+            await server.wait_closed()
+    assert [e["event"] for e in logs].count("check.skipped_overlap") == 1

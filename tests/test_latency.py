@@ -14,8 +14,6 @@ from monitor.latency import (
     MAX_VALUE_S,
     LatencyWindows,
     WindowSummary,
-    burn_rate,
-    multiwindow_burn_alert,
     to_latency_summary,
 )
 from monitor.model import LatencySummary
@@ -274,65 +272,6 @@ def test_any_data_within_relative_accuracy(values: list[float]) -> None:
     assert s.over_target == sum(v > 0.005 for v in values)
     for q, estimate in ((0.5, s.p50_s), (0.95, s.p95_s), (0.99, s.p99_s)):
         assert_within(estimate, exact(values, q), 0.01)
-
-
-@pytest.mark.parametrize(
-    ("ratio", "objective", "rate"),
-    [
-        (0.05, 0.95, 1.0),  # spending exactly the budget
-        (0.72, 0.95, 14.4),  # the workbook's fast-burn page threshold
-        (0.0, 0.95, 0.0),
-        (1.0, 0.95, 20.0),  # the most a 95 % objective can burn
-        (0.01, 0.999, 10.0),
-        (0.3, 0.9, 3.0),
-    ],
-)
-def test_burn_rate(ratio: float, objective: float, rate: float) -> None:
-    assert burn_rate(ratio, objective) == pytest.approx(rate)
-
-
-@pytest.mark.parametrize(
-    ("ratio", "objective"), [(0.1, 1.0), (0.1, 0.0), (-0.1, 0.95), (1.1, 0.95)]
-)
-def test_burn_rate_refuses_out_of_range(ratio: float, objective: float) -> None:
-    with pytest.raises(ValueError):
-        burn_rate(ratio, objective)
-
-
-@pytest.mark.parametrize(
-    ("short", "long", "threshold", "fires"),
-    [
-        (15.0, 15.0, 14.4, True),
-        (20.0, 14.5, 14.4, True),
-        (20.0, 10.0, 14.4, False),  # a short spike the hour does not confirm
-        (1.0, 20.0, 14.4, False),  # over already: the short window has reset
-        (14.4, 14.4, 14.4, False),  # strictly above, as in the workbook's `>`
-        (6.1, 6.1, 6.0, True),
-    ],
-)
-def test_multiwindow_burn_alert(short: float, long: float, threshold: float, fires: bool) -> None:
-    assert multiwindow_burn_alert(short, long, threshold) is fires
-
-
-def test_burn_alert_from_windows_end_to_end() -> None:
-    """An RPC check that goes from 1 % to 80 % over 5 ms: fires once the hour agrees."""
-    lw = LatencyWindows(0.005)
-    for i in range(3000):  # 50 min healthy, one sample a second
-        lw.record(0.010 if i % 100 == 0 else 0.002, float(i))
-    for i in range(3000, 3600):  # 10 min bad
-        lw.record(0.010 if i % 5 else 0.002, float(i))
-
-    def rates(now: float) -> tuple[float, float]:
-        short = lw.summary(300.0, now).over_target_ratio
-        long = lw.summary(3600.0, now).over_target_ratio
-        assert short is not None and long is not None
-        return burn_rate(short), burn_rate(long)
-
-    short, long = rates(3599.0)
-    assert short == pytest.approx(16.0, rel=0.02)
-    assert long == pytest.approx((30 + 480) / 3600 / 0.05)  # the hour has not caught up
-    assert multiwindow_burn_alert(short, long, 14.4) is False
-    assert multiwindow_burn_alert(short, long, 2.0) is True
 
 
 @pytest.mark.parametrize(

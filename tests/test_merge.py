@@ -147,3 +147,26 @@ def test_inconsistent_replicas_are_problems(change: dict[str, object], problem: 
 def test_nothing_answered_is_not_complete() -> None:
     merged = merge([ReplicaAnswer("r0", None, "refused")], T0)
     assert not merged.complete and merged.fleet.services == []
+
+
+@pytest.mark.parametrize("order", [0, 1])
+def test_the_fresher_result_wins_and_at_the_same_instant_the_worse(order: int) -> None:
+    failing = _check("health", CheckKind.HEALTH, Status.UNHEALTHY, T0)
+    passing = _check("health", CheckKind.HEALTH, Status.HEALTHY, T0 + timedelta(seconds=5))
+    later = _check("health", CheckKind.HEALTH, Status.UNHEALTHY, T0 + timedelta(seconds=9))
+    same_instant = _check("health", CheckKind.HEALTH, Status.HEALTHY, T0)
+    for pair, (status, at) in [
+        ((failing, passing), (Status.HEALTHY, T0 + timedelta(seconds=5))),
+        ((passing, later), (Status.UNHEALTHY, T0 + timedelta(seconds=9))),
+        ((failing, same_instant), (Status.UNHEALTHY, T0)),
+    ]:
+        first, second = pair if order == 0 else pair[::-1]
+        merged = merge(
+            [
+                ReplicaAnswer("r0", _fleet(0, {"a": [first]})),
+                ReplicaAnswer("r1", _fleet(1, {"a": [second]})),
+            ],
+            T0,
+        )
+        [check] = merged.fleet.services[0].checks
+        assert (check.status, check.checked_at) == (status, at)

@@ -16,8 +16,9 @@ import aiohttp
 import pytest
 import structlog
 
+from monitor.alerting.delivery import MAX_RETRY_AFTER, next_attempt
 from monitor.alerting.evaluate import evaluate
-from monitor.alerting.outbox import MAX_RETRY_AFTER, Outbox, batches_for, next_attempt
+from monitor.alerting.outbox import Outbox, batches_for
 from monitor.alerting.state import AlertState, Batch, Phase, RuleInput
 from monitor.receivers import Receiver
 from monitor.receivers.webhook import WebhookConfig, WebhookReceiver

@@ -13,9 +13,9 @@ from aiohttp import web
 
 from monitor.answer import TransportError
 from monitor.config import Check
+from monitor.http.app import bound_port
 from monitor.model import CheckKind, Reason, Status
 from monitor.normalize import normalize_response
-from monitor.probes import PROBES, probe_for
 from monitor.probes.http import probe_http
 from monitor.probes.timing import timed_connector, wire_stamps
 from tests.conftest import free_port
@@ -94,9 +94,7 @@ async def web_server() -> AsyncIterator[Callable[[web.Application], Awaitable[st
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         runners.append(runner)
-        assert site._server is not None
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
-        return f"http://127.0.0.1:{port}"
+        return f"http://127.0.0.1:{bound_port(site)}"
 
     yield start
     for runner in runners:
@@ -278,11 +276,6 @@ async def test_redirect_followed_and_recorded(
 async def test_dns_failure(session: aiohttp.ClientSession) -> None:
     answer = await probe_http(session, make_check("http://no-such-host.invalid/health", timeout=3))
     assert answer.error is TransportError.DNS_FAILURE
-
-
-def test_registry_maps_every_kind_to_a_probe() -> None:
-    for kind in CheckKind:
-        assert probe_for(make_check("http://127.0.0.1/health", kind=kind)) is PROBES["http"]
 
 
 async def test_timed_connector_takes_the_duration_on_the_wire(

@@ -158,7 +158,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
             min_period=0.05,
             timer_period=1.0,
         )
-        monitor = Monitor(config, registry=registry, metrics=metrics, alerter=alerter)
+        monitor = Monitor(config, metrics=metrics, alerter=alerter)
         await monitor.start()
         runner, port = await serve(monitor, "127.0.0.1", 0)
         process, prometheus_url = start_prometheus(directory, f"127.0.0.1:{port}")
@@ -195,7 +195,7 @@ async def scraped(stack: Stack) -> Stack:
     stack.fleet.set_behavior("queue", DOWN)
 
     async def down() -> bool:
-        s = stack.monitor.states.get("queue/health/health")
+        s = stack.monitor.tracked["queue/health/health"].state
         return s is not None and s.verdict.status.value == "unhealthy"
 
     await until(down, 10.0, "queue checked unhealthy")

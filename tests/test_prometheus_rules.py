@@ -9,6 +9,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from monitor.alerting.kinds import Threshold
 from monitor.alerting.prometheus_export import (
     SecretsNotNeeded,
     UnsupportedRule,
@@ -16,7 +17,7 @@ from monitor.alerting.prometheus_export import (
     export_rules,
     translate,
 )
-from monitor.alerting.rules import Threshold, parse_alert_rules
+from monitor.alerting.rules import parse_alert_rules
 from monitor.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent

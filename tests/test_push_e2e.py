@@ -316,7 +316,7 @@ async def test_a_missed_heartbeat_pages_like_a_failed_poll(tmp_path: Path, recor
         min_period=0.02,
     )
     monitor = Monitor(
-        config, registry=metrics.registry, metrics=metrics, alerter=alerter, clock=clock
+        config, metrics=metrics, alerter=alerter, clock=clock
     )
     await monitor.start()
     runner, port = await serve(monitor, "127.0.0.1", 0)

@@ -109,7 +109,6 @@ async def test_remove_and_run_soon() -> None:
     scheduler.add(check("later", 10.0), immediately=False)
     scheduler.remove("gone/health/health")
     scheduler.run_soon("later/health/health", 0.05)
-    assert scheduler.job_ids() == {"later/health/health"}
     await run_for(scheduler, 0.3)
     assert "gone" not in runs
     assert runs.count("later") >= 1

@@ -21,6 +21,7 @@ from monitor.fleet.sharding import (
     spread,
 )
 from monitor.runtime.daemon import Monitor
+from monitor.runtime.settings import MonitorSettings
 
 KEYS = [f"tenant-{i:05d}/health/health" for i in range(10_000)]
 
@@ -181,9 +182,11 @@ CONFIG = "\n".join(
 
 def test_daemon_runs_only_its_shard_and_status_says_so() -> None:
     config = parse_config(CONFIG)
-    monitors = [Monitor(config, shard=ShardSpec(i, 3, 2, f"m-{i}")) for i in range(3)]
+    monitors = [
+        Monitor(config, MonitorSettings(shard=ShardSpec(i, 3, 2, f"m-{i}"))) for i in range(3)
+    ]
     every = {c.id for c in config.checks()}
-    held = [set(m.checks) for m in monitors]
+    held = [set(m.tracked) for m in monitors]
     for cid in every:
         assert sum(cid in h for h in held) == 2
     for i, m in enumerate(monitors):
@@ -200,13 +203,13 @@ def test_daemon_runs_only_its_shard_and_status_says_so() -> None:
 
 def test_reload_keeps_filtering() -> None:
     config = parse_config(CONFIG)
-    monitor = Monitor(config, shard=ShardSpec(0, 3, 1))
+    monitor = Monitor(config, MonitorSettings(shard=ShardSpec(0, 3, 1)))
     bigger = parse_config(
         CONFIG + "\n  - {name: extra, url: 'http://127.0.0.1:9', rpc: [{name: a, path: /a}]}"
     )
     monitor.apply_config(bigger)
     expected = {c.id for c in bigger.checks() if assign(c.id, 3)[0] == 0}
-    assert set(monitor.checks) == expected
+    assert set(monitor.tracked) == expected
     status = monitor.status()
     assert status.shard is not None and status.shard.checks_total == 122
     assert status.shard.checks_owned == len(expected)
@@ -215,4 +218,4 @@ def test_reload_keeps_filtering() -> None:
 def test_unsharded_status_has_no_shard() -> None:
     monitor = Monitor(parse_config(CONFIG))
     assert monitor.status().shard is None
-    assert len(monitor.checks) == 120
+    assert len(monitor.tracked) == 120

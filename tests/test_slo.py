@@ -8,13 +8,25 @@ from typing import Any
 
 import pytest
 
+from monitor.alerting.kinds.burn_rate import BurnRateRule
 from monitor.answer import Answer, TransportError
 from monitor.config import Check, parse_config
-from monitor.latency import WindowSummary
+from monitor.latency import LatencyWindows, WindowSummary
 from monitor.model import CheckKind, Reason, Status, Verdict
 from monitor.runtime.daemon import Monitor
 from monitor.simulator import Behavior, Latency, SimulatedFleet, fleet_config
-from monitor.slo import LatencySource, judge_latency, judged_latency, judging_window
+from monitor.slo import (
+    BURN_RATE_RULE_OBJECTIVE,
+    P95_BUDGET,
+    LatencySource,
+    burn_rate,
+    burning,
+    error_budget,
+    judge_latency,
+    judged_latency,
+    judging_window,
+    within_target,
+)
 from tests.polling import until
 
 
@@ -134,6 +146,16 @@ def test_judge_latency(
         assert "over the 5 ms target" in judged.detail
 
 
+@pytest.mark.parametrize(
+    ("p95", "target", "within"),
+    [(0.004, 0.005, True), (0.005, 0.005, True), (0.0050001, 0.005, False), (None, 0.005, None)],
+)
+def test_within_target_includes_the_target_itself(
+    p95: float | None, target: float, within: bool | None
+) -> None:
+    assert within_target(p95, target) is within
+
+
 def test_judging_window_is_the_shortest_with_enough() -> None:
     rows = [summary(3600, 500, 0.001), summary(60, 25, 0.002), summary(300, 100, 0.003)]
     chosen = judging_window(rows)
@@ -181,3 +203,83 @@ async def test_slow_smoke_path_degrades_the_service_then_it_recovers(
         assert gateway().checks[1].within_target is True
     finally:
         await monitor.stop()
+
+
+@pytest.mark.parametrize(
+    ("ratio", "objective", "rate"),
+    [
+        (0.05, 0.95, 1.0),  # spending exactly the budget
+        (0.72, 0.95, 14.4),  # the workbook's fast-burn page threshold
+        (0.0, 0.95, 0.0),
+        (1.0, 0.95, 20.0),  # the most a 95 % objective can burn
+        (0.01, 0.999, 10.0),
+        (0.3, 0.9, 3.0),
+    ],
+)
+def test_burn_rate(ratio: float, objective: float, rate: float) -> None:
+    assert burn_rate(ratio, objective) == pytest.approx(rate)
+
+
+@pytest.mark.parametrize(
+    ("ratio", "objective"), [(0.1, 1.0), (0.1, 0.0), (-0.1, 0.95), (1.1, 0.95)]
+)
+def test_burn_rate_refuses_out_of_range(ratio: float, objective: float) -> None:
+    with pytest.raises(ValueError):
+        burn_rate(ratio, objective)
+
+
+@pytest.mark.parametrize(
+    ("short", "long", "threshold", "fires"),
+    [
+        (15.0, 15.0, 14.4, True),
+        (20.0, 14.5, 14.4, True),
+        (20.0, 10.0, 14.4, False),  # a short spike the hour does not confirm
+        (1.0, 20.0, 14.4, False),  # over already: the short window has reset
+        (14.4, 14.4, 14.4, True),  # at least, as alerts.yaml and the PromQL export say
+        (14.4, 14.399999, 14.4, False),
+        (6.1, 6.1, 6.0, True),
+    ],
+)
+def test_burning_needs_both_windows(
+    short: float, long: float, threshold: float, fires: bool
+) -> None:
+    assert burning(long, short, threshold) is fires
+
+
+def test_burn_alert_from_windows_end_to_end() -> None:
+    """An RPC check that goes from 1 % to 80 % over 5 ms: fires once the hour agrees."""
+    lw = LatencyWindows(0.005)
+    for i in range(3000):  # 50 min healthy, one sample a second
+        lw.record(0.010 if i % 100 == 0 else 0.002, float(i))
+    for i in range(3000, 3600):  # 10 min bad
+        lw.record(0.010 if i % 5 else 0.002, float(i))
+
+    def rates(now: float) -> tuple[float, float]:
+        short = lw.summary(300.0, now).over_target_ratio
+        long = lw.summary(3600.0, now).over_target_ratio
+        assert short is not None and long is not None
+        return burn_rate(short), burn_rate(long)
+
+    short, long = rates(3599.0)
+    assert short == pytest.approx(16.0, rel=0.02)
+    assert long == pytest.approx((30 + 480) / 3600 / 0.05)  # the hour has not caught up
+    assert burning(long, short, 14.4) is False
+    assert burning(long, short, 2.0) is True
+
+
+@pytest.mark.parametrize(
+    ("objective", "budget"), [(0.95, 0.05), (0.99, 0.01), (0.999, 0.001), (0.9995, 0.0005)]
+)
+def test_error_budget_is_the_decimal_complement(objective: float, budget: float) -> None:
+    assert error_budget(objective) == budget  # exact: 1 - 0.99 in binary is 0.010000000000000009
+
+
+def test_spending_exactly_the_budget_burns_at_exactly_one() -> None:
+    # 0.05 / (1 - 0.95) would be 0.9999999999999991: under a threshold of 1.
+    assert burn_rate(0.05) == 1.0
+    assert burning(burn_rate(0.05), burn_rate(0.05), 1.0)
+
+
+def test_the_p95_budget_and_the_rule_default() -> None:
+    assert P95_BUDGET == 0.05
+    assert BurnRateRule.model_fields["objective"].default == BURN_RATE_RULE_OBJECTIVE == 0.99

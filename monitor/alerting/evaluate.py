@@ -8,26 +8,12 @@ or flapping holds them back. Nothing here reads the clock or does I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import datetime
 
 from monitor.alerting import dependencies
-from monitor.alerting.rules import (
-    HELD_RULES,
-    AlertRules,
-    AlertsConfig,
-    BurnRateRule,
-    ChecksStalledRule,
-    FlappingRule,
-    LatencyRule,
-    LoopLagRule,
-    Rule,
-    ScheduleLagRule,
-    StatusRule,
-    Threshold,
-    WatchdogRule,
-)
+from monitor.alerting.kinds import AT_ONCE, Context, Signal, Threshold, kind_of
+from monitor.alerting.rules import AlertRules, AlertsConfig, Rule
 from monitor.alerting.state import (
     AlertEvent,
     AlertRecord,
@@ -37,71 +23,23 @@ from monitor.alerting.state import (
     Phase,
     RuleInput,
     ServiceHistory,
-    ServiceInput,
+    alert_key,
     fingerprint,
 )
-from monitor.alerting.template import DEFAULT_ANNOTATIONS, render
-from monitor.durations import format_duration
+from monitor.alerting.template import render
 from monitor.model import Status
-
-
-@dataclass(slots=True)
-class Signal:
-    """One condition outcome. `active` None means no data: keep the record as it is."""
-
-    labels: dict[str, str]
-    active: bool | None
-    observed: bool
-    values: dict[str, object] = field(default_factory=dict)
-    service: str | None = None
-
-
-def _minutes(seconds: float) -> str:
-    return format_duration(seconds)
-
-
-def _ms(seconds: float | None) -> str | None:
-    return None if seconds is None else f"{seconds * 1000:.1f}".rstrip("0").rstrip(".")
-
-
-def _base_labels(rule: Rule, service: ServiceInput | None) -> dict[str, str]:
-    labels: dict[str, str] = {}
-    if service is not None:
-        labels.update(service.labels)
-        if service.team:
-            labels["team"] = service.team
-        labels["service"] = service.name
-    else:
-        labels["service"] = "monitor"
-    labels.update(rule.labels)
-    labels["alertname"] = rule.name
-    labels["severity"] = rule.severity
-    return labels
-
-
-def _service_values(s: ServiceInput) -> dict[str, object]:
-    return {
-        "service": s.name,
-        "status": s.status.value,
-        "reason": s.reason,
-        "detail": s.detail,
-        "since": f"{s.since:%H:%M}" if s.since else None,
-        "team": s.team,
-        "runbook": s.runbook,
-    }
-
 
 # --------------------------------------------------------------------------- observation
 
 
 def _bucket_seconds(config: AlertsConfig) -> float:
-    shorts = [r.short for r in config.rules if isinstance(r, BurnRateRule)]
+    shorts = [w[1] for r in config.rules if (w := kind_of(r).burn_windows(r))]
     return max(10.0, min(shorts) / 5) if shorts else 60.0
 
 
 def _keep_seconds(config: AlertsConfig) -> tuple[float, float]:
-    flaps = [r.window for r in config.rules if isinstance(r, FlappingRule)]
-    longs = [r.long for r in config.rules if isinstance(r, BurnRateRule)]
+    flaps = [kind_of(r).change_window(r) for r in config.rules]
+    longs = [w[0] for r in config.rules if (w := kind_of(r).burn_windows(r))]
     return max(flaps, default=0.0), max(longs, default=0.0)
 
 
@@ -145,152 +83,11 @@ def _observe(
     return services, checks
 
 
-def _ratios(
-    ch: CheckHistory, now: datetime, long: float, short: float, size: float
-) -> tuple[int, float, int, float]:
-    """(samples, bad ratio) over the long and the short window, in one pass."""
-    oldest_long = int((now.timestamp() - long) // size)
-    oldest_short = int((now.timestamp() - short) // size)
-    n_long = bad_long = n_short = bad_short = 0
-    for i, (total, bad) in ch.buckets.items():
-        if i >= oldest_long:
-            n_long += total
-            bad_long += bad
-            if i >= oldest_short:
-                n_short += total
-                bad_short += bad
-    return (
-        n_long,
-        bad_long / n_long if n_long else 0.0,
-        n_short,
-        bad_short / n_short if n_short else 0.0,
-    )
-
-
-def _flap_count(hist: ServiceHistory | None, window: float, now: datetime) -> int:
-    if hist is None:
-        return 0
-    return sum(1 for t in hist.changes if (now - t).total_seconds() <= window)
-
-
-# --------------------------------------------------------------------------- signals
-
-
-def _signals(
-    rule: Rule,
-    config: AlertsConfig,
-    state: AlertState,
-    view: RuleInput,
-    now: datetime,
-    seen: set[str],
-    seen_checks: set[tuple[str, str]],
-) -> Iterator[Signal]:
-    if isinstance(rule, WatchdogRule):
-        yield Signal(_base_labels(rule, None), True, True)
-        return
-    if isinstance(rule, ChecksStalledRule):
-        last = view.last_check_at or view.started_at
-        idle = (now - last).total_seconds()
-        yield Signal(
-            _base_labels(rule, None),
-            idle > rule.after,
-            True,
-            {"value": _minutes(idle), "threshold": _minutes(rule.after)},
-        )
-        return
-    if isinstance(rule, LoopLagRule | ScheduleLagRule):
-        lag = view.loop_lag_s if isinstance(rule, LoopLagRule) else view.schedule_lag_s
-        yield Signal(
-            _base_labels(rule, None),
-            None if lag is None else lag > rule.threshold,
-            True,
-            {"value": _minutes(lag or 0.0), "threshold": _minutes(rule.threshold)},
-        )
-        return
-    for s in view.services.values():
-        if not rule.match.matches(s.name, s.labels):
-            continue
-        values = _service_values(s)
-        observed = s.name in seen
-        if isinstance(rule, StatusRule):
-            yield Signal(_base_labels(rule, s), s.status in rule.status, observed, values, s.name)
-        elif isinstance(rule, FlappingRule):
-            hist = state.services.get(s.name)
-            count = _flap_count(hist, rule.window, now)
-            quiet = _flap_count(hist, rule.quiet or rule.window, now)
-            record = state.alerts.get(f"{rule.name}/{fingerprint(_base_labels(rule, s))}")
-            firing = record is not None and record.phase is not Phase.RESOLVED
-            active = count > rule.changes or (firing and quiet > 0)
-            yield Signal(
-                _base_labels(rule, s),
-                active,
-                observed,
-                {**values, "value": count, "window": _minutes(rule.window)},
-                s.name,
-            )
-        elif isinstance(rule, LatencyRule | BurnRateRule):
-            yield from _check_signals(rule, config, state, s, values, seen_checks, now)
-
-
-def _check_signals(
-    rule: LatencyRule | BurnRateRule,
-    config: AlertsConfig,
-    state: AlertState,
-    s: ServiceInput,
-    values: dict[str, object],
-    seen_checks: set[tuple[str, str]],
-    now: datetime,
-) -> Iterator[Signal]:
-    for c in s.checks:
-        if c.kind not in rule.checks:
-            continue
-        labels = {**_base_labels(rule, s), "check": c.name}
-        v = {
-            **values,
-            "check": c.name,
-            "kind": c.kind.value,
-            "p95_ms": _ms(c.p95_s),
-            "target_ms": _ms(c.target_s),
-        }
-        observed = (s.name, c.name) in seen_checks
-        if isinstance(rule, LatencyRule):
-            active = (
-                None
-                if c.p95_s is None or c.target_s is None
-                else c.p95_s > c.target_s * rule.factor
-            )
-            yield Signal(labels, active, observed, v, s.name)
-            continue
-        hist = state.services.get(s.name)
-        ch = hist.checks.get(c.name) if hist else None
-        size = _bucket_seconds(config)
-        if ch is None:
-            yield Signal(labels, None, observed, v, s.name)
-            continue
-        budget = 1 - rule.objective
-        n_long, bad_long, n_short, bad_short = _ratios(ch, now, rule.long, rule.short, size)
-        burn = min(bad_long, bad_short) / budget
-        active = (
-            n_long >= rule.min_samples
-            and n_short > 0
-            and bad_long / budget >= rule.burn_rate
-            and bad_short / budget >= rule.burn_rate
-        )
-        v.update(
-            value=f"{burn:.1f}",
-            threshold=f"{rule.burn_rate:g}",
-            window=f"{_minutes(rule.long)} and {_minutes(rule.short)}",
-        )
-        yield Signal(labels, active, observed, v, s.name)
-
-
 # --------------------------------------------------------------------------- stepping
 
 
 def _thresholds(rule: Rule) -> tuple[Threshold, Threshold]:
-    if isinstance(rule, HELD_RULES):
-        return rule.for_, rule.resolve_after
-    return Threshold(checks=None), Threshold(checks=None)
+    return kind_of(rule).thresholds(rule) or (AT_ONCE, AT_ONCE)
 
 
 def _step(
@@ -352,7 +149,7 @@ def _annotations(
     }
     values["dashboard_url"] = render(config.dashboard_url, values) if config.dashboard_url else ""
     templates = {
-        **DEFAULT_ANNOTATIONS[rule.kind],
+        **kind_of(rule).annotations,
         "runbook_url": "{runbook}",
         "dashboard_url": "{dashboard_url}",
         **rule.annotations,
@@ -403,10 +200,11 @@ def evaluate(
     config = rules.config if isinstance(rules, AlertRules) else rules
     new = _copy(state)
     seen, seen_checks = _observe(config, new, view, now)
-    causes = dependencies.likely_causes(view.services)
-    dependents = dependencies.affected_dependents(view.services)
+    explained = dependencies.explain(view.services)
+    dependents = dependencies.affected_dependents(explained, view.services)
     silences = (*config.silences, *view.silences)
-    flap_names = {r.name for r in config.rules if isinstance(r, FlappingRule)}
+    flap_names = {r.name for r in config.rules if kind_of(r).marks_flapping}
+    ctx = Context(new, view, now, seen, seen_checks, _bucket_seconds(config))
     events: list[AlertEvent] = []
     visited: set[str] = set()
     recheck: set[str] = set()
@@ -421,11 +219,12 @@ def evaluate(
                 for rec in new.alerts.values()
                 if rec.rule in flap_names and rec.phase is not Phase.RESOLVED
             }
+        kind = kind_of(rule)
         receivers = config.routes(rule)
-        for sig in _signals(rule, config, new, view, now, seen, seen_checks):
-            key = f"{rule.name}/{fingerprint(sig.labels)}"
+        for sig in kind.signals(rule, ctx):
+            key = alert_key(rule.name, sig.labels)
             visited.add(key)
-            flapping = isinstance(rule, StatusRule) and sig.service in flapping_services
+            flapping = kind.held_while_flapping and sig.service in flapping_services
             rec, resolved = _step(new.alerts.get(key), sig, rule, receivers, now, flapping)
             if rec is None:
                 new.alerts.pop(key, None)
@@ -438,18 +237,19 @@ def evaluate(
                 continue
             if rec.phase is Phase.PENDING:
                 rec.suppressed_by = "flapping" if flapping else None
-                if isinstance(rule, StatusRule) and sig.active and sig.service:
+                if kind.rechecks_while_pending and sig.active and sig.service:
                     recheck.add(sig.service)
                 continue
             if rec.phase is not Phase.FIRING or not sig.active:
                 continue
             extra: dict[str, str] = {}
             suppressed_by: str | None = None
-            service_causes = causes.get(sig.service or "", ())
-            if service_causes and getattr(rule, "inhibit_by_dependencies", False):
-                extra["likely_cause"] = dependencies.describe(service_causes)
-                suppressed_by = "dependency:" + ",".join(c.service for c in service_causes)
-            if isinstance(rule, StatusRule) and sig.service in dependents:
+            why = explained.get(sig.service or "")
+            if why is not None and kind.inhibited_by_dependencies(rule):
+                extra["likely_cause"] = why.describe()
+                if why.roots:
+                    suppressed_by = "dependency:" + ",".join(c.service for c in why.roots)
+            if kind.names_dependents and sig.service in dependents:
                 extra["likely_cause_of"] = ", ".join(dependents[sig.service or ""])
             rec.annotations = _annotations(rule, config, sig, extra)
             silence = next((s for s in silences if s.silences(rec.labels, now)), None)

@@ -2,9 +2,10 @@
 
 `save(state, batches)` writes the new alert state and the notifications it decided in ONE
 transaction, so after a crash either both exist or neither: a restart neither re-pages a
-firing alert nor forgets a resolve. `deliver_due()` sends due rows in order per receiver and
-alert, retries network errors / 429 / 5xx with exponential backoff and full jitter (honouring
-Retry-After) and gives up after `max_attempts` (row marked dead, counted, logged).
+firing alert nor forgets a resolve. `deliver_due()` and `run()` (in `delivery.py`) send due
+rows, each receiver on its own task, in order per receiver and alert; they retry network
+errors / 429 / 5xx with exponential backoff and full jitter (honouring Retry-After) and give
+up after `max_attempts` (row marked dead, counted, logged).
 
 Delivery is at-least-once: a SIGKILL between a 2xx and the row update re-sends the row once on
 restart, with the same dedup key (PagerDuty / Alertmanager de-duplicate on it).
@@ -20,13 +21,19 @@ import random
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
 import structlog
+from pydantic import ValidationError
 
+from monitor.alerting import delivery
+from monitor.alerting.delivery import (
+    RECEIVER_IN_FLIGHT,
+    SHARED_IN_FLIGHT,
+    DeliveryStats,
+)
 from monitor.alerting.state import (
     AlertEvent,
     AlertRecord,
@@ -34,8 +41,12 @@ from monitor.alerting.state import (
     Batch,
     ServiceHistory,
     Silence,
+    fingerprint,
+    keyed_by_labels,
 )
-from monitor.receivers import Outcome, Receiver
+from monitor.receivers import Receiver
+from monitor.receivers._base import DETAIL_CHARS
+from monitor.secrets_scrub import NO_SECRETS, Scrubber
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -54,44 +65,11 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_attempt_at);
 CREATE INDEX IF NOT EXISTS outbox_order ON outbox (order_key, state, id);
+CREATE INDEX IF NOT EXISTS outbox_receiver_due ON outbox (receiver, state, next_attempt_at);
 CREATE TABLE IF NOT EXISTS alerts (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS history (service TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS silences (id TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-
-BASE_DELAY = 1.0
-MAX_DELAY = 300.0
-MAX_RETRY_AFTER = 3600.0
-
-
-def next_attempt(
-    attempt: int,
-    now: datetime,
-    retry_after: float | None,
-    rng: random.Random,
-    base: float = BASE_DELAY,
-    cap: float = MAX_DELAY,
-) -> datetime:
-    """When to try again after failed attempt number `attempt` (1-based). Pure.
-
-    Full jitter (AWS architecture blog): uniform in [0, min(cap, base * 2**attempt)]. A
-    Retry-After from the server is a floor, itself capped at an hour so a hostile header
-    cannot park a page forever.
-    """
-    ceiling = min(cap, base * 2 ** min(attempt, 32))
-    delay = rng.uniform(0, ceiling)
-    if retry_after is not None:
-        delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
-    return now + timedelta(seconds=delay)
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryStats:
-    """What one `deliver_due` pass did."""
-
-    sent: int = 0
-    retried: int = 0
-    dead: int = 0
 
 
 def batches_for(events: Iterable[AlertEvent], external_url: str = "") -> list[Batch]:
@@ -101,6 +79,13 @@ def batches_for(events: Iterable[AlertEvent], external_url: str = "") -> list[Ba
         for e in events
         for r in e.receivers
     ]
+
+
+def _order_key(batch: Batch) -> str:
+    """Rows with the same order key go out one at a time, oldest first: one receiver, one
+    alert. From the labels, not `AlertEvent.fingerprint`, so rows written before the
+    fingerprint changed line up with the ones after."""
+    return batch.receiver + "|" + ",".join(sorted(fingerprint(e.labels) for e in batch.events))
 
 
 def _ts(moment: datetime) -> float:
@@ -118,14 +103,22 @@ class Outbox:
         max_attempts: int = 12,
         rng: random.Random | None = None,
         on_result: Callable[[str, str], None] | None = None,
+        receiver_in_flight: int = RECEIVER_IN_FLIGHT,
+        shared_in_flight: int = SHARED_IN_FLIGHT,
+        scrubber: Scrubber = NO_SECRETS,
     ) -> None:
         self.path = str(path)
+        self.scrubber = scrubber
+        """Applied to payloads, state rows and errors before they are written: a receiver's
+        answer may quote its URL or key, a payload the evidence of a service."""
         self.receivers = dict(receivers)
         self.max_attempts = max_attempts
-        self._rng = rng or random.Random()
-        self._on_result = on_result or (lambda receiver, outcome: None)
+        self.receiver_in_flight = max(1, receiver_in_flight)
+        self.shared_slots = asyncio.Semaphore(shared_in_flight)
+        self.rng = rng or random.Random()
+        self.on_result = on_result or (lambda receiver, outcome: None)
         self._lock = threading.Lock()
-        self._log = structlog.get_logger("monitor.outbox")
+        self.log = structlog.get_logger("monitor.outbox")
         self._saved: dict[tuple[str, str], str] = {}
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -134,6 +127,22 @@ class Outbox:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
+        self._rekey_pending()
+
+    def _rekey_pending(self) -> None:
+        """Give pending rows today's order key (older versions keyed them by another
+        fingerprint), so a resolve queued after an upgrade still waits for its firing."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, order_key, payload FROM outbox WHERE state = 'pending'"
+            ).fetchall()
+            for row_id, order_key, payload in rows:
+                try:
+                    key = _order_key(Batch.model_validate_json(payload))
+                except ValidationError:  # sent as it is; delivery marks it dead if it must
+                    continue
+                if key != order_key:
+                    self._db.execute("UPDATE outbox SET order_key = ? WHERE id = ?", (key, row_id))
 
     def close(self) -> None:
         with self._lock:
@@ -142,12 +151,13 @@ class Outbox:
     # ------------------------------------------------------------------ state + enqueue
 
     def load_state(self) -> AlertState:
-        """The alert state as last saved (empty on a new file)."""
+        """The alert state as last saved (empty on a new file), keyed by today's fingerprints
+        (`keyed_by_labels`): the next `save` moves rows written under older ones."""
         with self._lock:
             alerts = self._db.execute("SELECT key, value FROM alerts").fetchall()
             history = self._db.execute("SELECT service, value FROM history").fetchall()
         state = AlertState(
-            alerts={k: AlertRecord.model_validate_json(v) for k, v in alerts},
+            alerts=keyed_by_labels({k: AlertRecord.model_validate_json(v) for k, v in alerts}),
             services={k: ServiceHistory.model_validate_json(v) for k, v in history},
         )
         self._saved = {("alerts", k): v for k, v in alerts}
@@ -156,10 +166,11 @@ class Outbox:
 
     def save(self, state: AlertState, batches: Iterable[Batch], now: datetime) -> int:
         """Persist `state` and enqueue `batches` atomically; return how many rows were new."""
+        scrub = self.scrubber.scrub
         rows: dict[tuple[str, str], str] = {
-            ("alerts", k): r.model_dump_json() for k, r in state.alerts.items()
+            ("alerts", k): scrub(r.model_dump_json()) for k, r in state.alerts.items()
         }
-        rows.update({("history", k): h.model_dump_json() for k, h in state.services.items()})
+        rows.update({("history", k): scrub(h.model_dump_json()) for k, h in state.services.items()})
         added = 0
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -175,9 +186,7 @@ class Outbox:
                     column = "key" if table == "alerts" else "service"
                     self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", (key,))
                 for batch in batches:
-                    order_key = (
-                        batch.receiver + "|" + ",".join(sorted(e.fingerprint for e in batch.events))
-                    )
+                    order_key = _order_key(batch)
                     cursor = self._db.execute(
                         "INSERT OR IGNORE INTO outbox (receiver, dedup_key, order_key, payload,"
                         " created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -185,7 +194,7 @@ class Outbox:
                             batch.receiver,
                             batch.dedup_key,
                             order_key,
-                            batch.model_dump_json(),
+                            scrub(batch.model_dump_json()),
                             _ts(now),
                             _ts(now),
                         ),
@@ -218,17 +227,39 @@ class Outbox:
 
     # ------------------------------------------------------------------ delivery
 
-    def _due(self, now: datetime, limit: int) -> list[tuple[int, str, str, int]]:
+    def due(self, receiver: str, now: datetime, limit: int) -> list[tuple[int, str, int]]:
+        """The receiver's due rows, each the oldest pending row of its alert (order_key)."""
         with self._lock:
             return self._db.execute(
-                "SELECT id, receiver, payload, attempts FROM outbox o WHERE state = 'pending'"
-                " AND next_attempt_at <= ? AND NOT EXISTS (SELECT 1 FROM outbox p WHERE"
-                " p.order_key = o.order_key AND p.state = 'pending' AND p.id < o.id)"
+                "SELECT id, payload, attempts FROM outbox o WHERE receiver = ? AND"
+                " state = 'pending' AND next_attempt_at <= ? AND NOT EXISTS (SELECT 1 FROM"
+                " outbox p WHERE p.order_key = o.order_key AND p.state = 'pending' AND p.id < o.id)"
                 " ORDER BY id LIMIT ?",
-                (_ts(now), limit),
+                (receiver, _ts(now), limit),
             ).fetchall()
 
-    def _finish(
+    def bury_unknown(self, now: datetime) -> None:
+        """Mark pending rows for receivers no longer in the config dead, and say so."""
+        names = list(self.receivers)
+        marks = ",".join("?" * len(names))
+        where = f"state = 'pending' AND receiver NOT IN ({marks})"
+        with self._lock:
+            rows = self._db.execute(f"SELECT receiver, payload FROM outbox WHERE {where}", names)
+            buried = rows.fetchall()
+            if buried:
+                self._db.execute(
+                    "UPDATE outbox SET state = 'dead', last_error = 'unknown receiver',"
+                    f" done_at = ? WHERE {where}",
+                    (_ts(now), *names),
+                )
+        for receiver, payload in buried:
+            try:
+                batch: Batch | None = Batch.model_validate_json(payload)
+            except ValidationError:
+                batch = None
+            self.gave_up(receiver, batch, "unknown receiver")
+
+    def finish(
         self,
         row_id: int,
         state: str,
@@ -246,7 +277,7 @@ class Outbox:
                     state,
                     attempts,
                     status,
-                    error[:500],
+                    self.scrubber.scrub(error, cut=len(error) >= DETAIL_CHARS)[:500],
                     None if next_at is None else _ts(next_at),
                     None if state == "pending" else _ts(now),
                     row_id,
@@ -256,60 +287,8 @@ class Outbox:
     async def deliver_due(
         self, session: aiohttp.ClientSession, now: datetime | None = None, limit: int = 50
     ) -> DeliveryStats:
-        """Send every due row once; update each row with the outcome."""
-        moment = now or datetime.now(UTC)
-        sent = retried = dead = 0
-        for row_id, receiver_name, payload, attempts in self._due(moment, limit):
-            receiver = self.receivers.get(receiver_name)
-            batch = Batch.model_validate_json(payload)
-            if receiver is None:
-                self._finish(row_id, "dead", moment, None, "unknown receiver", attempts)
-                dead += 1
-                self._gave_up(receiver_name, batch, "unknown receiver")
-                continue
-            result = await receiver.send(session, batch)
-            attempts += 1
-            finished = datetime.now(UTC) if now is None else moment
-            if result.outcome is Outcome.DELIVERED:
-                self._finish(row_id, "delivered", finished, result.status, "", attempts)
-                sent += 1
-                self._on_result(receiver_name, "sent")
-            elif result.outcome is Outcome.RETRY and attempts < self.max_attempts:
-                at = next_attempt(attempts, finished, result.retry_after, self._rng)
-                self._finish(
-                    row_id, "pending", finished, result.status, result.detail, attempts, at
-                )
-                retried += 1
-                self._on_result(receiver_name, "retried")
-            else:
-                self._finish(row_id, "dead", finished, result.status, result.detail, attempts)
-                dead += 1
-                self._gave_up(receiver_name, batch, result.detail, result.status, attempts)
-        return DeliveryStats(sent, retried, dead)
-
-    def _gave_up(
-        self, receiver: str, batch: Batch, detail: str, status: int | None = None, attempts: int = 0
-    ) -> None:
-        self._on_result(receiver, "dead")
-        self._log.error(
-            "alert_notification_dead",
-            receiver=receiver,
-            status=status,
-            attempts=attempts,
-            detail=detail,
-            alerts=[f"{e.rule}/{e.fingerprint}:{e.kind}" for e in batch.events],
-        )
-
-    def next_due(self) -> datetime | None:
-        """When the earliest sendable row is due (rows waiting behind an older row of the
-        same alert and receiver do not count), to sleep exactly that long."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT MIN(next_attempt_at) FROM outbox o WHERE state = 'pending' AND NOT EXISTS"
-                " (SELECT 1 FROM outbox p WHERE p.order_key = o.order_key AND p.state = 'pending'"
-                " AND p.id < o.id)"
-            ).fetchone()
-        return None if row[0] is None else datetime.fromtimestamp(row[0], UTC)
+        """One pass: send every due row once, each receiver on its own task."""
+        return await delivery.deliver_due(self, session, now, limit)
 
     async def run(
         self,
@@ -318,21 +297,40 @@ class Outbox:
         wake: asyncio.Event | None = None,
         idle: float = 5.0,
     ) -> None:
-        """Deliver until `stop` is set; `wake` (set after each save) cuts the sleep short."""
-        wake = wake or asyncio.Event()
-        while not stop.is_set():
-            await self.deliver_due(session)
-            due = self.next_due()
-            delay = idle if due is None else (due - datetime.now(UTC)).total_seconds()
-            wake.clear()
-            waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())}
-            _, pending = await asyncio.wait(
-                waiters, timeout=min(max(delay, 0.01), idle), return_when=asyncio.FIRST_COMPLETED
-            )
-            for task in pending | waiters:
-                task.cancel()
+        """Deliver until `stop` is set, one lane per receiver; `wake` (set after each save)
+        cuts the sleep short. See `delivery.run` for what stop does to a send in flight."""
+        await delivery.run(self, session, stop, wake or asyncio.Event(), idle)
 
-    # ------------------------------------------------------------------ inspection
+    def gave_up(
+        self,
+        receiver: str,
+        batch: Batch | None,
+        detail: str,
+        status: int | None = None,
+        attempts: int = 0,
+    ) -> None:
+        self.on_result(receiver, "dead")
+        self.log.error(
+            "alert_notification_dead",
+            receiver=receiver,
+            status=status,
+            attempts=attempts,
+            detail=detail,
+            alerts=[f"{e.rule}/{e.fingerprint}:{e.kind}" for e in batch.events] if batch else [],
+        )
+
+    def next_due(self, receiver: str | None = None) -> datetime | None:
+        """When the earliest sendable row (of `receiver`, or of any) is due; rows waiting
+        behind an older row of the same alert and receiver do not count."""
+        mine = "" if receiver is None else "receiver = ? AND "
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT MIN(next_attempt_at) FROM outbox o WHERE {mine}state = 'pending' AND"
+                " NOT EXISTS (SELECT 1 FROM outbox p WHERE p.order_key = o.order_key AND"
+                " p.state = 'pending' AND p.id < o.id)",
+                () if receiver is None else (receiver,),
+            ).fetchone()
+        return None if row[0] is None else datetime.fromtimestamp(row[0], UTC)
 
     def depth(self) -> int:
         """Rows still to deliver (the `monitor_alert_outbox_depth` gauge)."""

@@ -24,31 +24,38 @@ from typing import Any
 
 import yaml
 
-from monitor.alerting.rules import (
-    HELD_RULES,
-    MONITOR_RULES,
-    AlertsConfig,
-    BurnRateRule,
-    ChecksStalledRule,
-    FlappingRule,
-    LatencyRule,
-    LoopLagRule,
-    Rule,
-    ScheduleLagRule,
-    StatusRule,
-    Threshold,
-    WatchdogRule,
+from monitor.alerting.kinds import (
+    CHECK,
+    P95,
+    TARGET_BUCKET,
+    UnsupportedRule,
+    bad,
+    burn,
+    duration,
+    failed,
+    kind_of,
+    over_target,
 )
-from monitor.alerting.template import DEFAULT_ANNOTATIONS, render
+from monitor.alerting.rules import AlertsConfig, Rule
+from monitor.alerting.template import render
 from monitor.durations import format_duration
 from monitor.metrics.daemon_metrics import LATENCY_BUCKETS
+from monitor.slo import P95_BUDGET
 
-CHECK = "service, check, kind"
 RECORDED_WINDOWS = (300.0, 1800.0, 3600.0, 21600.0)
 """5m, 30m, 1h, 6h: the SRE workbook's page (1h/5m) and ticket (6h/30m) pairs."""
-LATENCY_OBJECTIVE = 0.95
-TARGET_BUCKET = "check:monitor_check_latency_seconds_bucket:at_target"
-P95 = "check:monitor_check_latency_seconds:p95_5m"
+
+__all__ = [
+    "SecretsNotNeeded",
+    "UnsupportedRule",
+    "alert_annotations",
+    "alerting_rule",
+    "duration",
+    "export_rules",
+    "recording_rules",
+    "render_rules",
+    "translate",
+]
 
 
 class SecretsNotNeeded(Mapping[str, str]):
@@ -66,26 +73,6 @@ class SecretsNotNeeded(Mapping[str, str]):
 
     def __len__(self) -> int:
         return 0
-
-
-class UnsupportedRule(ValueError):
-    """A rule Prometheus cannot express from the exported metrics."""
-
-
-def over_target(window: str) -> str:
-    return f"check:monitor_check_latency_over_target:ratio_rate{window}"
-
-
-def failed(window: str) -> str:
-    return f"check:monitor_checks_failed:ratio_rate{window}"
-
-
-def bad(window: str) -> str:
-    return f"check:monitor_checks_bad:ratio_rate{window}"
-
-
-def burn(window: str) -> str:
-    return f"check:monitor_check_latency_error_budget:burn_rate{window}"
 
 
 def recording_rules(windows: Iterable[float]) -> list[dict[str, str]]:
@@ -122,7 +109,7 @@ def recording_rules(windows: Iterable[float]) -> list[dict[str, str]]:
             },
             {
                 "record": burn(w),
-                "expr": f"{over_target(w)} / {1 - LATENCY_OBJECTIVE:.2f}",
+                "expr": f"{over_target(w)} / {P95_BUDGET:g}",
             },
         ]
     return rules
@@ -184,25 +171,10 @@ def _fields(rule: Rule, config: AlertsConfig) -> dict[str, str]:
         ),
         "value": "{{ $value }}",
     }
-    if isinstance(rule, MONITOR_RULES):
+    kind = kind_of(rule)
+    if kind.about_monitor:
         fields["service"] = "monitor"  # a rule label, which Prometheus leaves out of $labels
-    if isinstance(rule, StatusRule) and len(rule.status) == 1:
-        fields["status"] = rule.status[0].value
-    if isinstance(rule, LatencyRule):
-        fields["p95_ms"] = '{{ printf "%.1f" $value }}'  # the expression is in milliseconds
-    elif isinstance(rule, BurnRateRule):
-        fields["value"] = '{{ printf "%.1f" $value }}'
-        fields["threshold"] = f"{rule.burn_rate:g}"
-        fields["window"] = f"{format_duration(rule.long)} and {format_duration(rule.short)}"
-    elif isinstance(rule, FlappingRule):
-        fields["value"] = '{{ printf "%.0f" $value }}'
-        fields["window"] = format_duration(rule.window)
-    elif isinstance(rule, ChecksStalledRule):
-        fields["value"] = "{{ $value | humanizeDuration }}"
-        fields["threshold"] = format_duration(rule.after)
-    elif isinstance(rule, LoopLagRule | ScheduleLagRule):
-        fields["value"] = "{{ $value | humanizeDuration }}"
-        fields["threshold"] = format_duration(rule.threshold)
+    kind.export_fields(rule, fields)
     return fields
 
 
@@ -215,7 +187,7 @@ def alert_annotations(rule: Rule, config: AlertsConfig) -> dict[str, str]:
     fields = _fields(rule, config)
     if config.dashboard_url:
         fields["dashboard_url"] = translate(config.dashboard_url, fields)
-    templates = {**DEFAULT_ANNOTATIONS[rule.kind], **rule.annotations}
+    templates = {**kind_of(rule).annotations, **rule.annotations}
     if config.dashboard_url and "dashboard_url" not in templates:
         templates["dashboard_url"] = "{dashboard_url}"
     return {k: translate(t, fields).strip() for k, t in templates.items()}
@@ -224,86 +196,12 @@ def alert_annotations(rule: Rule, config: AlertsConfig) -> dict[str, str]:
 # --------------------------------------------------------------------------- alerts
 
 
-def duration(threshold: Threshold, interval: float) -> str:
-    """A threshold as Prometheus `for:`; N checks are N - 1 intervals after the first."""
-    seconds = max(
-        threshold.seconds or 0.0,
-        0.0 if threshold.checks is None else (threshold.checks - 1) * interval,
-    )
-    return format_duration(seconds) if seconds else "0s"
-
-
-def _selector(rule: Rule, *extra: str) -> str:
-    parts = list(extra)
-    services = getattr(rule, "match", None)
-    if services is not None and services.labels:
-        raise UnsupportedRule(
-            f"rule {rule.name}: match.labels cannot be expressed in Prometheus (service labels "
-            "are not exported as metrics); list the services under match.services instead"
-        )
-    if services is not None and services.services:
-        parts.append(f'service=~"{"|".join(services.services)}"')
-    return "{" + ", ".join(parts) + "}" if parts else ""
-
-
-def _kinds(kinds: Iterable[Any]) -> str:
-    return f'kind=~"{"|".join(sorted(k.value for k in kinds))}"'
-
-
-def _expr(rule: Rule) -> str:
-    if isinstance(rule, StatusRule):
-        statuses = "|".join(s.value for s in rule.status)
-        sel = _selector(rule, f'status=~"{statuses}"')
-        return f"max by (service) (monitor_service_status{sel}) == 1"
-    if isinstance(rule, LatencyRule):
-        sel = _selector(rule, _kinds(rule.checks))
-        factor = "" if rule.factor == 1 else f"{rule.factor:g} * "
-        return (
-            f"1000 * max by (service, check) ({P95}{sel}\n"
-            f"  > on ({CHECK}) group_left () {factor}max by ({CHECK}) "
-            f"(monitor_check_latency_target_seconds))"
-        )
-    if isinstance(rule, BurnRateRule):
-        sel = _selector(rule, _kinds(rule.checks))
-        budget = f"{1 - rule.objective:.6g}"
-        long, short = format_duration(rule.long), format_duration(rule.short)
-        return (
-            f"max by (service, check) (\n"
-            f"  {bad(long)}{sel} / {budget} >= {rule.burn_rate:g}\n"
-            f"  and on ({CHECK}) {bad(short)} / {budget} >= {rule.burn_rate:g}\n"
-            f"  and on ({CHECK}) sum by ({CHECK}) (increase(monitor_checks_total[{long}]))"
-            f" >= {rule.min_samples}\n)"
-        )
-    if isinstance(rule, FlappingRule):
-        sel = _selector(rule, 'kind="health"')
-        return (
-            f"max by (service) (changes(monitor_check_status_changes_total{sel}"
-            f"[{format_duration(rule.window)}])) > {rule.changes}"
-        )
-    if isinstance(rule, WatchdogRule):
-        return "vector(1)"
-    if isinstance(rule, ChecksStalledRule):
-        return f"time() - max(monitor_check_last_run_timestamp_seconds) > {rule.after:g}"
-    if isinstance(rule, LoopLagRule):
-        return f"max(monitor_event_loop_lag_seconds) > {rule.threshold:g}"
-    if isinstance(rule, ScheduleLagRule):
-        return (
-            "max(histogram_quantile(0.99, sum by (instance, le) "
-            f"(rate(monitor_schedule_lag_seconds_bucket[1m])))) > {rule.threshold:g}"
-        )
-    raise UnsupportedRule(f"rule {rule.name}: unknown kind")  # pragma: no cover
-
-
 def alerting_rule(rule: Rule, config: AlertsConfig, interval: float) -> dict[str, Any]:
-    out: dict[str, Any] = {"alert": rule.name, "expr": _expr(rule)}
-    if isinstance(rule, HELD_RULES):
-        for key, threshold in (("for", rule.for_), ("keep_firing_for", rule.resolve_after)):
-            if duration(threshold, interval) != "0s":
-                out[key] = duration(threshold, interval)
-    elif isinstance(rule, FlappingRule):
-        out["keep_firing_for"] = format_duration(rule.quiet or rule.window)
+    kind = kind_of(rule)
+    out: dict[str, Any] = {"alert": rule.name, "expr": kind.expr(rule)}
+    out.update(kind.export_timing(rule, interval))
     labels = {**rule.labels, "severity": rule.severity}
-    if isinstance(rule, MONITOR_RULES):
+    if kind.about_monitor:
         labels["service"] = "monitor"
     out["labels"] = labels
     out["annotations"] = alert_annotations(rule, config)
@@ -314,8 +212,7 @@ def export_rules(config: AlertsConfig, interval: float = 30.0) -> dict[str, Any]
     """The rules document: one recording group, one alerting group."""
     windows = set(RECORDED_WINDOWS)
     for rule in config.rules:
-        if isinstance(rule, BurnRateRule):
-            windows |= {rule.long, rule.short}
+        windows |= set(kind_of(rule).burn_windows(rule) or ())
     return {
         "groups": [
             {"name": "monitor-recording", "rules": recording_rules(windows)},

@@ -27,6 +27,8 @@ from monitor.metrics.daemon_metrics import MonitorMetrics
 MIN_PERIOD = 0.25
 TIMER_PERIOD = 15.0
 STOP_DELIVERY_GRACE = 5.0
+DELIVERY_CONNECTIONS = 64
+"""Connections for sending notifications: a pool of their own, apart from the probes'."""
 
 
 class Alerter:
@@ -58,6 +60,7 @@ class Alerter:
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._session: aiohttp.ClientSession | None = None
         for receiver in rules.receivers:
             for outcome in ("sent", "retried", "dead"):
                 metrics.alert_notifications_total.labels(receiver, outcome)
@@ -66,18 +69,26 @@ class Alerter:
         self.metrics.alert_notifications_total.labels(receiver, outcome).inc()
 
     async def start(
-        self,
-        session: aiohttp.ClientSession,
-        view: Callable[[], RuleInput],
-        on_recheck: Callable[[list[str]], None],
+        self, view: Callable[[], RuleInput], on_recheck: Callable[[list[str]], None]
     ) -> None:
+        """Load the state and start evaluating and delivering.
+
+        Notifications go out on a session of their own: on the probes' shared pool, hundreds
+        of services that hang would hold every connection and a page would wait for one.
+        """
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=DELIVERY_CONNECTIONS),
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
         self.state = await asyncio.to_thread(self.outbox.load_state)
         self.silences = SilenceSet(await asyncio.to_thread(self.outbox.load_silences))
         self._view = view
         self._on_recheck = on_recheck
         self._tasks = [
             asyncio.create_task(self._evaluate_forever(), name="alert-evaluate"),
-            asyncio.create_task(self.outbox.run(session, self._stop, self._wake), name="outbox"),
+            asyncio.create_task(
+                self.outbox.run(self._session, self._stop, self._wake), name="outbox"
+            ),
         ]
         self.request()
 
@@ -114,17 +125,17 @@ class Alerter:
                 service=event.labels.get("service"),
                 receivers=list(event.receivers),
             )
-        self._export(state)
+        self._export(state, await asyncio.to_thread(self.outbox.depth))
         if state.recheck_soon:
             self._on_recheck(list(state.recheck_soon))
 
-    def _export(self, state: AlertState) -> None:
+    def _export(self, state: AlertState, depth: int) -> None:
         firing: dict[str, int] = {rule.name: 0 for rule in self.rules.config.rules}
         for record in state.firing():
             firing[record.rule] = firing.get(record.rule, 0) + 1
         for rule, count in firing.items():
             self.metrics.alerts_firing.labels(rule).set(count)
-        self.metrics.alert_outbox_depth.set(self.outbox.depth())
+        self.metrics.alert_outbox_depth.set(depth)
 
     # -- silences (the admin API) ----------------------------------------------------------
 
@@ -164,3 +175,5 @@ class Alerter:
             await asyncio.gather(*pending, return_exceptions=True)
         await self.outbox.asave(self.state, [], self.clock())
         self.outbox.close()
+        if self._session is not None:
+            await self._session.close()

@@ -7,6 +7,7 @@ JSON in SQLite; `RuleInput` is a frozen snapshot the daemon builds from its `Fle
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import re
 from collections.abc import Mapping
@@ -210,7 +211,8 @@ class AlertRecord(BaseModel):
 
     @property
     def key(self) -> str:
-        return f"{self.rule}/{self.fingerprint}"
+        """Its key in `AlertState.alerts` (from the labels: `fingerprint` may be older)."""
+        return alert_key(self.rule, self.labels)
 
 
 class CheckHistory(BaseModel):
@@ -249,14 +251,64 @@ class AlertState(BaseModel):
 EventKind = Literal["firing", "repeat", "resolved"]
 
 
-def fingerprint(labels: Mapping[str, str]) -> str:
-    """16 hex digits from the sorted identity labels, as Alertmanager prints them.
+_FNV64_OFFSET = 0xCBF29CE484222325
+_FNV64_PRIME = 0x100000001B3
+_U64 = 0xFFFFFFFFFFFFFFFF
+_SEPARATOR = b"\xff"  # a byte no UTF-8 text contains: "a"+"bc" and "ab"+"c" differ
 
+
+def fingerprint(labels: Mapping[str, str]) -> str:
+    """Alertmanager's fingerprint of these labels, as its API and webhooks print it.
+
+    `LabelSet.Fingerprint()` (prometheus/common, model/signature.go): FNV-1a 64 over each
+    label sorted by name, as name, 0xff, value, 0xff; `%016x`. An empty value is no label in
+    Prometheus and Alertmanager drops it before hashing, so it is left out here too.
     Labels never hold a replica name or a time, so every replica and every restart computes
     the same fingerprint for the same alert.
     """
-    text = "\xff".join(f"{k}\xfe{labels[k]}" for k in sorted(labels))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return _fnv64a_labels(tuple(sorted((k, v) for k, v in labels.items() if v)))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _fnv64a_labels(pairs: tuple[tuple[str, str], ...]) -> str:
+    # Sorting by code point is sorting by UTF-8 bytes (Go's order); memoised because every
+    # evaluation fingerprints every signal and this loop runs in Python.
+    data = b"".join(
+        name.encode("utf-8", "surrogatepass")
+        + _SEPARATOR
+        + value.encode("utf-8", "surrogatepass")
+        + _SEPARATOR
+        for name, value in pairs
+    )
+    digest = _FNV64_OFFSET
+    for byte in data:
+        digest = ((digest ^ byte) * _FNV64_PRIME) & _U64
+    return f"{digest:016x}"
+
+
+def alert_key(rule: str, labels: Mapping[str, str]) -> str:
+    """Where `AlertState.alerts` keeps the alert of `rule` with these identity labels."""
+    return f"{rule}/{fingerprint(labels)}"
+
+
+def keyed_by_labels(alerts: Mapping[str, AlertRecord]) -> dict[str, AlertRecord]:
+    """The records under the key `evaluate` looks them up by (`alert_key`).
+
+    State saved before fingerprints became Alertmanager's is keyed by the old ones: re-keyed
+    here, a restart after the upgrade finds its firing alerts (no re-page) and resolves them.
+    A record that was notified keeps the `fingerprint` its notifications carried until it
+    resolves, so the resolve reaches the same PagerDuty incident (`dedup_key`) and follows
+    its firing in the outbox (same `order_key`); its next incident takes the new one.
+    """
+    keyed: dict[str, AlertRecord] = {}
+    for record in alerts.values():
+        key = alert_key(record.rule, record.labels)
+        if record.notified_at is None or record.phase is Phase.RESOLVED:
+            record = record.model_copy(update={"fingerprint": fingerprint(record.labels)})
+        held = keyed.get(key)
+        if held is None or held.phase is Phase.RESOLVED:
+            keyed[key] = record
+    return keyed
 
 
 class AlertEvent(BaseModel):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from monitor.cli.options import stop_after_option
 from monitor.cli.render import render_table
 from monitor.cli.run import serve_daemon
 from monitor.config import parse_config
@@ -19,7 +20,7 @@ from monitor.exit_codes import ExitCode
 
 async def _demo(
     listen: str, fleet_port: int, interval: str, once: bool, stop_after: float | None
-) -> int:
+) -> ExitCode:
     import tempfile
 
     from monitor.alerting.rules import parse_alert_rules
@@ -93,7 +94,7 @@ async def _demo(
 )
 @click.option("--interval", default="5s", show_default=True)
 @click.option("--once", is_flag=True, help="check every service once, print a table, exit")
-@click.option("--stop-after", type=float, default=None, hidden=True)
+@stop_after_option
 def demo(listen: str, fleet_port: int, interval: str, once: bool, stop_after: float | None) -> None:
     """Start the seed's fleet, simulated on loopback, and the daemon watching it."""
     sys.exit(asyncio.run(_demo(listen, fleet_port, interval, once, stop_after)))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from monitor.cli.options import output_option, write_output
 from monitor.cli.wrangler import discover_fleet, render_yaml
 from monitor.exit_codes import ExitCode
 
@@ -16,13 +17,7 @@ from monitor.exit_codes import ExitCode
 @click.argument("path", type=click.Path(exists=True, file_okay=False))
 @click.option("--subdomain", default=None, help="the account's workers.dev subdomain")
 @click.option("--env", "env_name", default=None, help="wrangler environment, e.g. production")
-@click.option(
-    "-o",
-    "--output",
-    default=None,
-    type=click.Path(dir_okay=False),
-    help="write here instead of stdout",
-)
+@output_option
 def discover(path: str, subdomain: str | None, env_name: str | None, output: str | None) -> None:
     """Draft a monitor.yaml from a workers repository's wrangler configs (exit 2: none found)."""
     discovery = discover_fleet(Path(path), subdomain, env_name)
@@ -32,10 +27,8 @@ def discover(path: str, subdomain: str | None, env_name: str | None, output: str
         click.echo(f"monitor discover: no worker with a URL found under {path}", err=True)
         sys.exit(ExitCode.USAGE_OR_CONFIG)
     text = render_yaml(discovery)
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        Path(output).write_text(text, encoding="utf-8")
+    write_output(text, output)
+    if output is not None:
         click.echo(
             f"monitor discover: wrote {len(discovery.config['services'])} services to {output}",
             err=True,

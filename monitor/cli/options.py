@@ -8,6 +8,7 @@ import os
 import socket
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -17,7 +18,7 @@ from monitor.config import MonitorConfig, load_config
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError
 from monitor.exit_codes import ExitCode
-from monitor.fleet.sharding import ShardBy, ShardSpec, ShardSpecError, resolve
+from monitor.fleet.sharding import ShardSpec, ShardSpecError, resolve
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -57,70 +58,86 @@ def duration_option(ctx: click.Context, param: click.Parameter, value: str) -> f
         raise click.BadParameter(str(exc)) from None
 
 
+def config_option(*, required: bool = False, help: str = "monitor.yaml") -> Callable[[F], F]:
+    """`--config monitor.yaml`, as `config_path`."""
+    return click.option(
+        "--config", "config_path", required=required, type=click.Path(dir_okay=False), help=help
+    )
+
+
+def sources_option(*, required: bool, help: str) -> Callable[[F], F]:
+    """`--from URL` (repeatable), as `sources`: a running daemon's /status."""
+    return click.option("--from", "sources", multiple=True, required=required, help=help)
+
+
+def json_option(help: str) -> Callable[[F], F]:
+    return click.option("--json", "as_json", is_flag=True, help=help)
+
+
+output_option = click.option(
+    "-o",
+    "--output",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="write here instead of stdout",
+)
+stop_after_option = click.option("--stop-after", type=float, default=None, hidden=True)
+
+
+def write_output(text: str, output: str | None) -> None:
+    """`text` to stdout, or to the file `--output` names."""
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        Path(output).write_text(text, encoding="utf-8")
+
+
+# (flag, parameter of fleet.sharding.resolve, click settings); each also reads MONITOR_<FLAG>.
+_SHARD_OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
+    (
+        "--shard",
+        "shard",
+        {"help": "INDEX/COUNT, 0-based (0/3 is the first of three): run only this shard's checks"},
+    ),
+    (
+        "--shards",
+        "shards",
+        {
+            "type": int,
+            "help": "COUNT, with the index from the hostname's ordinal (StatefulSet pod monitor-2)",
+        },
+    ),
+    (
+        "--replicas",
+        "replicas",
+        {"type": int, "help": "how many shards run each check [default: 1]"},
+    ),
+    (
+        "--shard-by",
+        "by",
+        {
+            "type": click.Choice(["check", "service"]),
+            "default": "check",
+            "show_default": True,
+            "help": "hash each check's id, or its service's name (a service's checks together)",
+        },
+    ),
+    ("--replica-name", "name", {"help": "shown in /status [default: the hostname]"}),
+]
+
+
 def shard_options(command: F) -> F:
     """`--shard`, `--shards`, `--replicas`, `--shard-by`, `--replica-name` (and their env)."""
-    options = [
-        click.option(
-            "--shard",
-            default=None,
-            envvar="MONITOR_SHARD",
-            show_envvar=True,
-            help="INDEX/COUNT, 0-based (0/3 is the first of three): run only this shard's checks",
-        ),
-        click.option(
-            "--shards",
-            type=int,
-            default=None,
-            envvar="MONITOR_SHARDS",
-            show_envvar=True,
-            help="COUNT, with the index from the hostname's ordinal (StatefulSet pod monitor-2)",
-        ),
-        click.option(
-            "--replicas",
-            type=int,
-            default=None,
-            envvar="MONITOR_REPLICAS",
-            show_envvar=True,
-            help="how many shards run each check [default: 1]",
-        ),
-        click.option(
-            "--shard-by",
-            type=click.Choice(["check", "service"]),
-            default="check",
-            envvar="MONITOR_SHARD_BY",
-            show_envvar=True,
-            show_default=True,
-            help="hash each check's id, or its service's name (a service's checks together)",
-        ),
-        click.option(
-            "--replica-name",
-            default=None,
-            envvar="MONITOR_REPLICA_NAME",
-            show_envvar=True,
-            help="shown in /status [default: the hostname]",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
+    for flag, name, settings in reversed(_SHARD_OPTIONS):
+        envvar = "MONITOR_" + flag.removeprefix("--").replace("-", "_").upper()
+        command = click.option(flag, name, envvar=envvar, show_envvar=True, **settings)(command)
     return command
 
 
-def resolve_shard_or_exit(
-    shard: str | None,
-    shards: int | None,
-    replicas: int | None,
-    shard_by: ShardBy,
-    replica_name: str | None,
-) -> ShardSpec | None:
+def resolve_shard_or_exit(**shard_args: Any) -> ShardSpec | None:
+    """The shard `shard_options` asked for; the hostname gives the index with `--shards`."""
     hostname = os.environ.get("HOSTNAME") or socket.gethostname()
     try:
-        return resolve(
-            shard=shard,
-            shards=shards,
-            replicas=replicas,
-            hostname=hostname,
-            name=replica_name,
-            by=shard_by,
-        )
+        return resolve(hostname=hostname, **shard_args)
     except ShardSpecError as exc:
         raise click.UsageError(str(exc)) from None

@@ -4,7 +4,6 @@ prometheus_export.py; docs/prometheus.md). Exit 2 when a rule cannot be exported
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -15,7 +14,7 @@ from monitor.alerting.prometheus_export import (
     render_rules,
 )
 from monitor.alerting.rules import load_alert_rules
-from monitor.cli.options import duration_option
+from monitor.cli.options import duration_option, output_option, write_output
 from monitor.errors import ConfigError
 from monitor.exit_codes import ExitCode
 
@@ -27,7 +26,7 @@ def rules_group() -> None:
 
 @rules_group.command("export")
 @click.option("--alerts", "alerts_path", default="alerts.yaml", show_default=True)
-@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False))
+@output_option
 @click.option(
     "--interval",
     default="30s",
@@ -44,7 +43,4 @@ def rules_export(alerts_path: str, output: str | None, interval: float) -> None:
     except (ConfigError, UnsupportedRule) as exc:
         click.echo(f"monitor rules export: {exc}", err=True)
         sys.exit(ExitCode.USAGE_OR_CONFIG)
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        Path(output).write_text(text, encoding="utf-8")
+    write_output(text, output)

@@ -18,15 +18,18 @@ from prometheus_client import CollectorRegistry
 from monitor import __version__
 from monitor.alerting.rules import AlertRules
 from monitor.cli.options import (
+    config_option,
     event_loop_runner,
     load_alerts_or_exit,
     load_config_or_exit,
     resolve_shard_or_exit,
     shard_options,
+    stop_after_option,
 )
 from monitor.config import MonitorConfig
 from monitor.exit_codes import ExitCode
 from monitor.fleet.sharding import ShardSpec
+from monitor.logs import set_log_scrubber
 from monitor.metrics.daemon_metrics import MonitorMetrics
 from monitor.runtime.gc_policy import freeze_after_first_round, tune_collector
 
@@ -66,10 +69,11 @@ async def serve_daemon(
     alerts: AlertRules | None = None,
     outbox_path: str | None = None,
     shard: ShardSpec | None = None,
-) -> int:
+) -> ExitCode:
     from monitor.alerting.service import Alerter
     from monitor.http.app import serve
     from monitor.runtime.daemon import Monitor, utc_now
+    from monitor.runtime.settings import MonitorSettings
     from monitor.runtime.store import Store
 
     host, port = parse_listen(listen)
@@ -78,22 +82,13 @@ async def serve_daemon(
     except (OSError, sqlite3.Error) as exc:
         click.echo(f"monitor: cannot open the store {store_path}: {exc}", err=True)
         return ExitCode.USAGE_OR_CONFIG
+    metrics = MonitorMetrics(CollectorRegistry(), __version__)
     alerter = None
     if alerts is not None and outbox_path is not None:
-        registry = CollectorRegistry()
-        metrics = MonitorMetrics(registry, __version__)
         alerter = Alerter(alerts, outbox_path, metrics, clock=utc_now)
-        monitor = Monitor(
-            config,
-            store=store,
-            config_path=config_path,
-            alerter=alerter,
-            registry=registry,
-            metrics=metrics,
-            shard=shard,
-        )
-    else:
-        monitor = Monitor(config, store=store, config_path=config_path, shard=shard)
+    settings = MonitorSettings(config_path=config_path, shard=shard)
+    monitor = Monitor(config, settings, metrics=metrics, store=store, alerter=alerter)
+    set_log_scrubber(monitor.scrubber)  # before the first check can log anything
     await monitor.start()
     tune_collector()  # see monitor/runtime/gc_policy.py
     freezer = asyncio.create_task(freeze_after_first_round(monitor))
@@ -111,6 +106,7 @@ async def serve_daemon(
     def reload() -> None:
         if config_path is not None:
             monitor.reload_from(config_path)
+            set_log_scrubber(monitor.scrubber)
 
     try:
         await _wait_for_signal(stop_after, reload if config_path else None)
@@ -124,9 +120,7 @@ async def serve_daemon(
 
 
 @click.command()
-@click.option(
-    "--config", "config_path", required=True, type=click.Path(dir_okay=False), help="monitor.yaml"
-)
+@config_option(required=True)
 @click.option(
     "--listen",
     default=None,
@@ -156,7 +150,7 @@ async def serve_daemon(
     help="alerts.yaml: rules and receivers (no alerting without it)",
 )
 @shard_options
-@click.option("--stop-after", type=float, default=None, hidden=True)
+@stop_after_option
 def run(
     config_path: str,
     listen: str | None,

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 import click
 
-from monitor.cli.options import duration_option, event_loop_runner
+from monitor.cli.options import (
+    config_option,
+    duration_option,
+    event_loop_runner,
+    json_option,
+    sources_option,
+)
 from monitor.gate.output import run_verify
 from monitor.gate.rounds import VerifyOptions, parse_label
 
@@ -22,7 +29,7 @@ def _labels_option(
 
 
 @click.command()
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="monitor.yaml")
+@config_option()
 @click.option("--service", "services", multiple=True, help="only this service (repeatable)")
 @click.option(
     "--label",
@@ -46,36 +53,16 @@ def _labels_option(
     help="latency samples per check; p95 is judged against the check's target",
 )
 @click.option("--expect-version", default=None, help="fail services reporting another version")
-@click.option(
-    "--from",
-    "sources",
-    multiple=True,
-    help="read a running daemon's /status instead of probing (repeatable)",
+@sources_option(
+    required=False, help="read a running daemon's /status instead of probing (repeatable)"
 )
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout instead of the table")
+@json_option("JSON on stdout instead of the table")
 @click.option("--junit", default=None, type=click.Path(dir_okay=False), help="write JUnit XML")
-def verify(
-    config_path: str | None,
-    services: tuple[str, ...],
-    labels: tuple[tuple[str, str], ...],
-    wait: float,
-    samples: int,
-    expect_version: str | None,
-    sources: tuple[str, ...],
-    as_json: bool,
-    junit: str | None,
-) -> None:
+def verify(config_path: str | None, as_json: bool, junit: str | None, **selection: Any) -> None:
     """Deploy gate: exit 0 if every selected service is healthy and within target, 1 if not,
     2 on bad usage or config (see docs/deploy-gate.md)."""
-
-    options = VerifyOptions(
-        services=services,
-        labels=labels,
-        wait=wait,
-        samples=samples,
-        expect_version=expect_version,
-        sources=sources,
-    )
+    # the other flags are named as VerifyOptions' fields: what to verify and how
+    options = VerifyOptions(**selection)
     sys.exit(
         run_verify(
             config_path,

@@ -1,8 +1,14 @@
 """One fleet view from several sharded replicas' `/status` documents. Pure: no I/O, no clock.
 
-Each check's freshest result wins (by `checked_at`; a check not checked yet loses to any that
-was); services are re-aggregated from the merged checks with the same `service_verdict` the
-daemon uses. A replica that did not answer is reported, not fatal: with `--replicas 2` any one
+One rule for `monitor status --from` and `monitor verify --from`, per check: a result beats
+none (`not_checked` is no news), then the fresher `checked_at` wins, and at the same instant the
+worse status. Fresher before worse because the latest observation is the service's state now: an
+owner that is itself overloaded or cut off reports timeouts that say more about it than about the
+service, and letting the worse status win spread one sick replica's view over the whole fleet
+(the three-replica HA test showed hundreds of services unhealthy for one victim).
+Services are re-aggregated from the merged checks with the daemon's own
+`service_verdict`, never taken whole from one replica (a sharded replica's service holds only
+its own checks). A replica that did not answer is reported, not fatal: with `--replicas 2` any one
 replica may be down and every check is still covered. A check nobody reports is *uncovered*,
 which is not the same as `not_checked` (a replica owns it and has not checked it yet).
 
@@ -72,10 +78,15 @@ def check_id(service: str, check: CheckStatus) -> str:
     return f"{service}/{check.kind.value}/{check.name}"
 
 
-def _fresher(new: CheckStatus, old: CheckStatus) -> bool:
+def wins(new: CheckStatus, old: CheckStatus) -> bool:
+    """Whether `new` replaces `old` for the same check (the rule in the module docstring)."""
     if new.checked_at is None:
         return False
-    return old.checked_at is None or new.checked_at > old.checked_at
+    if old.checked_at is None:
+        return True
+    if new.checked_at != old.checked_at:
+        return new.checked_at > old.checked_at
+    return new.status.severity > old.status.severity
 
 
 def merge(
@@ -101,7 +112,7 @@ def merge(
                 cid = check_id(service.name, check)
                 count += 1
                 coverage[cid] = coverage.get(cid, 0) + 1
-                if cid not in mine or _fresher(check, mine[cid]):
+                if cid not in mine or wins(check, mine[cid]):
                     mine[cid] = check
         if fleet.shard is not None:
             shards.append(fleet.shard)

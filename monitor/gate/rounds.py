@@ -7,7 +7,8 @@ is up; `--samples N` takes N probes per check (at most `per_check_in_flight` at 
 `max_in_flight` overall, after unjudged warm-up probes that open the connections) and puts their
 exact p50/p95/p99 into `latency_ms`. Answers are parsed only once a round's probes are all done:
 parsing between probes blocks the loop and inflates the latencies being measured. `--from URL`
-reads a running daemon's `/status` instead of probing.
+reads running daemons' `/status` instead of probing, with the client and merge of `monitor status
+--from` (monitor/fleet).
 """
 
 from __future__ import annotations
@@ -20,17 +21,17 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
-from urllib.parse import urlsplit
 
 import aiohttp
-from pydantic import ValidationError
 
 from monitor.answer import Answer
 from monitor.config import Check, MonitorConfig, ServiceConfig
+from monitor.fleet.merge import merge
+from monitor.fleet.status_client import fetch_all as fetch_sources
+from monitor.fleet.status_client import status_url
 from monitor.gate.verdict import GateReport, judge
 from monitor.model import (
     CheckStatus,
-    FleetStatus,
     LatencySummary,
     Reason,
     ServiceStatus,
@@ -40,12 +41,13 @@ from monitor.model import (
 from monitor.normalize import normalize_response
 from monitor.probes import polled, probe_for
 from monitor.probes.timing import timed_connector
+from monitor.secrets_scrub import Scrubber, scrubber_for
 from monitor.slo import judged_latency
 from monitor.state import CheckState, ServiceTrack, advance, track_service
 from monitor.status import check_status, service_status
 
-MAX_STATUS_BYTES = 16 * 1024 * 1024
-FETCH_TIMEOUT = 10.0
+FETCH_TIMEOUT_S = 10.0
+"""Per `--from` daemon and round: the gate has no `--timeout`."""
 
 
 class GateUsageError(Exception):
@@ -154,9 +156,12 @@ class _Sampled:
     check: Check
     warm_up: list[Answer]
     answers: list[Answer]
+    scrubber: Scrubber
 
     def verdict(self) -> Verdict:
-        return combine([normalize_response(a) for a in [*self.warm_up, *self.answers]])
+        return combine(
+            [normalize_response(a, self.scrubber) for a in [*self.warm_up, *self.answers]]
+        )
 
     def duration_s(self) -> float:
         """The median round trip (of the one probe, without `--samples`)."""
@@ -177,6 +182,11 @@ class Verifier:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     states: dict[str, CheckState] = field(default_factory=dict)
     tracks: dict[str, ServiceTrack] = field(default_factory=dict)
+    scrubber: Scrubber = field(init=False)
+    """The config's secrets: the report is printed and may be kept as a CI artifact."""
+
+    def __post_init__(self) -> None:
+        self.scrubber = scrubber_for(self.config)
 
     async def run(self) -> GateReport:
         names = select(self.config.services, self.options)
@@ -219,7 +229,7 @@ class Verifier:
             n = min(samples, self.options.per_check_in_flight)
             warm_up = list(await asyncio.gather(*(one() for _ in range(n))))
         answers = await asyncio.gather(*(one() for _ in range(max(1, samples))))
-        return _Sampled(check, warm_up, list(answers))
+        return _Sampled(check, warm_up, list(answers), self.scrubber)
 
     def _service(self, service: ServiceConfig, sampled: Sequence[_Sampled]) -> ServiceStatus:
         now = self.clock()
@@ -275,49 +285,6 @@ async def rounds(
         await asyncio.sleep(min(max(0.0, pause), remaining))
 
 
-def status_url(source: str) -> str:
-    """A daemon's base URL or its `/status` URL, as the `/status` URL."""
-    parts = urlsplit(source)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise GateUsageError(f"--from: expected an http:// or https:// URL, got {source!r}")
-    return source.rstrip("/") + "/status" if parts.path in ("", "/") else source
-
-
-async def fetch_status(session: aiohttp.ClientSession, url: str) -> FleetStatus:
-    """One daemon's `/status`, validated against the model; GateUsageError if unusable."""
-    try:
-        async with session.get(url, timeout=aiohttp.ClientTimeout(total=FETCH_TIMEOUT)) as resp:
-            body = bytearray()
-            async for chunk in resp.content.iter_chunked(65536):
-                body += chunk
-                if len(body) > MAX_STATUS_BYTES:
-                    raise GateUsageError(f"--from {url}: /status is larger than 16 MiB")
-            if resp.status != 200:
-                raise GateUsageError(f"--from {url}: HTTP {resp.status}, expected 200")
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        reason = str(exc) or type(exc).__name__
-        raise GateUsageError(f"--from {url}: cannot read it: {reason}") from None
-    try:
-        return FleetStatus.model_validate_json(bytes(body))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise GateUsageError(
-            f"--from {url}: not a monitor /status document ({where}: {first['msg']})"
-        ) from None
-
-
-def merge(fleets: Sequence[FleetStatus]) -> list[ServiceStatus]:
-    """Services of several daemons; one watched by two keeps the worse view of it."""
-    merged: dict[str, ServiceStatus] = {}
-    for fleet in fleets:
-        for service in fleet.services:
-            seen = merged.get(service.name)
-            if seen is None or service.status.severity > seen.status.severity:
-                merged[service.name] = service
-    return list(merged.values())
-
-
 def _absent(name: str, service: ServiceConfig | None, sources: Sequence[str]) -> ServiceStatus:
     """A service that must pass but that no daemon reports: unknown, so it fails."""
     return ServiceStatus(
@@ -338,35 +305,37 @@ async def verify_from(
 ) -> GateReport:
     """Judge what running daemons report. With a config, its (selected) services are the ones
     that must pass, and one a daemon does not report is `unknown`; without, all reported."""
-    urls = [status_url(s) for s in options.sources]
+    try:
+        urls = [status_url(s) for s in options.sources]
+    except ValueError as exc:
+        raise GateUsageError(f"--from: {exc}") from None
     deadline = time.monotonic() + options.wait
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as session:
 
-        async def fetch_all() -> list[ServiceStatus]:
-            while True:
-                try:
-                    return merge(await asyncio.gather(*(fetch_status(session, u) for u in urls)))
-                except GateUsageError:
-                    if time.monotonic() + options.poll_interval > deadline:
-                        raise
-                await asyncio.sleep(options.poll_interval)  # a daemon still starting
+    async def fetch_all() -> list[ServiceStatus]:
+        while True:
+            answers = await fetch_sources(urls, FETCH_TIMEOUT_S)
+            failed = next((a for a in answers if a.status is None), None)
+            if failed is None:
+                return merge(answers, datetime.now(UTC)).fleet.services
+            if time.monotonic() + options.poll_interval > deadline:
+                raise GateUsageError(f"--from {failed.source}: {failed.error}")
+            await asyncio.sleep(options.poll_interval)  # a daemon still starting
 
-        first: list[ServiceStatus] | None = await fetch_all()
-        assert first is not None
-        expected: Sequence[_Selectable] = first if config is None else config.services
-        names = select(expected, options)
+    first: list[ServiceStatus] | None = await fetch_all()
+    assert first is not None
+    expected: Sequence[_Selectable] = first if config is None else config.services
+    names = select(expected, options)
 
-        async def check_round(pending: Sequence[str]) -> dict[str, ServiceStatus]:
-            nonlocal first
-            reported, first = first or await fetch_all(), None
-            by_name = {s.name: s for s in reported}
-            return {
-                name: by_name.get(name)
-                or _absent(name, config.service(name) if config else None, urls)
-                for name in pending
-            }
+    async def check_round(pending: Sequence[str]) -> dict[str, ServiceStatus]:
+        nonlocal first
+        reported, first = first or await fetch_all(), None
+        by_name = {s.name: s for s in reported}
+        return {
+            name: by_name.get(name) or _absent(name, config.service(name) if config else None, urls)
+            for name in pending
+        }
 
-        return await rounds(names, check_round, options, progress)
+    return await rounds(names, check_round, options, progress)
 
 
 async def verify(

@@ -18,12 +18,20 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from monitor.http.alerts_api import add_alert_routes
 from monitor.http.auth import read_auth, require_admin
 from monitor.http.json_api import MONITOR_KEY, json_response
+from monitor.http.server_log import ServerLog
 from monitor.http.status_api import add_status_routes
+from monitor.probes._aiohttp_compat import site_sockets
 from monitor.probes.push import add_push_routes
 from monitor.runtime.daemon import Monitor
 from monitor.web import register as register_status_page
 
 MAX_REQUEST_BODY = 64 * 1024
+MAX_REQUEST_LINE = 4096
+"""Bytes of the request target (aiohttp's C parser; its pure-Python one counts the whole request
+line). Our longest URL is a status path with a service name: 4 KiB is ample, and less to hold."""
+MAX_HEADER_FIELD = 8190
+"""Bytes of a header value (the C parser; the pure-Python one counts the whole header line).
+aiohttp's default, kept: a browser sends the host's every cookie, whatever the port."""
 
 
 async def metrics_handler(request: web.Request) -> web.Response:
@@ -83,10 +91,15 @@ def build_app(monitor: Monitor) -> web.Application:
 
 async def serve(monitor: Monitor, host: str, port: int) -> tuple[web.AppRunner, int]:
     """Start the server; returns the runner (for cleanup) and the bound port (port 0 = any)."""
+    # AppRunner hands these to each connection's RequestHandler (`handler_args=` is a key of
+    # `web.Application`, not of AppRunner: passed here it made every connection fall back to
+    # aiohttp's defaults and log a warning).
     runner = web.AppRunner(
         build_app(monitor),
         access_log=None,
-        handler_args={"max_line_size": 8190, "max_field_size": 8190},
+        logger=ServerLog(monitor.metrics.http_bad_requests_total),
+        max_line_size=MAX_REQUEST_LINE,
+        max_field_size=MAX_HEADER_FIELD,
     )
     await runner.setup()
     site = web.TCPSite(runner, host, port)
@@ -96,5 +109,4 @@ async def serve(monitor: Monitor, host: str, port: int) -> tuple[web.AppRunner, 
 
 def bound_port(site: web.TCPSite) -> int:
     """The port a site really listens on (it differs from the asked one for port 0)."""
-    sockets = getattr(site._server, "sockets", None) or []
-    return int(sockets[0].getsockname()[1])
+    return int(site_sockets(site)[0].getsockname()[1])

@@ -30,6 +30,7 @@ from prometheus_client.samples import Sample
 from prometheus_client.utils import floatToGoString
 
 from monitor.model import Reason, Status
+from monitor.slo import P95_OBJECTIVE, burn_rate
 
 Labels = tuple[str, str, str]
 """(service, check, kind): every per-check series carries these, in this order."""
@@ -44,7 +45,6 @@ _NOT_CHECKED = _REASON_INDEX[Reason.NOT_CHECKED]
 STATUS_VALUES = tuple(s.value for s in STATUSES)
 REASON_VALUES = tuple(r.value for r in REASONS)
 _NAN = math.nan
-BUDGET = 0.05  # 1 - the p95 objective: burn rate = over-target share / budget
 
 FAMILY_HELP = {
     "status": "1 for the check's current status, 0 for the other statuses.",
@@ -57,7 +57,8 @@ FAMILY_HELP = {
     "target": "The check's p95 latency target.",
     "within": "1 if the 5m p95 is within target, 0 if over (absent before enough samples).",
     "ratio": "Share of samples in the window slower than the target (exact count, not sketch).",
-    "burn": "Over-target share / (1 - 0.95): 1 spends the p95 budget exactly, 14.4 pages.",
+    "burn": f"Over-target share / (1 - {P95_OBJECTIVE:g}): 1 spends the p95 budget exactly, "
+    "14.4 pages.",
     "totals": "Checks run, by the status they found.",
     "changes": "Times a check's status changed.",
     "last": "Unix time of the check's last completed run.",
@@ -337,7 +338,9 @@ class CheckSeries(Collector):
                     p95.append(Sample("monitor_check_latency_p95_seconds", wl, value))
                 if (value := self._ratio[column][i]) == value:
                     ratio.append(Sample("monitor_check_over_target_ratio", wl, value))
-                    burn.append(Sample("monitor_check_error_budget_burn_rate", wl, value / BUDGET))
+                    burn.append(
+                        Sample("monitor_check_error_budget_burn_rate", wl, burn_rate(value))
+                    )
             families["target"].samples.append(
                 Sample("monitor_check_latency_target_seconds", labels, self._target[i])
             )

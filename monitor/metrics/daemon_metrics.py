@@ -112,6 +112,11 @@ class MonitorMetrics:
             "Notifications waiting in the durable outbox.",
             registry=registry,
         )
+        self.http_bad_requests_total = Counter(
+            "monitor_http_bad_requests",
+            "Requests to the monitor's own HTTP server refused because they did not parse.",
+            registry=registry,
+        )
         self.config_last_reload_successful = Gauge(
             "monitor_config_last_reload_successful",
             "1 if the last config load or reload succeeded.",

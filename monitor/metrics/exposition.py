@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator
 from prometheus_client.utils import floatToGoString
 
 from monitor.metrics.check_series import (
-    BUDGET,
     FAMILIES,
     FAMILY_HELP,
     REASON_VALUES,
@@ -24,6 +23,7 @@ from monitor.metrics.check_series import (
     ArrayHistogram,
     CheckSeries,
 )
+from monitor.slo import P95_BUDGET
 
 _BATCH = 2000  # checks per chunk
 _fmt: Callable[[float], str] = floatToGoString
@@ -159,7 +159,8 @@ _LINES: dict[str, Lines] = {
     "target": _plain("monitor_check_latency_target_seconds", "_target"),
     "within": _plain("monitor_check_within_target", "_within"),
     "ratio": _per_window("monitor_check_over_target_ratio", False, 1.0),
-    "burn": _per_window("monitor_check_error_budget_burn_rate", False, BUDGET),
+    # burn_rate() with its checks taken out of the per-series loop: ratios are in [0, 1] here.
+    "burn": _per_window("monitor_check_error_budget_burn_rate", False, P95_BUDGET),
     "totals": _totals,
     "changes": _plain("monitor_check_status_changes_total", "_changes"),
     "last": _plain("monitor_check_last_run_timestamp_seconds", "_last"),

@@ -16,7 +16,7 @@ class Body:
     """The body as text and, when it is JSON, as data.
 
     `text` is None when the bytes are not valid in the declared (or UTF-8) charset.
-    `json` is `NO_JSON` when the body is not JSON; `json_error` says why when it looked like JSON.
+    `has_json` is False when the body is not JSON; `json_error` says why when it looked like JSON.
     """
 
     raw: bytes
@@ -28,13 +28,6 @@ class Body:
     @property
     def has_json(self) -> bool:
         return self.json is not _NO_JSON
-
-    @property
-    def stripped(self) -> str:
-        return (self.text or "").strip()
-
-
-NO_JSON = _NO_JSON
 
 
 def _charset(content_type_header: str) -> str:

@@ -10,19 +10,40 @@ _CONTROL = re.compile(
     r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]"
 )
 _SPACE = re.compile(r"\s+")
-_SECRET = re.compile(
-    r"(?i)(\b(?:bearer|basic)\s+|\b(?:token|password|passwd|secret|api[_-]?key|authorization)"
-    r"[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&}]+"
+_KEY = (
+    r"(?:proxy-authorization|authorization|x-api-key|api[_-]?key|access[_-]?token|"
+    r"refresh[_-]?token|client[_-]?secret|token|password|passwd|secret|signature|sig)"
 )
+_VALUE = r"[^\s\"',;&}<>]+"
+# What a credential looks like where the monitor does not know its value (its own secrets are
+# removed by value, see monitor/secrets_scrub.py), in the shapes error pages echo them:
+_SECRET_SHAPES = (
+    # JSON: "password": "a b c" (the whole string, spaces and escapes included)
+    re.compile(rf'(?i)("{_KEY}"\s*:\s*")(?:[^"\\]|\\.)*(")'),
+    # header or key=value: `Authorization: Bearer abc`, `token=abc`, `?access_token=abc`
+    re.compile(
+        rf"(?i)(\b{_KEY}[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|basic|digest|token)\s+)?){_VALUE}()"
+    ),
+    # a scheme word and its credential anywhere: `Bearer abc`
+    re.compile(rf"(?i)(\b(?:bearer|basic)\s+){_VALUE}()"),
+)
+
+
+def redact_credentials(text: str) -> str:
+    """Replace whatever follows a credential's name or scheme word by `[redacted]`, keeping the
+    name (`Authorization: Bearer [redacted]`) so a reader still sees what was there."""
+    for pattern in _SECRET_SHAPES:
+        text = pattern.sub(lambda m: m.group(1) + "[redacted]" + m.group(2), text)
+    return text
 
 
 def evidence_snippet(body: bytes, limit: int = EVIDENCE_CHARS) -> str:
     """At most `limit` characters: decoded leniently, control characters dropped, white space
-    folded and anything shaped like a credential replaced by `[redacted]`."""
+    folded and anything shaped like a credential replaced by `[redacted]` before the cut."""
     text = body[: limit * 4].decode("utf-8", errors="replace")
     text = _CONTROL.sub("", text)
     text = _SPACE.sub(" ", text).strip()
-    text = _SECRET.sub(lambda m: m.group(1) + "[redacted]", text)
+    text = redact_credentials(text)
     if len(text) > limit or len(body) > limit * 4:
         return text[: limit - 1] + "…"
     return text

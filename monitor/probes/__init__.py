@@ -1,12 +1,20 @@
-"""Probes: one module per kind, one async signature, one registry.
+"""Probes: one module per kind of exchange, one async signature, one registry keyed by check kind.
 
 A probe takes the shared client session and a resolved `Check` and returns an `Answer`; it
-never raises for a failing target. To add a kind, add a module and register it in `PROBES`.
+never raises for a failing target. `PROBES` maps every `CheckKind` to its probe and is what the
+daemon and the deploy gate dispatch through. Config validation admits only `CheckKind` members,
+and a test asserts each has an entry, so `probe_for` cannot meet an unknown kind. To add a
+kind: add the `CheckKind` member, a module here, and one entry below.
+
+A kind registered with `None` has no probe: its checks report in (`push`, heartbeats), and its
+source is the push watcher (probes/push/), which hands its verdicts to the daemon exactly as a
+probe's answers are handed on. The scheduler runs only `polled` checks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from types import MappingProxyType
 from typing import Final
 
 import aiohttp
@@ -18,24 +26,29 @@ from monitor.probes.http import probe_http
 
 Probe = Callable[[aiohttp.ClientSession, Check], Awaitable[Answer]]
 
-PROBES: Final[dict[str, Probe]] = {
-    "http": probe_http,
-}
-
-
-PUSHED_KINDS: Final = frozenset({CheckKind.PUSH})
-"""Kinds with no probe: their checks report in, and their source is the push watcher
-(probes/push/), which hands its verdicts to the daemon like a probe's."""
+PROBES: Final[Mapping[CheckKind, Probe | None]] = MappingProxyType(
+    {
+        # health, rpc and http checks are all one HTTP request and a capped read.
+        CheckKind.HEALTH: probe_http,
+        CheckKind.RPC: probe_http,
+        CheckKind.HTTP: probe_http,
+        # push checks (heartbeats) report in: nothing to probe (probes/push/)
+        CheckKind.PUSH: None,
+    }
+)
 
 
 def polled(check: Check) -> bool:
     """Whether the scheduler runs the check (else it reports in by itself)."""
-    return check.kind not in PUSHED_KINDS
+    return PROBES[check.kind] is not None
 
 
 def probe_for(check: Check) -> Probe:
-    """Every check kind (health, rpc, http) is an HTTP exchange today."""
-    return PROBES["http"]
+    """The probe for the check's kind; a kind that reports in has none (see `polled`)."""
+    probe = PROBES[check.kind]
+    if probe is None:
+        raise ValueError(f"{check.kind.value} checks report in: there is nothing to probe")
+    return probe
 
 
-__all__ = ["PROBES", "PUSHED_KINDS", "Probe", "polled", "probe_for"]
+__all__ = ["PROBES", "Probe", "polled", "probe_for"]

@@ -17,9 +17,10 @@ import time
 import aiohttp
 from yarl import URL
 
-from monitor.answer import Answer, TransportError
+from monitor.answer import ERROR_DETAIL_CHARS, Answer, TransportError
 from monitor.config import Check
 from monitor.probes.timing import wire_stamps
+from monitor.tracebacks import drop_tracebacks
 
 USER_AGENT = "fleet-monitor/0.1 (+health probe)"
 _CHUNK = 16384
@@ -95,8 +96,14 @@ def classify_exception(exc: BaseException) -> tuple[TransportError, str]:
 
 
 def _same_host(a: URL, b: URL) -> bool:
-    """Same host name: a port or http -> https change stays on the service; a new name does not."""
+    """Same host name: whether a redirect may be *followed* without `cross_host_redirects`."""
     return (a.host or "").lower() == (b.host or "").lower()
+
+
+def origin_of(url: URL) -> str:
+    """`scheme://host:port`, lower-cased, default port made explicit: the unit headers are bound to
+    (RFC 6454). `http://a` and `http://a:80` are one origin; `https://a` and `http://a` are not."""
+    return f"{(url.scheme or '').lower()}://{(url.host or '').lower()}:{url.port}"
 
 
 def _redirect_target(response: aiohttp.ClientResponse) -> URL | None:
@@ -115,12 +122,15 @@ async def probe_http(session: aiohttp.ClientSession, check: Check) -> Answer:
     """GET (or HEAD/POST) the check's URL within `check.timeout`, whatever the target does.
 
     Redirects are followed here, not by aiohttp, so that one to another host name can be
-    refused (`cross_host_redirects: false`, the default): the configured headers are secrets
-    bound to the service and must not be sent elsewhere. Followed anyway, they are dropped.
+    refused (`cross_host_redirects: false`, the default). The configured headers are secrets
+    bound to the exact origin of the check's URL (scheme, host, port): a redirect to another
+    port, or from https to http, is followed without them (curl CVE-2022-27776), and the
+    answer's `crossed_origin` says so.
     """
     secret = {name: value.get_secret_value() for name, value in check.headers.items()}
     origin = URL(check.url)
-    url, method, hops = origin, check.method, 0
+    home = origin_of(origin)
+    url, method, hops, crossed = origin, check.method, 0, ""
     status: int | None = None
     first_sent: float | None = None
     start = time.perf_counter()
@@ -128,8 +138,10 @@ async def probe_http(session: aiohttp.ClientSession, check: Check) -> Answer:
         async with asyncio.timeout(check.timeout):
             while True:
                 headers = {"User-Agent": USER_AGENT, "Accept": "application/json, */*;q=0.5"}
-                if _same_host(origin, url):
+                if origin_of(url) == home:
                     headers.update(secret)
+                elif not crossed:
+                    crossed = origin_of(url)
                 async with session.request(
                     method,
                     url,
@@ -152,6 +164,7 @@ async def probe_http(session: aiohttp.ClientSession, check: Check) -> Answer:
                                 TransportError.TOO_MANY_REDIRECTS,
                                 f"more than {check.max_redirects} redirects (next: {target})",
                                 status,
+                                crossed,
                             )
                         _, truncated = await _read_capped(response, _REDIRECT_BODY_CAP)
                         if truncated:
@@ -178,21 +191,30 @@ async def probe_http(session: aiohttp.ClientSession, check: Check) -> Answer:
                         duration_s=elapsed,
                         redirects=hops,
                         final_url=str(response.url),
+                        crossed_origin=crossed,
                     )
     except Exception as exc:  # every failure is an answer, not a crash
         error, detail = classify_exception(exc)
+        drop_tracebacks(exc)  # else its frames keep the connection's buffers until a gc
         if error is TransportError.TIMEOUT:
             detail = f"after {check.timeout:g}s"
-        return _failed(check, start, error, detail, status)
+        return _failed(check, start, error, detail, status, crossed)
 
 
 def _failed(
-    check: Check, start: float, error: TransportError, detail: str, status: int | None
+    check: Check,
+    start: float,
+    error: TransportError,
+    detail: str,
+    status: int | None,
+    crossed: str = "",
 ) -> Answer:
     return Answer(
         url=check.url,
         status_code=status,
         error=error,
-        error_detail=" ".join(detail.split())[:300],  # aiohttp's parser errors span lines
+        # aiohttp's parser errors span lines
+        error_detail=" ".join(detail.split())[:ERROR_DETAIL_CHARS],
         duration_s=time.perf_counter() - start,
+        crossed_origin=crossed,
     )

@@ -15,16 +15,14 @@ The end stamp is better still: `TimedConnector` runs its connections on a `Stamp
 `recvmsg` and hands over the kernel's receive time of the last segment, so an answer that
 waits for a busy loop is not charged for the wait.
 
-It hooks aiohttp internals (`TCPConnector._factory` and `_wrap_create_connection`,
-`ResponseHandler.start_timeout` and `data_received`, `ClientResponse._protocol`); if they
-change, `wire_stamps` returns None and the probe falls back to `perf_counter` around the
-request.
+It hooks aiohttp internals, all reached through probes/_aiohttp_compat.py (whose test names any
+that moves); if they change, `wire_stamps` returns None and the probe falls back to
+`perf_counter` around the request.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import socket
 import ssl
 import time
@@ -33,9 +31,18 @@ from typing import Any
 
 import aiohappyeyeballs
 import aiohttp
-from aiohttp.client_exceptions import cert_errors, ssl_errors
-from aiohttp.client_proto import ResponseHandler
 
+from monitor.probes._aiohttp_compat import (
+    ConnectionAttempt,
+    HookedConnector,
+    ResponseHandler,
+    cert_errors,
+    happy_eyeballs_options,
+    response_protocol,
+    ssl_errors,
+    swap_protocol_class,
+    tls_app_transport,
+)
 from monitor.probes.stamped_transport import KERNEL_STAMPS, stamped_connection
 
 __all__ = ["TimedConnector", "TimedResponseHandler", "timed_connector", "wire_stamps"]
@@ -65,54 +72,36 @@ class TimedResponseHandler(ResponseHandler):
         super().data_received(data)
 
 
-class TimedConnector(aiohttp.TCPConnector):
+class TimedConnector(HookedConnector):
     """A TCPConnector whose connections run on a `StampedTransport`: plain ones directly,
     https ones under asyncio's `SSLProtocol`, so their answers are stamped by the kernel too."""
 
-    async def _wrap_create_connection(
-        self,
-        *args: Any,
-        addr_infos: list[Any],
-        req: Any,
-        timeout: aiohttp.ClientTimeout,
-        client_error: type[Exception] = aiohttp.ClientConnectorError,
-        **kwargs: Any,
+    async def open_connection(
+        self, attempt: ConnectionAttempt
     ) -> tuple[asyncio.Transport, ResponseHandler]:
-        sslcontext = kwargs.get("ssl")
+        args, sslcontext = attempt.args, attempt.options.get("ssl")
         plain_or_tls = sslcontext is None or isinstance(sslcontext, ssl.SSLContext)
         if not KERNEL_STAMPS or len(args) != 1 or not plain_or_tls:
-            return await super()._wrap_create_connection(
-                *args,
-                addr_infos=addr_infos,
-                req=req,
-                timeout=timeout,
-                client_error=client_error,
-                **kwargs,
-            )
+            return await self.default_connection(attempt)
         # aiohttp's own steps (happy eyeballs on the resolved addresses, the connect timeout,
         # its error classes), then our transport, with TLS layered on it when asked.
-        loop = self._loop
+        loop = asyncio.get_running_loop()
         try:
-            async with asyncio.timeout(timeout.sock_connect):
+            async with asyncio.timeout(attempt.timeout.sock_connect):
                 sock = await aiohappyeyeballs.start_connection(
-                    addr_infos=addr_infos,
-                    local_addr_infos=getattr(self, "_local_addr_infos", None),
-                    happy_eyeballs_delay=getattr(self, "_happy_eyeballs_delay", 0.25),
-                    interleave=getattr(self, "_interleave", None),
-                    loop=loop,
-                    socket_factory=getattr(self, "_socket_factory", None),
+                    addr_infos=attempt.addr_infos, loop=loop, **happy_eyeballs_options(self)
                 )
                 if sslcontext is None:
                     return stamped_connection(loop, sock, args[0])  # type: ignore[return-value]
-                return await _tls_connection(loop, sock, args[0], sslcontext, kwargs)
+                return await _tls_connection(loop, sock, args[0], sslcontext, attempt.options)
         except cert_errors as exc:
-            raise aiohttp.ClientConnectorCertificateError(req.connection_key, exc) from exc
+            raise aiohttp.ClientConnectorCertificateError(attempt.req.connection_key, exc) from exc
         except ssl_errors as exc:
-            raise aiohttp.ClientConnectorSSLError(req.connection_key, exc) from exc
+            raise aiohttp.ClientConnectorSSLError(attempt.req.connection_key, exc) from exc
         except OSError as exc:
             if exc.errno is None and isinstance(exc, asyncio.TimeoutError):
                 raise
-            raise client_error(req.connection_key, exc) from exc
+            raise attempt.client_error(attempt.req.connection_key, exc) from exc
 
 
 async def _tls_connection(
@@ -142,17 +131,13 @@ async def _tls_connection(
     except BaseException:
         transport.abort()
         raise
-    return tls._app_transport, protocol
+    return tls_app_transport(tls), protocol
 
 
 def timed_connector(**kwargs: Any) -> aiohttp.TCPConnector:
     """An aiohttp TCPConnector (same arguments) whose connections stamp the wire times."""
     connector = TimedConnector(**kwargs)
-    factory = getattr(connector, "_factory", None)
-    if isinstance(factory, functools.partial) and factory.func is ResponseHandler:
-        connector._factory = functools.partial(  # type: ignore[assignment]
-            TimedResponseHandler, *factory.args, **factory.keywords
-        )
+    swap_protocol_class(connector, TimedResponseHandler)
     return connector
 
 
@@ -161,7 +146,7 @@ def wire_stamps(response: aiohttp.ClientResponse) -> list[float] | None:
     connection is not a timed one. Call it before the first await after the response
     arrives: a small answer may already have released its connection to the pool, and the
     next user of that connection gets a new list (this one stays ours)."""
-    protocol = getattr(response, "_protocol", None)
+    protocol = response_protocol(response)
     if isinstance(protocol, TimedResponseHandler):
         return protocol.wire
     return None

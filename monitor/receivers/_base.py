@@ -21,6 +21,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, V
 
 from monitor.alerting.state import Batch
 from monitor.config import Duration, expand_env
+from monitor.tracebacks import drop_tracebacks
+
+DETAIL_CHARS = 200
+"""A receiver's answer is kept this long in `DeliveryResult.detail`: text this long was cut."""
 
 
 class Outcome(enum.StrEnum):
@@ -96,7 +100,7 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
 
 def classify(status: int, retry_after: str | None, now: datetime, body: str = "") -> DeliveryResult:
     """2xx delivered; 408, 429 and 5xx retried (honouring Retry-After); any other answer final."""
-    snippet = body[:200]
+    snippet = body[:DETAIL_CHARS]
     if 200 <= status < 300:
         return DeliveryResult(Outcome.DELIVERED, status, None, snippet)
     if status in (408, 429) or status >= 500:
@@ -120,6 +124,7 @@ async def post(session: aiohttp.ClientSession, request: Request, timeout: float)
                 response.status, response.headers.get("Retry-After"), datetime.now(UTC), text
             )
     except (aiohttp.ClientError, TimeoutError) as exc:
+        drop_tracebacks(exc)  # a receiver failing on every retry must not pile up buffers
         return DeliveryResult(Outcome.RETRY, None, None, type(exc).__name__)
 
 

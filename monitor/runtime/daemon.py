@@ -1,7 +1,7 @@
 """The daemon: the imperative shell that runs checks and keeps their state.
 
 Everything that decides (normalize, state, status) is a pure function; this object only owns
-the client session, the scheduler, the metrics and the dictionaries of current state.
+the client session, the scheduler, the metrics, and one record per check (runtime/tracked.py).
 """
 
 from __future__ import annotations
@@ -23,27 +23,33 @@ from monitor.alerting.state import RuleInput
 from monitor.config import Check, MonitorConfig, load_config
 from monitor.durations import format_duration
 from monitor.errors import ConfigError
-from monitor.fleet.sharding import ShardSpec, shard_info
-from monitor.latency import LatencyWindows, to_latency_summary
+from monitor.fleet.sharding import shard_info
 from monitor.metrics.daemon_metrics import MonitorMetrics
-from monitor.model import CheckKind, FleetStatus, LatencySummary, ShardInfo, Status, Verdict
+from monitor.model import CheckKind, FleetStatus, ShardInfo, Verdict
 from monitor.normalize import normalize_response
 from monitor.probes import polled, probe_for
 from monitor.probes.push import PushStore, PushWatcher
 from monitor.probes.push.metrics import PushMetrics
 from monitor.probes.timing import timed_connector
 from monitor.runtime.lag_watch import LagWatch
+from monitor.runtime.latency_gauges import latency_view, refresh_latency_gauges
 from monitor.runtime.scheduler import CheckScheduler
-from monitor.runtime.store import StatusChange, Store
-from monitor.slo import LatencySource, judge_latency, judged_latency, judging_window
-from monitor.state import CheckState, ServiceTrack, advance, track_service
-from monitor.status import check_status, fleet_status, service_verdict
+from monitor.runtime.self_health import self_health
+from monitor.runtime.service_tracks import ServiceTracks
+from monitor.runtime.settings import DEFAULT_SETTINGS, MonitorSettings
+from monitor.runtime.store import Store
+from monitor.runtime.store_writer import StoreWriter
+from monitor.runtime.tracked import TrackedCheck
+from monitor.secrets_scrub import NO_SECRETS, Scrubber, scrubber_for
+from monitor.slo import judge_latency, judged_latency
+from monitor.state import CheckState, advance
+from monitor.status import fleet_status
 
-FLUSH_PERIOD = 1.0
-GAUGE_CPU_SHARE = 0.05
-"""Latency gauges are refreshed in the background using at most this share of a core."""
-GAUGE_SLICE = 0.002
-"""...and in slices of at most this long between yields to the event loop."""
+STOP_GRACE = 5.0
+"""Seconds in-flight checks get to finish at `stop()`: longer than most targets' answers, short
+enough for an orchestrator's termination grace (Kubernetes: 30 s)."""
+CANCEL_WAIT = 1.0
+"""Seconds to let cancelled checks unwind (close their connections) before giving up on them."""
 
 
 def utc_now() -> datetime:
@@ -56,43 +62,43 @@ class Monitor:
     def __init__(
         self,
         config: MonitorConfig,
+        settings: MonitorSettings = DEFAULT_SETTINGS,
         *,
-        registry: CollectorRegistry | None = None,
+        metrics: MonitorMetrics | None = None,
+        store: Store | None = None,
+        alerter: Alerter | None = None,
         clock: Callable[[], datetime] = utc_now,
         logger: Any = None,
-        store: Store | None = None,
-        config_path: str | None = None,
-        alerter: Alerter | None = None,
-        metrics: MonitorMetrics | None = None,
-        shard: ShardSpec | None = None,
+        scrubber: Scrubber = NO_SECRETS,
     ) -> None:
+        """`metrics` brings its registry (a new one of each by default); `store` keeps states
+        across restarts; `alerter` evaluates the alert rules; `clock` is the wall clock;
+        `scrubber` removes secrets by value (the config's are added to it)."""
         self.config = config
-        self.shard = shard
-        self.alerter = alerter
-        self.config_path = config_path
-        self.store = store
-        self._dirty: dict[str, CheckState] = {}
-        self._changes: list[StatusChange] = []
-        self._flush_task: asyncio.Task[None] | None = None
-        self._gauge_task: asyncio.Task[None] | None = None
-        self.registry = registry if registry is not None else CollectorRegistry()
-        self.metrics = (
-            metrics if metrics is not None else MonitorMetrics(self.registry, __version__)
-        )
+        self.settings = settings
         self.clock = clock
         self.log = logger if logger is not None else structlog.get_logger("monitor")
-        self.states: dict[str, CheckState] = {}
-        self.latency: dict[str, LatencyWindows] = {}
-        self.latency_source: dict[str, LatencySource] = {}
-        self.tracks: dict[str, ServiceTrack] = {}
-        self.checks: dict[str, Check] = {}
-        self.by_service: dict[str, list[Check]] = {}
+        self.alerter = alerter
+        self.store = store
+        self.scrubber = scrubber
+        self._learn_secrets(config)
+        self._writer = StoreWriter(store, self.log) if store is not None else None
+        self._flush_task: asyncio.Task[None] | None = None
+        self._gauge_task: asyncio.Task[None] | None = None
+        self.metrics = (
+            metrics if metrics is not None else MonitorMetrics(CollectorRegistry(), __version__)
+        )
+        self.tracked: dict[str, TrackedCheck] = {}
+        """Every check this monitor runs, by check id, in config order."""
+        self.services = ServiceTracks(self.metrics, self.log)
+        self.by_service: dict[str, list[TrackedCheck]] = {}
         self._shard_info: ShardInfo | None = None
         self.push = PushWatcher(
             self.apply_verdict,
             PushMetrics(self.registry),
             clock,
             store=None if store is None else PushStore(store.path),
+            scrub=lambda text: self.scrubber.scrub(text, cut=True),
         )
         """The push kind's source: pings in, deadlines watched (probes/push/)."""
         self._index(config)
@@ -101,7 +107,7 @@ class Monitor:
         self.scheduler = CheckScheduler(
             self.run_check,
             on_lag=self.lag_watch.observe_schedule_lag,
-            on_skipped=self._skipped,
+            on_skipped=self.lag_watch.observe_skipped,
         )
         self.started_at: float | None = None
         self.started_wall: datetime = clock()
@@ -112,29 +118,65 @@ class Monitor:
         # read at scrape time: an inc/dec pair per check took a lock twice on the hot path
         self.metrics.checks_in_flight.set_function(lambda: len(self._in_flight))
         self._stopping = False
-        self.metrics.declare(self.checks.values(), list(self.by_service))
+        self.metrics.declare(self.checks(), list(self.by_service))
         self.metrics.config_last_reload_successful.set(1)
         self.metrics.config_last_reload_success_timestamp.set(time.time())
 
+    @property
+    def registry(self) -> CollectorRegistry:
+        return self.metrics.registry
+
+    @property
+    def config_path(self) -> str | None:
+        return self.settings.config_path
+
+    def checks(self) -> list[Check]:
+        """The checks this monitor runs: all of the config's, or a shard's own."""
+        return [t.check for t in self.tracked.values()]
+
+    def _learn_secrets(self, config: MonitorConfig) -> None:
+        """Add `config`'s secrets (and the receivers') to the scrubber that every verdict, store
+        row and outbox row passes through; secrets learnt before stay (a rotated token too)."""
+        sources: list[Any] = [config]
+        if self.alerter is not None:
+            sources.extend(self.alerter.rules.receivers.values())
+        self.scrubber = self.scrubber.union(scrubber_for(*sources))
+        if self.store is not None:
+            self.store.scrubber = self.scrubber
+        if self.alerter is not None:
+            self.alerter.outbox.scrubber = self.scrubber
+
     def _index(self, config: MonitorConfig) -> None:
-        """Index the checks this monitor runs: all of them, or a shard's own (docs/ha.md)."""
-        shard = self.shard
-        self.checks = {
-            c.id: c for c in config.checks() if shard is None or shard.owns(c.id, c.service)
-        }
+        """Index the checks this monitor runs: all of them, or a shard's own (docs/ha.md). A
+        check still configured keeps its record (state, windows), with the new `Check` in it."""
+        shard = self.settings.shard
+        previous, self.tracked = self.tracked, {}
+        for c in config.checks():
+            if shard is None or shard.owns(c.id, c.service):
+                record = previous.get(c.id)
+                if record is None:
+                    record = TrackedCheck(c)
+                else:
+                    record.check = c
+                self.tracked[c.id] = record
         self.by_service = {s.name: [] for s in config.services}
-        for c in self.checks.values():
-            self.by_service[c.service].append(c)
+        for record in self.tracked.values():
+            self.by_service[record.check.service].append(record)
         self._shard_info = None
-        self.push.configure(self.checks.values())
+        self.push.configure(self.checks())
         if shard is not None:  # a service none of whose checks we own is not ours to track
-            self.by_service = {name: cs for name, cs in self.by_service.items() if cs}
-            self._shard_info = shard_info(shard, len(self.checks), [c.id for c in config.checks()])
+            self.by_service = {name: ts for name, ts in self.by_service.items() if ts}
+            every = [c.id for c in config.checks()]
+            self._shard_info = shard_info(shard, len(self.tracked), every)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def _new_session(self) -> aiohttp.ClientSession:
-        connector = timed_connector(limit=512, ttl_dns_cache=60, enable_cleanup_closed=True)
+        connector = timed_connector(
+            limit=self.settings.connection_limit,
+            ttl_dns_cache=self.settings.dns_cache_ttl_s,
+            enable_cleanup_closed=True,
+        )
         return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
 
     async def start(self, *, schedule: bool = True) -> None:
@@ -144,21 +186,21 @@ class Monitor:
             await self._restore()
             self._flush_task = asyncio.create_task(self._flush_forever(), name="store-flush")
         self._lag_task = asyncio.create_task(self.lag_watch.run(), name="lag-watch")
-        self._gauge_task = asyncio.create_task(self._refresh_latency_gauges(), name="gauges")
+        self._gauge_task = asyncio.create_task(refresh_latency_gauges(self), name="gauges")
         self.started_wall = self.clock()
         if self.alerter is not None:
-            await self.alerter.start(self.session, self.rule_input, self._recheck)
+            await self.alerter.start(self.rule_input, self._recheck)
         await self.push.start()
         if schedule:
-            for check in self.checks.values():
-                if polled(check):
-                    self.scheduler.add(check)
+            for record in self.tracked.values():
+                if polled(record.check):
+                    self.scheduler.add(record.check)
             self.scheduler.start()
         self.log.info(
-            "monitor.started", services=len(self.config.services), checks=len(self.checks)
+            "monitor.started", services=len(self.config.services), checks=len(self.tracked)
         )
 
-    async def stop(self, grace: float = 5.0) -> None:
+    async def stop(self, grace: float = STOP_GRACE) -> None:
         """Stop scheduling, give in-flight checks `grace` seconds, then cancel them."""
         self._stopping = True
         self.scheduler.shutdown()
@@ -168,7 +210,7 @@ class Monitor:
             for task in pending:
                 task.cancel()
             if pending:
-                await asyncio.wait(pending, timeout=1.0)
+                await asyncio.wait(pending, timeout=CANCEL_WAIT)
         for background in (self._lag_task, self._flush_task, self._gauge_task):
             if background is not None:
                 background.cancel()
@@ -181,103 +223,36 @@ class Monitor:
             await self.session.close()
         self.log.info("monitor.stopped")
 
-    def _windows(self, check: Check) -> LatencyWindows:
-        windows = self.latency.get(check.id)
-        if windows is None or windows.target_s != check.target:
-            windows = self.latency[check.id] = LatencyWindows(
-                check.target, tuple(self.config.latency.windows)
-            )
-        return windows
-
-    def latency_view(self) -> tuple[dict[str, LatencySummary], dict[str, bool | None]]:
-        """Per check with samples: the status window's percentiles, and whether the judging
-        window's p95 is within target (None while no window has enough samples)."""
-        mono = time.monotonic()
-        settings = self.config.latency
-        summaries: dict[str, LatencySummary] = {}
-        within: dict[str, bool | None] = {}
-        for check_id, windows in self.latency.items():
-            rows = {w: windows.summary(w, mono) for w in windows.windows}
-            if settings.status_window in rows:
-                summaries[check_id] = to_latency_summary(rows[settings.status_window])
-            judged = judging_window(list(rows.values()), settings.min_samples)
-            within[check_id] = (
-                None if judged is None or judged.p95_s is None else judged.p95_s <= windows.target_s
-            )
-        return summaries, within
-
-    async def _refresh_latency_gauges(self) -> None:
-        """p95, over-target share and burn rate per window, recomputed in the background in
-        small batches, as often as a `GAUGE_CPU_SHARE` of a core allows (a large fleet
-        refreshes less often rather than stealing time from the checks)."""
-        while True:
-            started = slice_started = time.perf_counter()
-            spent = 0.0
-            mono = time.monotonic()
-            for check_id in list(self.latency):
-                check, windows = self.checks.get(check_id), self.latency.get(check_id)
-                if check is None or windows is None:
-                    continue
-                summaries = [windows.summary(w, mono) for w in windows.windows]
-                rows = [
-                    (format_duration(s.window_s), s.p95_s, s.over_target_ratio) for s in summaries
-                ]
-                judged = judging_window(summaries, self.config.latency.min_samples)
-                within = (
-                    None
-                    if judged is None or judged.p95_s is None
-                    else (judged.p95_s <= check.target)
-                )
-                self.metrics.observe_latency_windows(check, rows, within)
-                if time.perf_counter() - slice_started > GAUGE_SLICE:
-                    # a long slice delays every answer waiting for the loop: that delay
-                    # would be measured as the services' latency
-                    spent += time.perf_counter() - slice_started
-                    await asyncio.sleep(0)
-                    slice_started = time.perf_counter()
-            spent += time.perf_counter() - slice_started
-            await asyncio.sleep(max(5.0, spent / GAUGE_CPU_SHARE - (time.perf_counter() - started)))
-
-    def _skipped(self, check_id: str) -> None:
-        self.metrics.checks_skipped_total.inc()
-        self.log.warning("check.skipped_overlap", check=check_id)
-
     async def _restore(self) -> None:
         """Bring back the last states (and their `since`) of checks that still exist."""
         assert self.store is not None
         stored = await asyncio.to_thread(self.store.load_states)
         now = self.clock()
+        restored = 0
         for check_id, state in stored.items():
-            check = self.checks.get(check_id)
-            if check is None:
+            record = self.tracked.get(check_id)
+            if record is None:
                 continue
-            self.states[check_id] = state
-            self.metrics.observe_restored(check, state)
+            record.state = state
+            restored += 1
+            self.metrics.observe_restored(record.check, state)
         for name in self.by_service:
-            self._update_service(name, now, log=False)
-        self.log.info("store.restored", checks=len(self.states), path=self.store.path)
+            self.services.update(name, self.by_service[name], now, log=False)
+        self.log.info("store.restored", checks=restored, path=self.store.path)
 
     async def flush(self) -> None:
         """Write dirty states and status changes to the store in one transaction."""
         await self.push.flush()
-        if self.store is None or not (self._dirty or self._changes):
-            return
-        dirty, changes = self._dirty, self._changes
-        self._dirty, self._changes = {}, []
-        try:
-            await asyncio.to_thread(self.store.save, dirty, changes)
-        except Exception as exc:  # keep them for the next flush rather than lose them
-            self.log.error("store.write_failed", error=str(exc)[:200])
-            self._dirty = {**dirty, **self._dirty}
-            self._changes = changes + self._changes
+        if self._writer is not None:
+            await self._writer.flush(self.tracked)
 
     async def _flush_forever(self) -> None:
         assert self.store is not None
         last_prune = 0.0
         while True:
-            await asyncio.sleep(FLUSH_PERIOD)
+            await asyncio.sleep(self.settings.flush_period_s)
             await self.flush()
-            if time.monotonic() - last_prune > 3600:
+            if time.monotonic() - last_prune > self.settings.prune_period_s:
                 last_prune = time.monotonic()
                 retention = timedelta(seconds=self.config.store.retention)
                 await asyncio.to_thread(self.store.prune, self.clock(), retention)
@@ -299,26 +274,24 @@ class Monitor:
                     self.log.info("check.cancelled_at_shutdown", check=check.id)
                     return None
                 raise
-            verdict = normalize_response(answer)
+            verdict = normalize_response(answer, self.scrubber)
+            record = self.tracked.get(check.id)
+            if record is None:  # removed by a reload while in flight: nothing to keep
+                return advance(None, verdict, self.clock(), answer.duration_s)
             sample, source = judged_latency(check, answer)
             if sample is not None:
-                windows = self._windows(check)
-                mono = time.monotonic()
-                windows.record(sample, mono)
-                self.latency_source[check.id] = source
                 self.metrics.observe_latency(check, sample)
-                # only the judging window's quantiles (the shortest with enough samples): a
-                # summary is the dearest step of a check, and this runs on every answer
-                min_samples = self.config.latency.min_samples
-                counts = windows.counts(mono)
-                judged = min(
-                    (w for w, n in zip(windows.windows, counts, strict=True) if n >= min_samples),
-                    default=None,
+                latency = self.config.latency
+                judged = record.record_latency(
+                    check.target,
+                    sample,
+                    source,
+                    time.monotonic(),
+                    latency.windows,
+                    latency.min_samples,
                 )
                 if judged is not None:
-                    verdict = judge_latency(
-                        verdict, [windows.summary(judged, mono)], check.target, min_samples
-                    )
+                    verdict = judge_latency(verdict, [judged], check.target, latency.min_samples)
             return self.apply_verdict(check, verdict, self.clock(), answer.duration_s)
         finally:
             if task is not None:
@@ -329,29 +302,19 @@ class Monitor:
     ) -> CheckState:
         """Advance a check's state with its verdict and export it: every kind's verdicts, a
         probe's answer or a push check's ping or deadline, take this one path."""
-        previous = self.states.get(check.id)
-        state = advance(previous, verdict, now, duration_s)
-        if check.id not in self.checks:  # removed by a reload while in flight
-            return state
-        self.states[check.id] = state
-        persist = self.store is not None  # without a store, nothing must pile up
-        if persist:
-            self._dirty[check.id] = state
+        record = self.tracked.get(check.id)
+        if record is None:  # removed by a reload meanwhile: nothing to keep
+            return advance(None, verdict, now, duration_s)
+        previous = record.state
+        state = record.state = advance(previous, verdict, now, duration_s)
+        writer = self._writer  # without a store, nothing must pile up
+        if writer is not None and not record.dirty:
+            writer.mark(record)
         self.metrics.observe(check, state, previous)
         self.last_check_monotonic = time.monotonic()
         self.last_check_wall = now
-        if state.changed and persist:
-            self._changes.append(
-                StatusChange(
-                    check.id,
-                    check.service,
-                    now,
-                    previous.verdict.status if previous else None,
-                    verdict.status,
-                    verdict.reason.value,
-                    verdict.detail,
-                )
-            )
+        if state.changed and writer is not None:
+            writer.change(check, previous, state)
         if state.changed:
             self.log.info(
                 "check.status_changed",
@@ -364,63 +327,39 @@ class Monitor:
                 detail=verdict.detail,
                 http_status=verdict.http_status,
             )
-        if state.changed or check.service not in self.tracks:
-            # a service's status follows its checks' statuses: unchanged, nothing to do
-            self._update_service(check.service, now)
+        if state.changed or check.service not in self.services.tracks:
+            self.services.update(check.service, self.by_service[check.service], now)
         if self.alerter is not None:
             self.alerter.request()
         return state
-
-    def _update_service(self, name: str, now: datetime, *, log: bool = True) -> None:
-        checks = [check_status(c, self.states.get(c.id)) for c in self.by_service[name]]
-        status, reason, detail = service_verdict(checks)
-        previous = self.tracks.get(name)
-        if previous is None:  # first verdict, or restored: the status began with its check's
-            health = next((c for c in checks if c.kind is CheckKind.HEALTH), None)
-            if health is not None and health.status is status and health.since is not None:
-                now = health.since
-        track = track_service(previous, status, now)
-        if track is not previous:
-            self.tracks[name] = track
-            self.metrics.observe_service(name, status)
-            if not log:
-                return
-            self.log.info(
-                "service.status_changed",
-                service=name,
-                **{"from": previous.status.value if previous else "unknown"},
-                to=status.value,
-                reason=reason.value,
-                detail=detail,
-            )
 
     # -- reload ------------------------------------------------------------------------------
 
     def apply_config(self, new: MonitorConfig) -> dict[str, int]:
         """Switch to a new config without losing the state of unchanged checks."""
-        old_checks = self.checks
+        old_records = self.tracked  # _index makes a new dict
+        old_checks = {cid: t.check for cid, t in old_records.items()}
         self.config = new
+        self._learn_secrets(new)
         self._index(new)
-        removed = [c for cid, c in old_checks.items() if cid not in self.checks]
-        added = [c for cid, c in self.checks.items() if cid not in old_checks]
+        removed = [c for cid, c in old_checks.items() if cid not in self.tracked]
+        added = [t.check for cid, t in self.tracked.items() if cid not in old_checks]
         changed = [
-            c for cid, c in self.checks.items() if cid in old_checks and old_checks[cid] != c
+            t.check
+            for cid, t in self.tracked.items()
+            if cid in old_checks and old_checks[cid] != t.check
         ]
         for check in removed:
             self.scheduler.remove(check.id)
             self.metrics.forget(check)
-            windows = self.latency.pop(check.id, None)
+            windows = old_records[check.id].windows
             if windows is not None:
                 self.metrics.forget_windows(check, map(format_duration, windows.windows))
-            self.latency_source.pop(check.id, None)
-            self.states.pop(check.id, None)
-            self._dirty.pop(check.id, None)
         gone_services = {c.service for c in removed} - set(self.by_service)
         for name in gone_services:
-            self.tracks.pop(name, None)
-            self.metrics.forget_service(name)
-        self.metrics.declare(added, {c.service for c in added} - set(self.tracks))
-        self.metrics.checks_configured.set(len(self.checks))
+            self.services.forget(name)
+        self.metrics.declare(added, {c.service for c in added} - set(self.services.tracks))
+        self.metrics.checks_configured.set(len(self.tracked))
         if self.scheduler.running:
             for check in (*added, *changed):
                 if polled(check):
@@ -450,7 +389,9 @@ class Monitor:
 
     async def run_all_once(self) -> None:
         """Run every check once, concurrently (start-up, tests and the deploy gate)."""
-        await asyncio.gather(*(self.run_check(c) for c in self.checks.values() if polled(c)))
+        await asyncio.gather(
+            *(self.run_check(t.check) for t in list(self.tracked.values()) if polled(t.check))
+        )
 
     # -- alerting ----------------------------------------------------------------------------
 
@@ -470,58 +411,44 @@ class Monitor:
     def _recheck(self, services: list[str]) -> None:
         """Services failing but not yet confirmed: check their health sooner."""
         for name in services:
-            for check in self.by_service.get(name, []):
-                if check.kind is CheckKind.HEALTH:
-                    self.scheduler.run_soon(check.id, self.config.defaults.recheck_interval)
-            self.push.recheck(self.by_service.get(name, []), self.config.defaults.recheck_interval)
+            for record in self.by_service.get(name, []):
+                if record.check.kind is CheckKind.HEALTH:
+                    self.scheduler.run_soon(record.check.id, self.config.defaults.recheck_interval)
+            pushed = [t.check for t in self.by_service.get(name, [])]
+            self.push.recheck(pushed, self.config.defaults.recheck_interval)
 
     # -- views -------------------------------------------------------------------------------
 
     def status(self) -> FleetStatus:
-        summaries, within = self.latency_view()
+        summaries, within = latency_view(
+            self.tracked,
+            time.monotonic(),
+            self.config.latency.status_window,
+            self.config.latency.min_samples,
+        )
+        tracked = self.tracked.items()
         return fleet_status(
             self.config,
-            self.states,
-            self.tracks,
+            {cid: t.state for cid, t in tracked if t.state is not None},
+            self.services.tracks,
             self.clock(),
             summaries,
-            {k: v.value for k, v in self.latency_source.items()},
+            {cid: t.latency_source.value for cid, t in tracked if t.latency_source is not None},
             within,
-            checks=None if self.shard is None else self.checks.values(),
+            checks=None if self.settings.shard is None else self.checks(),
             shard=self._shard_info,
         )
 
     def self_health(self) -> tuple[bool, dict[str, Any]]:
-        """The monitor's own health for `/healthz`: scheduling alive, loop responsive, and
-        checks completing (once the shortest interval has had time to pass twice)."""
-        now = time.monotonic()
-        shortest = min(
-            (c.interval + c.timeout for c in self.checks.values() if polled(c)), default=60.0
+        """The monitor's own health for `/healthz` (runtime/self_health.py)."""
+        polled_checks = [t for t in self.tracked.values() if polled(t.check)]
+        return self_health(
+            time.monotonic(),
+            started_at=self.started_at,
+            last_check_at=self.last_check_monotonic,
+            periods=(t.check.interval + t.check.timeout for t in polled_checks),
+            scheduler_running=self.scheduler.running,
+            loop_lag=self.lag_watch.loop_lag,
+            schedule_lag_p99=self.lag_watch.schedule_lag_p99(),
+            checks=len(polled_checks),  # push checks report in: they cannot stall the monitor
         )
-        since_check = None if self.last_check_monotonic is None else now - self.last_check_monotonic
-        uptime = 0.0 if self.started_at is None else now - self.started_at
-        stalled = uptime > 2 * shortest + 5 and (
-            since_check is None or since_check > 2 * shortest + 5
-        )
-        problems = []
-        if not self.scheduler.running:
-            problems.append("scheduler is not running")
-        loop_lag = self.lag_watch.loop_lag
-        if loop_lag > 1.0:
-            problems.append(f"event loop lag {loop_lag:.3f}s")
-        if stalled and any(polled(c) for c in self.checks.values()):
-            problems.append("no check has completed recently")
-        return not problems, {
-            "status": Status.HEALTHY.value if not problems else Status.UNHEALTHY.value,
-            "problems": problems,
-            "scheduler_running": self.scheduler.running,
-            "event_loop_lag_seconds": round(loop_lag, 6),
-            "schedule_lag_p99_seconds": _rounded(self.lag_watch.schedule_lag_p99()),
-            "seconds_since_last_check": None if since_check is None else round(since_check, 3),
-            "checks": len(self.checks),
-            "version": __version__,
-        }
-
-
-def _rounded(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds, 6)

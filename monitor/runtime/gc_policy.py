@@ -4,14 +4,14 @@ Two costs, both measured on the latency benchmark (docs/benchmarks.md):
 
 - Full collections walk every tracked object. What is built at start-up and in the first
   round (config, checks, metric series, latency windows, pooled connections) lives as long as
-  the process, so it is frozen out of the collector (`gc.freeze`): at 1,000 checks a full
-  collection had taken 140 ms, every answer in flight waiting behind it.
+  the process, so it is frozen out of the collector (`gc.freeze`): otherwise every answer in
+  flight waits behind a walk of all of it.
 - With Python's default young threshold (700 allocations) a busy daemon collects its young
   generation every millisecond or so, and every request in flight at that moment (a few dozen
   aiohttp objects each, alive for the service's answer time) is promoted; dying later in the
-  old generation, they count towards the next full collection. At 3,333 checks/s that made
-  9-40 full collections of ~300 ms each in 30 s. A young threshold of 50,000 lets a request's
-  objects die young (freed by reference counting before any collection sees them).
+  old generation, they count towards the next full collection, of hundreds of ms each. A young
+  threshold of 50,000 lets a request's objects die young (freed by reference counting before
+  any collection sees them).
 """
 
 from __future__ import annotations
@@ -40,5 +40,5 @@ async def freeze_after_first_round(monitor: Monitor) -> None:
     """Freeze again once every check has run once (the scheduler spreads first runs over at
     most an interval): what the first round makes (latency windows, connections) lives as long
     as the process too, and would otherwise be walked by every full collection."""
-    await asyncio.sleep(max((c.interval + c.timeout for c in monitor.checks.values()), default=0))
+    await asyncio.sleep(max((c.interval + c.timeout for c in monitor.checks()), default=0))
     gc.freeze()

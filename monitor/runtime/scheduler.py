@@ -1,9 +1,9 @@
 """Scheduling: APScheduler drives one short tick; each tick launches the checks that are due.
 
 One APScheduler job per check is simple but costs O(n) per run in its job store: at 100,000
-checks it fell ten seconds behind (lag p99 10.2 s in our measurement). Grouping checks per
-tick keeps the per-check cost at a heap push and pop, and the tick bounds the start delay.
-The maths of "when is this check next due" is pure (`next_due`).
+checks it fell seconds behind (docs/benchmarks.md, "Why the runtime's constants"). Grouping
+checks per tick keeps the per-check cost at a heap push and pop, and the tick bounds the start
+delay. The maths of "when is this check next due" is pure (`next_due`).
 """
 
 from __future__ import annotations
@@ -32,6 +32,10 @@ _APSCHEDULER_LOG = logging.getLogger("monitor.schedule.apscheduler")
 # design and lateness is exported (monitor_schedule_lag_seconds, event-loop lag); errors stay.
 _APSCHEDULER_LOG.setLevel(logging.ERROR)
 TICK = 0.01
+"""Seconds between looks at the heap: the most a check starts late on an idle loop. Shorter
+ticks cost CPU for nothing (uvloop's timers resolve ~1 ms)."""
+SPREAD = 2.0
+"""Seconds over which a small fleet's first runs (and so their phases) are spread."""
 LAUNCH_BATCH = 32
 """Checks launched per turn of the loop at most (see `_launch_next`)."""
 START_RATE = 1000.0
@@ -78,7 +82,7 @@ class CheckScheduler:
         *,
         on_lag: Callable[[float], None] = lambda _lag: None,
         on_skipped: Callable[[str], None] = lambda _check_id: None,
-        spread: float = 2.0,
+        spread: float = SPREAD,
         start_rate: float = START_RATE,
         monotonic: Callable[[], float] = time.monotonic,
         tick: float = TICK,
@@ -164,9 +168,6 @@ class CheckScheduler:
             self._unphased.discard(check_id)
             self._push(check_id, soon)
 
-    def job_ids(self) -> set[str]:
-        return set(self._checks)
-
     async def _launch_due(self) -> None:
         """A coroutine on purpose: APScheduler runs plain functions in a thread pool, and
         checks must be launched on the event loop."""
@@ -187,7 +188,7 @@ class CheckScheduler:
         """Launch up to `LAUNCH_BATCH` due checks, and the rest on the next turns of the loop.
 
         Every launched check sends its request in the loop's next pass. The batch bounds how
-        long that pass keeps the loop from other work (~0.1 ms of CPU per send); the wait of an
+        long that pass keeps the loop from other work (each send costs CPU); the wait of an
         answer that arrives meanwhile is not measured (the probe ends its duration at the
         kernel's receive stamp, monitor/probes/stamped_transport.py), so there is no need to go
         one check per turn, which cost an extra turn of the loop per check."""

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from monitor.model import Status, Verdict
+from monitor.secrets_scrub import NO_SECRETS, Scrubber
 from monitor.state import CheckState
 
 SCHEMA = """
@@ -57,8 +58,10 @@ class StatusChange:
 class Store:
     """One SQLite file. Methods are blocking and thread-safe; call them via `asyncio.to_thread`."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, scrubber: Scrubber = NO_SECRETS) -> None:
         self.path = str(path)
+        self.scrubber = scrubber
+        """Applied to every text written: the file outlives the config and gets copied."""
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
@@ -74,10 +77,11 @@ class Store:
 
     def save(self, states: Mapping[str, CheckState], changes: Iterable[StatusChange]) -> None:
         """Write states and changes in one transaction: both land or neither does."""
+        scrub = self.scrubber.scrub
         rows = [
             (
                 check_id,
-                s.verdict.model_dump_json(),
+                scrub(s.verdict.model_dump_json()),
                 s.checked_at.isoformat(),
                 s.since.isoformat(),
                 s.consecutive,
@@ -94,7 +98,7 @@ class Store:
                 c.from_status.value if c.from_status else None,
                 c.to_status.value,
                 c.reason,
-                c.detail,
+                scrub(c.detail),
             )
             for c in changes
         ]
@@ -129,7 +133,8 @@ class Store:
         for check_id, verdict, checked_at, since, consecutive, duration_s, previous in rows:
             try:
                 states[check_id] = CheckState(
-                    verdict=Verdict.model_validate(json.loads(verdict)),
+                    # rows written before a secret was known (or by an older version) too
+                    verdict=Verdict.model_validate(json.loads(self.scrubber.scrub(verdict))),
                     checked_at=datetime.fromisoformat(checked_at),
                     since=datetime.fromisoformat(since),
                     consecutive=int(consecutive),

@@ -38,7 +38,7 @@ def page_csp(nonce: str) -> str:
 
 def refresh_seconds(monitor: Monitor) -> int:
     """Poll about as often as the fastest check runs, within 2-30 s."""
-    fastest = min((c.interval for c in monitor.checks.values()), default=MAX_REFRESH_S)
+    fastest = min((c.interval for c in monitor.checks()), default=MAX_REFRESH_S)
     return int(min(MAX_REFRESH_S, max(MIN_REFRESH_S, fastest)))
 
 

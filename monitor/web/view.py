@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from monitor.alerting import dependencies
 from monitor.model import CheckKind, CheckStatus, FleetStatus, Reason, ServiceStatus, Status
 from monitor.web.history import Bucket, FleetHistory, Incident, ServiceHistory, Uptime
 
@@ -96,8 +97,8 @@ class Bar:
 
 @dataclass(frozen=True, slots=True)
 class Cause:
-    """Why a service is down, when another service explains it: `root` (a down dependency
-    whose own dependencies are fine) or `suspect` (a degraded dependency)."""
+    """Why a service fails, when another explains it (alerting/dependencies.py's rule): `root`
+    (what the pager names and holds the page back for) or `suspect` (fails less badly)."""
 
     kind: str
     services: tuple[str, ...]
@@ -264,48 +265,33 @@ def bar(bucket: Bucket) -> Bar:
 
 
 def causes(services: Sequence[ServiceStatus]) -> dict[str, Cause]:
-    """For each down service, the down dependencies that explain it (followed through down
-    services to the ones whose own dependencies are fine); failing that, degraded ones."""
+    """For each failing service, what the pager names (`dependencies.explain`, the one rule):
+    root causes as "Likely caused by", a less failing dependency as a suspect."""
     by_name = {s.name: s for s in services}
-
-    def down(name: str) -> bool:
-        s = by_name.get(name)
-        return s is not None and s.status is Status.UNHEALTHY
-
-    def roots(name: str, seen: set[str]) -> list[str]:
-        found: list[str] = []
-        for dep in by_name[name].depends_on:
-            if dep in seen or not down(dep):
-                continue
-            seen.add(dep)
-            deeper = roots(dep, seen)
-            found.extend(deeper or [dep])
-        return found
-
     out: dict[str, Cause] = {}
-    for s in services:
-        if s.status is not Status.UNHEALTHY:
-            continue
-        found = tuple(dict.fromkeys(roots(s.name, {s.name})))
-        if found:
-            text = f"Likely caused by {_names(found)}, which {_is(found)} down"
-            out[s.name] = Cause("root", found, text)
-            continue
-        degraded = tuple(
-            d for d in s.depends_on if d in by_name and by_name[d].status is Status.DEGRADED
-        )
-        if degraded:
-            text = f"Depends on {_names(degraded)}, which {_is(degraded)} degraded"
-            out[s.name] = Cause("suspect", degraded, text)
+    for name, why in dependencies.explain(by_name).items():
+        if by_name[name].status not in dependencies.FAILING:
+            continue  # a healthy row has nothing to explain
+        if why.roots:
+            found = tuple(c.service for c in why.roots)
+            out[name] = Cause("root", found, _blame("Likely caused by", why.roots))
+        else:
+            found = tuple(c.service for c in why.suspects)
+            out[name] = Cause("suspect", found, _blame("Depends on", why.suspects))
     return out
+
+
+def _blame(lead: str, found: Sequence[dependencies.Cause]) -> str:
+    """ "Likely caused by a and b, which are down"; statuses that differ are named one by one."""
+    words = [LABELS[c.status].lower() for c in found]
+    if len(set(words)) == 1:
+        names = [c.service for c in found]
+        return f"{lead} {_names(names)}, which {'is' if len(names) == 1 else 'are'} {words[0]}"
+    return f"{lead} {_names([f'{c.service} ({w})' for c, w in zip(found, words, strict=True)])}"
 
 
 def _names(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _is(names: Sequence[str]) -> str:
-    return "is" if len(names) == 1 else "are"
 
 
 def graph(services: Sequence[ServiceStatus], found: Mapping[str, Cause]) -> Graph:

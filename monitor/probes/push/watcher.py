@@ -72,10 +72,14 @@ class PushWatcher:
         clock: Callable[[], datetime],
         *,
         store: PushStore | None = None,
+        scrub: Callable[[str], str] = lambda text: text,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`scrub` removes the config's secrets by value from a ping's evidence (a job that
+        prints its own token, or another's, publishes nothing)."""
         self._apply = apply
         self.store = store
+        self._scrub = scrub
         self.metrics = metrics
         self.clock = clock
         self._monotonic = monotonic
@@ -200,7 +204,7 @@ class PushWatcher:
         signal, exit_code = parsed
         now = self.clock()
         record, run_s = record_ping(
-            self.records.get(check_id, PushRecord()), signal, now, exit_code, evidence
+            self.records.get(check_id, PushRecord()), signal, now, exit_code, self._scrub(evidence)
         )
         self.records[check_id] = self.dirty[check_id] = record
         self.metrics.ping(check, _outcome(signal), now, run_s)

@@ -1,0 +1,31 @@
+"""The per-check walk that the check-level kinds (latency, burn_rate) share."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+
+from monitor.alerting.kinds._base import Context, RuleModel, base_labels, ms
+from monitor.alerting.state import CheckInput, ServiceInput
+from monitor.model import CheckKind
+
+
+def each_check(
+    rule: RuleModel,
+    kinds: Collection[CheckKind],
+    ctx: Context,
+    s: ServiceInput,
+    values: dict[str, object],
+) -> Iterator[tuple[CheckInput, dict[str, str], dict[str, object], bool]]:
+    """(check, labels, template values, observed) for each of the service's checks of `kinds`."""
+    for c in s.checks:
+        if c.kind not in kinds:
+            continue
+        labels = {**base_labels(rule, s), "check": c.name}
+        v = {
+            **values,
+            "check": c.name,
+            "kind": c.kind.value,
+            "p95_ms": ms(c.p95_s),
+            "target_ms": ms(c.target_s),
+        }
+        yield c, labels, v, (s.name, c.name) in ctx.seen_checks

@@ -1,0 +1,138 @@
+"""`burn_rate`: error-budget burn over a long and a short window (SRE workbook, multiwindow).
+
+The budget and burn arithmetic is `monitor.slo`'s; this module decides which checks are bad
+(failed, or slower than their target) and reads their counts from the alert state's buckets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from monitor.alerting.kinds._base import (
+    Context,
+    RuleModel,
+    ServicePageKind,
+    Signal,
+    Threshold,
+    ThresholdField,
+)
+from monitor.alerting.kinds._checks import each_check
+from monitor.alerting.kinds._promql import CHECK, bad, check_kinds, selector
+from monitor.alerting.state import CheckHistory, ServiceInput
+from monitor.config import Duration
+from monitor.durations import format_duration
+from monitor.model import CheckKind
+from monitor.slo import BURN_RATE_RULE_OBJECTIVE, burn_rate, burning, error_budget
+
+
+class BurnRateRule(RuleModel):
+    """Error-budget burn over a long and a short window (SRE workbook, multiwindow).
+
+    A check result is bad when the check failed or took longer than its target. Fires when the
+    bad ratio divided by the budget (1 - objective) is at least `burn_rate` in both windows.
+    """
+
+    kind: Literal["burn_rate"]
+    checks: list[CheckKind] = Field(default_factory=lambda: [CheckKind.RPC, CheckKind.HTTP])
+    objective: float = Field(default=BURN_RATE_RULE_OBJECTIVE, gt=0, lt=1)
+    long: Duration = Field(default=3600.0, gt=0)
+    short: Duration = Field(default=300.0, gt=0)
+    burn_rate: float = Field(default=14.4, gt=0)
+    min_samples: int = Field(default=10, ge=1)
+    for_: ThresholdField = Field(default=Threshold(checks=1), alias="for")
+    resolve_after: ThresholdField = Threshold(checks=1)
+    inhibit_by_dependencies: bool = True
+
+
+def _ratios(
+    ch: CheckHistory, now: datetime, long: float, short: float, size: float
+) -> tuple[int, float, int, float]:
+    """(samples, bad ratio) over the long and the short window, in one pass."""
+    oldest_long = int((now.timestamp() - long) // size)
+    oldest_short = int((now.timestamp() - short) // size)
+    n_long = bad_long = n_short = bad_short = 0
+    for i, (total, bad_count) in ch.buckets.items():
+        if i >= oldest_long:
+            n_long += total
+            bad_long += bad_count
+            if i >= oldest_short:
+                n_short += total
+                bad_short += bad_count
+    return (
+        n_long,
+        bad_long / n_long if n_long else 0.0,
+        n_short,
+        bad_short / n_short if n_short else 0.0,
+    )
+
+
+class BurnRateKind(ServicePageKind[BurnRateRule]):
+    model = BurnRateRule
+    annotations: ClassVar[Mapping[str, str]] = {
+        "summary": "{service} {check} burns its error budget {value}x too fast",
+        "description": "Checks of {service}/{check} failed or missed the {target_ms} ms target "
+        "{value}x the budgeted rate over {window} (threshold {threshold}x).",
+    }
+
+    def problems(self, rule: BurnRateRule) -> list[tuple[str, str]]:
+        if rule.short >= rule.long:
+            return [("short", "the short window must be shorter than the long one")]
+        return []
+
+    def burn_windows(self, rule: BurnRateRule) -> tuple[float, float]:
+        return rule.long, rule.short
+
+    def service_signals(
+        self,
+        rule: BurnRateRule,
+        ctx: Context,
+        s: ServiceInput,
+        values: dict[str, object],
+        observed: bool,
+    ) -> Iterator[Signal]:
+        hist = ctx.state.services.get(s.name)
+        for c, labels, v, seen in each_check(rule, rule.checks, ctx, s, values):
+            ch = hist.checks.get(c.name) if hist else None
+            if ch is None:
+                yield Signal(labels, None, seen, v, s.name)
+                continue
+            n_long, bad_long, n_short, bad_short = _ratios(
+                ch, ctx.now, rule.long, rule.short, ctx.bucket_seconds
+            )
+            long_rate = burn_rate(bad_long, rule.objective)
+            short_rate = burn_rate(bad_short, rule.objective)
+            active = (
+                n_long >= rule.min_samples
+                and n_short > 0
+                and burning(long_rate, short_rate, rule.burn_rate)
+            )
+            v.update(
+                value=f"{min(long_rate, short_rate):.1f}",
+                threshold=f"{rule.burn_rate:g}",
+                window=f"{format_duration(rule.long)} and {format_duration(rule.short)}",
+            )
+            yield Signal(labels, active, seen, v, s.name)
+
+    def expr(self, rule: BurnRateRule) -> str:
+        sel = selector(rule, check_kinds(rule.checks))
+        budget = f"{error_budget(rule.objective):.6g}"
+        long, short = format_duration(rule.long), format_duration(rule.short)
+        return (
+            f"max by (service, check) (\n"
+            f"  {bad(long)}{sel} / {budget} >= {rule.burn_rate:g}\n"
+            f"  and on ({CHECK}) {bad(short)} / {budget} >= {rule.burn_rate:g}\n"
+            f"  and on ({CHECK}) sum by ({CHECK}) (increase(monitor_checks_total[{long}]))"
+            f" >= {rule.min_samples}\n)"
+        )
+
+    def export_fields(self, rule: BurnRateRule, fields: dict[str, str]) -> None:
+        fields["value"] = '{{ printf "%.1f" $value }}'
+        fields["threshold"] = f"{rule.burn_rate:g}"
+        fields["window"] = f"{format_duration(rule.long)} and {format_duration(rule.short)}"
+
+
+KIND = BurnRateKind()

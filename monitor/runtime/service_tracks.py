@@ -1,0 +1,55 @@
+"""Each service's status and since when it holds, following its checks' statuses: recomputed
+only when one of its checks changes status (a service whose checks are unchanged is unchanged),
+exported as a metric and logged when it changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from monitor.metrics.daemon_metrics import MonitorMetrics
+from monitor.model import CheckKind
+from monitor.runtime.tracked import TrackedCheck
+from monitor.state import ServiceTrack, track_service
+from monitor.status import check_status, service_verdict
+
+__all__ = ["ServiceTracks"]
+
+
+class ServiceTracks:
+    def __init__(self, metrics: MonitorMetrics, log: Any) -> None:
+        self.metrics = metrics
+        self.log = log
+        self.tracks: dict[str, ServiceTrack] = {}
+
+    def update(
+        self, name: str, records: Sequence[TrackedCheck], now: datetime, *, log: bool = True
+    ) -> None:
+        """Recompute service `name` from its checks' records; `log=False` when restoring."""
+        checks = [check_status(t.check, t.state) for t in records]
+        status, reason, detail = service_verdict(checks)
+        previous = self.tracks.get(name)
+        if previous is None:  # first verdict, or restored: the status began with its check's
+            health = next((c for c in checks if c.kind is CheckKind.HEALTH), None)
+            if health is not None and health.status is status and health.since is not None:
+                now = health.since
+        track = track_service(previous, status, now)
+        if track is previous:
+            return
+        self.tracks[name] = track
+        self.metrics.observe_service(name, status)
+        if log:
+            self.log.info(
+                "service.status_changed",
+                service=name,
+                **{"from": previous.status.value if previous else "unknown"},
+                to=status.value,
+                reason=reason.value,
+                detail=detail,
+            )
+
+    def forget(self, name: str) -> None:
+        self.tracks.pop(name, None)
+        self.metrics.forget_service(name)

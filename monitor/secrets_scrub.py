@@ -1,0 +1,220 @@
+"""Removing the secrets the config resolved from any text the monitor writes.
+
+A service that echoes request headers (many error pages do), a receiver that quotes its own URL
+in an error, an exception message carrying a URL: each would republish a secret in /status, the
+SQLite files or the log. Patterns cannot know every shape, so the secrets are removed **by
+value**: a `Scrubber` is built once from the loaded config (every resolved `SecretStr`, plus the
+password in any URL's userinfo) and applied where text is written: the normalizer's output, the
+store, the alert outbox and a structlog processor. It is a value passed down, not a global; the
+log processor gets its one explicitly, once, at start (`monitor.logs.set_log_scrubber`).
+
+What is promised: for every registered secret of at least `MIN_SECRET_CHARS` characters, the
+secret, its URL-encoded, JSON-escaped, base64 and white-space-folded forms (and, for a
+`Basic`/`Bearer` value, the credential alone and the decoded `user:pass`) never appear in
+scrubbed text. Where text was cut (`cut=True`), a trailing *prefix* of one of those forms is
+removed too, so a secret halved by a truncation leaks no part. Shorter secrets are ignored:
+replacing every `abc` would destroy text and hide nothing worth hiding; so is a value that is
+part of the marker `[redacted]` itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
+
+from pydantic import BaseModel, SecretStr
+
+MIN_SECRET_CHARS = 4
+REDACTED = "[redacted]"
+_MAX_PASSES = 4
+"""A replacement can only recreate a secret around the marker in contrived cases; bounded."""
+_LONG_PATH_CHARS = 16
+"""A URL path this long is taken to carry a secret (Slack, webhook relays put the key there)."""
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/?#@]+@")
+_SCHEME_CREDENTIAL = re.compile(r"^([A-Za-z][A-Za-z0-9_-]*)\s+(\S+)$")
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{1,2}")
+
+
+def _upper_escapes(text: str) -> str:
+    """`%3a` -> `%3A`, same length: encoders differ in the case of their hex digits."""
+    return _ESCAPE.sub(lambda m: m.group(0).upper(), text) if "%" in text else text
+
+
+def _escapes_any_case(form: str) -> str:
+    """`form` as a regex in which each `%XX` escape matches in either case."""
+    return re.sub(
+        r"%([0-9A-F])([0-9A-F])",
+        lambda m: "%" + "".join(f"[{c}{c.lower()}]" if c.isalpha() else c for c in m.groups()),
+        re.escape(form),  # which leaves `%` alone (Python >= 3.7)
+    )
+
+
+def without_userinfo(text: str) -> str:
+    """`https://user:pass@host/` -> `https://[redacted]@host/`, wherever a URL is in `text`:
+    for URLs shown as they are configured (/status) and for any text scrubbed."""
+    if "@" not in text:
+        return text
+    return _USERINFO.sub(lambda m: m.group(1) + REDACTED + "@", text)
+
+
+def _basic_decoded(credential: str) -> list[str]:
+    try:
+        decoded = base64.b64decode(credential, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return []
+    _, _, password = decoded.partition(":")
+    return [decoded, password]
+
+
+def _forms(secret: str) -> Iterator[str]:
+    """The secret and the encodings in which a service or a library may repeat it."""
+    parts = [secret]
+    scheme = _SCHEME_CREDENTIAL.match(secret)
+    if scheme is not None:  # "Bearer abc": the credential travels alone too
+        parts.append(scheme.group(2))
+        if scheme.group(1).lower() == "basic":
+            parts.extend(_basic_decoded(scheme.group(2)))
+    # evidence and error details fold white space: the folded form must go as well
+    parts.extend([" ".join(part.split()) for part in parts])
+    for part in parts:
+        if len(part) < MIN_SECRET_CHARS:
+            continue
+        yield from (part, quote(part, safe=""), quote_plus(part))
+        for escaped in (json.dumps(part)[1:-1], json.dumps(part, ensure_ascii=False)[1:-1]):
+            yield escaped
+            yield json.dumps(escaped)[1:-1]  # JSON inside JSON (a log line in an API answer)
+        encoded = base64.b64encode(part.encode()).decode()
+        yield from (encoded, encoded.rstrip("="))
+
+
+def url_secrets(url: str) -> list[str]:
+    """The parts of a URL that carry secrets: userinfo password, query values, a long path."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return []
+    found = [password or parts.username or ""]  # a token may travel as the user name
+    found.extend(value for _, value in parse_qsl(parts.query))
+    found = [value for value in found if value]
+    if len(parts.path) >= _LONG_PATH_CHARS:
+        found.append(parts.path)
+    return found
+
+
+def secrets_in(value: Any) -> Iterator[str]:
+    """Every `SecretStr` inside a (nested) pydantic model, mapping or sequence, resolved."""
+    if isinstance(value, SecretStr):
+        text = value.get_secret_value()
+        yield text
+        if text.startswith(("http://", "https://")):
+            yield from url_secrets(text)
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from secrets_in(getattr(value, name))
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from secrets_in(item)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            yield from secrets_in(item)
+
+
+class Scrubber:
+    """Replaces registered secrets (and their encodings) by `[redacted]`. Immutable: `with_secrets`
+    returns a new one, so a later source of secrets (push tokens) registers without a reset."""
+
+    __slots__ = ("_byte_pattern", "_forms", "_pattern", "_secrets")
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets = frozenset(s for s in secrets if len(s) >= MIN_SECRET_CHARS)
+        forms = {form for s in self._secrets for form in _forms(s)}
+        forms = {f for f in forms if len(f) >= MIN_SECRET_CHARS and f not in REDACTED}
+        # longest first: at one position the longer form wins, a secret containing another goes
+        # whole; URL-encoded forms match `%2f` as well as `%2F`
+        self._forms = tuple(sorted(forms, key=lambda f: (-len(f), f)))
+        source = "|".join(_escapes_any_case(f) for f in self._forms)
+        # one regex, not a loop of `in`: re skips ahead on the forms' first characters
+        self._pattern = re.compile(source) if forms else None
+        self._byte_pattern = (
+            re.compile(source.encode("utf-8", errors="surrogateescape")) if forms else None
+        )
+
+    def with_secrets(self, secrets: Iterable[str]) -> Scrubber:
+        return Scrubber((*self._secrets, *secrets))
+
+    def union(self, other: Scrubber) -> Scrubber:
+        """Both sets of secrets: after a reload the old ones stay hidden too."""
+        return self.with_secrets(other._secrets)
+
+    def __bool__(self) -> bool:
+        return bool(self._forms)
+
+    def finds(self, *texts: str) -> bool:
+        """Whether scrubbing any of `texts` (not cut) would change it, in one search."""
+        joined = "\x00".join(texts)
+        return "@" in joined or (self._pattern is not None and bool(self._pattern.search(joined)))
+
+    def scrub(self, text: str, *, cut: bool = False) -> str:
+        """`text` without any registered secret; `cut=True` if `text` was truncated, to drop a
+        secret's beginning left at its end. URL userinfo goes whatever it holds."""
+        if self._pattern is not None:
+            for _ in range(_MAX_PASSES):  # a replacement can join text into a secret again
+                text, replaced = self._pattern.subn(REDACTED, text)
+                if not replaced:
+                    break
+            if cut:
+                text = self._drop_partial_tail(text)
+        return without_userinfo(text)  # after the values: it must not eat half of a known one
+
+    def scrub_bytes(self, data: bytes, *, cut: bool = False) -> bytes:
+        """`scrub` for a body: decoded as UTF-8 with surrogate escapes, so bytes survive."""
+        if self._byte_pattern is None or (not cut and not self._byte_pattern.search(data)):
+            return data
+        text = data.decode("utf-8", errors="surrogateescape")
+        return self.scrub(text, cut=cut).encode("utf-8", errors="surrogateescape")
+
+    def _drop_partial_tail(self, text: str) -> str:
+        """Remove the longest end of `text` that is the beginning of a secret's form."""
+        keep = len(text)
+        view = _upper_escapes(text)
+        for form in self._forms:
+            start = max(0, len(text) - len(form) + 1)
+            for candidate in {view, text}:  # the first character rules most positions out
+                at = candidate.find(form[0], start)
+                while at != -1 and at < keep:
+                    if form.startswith(candidate[at:]):
+                        keep = at
+                        break
+                    at = candidate.find(form[0], at + 1)
+        return text[:keep]
+
+    def scrub_data(self, value: Any) -> Any:
+        """Strings inside nested dicts, lists and tuples scrubbed (a structlog event, a row)."""
+        if isinstance(value, str):
+            return self.scrub(value)
+        if isinstance(value, dict):
+            return {k: self.scrub_data(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return type(value)(self.scrub_data(v) for v in value)
+        return value
+
+
+NO_SECRETS = Scrubber()
+"""Still removes URL userinfo; the default where no config is at hand."""
+
+
+def scrubber_for(*sources: Any) -> Scrubber:
+    """One scrubber for every secret in `sources`: the loaded `MonitorConfig`, the receivers'
+    configs; service URLs are plain strings and give their userinfo and query secrets."""
+    found: list[str] = []
+    for source in sources:
+        found.extend(secrets_in(source))
+        for service in getattr(source, "services", None) or ():
+            found.extend(url_secrets(getattr(service, "url", "")))
+    return Scrubber(found)

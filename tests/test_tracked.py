@@ -1,0 +1,106 @@
+"""The per-check record: latency recording and judging, the dirty marks the store flushes, and
+what a reload keeps (the daemon end to end on the seed fleet with a real SQLite store)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from monitor.config import Check, parse_config
+from monitor.model import Reason, Status, Verdict
+from monitor.runtime.daemon import Monitor
+from monitor.runtime.store import Store
+from monitor.runtime.store_writer import dirty_states
+from monitor.runtime.tracked import TrackedCheck
+from monitor.simulator import SimulatedFleet, fleet_config
+from monitor.slo import LatencySource
+from monitor.state import advance
+
+WINDOWS = (60.0, 300.0)
+
+
+def check(target: float = 0.005, service: str = "gw") -> Check:
+    """The health check of one service, as monitor.yaml resolves it, with this target."""
+    config = parse_config(json.dumps({"services": [{"name": service, "url": "http://x"}]}))
+    return replace(config.checks()[0], target=target)
+
+
+def test_judging_summary_only_once_a_window_has_enough_samples() -> None:
+    record = TrackedCheck(check())
+    for i in range(4):
+        judged = record.record_latency(0.005, 0.001, LatencySource.ROUND_TRIP, i, WINDOWS, 5)
+        assert judged is None
+    judged = record.record_latency(0.005, 0.001, LatencySource.JSON, 4, WINDOWS, 5)
+    assert judged is not None and (judged.window_s, judged.count) == (60.0, 5)
+    assert record.latency_source is LatencySource.JSON
+
+
+def test_a_new_target_starts_new_windows() -> None:
+    record = TrackedCheck(check())
+    record.record_latency(0.005, 0.001, LatencySource.ROUND_TRIP, 0.0, WINDOWS, 1)
+    first = record.windows
+    record.record_latency(0.005, 0.001, LatencySource.ROUND_TRIP, 1.0, WINDOWS, 1)
+    assert record.windows is first
+    record.record_latency(0.010, 0.001, LatencySource.ROUND_TRIP, 2.0, WINDOWS, 1)
+    assert record.windows is not first and record.windows is not None
+    assert record.windows.target_s == 0.010
+    assert record.windows.summary(60.0, 2.0).count == 1
+
+
+@pytest.mark.parametrize(
+    ("sample_s", "within"),
+    [(0.004, True), (0.006, False)],  # the boundary itself: test_slo.py, within_target
+)
+def test_latency_now_judges_the_p95_against_the_target(sample_s: float, within: bool) -> None:
+    record = TrackedCheck(check(0.005))
+    assert record.latency_now(0.0, 3) == ([], None)
+    for i in range(3):
+        record.record_latency(0.005, sample_s, LatencySource.ROUND_TRIP, i, WINDOWS, 3)
+    summaries, judged = record.latency_now(3.0, 3)
+    assert [s.window_s for s in summaries] == list(WINDOWS)
+    assert judged is within
+    assert record.latency_now(3.0, 4)[1] is None  # no window with enough samples
+
+
+def test_dirty_states_skip_removed_checks_and_clear_the_marks() -> None:
+    kept, removed = TrackedCheck(check()), TrackedCheck(check(service="gone"))
+    unchecked = TrackedCheck(check(service="other"))
+    verdict = Verdict(status=Status.HEALTHY, reason=Reason.OK, detail="ok")
+    state = advance(None, verdict, datetime(2026, 11, 30, tzinfo=UTC), 0.1)
+    kept.state = removed.state = state
+    for r in (kept, removed, unchecked):
+        r.dirty = True
+    tracked = {kept.check.id: kept, unchecked.check.id: unchecked}
+    assert dirty_states([kept, removed, unchecked], tracked) == {kept.check.id: state}
+    assert not (kept.dirty or removed.dirty or unchecked.dirty)
+
+
+async def test_reload_keeps_changed_checks_and_flushes_none_of_the_removed(
+    fleet: SimulatedFleet, tmp_path: Path
+) -> None:
+    store = Store(tmp_path / "monitor.db")
+    data = fleet_config(fleet)
+    monitor = Monitor(parse_config(json.dumps(data)), store=store)
+    await monitor.start(schedule=False)
+    try:
+        await monitor.run_all_once()
+        before = dict(monitor.tracked)
+        gone = data["services"][0]["name"]  # type: ignore[index]
+        smaller = {**data, "services": data["services"][1:]}  # type: ignore[index]
+        smaller["defaults"] = {"interval": "7s", "timeout": "2s"}  # every other check changes
+        counts = monitor.apply_config(parse_config(json.dumps(smaller)))
+        assert counts["added"] == 0 and counts["changed"] == len(monitor.tracked)
+        assert counts["removed"] == len(before) - len(monitor.tracked) > 0
+        for check_id, record in monitor.tracked.items():
+            assert record is before[check_id] and record.state is not None
+            assert record.check.interval == 7.0
+        assert not any(c.service == gone for c in monitor.checks())
+        await monitor.flush()
+        assert set(store.load_states()) == set(monitor.tracked)
+    finally:
+        await monitor.stop()
+        store.close()
