@@ -23,7 +23,7 @@ from monitor.alerting.state import RuleInput
 from monitor.config import Check, MonitorConfig, load_config
 from monitor.durations import format_duration
 from monitor.errors import ConfigError
-from monitor.fleet.sharding import shard_info
+from monitor.fleet.sharding import other_owners, shard_info
 from monitor.metrics.daemon_metrics import MonitorMetrics
 from monitor.model import CheckKind, FleetStatus, ShardInfo, Verdict
 from monitor.normalize import normalize_response
@@ -101,6 +101,8 @@ class Monitor:
             scrub=lambda text: self.scrubber.scrub(text, cut=True),
         )
         """The push kind's source: pings in, deadlines watched (probes/push/)."""
+        if settings.shard is not None and settings.peers:
+            self.push.peers_of = self._push_peers
         self._index(config)
         self.session: aiohttp.ClientSession | None = None
         self.lag_watch = LagWatch(self.metrics, self.log)
@@ -163,11 +165,17 @@ class Monitor:
         for record in self.tracked.values():
             self.by_service[record.check.service].append(record)
         self._shard_info = None
-        self.push.configure(self.checks())
+        self.push.configure(self.checks(), config.checks() if shard is not None else ())
         if shard is not None:  # a service none of whose checks we own is not ours to track
             self.by_service = {name: ts for name, ts in self.by_service.items() if ts}
             every = [c.id for c in config.checks()]
             self._shard_info = shard_info(shard, len(self.tracked), every)
+
+    def _push_peers(self, check: Check) -> list[str]:
+        """Where else a ping of `check` must go: its other owners (docs/ha.md)."""
+        shard, peers = self.settings.shard, self.settings.peers
+        assert shard is not None
+        return [peers[i] for i in other_owners(shard, check.id, check.service) if i < len(peers)]
 
     # -- lifecycle ---------------------------------------------------------------------------
 

@@ -55,6 +55,8 @@ class PingOutcome(enum.StrEnum):
     UNKNOWN = "unknown"
     """Unknown token or suffix: answered 404, indistinguishable from any other miss."""
     RATE_LIMITED = "rate_limited"
+    FOREIGN = "foreign"
+    """A known token of a check another replica owns: the ping is theirs to record."""
 
 
 def token_digest(token: str) -> bytes:
@@ -88,6 +90,9 @@ class PushWatcher:
         self.dirty: dict[str, PushRecord] = {}
         """Records changed since the last store flush (drained by the daemon's flush)."""
         self._by_digest: dict[bytes, str] = {}
+        self._foreign: dict[str, Check] = {}
+        self.peers_of: Callable[[Check], list[str]] = lambda check: []
+        """Base URLs of the other replicas owning a check (set by a sharded daemon)."""
         self._deadline: dict[str, float] = {}
         self._heap: list[tuple[float, str]] = []
         self._bucket: dict[str, tuple[float, float]] = {}
@@ -97,13 +102,20 @@ class PushWatcher:
 
     # -- configuration -------------------------------------------------------------------
 
-    def configure(self, checks: Iterable[Check]) -> list[Check]:
-        """Take the push checks among `checks`; records of unchanged ones are kept (a reload
+    def configure(self, checks: Iterable[Check], foreign: Iterable[Check] = ()) -> list[Check]:
+        """Take the push checks among `checks` (this replica's own) and know the tokens of
+        `foreign` ones (other replicas own them); records of unchanged checks are kept (a reload
         never resets a clock). Returns the push checks that are new or changed."""
         previous = self.checks
         self.checks = {c.id: c for c in checks if c.kind is CheckKind.PUSH and c.push}
+        self._foreign = {
+            c.id: c
+            for c in foreign
+            if c.kind is CheckKind.PUSH and c.push and c.id not in self.checks
+        }
         self._by_digest = {
-            token_digest(_spec(c).token.get_secret_value()): c.id for c in self.checks.values()
+            token_digest(_spec(c).token.get_secret_value()): c.id
+            for c in (*self.checks.values(), *self._foreign.values())
         }
         for gone in set(previous) - set(self.checks):
             self.records.pop(gone, None)
@@ -186,21 +198,27 @@ class PushWatcher:
 
     # -- pings ---------------------------------------------------------------------------
 
-    def receive(self, token: str, suffix: str, evidence: str = "") -> PingOutcome:
-        """One ping. Never raises for what a client sends."""
+    def receive(
+        self, token: str, suffix: str, evidence: str = ""
+    ) -> tuple[PingOutcome, Check | None]:
+        """One ping, and the check it is for (None when unknown). Never raises for what a
+        client sends."""
         check_id = self._by_digest.get(token_digest(token))
         parsed = parse_signal(suffix)
         if check_id is None or parsed is None:
             self.metrics.unknown_token()
-            return PingOutcome.UNKNOWN
-        check = self.checks[check_id]
+            return PingOutcome.UNKNOWN, None
+        check = self.checks.get(check_id) or self._foreign[check_id]
         spec = _spec(check)
         if not hmac.compare_digest(token.encode(), spec.token.get_secret_value().encode()):
             self.metrics.unknown_token()  # a digest collision: not a real possibility
-            return PingOutcome.UNKNOWN
+            return PingOutcome.UNKNOWN, None
         if not self._take(check_id):
-            self.metrics.ping(check, "rate_limited")
-            return PingOutcome.RATE_LIMITED
+            if check_id in self.checks:
+                self.metrics.ping(check, "rate_limited")
+            return PingOutcome.RATE_LIMITED, check
+        if check_id not in self.checks:
+            return PingOutcome.FOREIGN, check
         signal, exit_code = parsed
         now = self.clock()
         record, run_s = record_ping(
@@ -209,7 +227,7 @@ class PushWatcher:
         self.records[check_id] = self.dirty[check_id] = record
         self.metrics.ping(check, _outcome(signal), now, run_s)
         self._judge(check, now)
-        return PingOutcome.ACCEPTED
+        return PingOutcome.ACCEPTED, check
 
     def _take(self, check_id: str) -> bool:
         """Token bucket per check on the monotonic clock."""
