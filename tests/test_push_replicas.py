@@ -126,7 +126,9 @@ async def test_an_owner_down_does_not_lose_the_ping(
     (outsider,) = set(range(REPLICAS)) - {first, second}
     dead = MonitorSettings(peers=(*urls[:first], "http://127.0.0.1:9", *urls[first + 1 :]))
     monitors[outsider].push.peers_of = lambda check: [dead.peers[j] for j in (first, second)]
-    async with aiohttp.ClientSession() as session:
-        async with session.post(f"{urls[outsider]}/push/{token(i)}") as answer:
-            assert answer.status == 200
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{urls[outsider]}/push/{token(i)}") as answer,
+    ):
+        assert answer.status == 200
     assert pings(monitors[second], i) == 1
