@@ -181,7 +181,12 @@ async def test_answers_reveal_nothing_and_tokens_stay_secret(daemon: Daemon) -> 
         assert await curl(daemon.url + path) == (404, "not found\n")
     # the read token guards /status, never a push URL
     assert (await curl(f"{daemon.url}/status"))[0] == 401
-    assert (await curl(f"{daemon.url}/push/{CONSUMER}"))[0] == 200
+    # a job that prints a secret of the config (here another check's token) publishes nothing
+    leak = f"calling {daemon.url}/push/{NIGHTLY} with reader-token-0123456789"
+    code, _ = await curl("--data-binary", leak, f"{daemon.url}/push/{CONSUMER}")
+    assert code == 200
+    evidence = daemon.check("queue", "consumer").evidence
+    assert "[redacted]" in evidence and NIGHTLY not in evidence and "reader-token" not in evidence
     async with aiohttp.ClientSession(headers=READ) as session:
         texts = []
         for path in ("/status", "/metrics", "/", "/status/queue"):
@@ -195,8 +200,11 @@ async def test_answers_reveal_nothing_and_tokens_stay_secret(daemon: Daemon) -> 
         in texts[1]
     )
     await daemon.monitor.flush()
-    stored = (Path(daemon.monitor.store.path)).read_bytes() if daemon.monitor.store else b""
-    assert NIGHTLY.encode() not in stored and CONSUMER.encode() not in stored
+    assert daemon.monitor.store is not None
+    files = list(Path(daemon.monitor.store.path).parent.glob("monitor.sqlite3*"))  # WAL too
+    stored = b"".join(f.read_bytes() for f in files)
+    assert b"push_record" in stored  # the pings are in there ...
+    assert NIGHTLY.encode() not in stored and CONSUMER.encode() not in stored  # ... no token
 
 
 async def test_a_burst_past_the_rate_limit_gets_429(daemon: Daemon) -> None:
@@ -315,9 +323,7 @@ async def test_a_missed_heartbeat_pages_like_a_failed_poll(tmp_path: Path, recor
         clock=lambda: datetime.now(UTC),
         min_period=0.02,
     )
-    monitor = Monitor(
-        config, metrics=metrics, alerter=alerter, clock=clock
-    )
+    monitor = Monitor(config, metrics=metrics, alerter=alerter, clock=clock)
     await monitor.start()
     runner, port = await serve(monitor, "127.0.0.1", 0)
     url = f"http://127.0.0.1:{port}/push/{CONSUMER}"
@@ -362,3 +368,32 @@ def json_text(value: Any) -> str:
     import json
 
     return json.dumps(value)
+
+
+async def test_verify_from_judges_a_push_check_by_its_state(tmp_path: Path) -> None:
+    """The deploy gate cannot probe a heartbeat; `verify --from` judges its current state."""
+    clock = Clock(datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
+    config = CONFIG.split("services:", 1)[1]
+    monitor, runner, url = await started("services:" + config, clock, None)
+    try:
+        assert (await curl(f"{url}/push/{CONSUMER}"))[0] == 200
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "monitor", "verify", "--from", url, "--service", "queue",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, _ = await process.communicate()
+        assert process.returncode == 0, out.decode()
+        clock.advance(seconds=46)
+        await until(lambda: Daemon(monitor, url, clock).check("queue", "consumer").reason == "late")
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "monitor", "verify", "--from", url, "--service", "queue",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, _ = await process.communicate()
+        assert process.returncode == 1
+        assert "late" in out.decode() and CONSUMER not in out.decode()
+    finally:
+        await runner.cleanup()
+        await monitor.stop()
