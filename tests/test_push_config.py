@@ -167,3 +167,17 @@ def test_bad_push_config(case: str, text: str, location: str, line: int, message
     assert any(p.location == location and message in p.message for p in problems), problems
     assert next(p for p in problems if p.location == location).line == line
     assert TOKEN not in str(caught.value)  # a refused config never prints the secret
+
+
+@pytest.mark.parametrize("kind", ["latency", "burn_rate"])
+def test_latency_rules_cannot_select_push_checks(kind: str) -> None:
+    """A heartbeat has no latency: such a rule could never fire, so it is refused."""
+    from monitor.alerting.rules import parse_alert_rules
+
+    text = (
+        "route: [log]\nreceivers: [{name: log, type: log}]\n"
+        f"rules:\n  - {{name: X, kind: {kind}, checks: [rpc, push]}}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_alert_rules(text, "alerts.yaml")
+    assert "alerts.yaml:4: rules[0].checks[1]: push checks have no latency" in str(caught.value)
