@@ -370,6 +370,16 @@ def json_text(value: Any) -> str:
     return json.dumps(value)
 
 
+async def verify_from(url: str) -> tuple[int | None, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "monitor", "verify", "--from", url, "--service", "queue",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await process.communicate()
+    return process.returncode, out.decode()
+
+
 async def test_verify_from_judges_a_push_check_by_its_state(tmp_path: Path) -> None:
     """The deploy gate cannot probe a heartbeat; `verify --from` judges its current state."""
     clock = Clock(datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
@@ -377,23 +387,12 @@ async def test_verify_from_judges_a_push_check_by_its_state(tmp_path: Path) -> N
     monitor, runner, url = await started("services:" + config, clock, None)
     try:
         assert (await curl(f"{url}/push/{CONSUMER}"))[0] == 200
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "monitor", "verify", "--from", url, "--service", "queue",
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        out, _ = await process.communicate()
-        assert process.returncode == 0, out.decode()
+        code, out = await verify_from(url)
+        assert code == 0, out
         clock.advance(seconds=46)
         await until(lambda: Daemon(monitor, url, clock).check("queue", "consumer").reason == "late")
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "monitor", "verify", "--from", url, "--service", "queue",
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        out, _ = await process.communicate()
-        assert process.returncode == 1
-        assert "late" in out.decode() and CONSUMER not in out.decode()
+        code, out = await verify_from(url)
+        assert code == 1 and "late" in out and CONSUMER not in out
     finally:
         await runner.cleanup()
         await monitor.stop()

@@ -164,23 +164,19 @@ def push_verdict(spec: PushSpec, record: PushRecord, now: datetime) -> Verdict:
             detail=f"expected by {_clock(late, zone)}, last ping {ago} ago",
             evidence=evidence,
         )
+    next_by = f"next expected by {_clock(late, zone) if late else 'unknown'}"
     if record.failed:
         code = "" if record.exit_code is None else f" with exit code {record.exit_code}"
-        return Verdict(
-            status=Status.UNHEALTHY,
-            reason=Reason.REPORTED_FAILURE,
-            detail=f"last run reported failure{code} {ago} ago; next expected by "
-            f"{_clock(late, zone) if late else 'unknown'}",
-            evidence=evidence,
+        status, reason = Status.UNHEALTHY, Reason.REPORTED_FAILURE
+        detail = f"last run reported failure{code} {ago} ago; {next_by}"
+    else:
+        running = " (run in progress)" if record.started_at is not None else ""
+        status, reason, detail = (
+            Status.HEALTHY,
+            Reason.OK,
+            f"last ping {ago} ago{running}; {next_by}",
         )
-    running = " (run in progress)" if record.started_at is not None else ""
-    return Verdict(
-        status=Status.HEALTHY,
-        reason=Reason.OK,
-        detail=f"last ping {ago} ago{running}; next expected by "
-        f"{_clock(late, zone) if late else 'unknown'}",
-        evidence=evidence,
-    )
+    return Verdict(status=status, reason=reason, detail=detail, evidence=evidence)
 
 
 def describe_schedule(spec: PushSpec) -> str:
