@@ -396,3 +396,16 @@ async def test_verify_from_judges_a_push_check_by_its_state(tmp_path: Path) -> N
     finally:
         await runner.cleanup()
         await monitor.stop()
+
+
+async def test_a_reload_keeps_the_pings_and_judges_by_the_new_schedule(daemon: Daemon) -> None:
+    assert (await curl(f"{daemon.url}/push/{CONSUMER}"))[0] == 200
+    daemon.clock.advance(seconds=40)  # healthy: due by 45 s
+    assert daemon.check("queue", "consumer").reason == "ok"
+    shorter = CONFIG.replace("grace: 15s", "grace: 5s")  # due by 35 s: late now
+    daemon.monitor.apply_config(parse_config(shorter))
+    check = daemon.check("queue", "consumer")
+    assert (check.reason, check.detail) == ("late", "expected by 01:00:35 UTC, last ping 40 s ago")
+    removed = CONFIG.split("  - name: queue", 1)[0]
+    daemon.monitor.apply_config(parse_config(removed))
+    assert (await curl(f"{daemon.url}/push/{CONSUMER}")) == (404, "not found\n")

@@ -117,11 +117,15 @@ class PushWatcher:
             token_digest(_spec(c).token.get_secret_value()): c.id
             for c in (*self.checks.values(), *self._foreign.values())
         }
-        for gone in set(previous) - set(self.checks):
-            self.records.pop(gone, None)
-            self._deadline.pop(gone, None)
-            self._bucket.pop(gone, None)
-            self.metrics.forget(previous[gone])
+        gone = [cid for cid in previous if cid not in self.checks]
+        for check_id in gone:
+            self.records.pop(check_id, None)
+            self.dirty.pop(check_id, None)
+            self._deadline.pop(check_id, None)
+            self._bucket.pop(check_id, None)
+            self.metrics.forget(previous[check_id])
+        if gone and self.store is not None:  # a reload removed them: their pings go too
+            self.store.forget(gone)
         fresh = [c for cid, c in self.checks.items() if previous.get(cid) != c]
         for check in fresh:
             self.metrics.declare(check)
