@@ -132,3 +132,22 @@ async def test_an_owner_down_does_not_lose_the_ping(
     ):
         assert answer.status == 200
     assert pings(monitors[second], i) == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--peer-url", "http://monitor-{index}.monitor:8700"],  # without sharding
+        ["--shard", "0/3", "--peer-url", "http://monitor.monitor:8700"],  # no {index}
+    ],
+)
+def test_peer_url_needs_sharding_and_an_index(tmp_path: Any, args: list[str]) -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+
+    config = tmp_path / "monitor.yaml"
+    config.write_text(CONFIG)
+    result = CliRunner().invoke(cli, ["run", "--config", str(config), *args])
+    assert result.exit_code == 2
+    assert "--peer-url needs sharding and an {index} in the URL" in result.output
