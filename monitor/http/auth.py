@@ -10,9 +10,10 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from monitor.http.json_api import MONITOR_KEY, json_response
+from monitor.probes.push import PUSH_PREFIX
 
 OPEN_PATHS = frozenset({"/healthz"})
-OPEN_PREFIXES = ("/push/",)
+OPEN_PREFIXES = (PUSH_PREFIX,)
 """A push URL carries its own credential (the check's token): a cron line cannot add a header."""
 
 

@@ -95,7 +95,7 @@ def add_push_routes(app: web.Application, watcher_of: WatcherOf) -> None:
         await app[_SESSION].close()
 
     app.cleanup_ctx.append(forwarding_session)
-    for path in ("/push/{token}", "/push/{token}/{signal}"):
+    for path in (PUSH_PREFIX + "{token}", PUSH_PREFIX + "{token}/{signal}"):
         app.router.add_get(path, ping)
         app.router.add_post(path, ping)
 
