@@ -479,6 +479,12 @@ def run_blackbox(
     return out
 
 
+def error_text(g: dict[str, Any]) -> str:
+    """How far a measured p95 (`ours`) is from the truth, in milliseconds and percent."""
+    err = (g["ours"] - g["truth"]) * 1000.0
+    return f"error {err:+.3f} ms ({err / (g['truth'] * 1000.0) * 100:+.1f} %)"
+
+
 def report(r: dict[str, Any]) -> list[str]:
     ms = 1000.0
     lines = [
@@ -497,11 +503,9 @@ def report(r: dict[str, Any]) -> list[str]:
     ]
     for group in ("fast", "slow"):
         g = r[group]
-        err = (g["ours"] - g["truth"]) * ms
         lines.append(
             f"  {group} p95: true {g['truth'] * ms:.3f} ms (held {g['held_p95'] * ms:.3f}), "
-            f"measured {g['ours'] * ms:.3f} ms, error {err:+.3f} ms "
-            f"({err / (g['truth'] * ms) * 100:+.1f} %), n={g['n']}"
+            f"measured {g['ours'] * ms:.3f} ms, {error_text(g)}, n={g['n']}"
         )
     bb = r.get("bb")
     if bb:
@@ -511,11 +515,9 @@ def report(r: dict[str, Any]) -> list[str]:
         )
         for group in ("fast", "slow"):
             g = bb[group]
-            err = (g["ours"] - g["truth"]) * ms
             lines.append(
                 f"    {group} p95: true {g['truth'] * ms:.3f} ms, probe_duration_seconds "
-                f"{g['ours'] * ms:.3f} ms, error {err:+.3f} ms "
-                f"({err / (g['truth'] * ms) * 100:+.1f} %); processing+transfer "
+                f"{g['ours'] * ms:.3f} ms, {error_text(g)}; processing+transfer "
                 f"{g['noconn'] * ms:.3f} ms ({(g['noconn'] - g['truth']) * ms:+.3f}), n={g['n']}"
             )
     return lines

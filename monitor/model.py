@@ -121,6 +121,9 @@ class Verdict(BaseModel):
     components: dict[str, Component] = Field(default_factory=dict)
     version: str | None = None
     evidence: str = ""
+    # what the verdict rests on: the field or line read (`status="UP"`, `first line "ok"`,
+    # `HTTP 503`), for `normalize.explain` and people who disagree with a verdict
+    read: str = ""
 
 
 class LatencySummary(BaseModel):

@@ -21,6 +21,7 @@ from monitor.model import (
     ServiceStatus,
     ShardInfo,
     Status,
+    Verdict,
     worst,
 )
 from monitor.secrets_scrub import without_userinfo
@@ -34,6 +35,8 @@ _WAITING = frozenset({Reason.NOT_CHECKED, Reason.NEVER_REPORTED})
 _UNCAPPED = frozenset({CheckKind.HEALTH, CheckKind.PUSH})
 """A missed heartbeat is the service's own work failing, not one of its calls: not capped at
 degraded like a smoke check."""
+NOT_CHECKED = Verdict(status=Status.UNKNOWN, reason=Reason.NOT_CHECKED, detail=NOT_CHECKED_DETAIL)
+"""What a check that has not run yet shows."""
 
 
 def _ms(seconds: float | None) -> float | None:
@@ -50,21 +53,7 @@ def check_status(
     """`within` is the daemon's judgement over the judging window (None until a window holds
     enough samples), not a comparison of `latency` alone. A push check has no round trip and
     no latency target: nothing is polled."""
-    target_ms = _ms(check.target) if check.push is None else None
-    if state is None:
-        return CheckStatus(
-            name=check.name,
-            kind=check.kind,
-            url=without_userinfo(check.url),
-            status=Status.UNKNOWN,
-            reason=Reason.NOT_CHECKED,
-            detail=NOT_CHECKED_DETAIL,
-            latency_ms=latency,
-            latency_source=source,
-            target_ms=target_ms,
-            within_target=within,
-        )
-    v = state.verdict
+    v = NOT_CHECKED if state is None else state.verdict
     return CheckStatus(
         name=check.name,
         kind=check.kind,
@@ -73,17 +62,17 @@ def check_status(
         reason=v.reason,
         detail=v.detail,
         http_status=v.http_status,
-        duration_ms=_ms(state.duration_s) if check.push is None else None,
+        duration_ms=None if state is None or check.push is not None else _ms(state.duration_s),
         latency_ms=latency,
         latency_source=source,
-        target_ms=target_ms,
+        target_ms=_ms(check.target) if check.push is None else None,
         within_target=within,
         components=v.components,
         version=v.version,
         evidence=v.evidence,
-        checked_at=state.checked_at,
-        since=state.since,
-        consecutive=state.consecutive,
+        checked_at=None if state is None else state.checked_at,
+        since=None if state is None else state.since,
+        consecutive=0 if state is None else state.consecutive,
     )
 
 

@@ -23,6 +23,7 @@ import pytest
 from monitor.alerting.state import AlertEvent, Batch, fingerprint
 from monitor.receivers import Outcome
 from monitor.receivers.alertmanager import AlertmanagerConfig, AlertmanagerReceiver
+from tests.processes import stop
 
 BINARY = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
 CONFIG = """
@@ -40,24 +41,24 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def alertmanager(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Alertmanager on a free loopback port, clustering off; killed afterwards."""
+@contextlib.contextmanager
+def running_alertmanager(workdir: Path, config: str) -> Iterator[str]:
+    """A real Alertmanager with `config` on a free loopback port, clustering off, its files in
+    `workdir`; yields its URL, and stops it (killing it if it will not stop) on exit."""
     if BINARY is None:
         pytest.fail(
-            "prometheus-alertmanager is not installed; the real-Alertmanager test is "
-            "required (apt-get install prometheus-alertmanager)"
+            "prometheus-alertmanager is not installed; the real-Alertmanager tests require it "
+            "(apt-get install prometheus-alertmanager)"
         )
-    workdir = tmp_path_factory.mktemp("alertmanager")
-    (workdir / "alertmanager.yml").write_text(CONFIG)
+    (workdir / "alertmanager.yml").write_text(config)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    log = (workdir / "log.txt").open("wb")
+    log = (workdir / "alertmanager.log").open("wb")
     process = subprocess.Popen(
         [
             BINARY,
             f"--config.file={workdir / 'alertmanager.yml'}",
-            f"--storage.path={workdir / 'data'}",
+            f"--storage.path={workdir / 'alertmanager-data'}",
             f"--web.listen-address=127.0.0.1:{port}",
             "--cluster.listen-address=",
             "--log.level=warn",
@@ -66,16 +67,17 @@ def alertmanager(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     try:
-        _wait_ready(url, process, workdir / "log.txt")
+        _wait_ready(url, process, workdir / "alertmanager.log")
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def alertmanager(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_alertmanager(tmp_path_factory.mktemp("alertmanager"), CONFIG) as url:
+        yield url
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:

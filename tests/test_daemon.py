@@ -204,3 +204,24 @@ async def test_checks_in_flight_is_read_when_scraped(fleet: SimulatedFleet) -> N
         assert in_flight() == 0
     finally:
         await monitor.stop()
+
+
+async def test_a_raising_parser_is_counted_and_the_check_still_judged(
+    fleet: SimulatedFleet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import monitor.normalize as normalize
+
+    def explode(*_: object) -> None:
+        raise RuntimeError("parser bug")
+
+    monitor = Monitor(parse_config(fleet_config_yaml(fleet)))
+    get = monitor.registry.get_sample_value
+    assert get("monitor_normalizer_parser_errors_total", {"parser": "generic_json"}) == 0
+    monkeypatch.setattr(normalize, "PARSERS", (("boom", explode), *normalize.PARSERS))
+    await monitor.start(schedule=False)
+    try:
+        await monitor.run_all_once()
+    finally:
+        await monitor.stop()
+    assert get("monitor_normalizer_parser_errors_total", {"parser": "boom"}) == len(monitor.tracked)
+    assert monitor.tracked["do-db/health/health"].state.verdict.reason is Reason.REPORTED_DEGRADED

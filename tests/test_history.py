@@ -174,34 +174,30 @@ def test_incidents_are_runs_of_non_healthy_status() -> None:
     ]
 
 
-def _fleet(checks: list[CheckStatus]) -> FleetStatus:
+def _fleet(status: Status, reason: Reason, detail: str, since: datetime | None) -> FleetStatus:
+    """One service, `a`, with only its health check, in this state."""
+    health = CheckStatus(
+        name="health",
+        kind=CheckKind.HEALTH,
+        url="http://x/health",
+        status=status,
+        reason=reason,
+        detail=detail,
+        since=since,
+    )
     service = ServiceStatus(
-        name="a",
-        status=checks[0].status,
-        reason=checks[0].reason,
-        detail="",
-        url="http://x",
-        checks=checks,
+        name="a", status=status, reason=reason, detail="", url="http://x", checks=[health]
     )
     return FleetStatus(status=service.status, generated_at=NOW, counts={}, services=[service])
 
 
 def test_fleet_history_end_to_end_on_a_change_list() -> None:
-    health = CheckStatus(
-        name="health",
-        kind=CheckKind.HEALTH,
-        url="http://x/health",
-        status=H,
-        reason=Reason.OK,
-        detail="ok",
-        since=ago(6 * 60),
-    )
     changes = [
         change(ago(24 * 60), H, reason="ok"),
         change(ago(12 * 60), U, reason="timeout"),
         change(ago(6 * 60), H, reason="ok"),
     ]
-    history = fleet_history(changes, _fleet([health]), NOW)
+    history = fleet_history(changes, _fleet(H, Reason.OK, "ok", ago(6 * 60)), NOW)
     a = history.services["a"]
     assert a.uptime_24h.up == pytest.approx(0.75)
     assert a.uptime_7d.up == pytest.approx(0.75)  # only 24 h observed
@@ -211,30 +207,14 @@ def test_fleet_history_end_to_end_on_a_change_list() -> None:
 
 
 def test_fleet_history_without_a_store_uses_current_state() -> None:
-    health = CheckStatus(
-        name="health",
-        kind=CheckKind.HEALTH,
-        url="http://x/health",
-        status=U,
-        reason=Reason.TIMEOUT,
-        detail="slow",
-        since=ago(30),
-    )
-    history = fleet_history([], _fleet([health]), NOW)
+    history = fleet_history([], _fleet(U, Reason.TIMEOUT, "slow", ago(30)), NOW)
     assert history.services["a"].uptime_24h.up == 0.0
     assert history.incidents[0].end is None and history.incidents[0].reason == "timeout"
 
 
 def test_never_checked_is_not_observed() -> None:
-    health = CheckStatus(
-        name="health",
-        kind=CheckKind.HEALTH,
-        url="http://x/health",
-        status=Status.UNKNOWN,
-        reason=Reason.NOT_CHECKED,
-        detail="not checked yet",
-    )
-    history = fleet_history([], _fleet([health]), NOW)
+    fleet = _fleet(Status.UNKNOWN, Reason.NOT_CHECKED, "not checked yet", None)
+    history = fleet_history([], fleet, NOW)
     assert history.services["a"].uptime_24h.up is None
     assert all(b.status is None for b in history.services["a"].buckets)
     assert history.incidents == []

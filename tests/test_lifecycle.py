@@ -10,7 +10,7 @@ import signal
 import sqlite3
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -133,10 +133,27 @@ def by_name(status: Any) -> dict[str, Any]:
     return {s["name"]: s for s in status["services"]}
 
 
+Launch = Callable[..., Awaitable[Daemon]]
+
+
 @pytest.fixture
-async def daemons() -> AsyncIterator[list[Daemon]]:
+async def launch() -> AsyncIterator[Launch]:
+    """`await launch(config, data_dir, env=..., extra=...)`: a started Daemon, killed at the end
+    of the test if it is still running."""
     started: list[Daemon] = []
-    yield started
+
+    async def start(
+        config: Path,
+        data_dir: Path,
+        env: dict[str, str] | None = None,
+        extra: tuple[str, ...] = (),
+    ) -> Daemon:
+        daemon = Daemon(config, data_dir, env, extra)
+        started.append(daemon)
+        await daemon.start()
+        return daemon
+
+    yield start
     for daemon in started:
         if daemon.proc is not None and daemon.proc.returncode is None:
             daemon.proc.kill()
@@ -144,36 +161,34 @@ async def daemons() -> AsyncIterator[list[Daemon]]:
 
 
 def write_config(
-    path: Path,
+    directory: Path,
     fleet: SimulatedFleet,
     *,
     extra: dict[str, Any] | None = None,
     drop: tuple[str, ...] = (),
-) -> None:
+) -> Path:
+    """The fleet's config (without `drop`, plus `extra`) as directory/monitor.yaml."""
     data: dict[str, Any] = fleet_config(fleet, interval="500ms", timeout="400ms")
     data["services"] = [s for s in data["services"] if s["name"] not in drop]
     for service in data["services"]:
         service.pop("depends_on", None)
     data.update(extra or {})
+    path = directory / "monitor.yaml"
     path.write_text(json.dumps(data))
+    return path
 
 
 async def test_sigkill_then_restart_keeps_status_and_since(
-    fleet: SimulatedFleet, tmp_path: Path, daemons: list[Daemon]
+    fleet: SimulatedFleet, tmp_path: Path, launch: Launch
 ) -> None:
-    config = tmp_path / "monitor.yaml"
-    write_config(config, fleet)
-    first = Daemon(config, tmp_path)
-    daemons.append(first)
-    await first.start()
+    config = write_config(tmp_path, fleet)
+    first = await launch(config, tmp_path)
     before = by_name(await first.until(all_checked))
     checks = len(parse_config(config.read_text()).checks())
     await wait_for_rows(tmp_path / "monitor.sqlite3", checks)  # the periodic flush has run
     await first.stop(signal.SIGKILL)
 
-    second = Daemon(config, tmp_path)
-    daemons.append(second)
-    await second.start()
+    second = await launch(config, tmp_path)
     code, status = await second.get("/status")
     assert code == 200
     after = by_name(status)
@@ -184,17 +199,14 @@ async def test_sigkill_then_restart_keeps_status_and_since(
 
 
 async def test_sighup_reload_applies_valid_and_refuses_invalid(
-    fleet: SimulatedFleet, tmp_path: Path, daemons: list[Daemon]
+    fleet: SimulatedFleet, tmp_path: Path, launch: Launch
 ) -> None:
-    config = tmp_path / "monitor.yaml"
-    write_config(config, fleet, drop=("queue",))
-    daemon = Daemon(config, tmp_path)
-    daemons.append(daemon)
-    await daemon.start()
+    config = write_config(tmp_path, fleet, drop=("queue",))
+    daemon = await launch(config, tmp_path)
     before = by_name(await daemon.until(all_checked))
     assert "queue" not in before
 
-    write_config(config, fleet)
+    write_config(tmp_path, fleet)
     assert daemon.proc is not None
     daemon.proc.send_signal(signal.SIGHUP)
     after = by_name(await daemon.until(lambda s: "queue" in by_name(s) and all_checked(s)))
@@ -216,17 +228,14 @@ async def test_sighup_reload_applies_valid_and_refuses_invalid(
 
 
 async def test_admin_reload_needs_the_token_and_reads_can_too(
-    fleet: SimulatedFleet, tmp_path: Path, daemons: list[Daemon]
+    fleet: SimulatedFleet, tmp_path: Path, launch: Launch
 ) -> None:
-    config = tmp_path / "monitor.yaml"
-    write_config(
-        config,
+    config = write_config(
+        tmp_path,
         fleet,
         extra={"auth": {"admin_token": "${MONITOR_ADMIN}", "read_token": "${MONITOR_READ}"}},
     )
-    daemon = Daemon(config, tmp_path, env={"MONITOR_ADMIN": ADMIN, "MONITOR_READ": SECRET})
-    daemons.append(daemon)
-    await daemon.start()
+    daemon = await launch(config, tmp_path, env={"MONITOR_ADMIN": ADMIN, "MONITOR_READ": SECRET})
     assert (await daemon.get("/status"))[0] == 401
     assert (await daemon.get("/metrics"))[0] == 401
     assert (await daemon.get("/status", SECRET))[0] == 200
@@ -240,20 +249,17 @@ async def test_admin_reload_needs_the_token_and_reads_can_too(
 
 
 async def test_admin_api_disabled_without_a_token(
-    fleet: SimulatedFleet, tmp_path: Path, daemons: list[Daemon]
+    fleet: SimulatedFleet, tmp_path: Path, launch: Launch
 ) -> None:
-    config = tmp_path / "monitor.yaml"
-    write_config(config, fleet)
-    daemon = Daemon(config, tmp_path)
-    daemons.append(daemon)
-    await daemon.start()
+    config = write_config(tmp_path, fleet)
+    daemon = await launch(config, tmp_path)
     code, body = await daemon.post("/-/reload", "anything")
     assert code == 403 and "disabled" in body["error"]
     assert await daemon.stop() == 0
 
 
 async def test_secrets_never_appear_in_any_output(
-    fleet: SimulatedFleet, tmp_path: Path, daemons: list[Daemon]
+    fleet: SimulatedFleet, tmp_path: Path, launch: Launch
 ) -> None:
     config = tmp_path / "monitor.yaml"
     data: dict[str, Any] = fleet_config(fleet, interval="500ms", timeout="400ms")
@@ -277,14 +283,12 @@ async def test_secrets_never_appear_in_any_output(
         "PD_KEY": PD_SECRET,
         "PD_URL": f"http://127.0.0.1:{free_port()}/v2/enqueue",
     }
-    daemon = Daemon(
+    daemon = await launch(
         config,
         tmp_path,
         env={"SVC_TOKEN": SECRET, "MONITOR_ADMIN": ADMIN, **receiver_secrets},
         extra=("--alerts", str(alerts)),
     )
-    daemons.append(daemon)
-    await daemon.start()
     outputs = [json.dumps(await daemon.until(all_checked))]
     for path in ("/metrics", "/healthz", "/status/schema", "/status/auth"):
         outputs.append(str((await daemon.get(path))[1]))

@@ -418,6 +418,182 @@ CASES: list[tuple[str, Answer, Status, Reason]] = [
         K,
         Reason.UNRECOGNIZED_BODY,
     ),
+    # --- the long tail: boundaries of the shapes read by generalization ---------------------
+    (
+        "a status word ending a clause is not a report",
+        answer(200, TEXT, b"No server is available to handle this request."),
+        K,
+        Reason.UNRECOGNIZED_BODY,
+    ),
+    (
+        "a bare reason phrase is the server's, not a report",
+        answer(503, TEXT, b"Service Unavailable"),
+        U,
+        Reason.SERVER_ERROR,
+    ),
+    ("negated failure sentence", answer(200, TEXT, b"Server is not shutting down"), H, Reason.OK),
+    ("screaming snake sentence", answer(200, HTML, b"SERVER_IS_READY"), H, Reason.OK),
+    (
+        "status word before a colon",
+        answer(200, TEXT, b"WARN: inconsistent objects in schema"),
+        D,
+        Reason.REPORTED_DEGRADED,
+    ),
+    (
+        "unknown under a 5xx is a failure",
+        answer(503, TEXT, b"unknown"),
+        U,
+        Reason.SERVER_ERROR,
+    ),
+    (
+        "string boolean setting is not a part",
+        answer(200, JSON, j({"debug": "false", "database": "ok"})),
+        H,
+        Reason.OK,
+    ),
+    ("string boolean alone", answer(200, JSON, j({"debug": "false"})), K, Reason.UNRECOGNIZED_BODY),
+    (
+        "plain strings beside an overall status are not parts",
+        answer(200, JSON, j({"status": "ok", "mode": "down", "cache": "down"})),
+        H,
+        Reason.OK,
+    ),
+    (
+        "plain-string part with a detail",
+        answer(500, JSON, j({"Cache": "working", "Db": "unavailable: connection refused"})),
+        U,
+        Reason.REPORTED_UNHEALTHY,
+    ),
+    (
+        "parts that look fine under a 5xx",
+        answer(503, JSON, j({"database": "OK", "dns": "lookup x: no such host"})),
+        U,
+        Reason.SERVER_ERROR,
+    ),
+    (
+        "list of checks, one warning",
+        answer(
+            200, JSON, j([{"Name": "a", "Status": "passing"}, {"Name": "b", "Status": "warning"}])
+        ),
+        D,
+        Reason.REPORTED_DEGRADED,
+    ),
+    (
+        "status key in capitals",
+        answer(200, JSON, j({"Status": "critical"})),
+        U,
+        Reason.REPORTED_UNHEALTHY,
+    ),
+    (
+        "string boolean key",
+        answer(200, JSON, j({"healthy": "false"})),
+        U,
+        Reason.REPORTED_UNHEALTHY,
+    ),
+    (
+        "prefixed status word",
+        answer(200, JSON, j({"status": "HEALTH_ERR"})),
+        U,
+        Reason.REPORTED_UNHEALTHY,
+    ),
+    ("message only", answer(200, JSON, j({"message": "ready"})), H, Reason.OK),
+    (
+        "message not a status",
+        answer(200, JSON, j({"message": "hello"})),
+        K,
+        Reason.UNRECOGNIZED_BODY,
+    ),
+    ("empty json object", answer(200, JSON, b"{}"), H, Reason.OK),
+    ("empty json list", answer(200, JSON, b"[]"), H, Reason.OK),
+    ("empty json object under 503", answer(503, JSON, b"{}"), U, Reason.SERVER_ERROR),
+    (
+        "table with a status column",
+        answer(200, TEXT, b"name status\nnode-1 green\nnode-2 yellow\n"),
+        D,
+        Reason.REPORTED_DEGRADED,
+    ),
+    (
+        "table without a header",
+        answer(200, TEXT, b"1475247709 17:01:49 es green 1 1\n"),
+        K,
+        Reason.UNRECOGNIZED_BODY,
+    ),
+    (
+        "html status line",
+        answer(
+            200, HTML, b"<html><body><h2>Application up</h2><p>rendered in 3ms</p></body></html>"
+        ),
+        H,
+        Reason.OK,
+    ),
+    (
+        "long html page is an application, not a status page",
+        answer(
+            200, HTML, b"<html><body><h2>Application up</h2>" + b"<p>x</p>" * 50 + b"</body></html>"
+        ),
+        K,
+        Reason.UNRECOGNIZED_BODY,
+    ),
+    (
+        "html painted red",
+        answer(500, HTML, b'<html><body style="background-color: red"></body></html>'),
+        U,
+        Reason.REPORTED_UNHEALTHY,
+    ),
+    (
+        "html painted two colours",
+        answer(
+            200, HTML, b'<body style="background: green"><div style="background: red"></div></body>'
+        ),
+        K,
+        Reason.UNRECOGNIZED_BODY,
+    ),
+    (
+        "a Kubernetes Status on a 403 is about the request",
+        answer(
+            403,
+            JSON,
+            j({"kind": "Status", "status": "Failure", "message": "forbidden", "code": 403}),
+        ),
+        D,
+        Reason.UNAUTHORIZED,
+    ),
+    (
+        "a healthy body on a 404 is not found",
+        answer(404, JSON, j({"status": "ok"})),
+        D,
+        Reason.NOT_FOUND,
+    ),
+    (
+        "vault standby",
+        answer(429, JSON, j({"initialized": True, "sealed": False, "standby": True})),
+        H,
+        Reason.OK,
+    ),
+    (
+        "vault standby cut off",
+        answer(474, JSON, j({"initialized": True, "sealed": False, "standby": True})),
+        D,
+        Reason.REPORTED_DEGRADED,
+    ),
+    (
+        "vault sealed",
+        answer(503, JSON, j({"initialized": True, "sealed": True, "standby": True})),
+        U,
+        Reason.REPORTED_UNHEALTHY,
+    ),
+    (
+        "vault healthy body under a remapped code",
+        answer(500, JSON, j({"initialized": True, "sealed": False, "standby": False})),
+        D,
+        Reason.INCONSISTENT_STATUS,
+    ),
+    (
+        "a 429 without the flags is rate limiting",
+        answer(429, JSON, j({"initialized": True, "standby": True})),
+        D,
+        Reason.RATE_LIMITED,
+    ),
     # --- transport -------------------------------------------------------------------------
     ("timeout", answer(None, {}, error=TransportError.TIMEOUT), U, Reason.TIMEOUT),
     (

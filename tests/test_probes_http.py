@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 import aiohttp
 import pytest
@@ -13,14 +14,16 @@ from aiohttp import web
 
 from monitor.answer import TransportError
 from monitor.config import Check
-from monitor.http.app import bound_port
 from monitor.model import CheckKind, Reason, Status
 from monitor.normalize import normalize_response
 from monitor.probes.http import probe_http
 from monitor.probes.timing import timed_connector, wire_stamps
 from tests.conftest import free_port
+from tests.loopback import serving
 
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+Handler = Callable[[asyncio.StreamWriter], Awaitable[None]]
+"""What a raw server does once it has read the request."""
+Routes = Mapping[str, Callable[[web.Request], Awaitable[web.StreamResponse]]]
 
 
 def make_check(
@@ -56,7 +59,7 @@ async def session(request: pytest.FixtureRequest) -> AsyncIterator[aiohttp.Clien
 
 @pytest.fixture
 async def raw_server() -> AsyncIterator[Callable[[Handler], Awaitable[str]]]:
-    """Start raw TCP servers that speak (broken) HTTP by hand."""
+    """Start raw TCP servers that read the request, then speak (broken) HTTP by hand."""
     servers: list[asyncio.Server] = []
     tasks: set[asyncio.Task[None]] = set()
 
@@ -66,7 +69,8 @@ async def raw_server() -> AsyncIterator[Callable[[Handler], Awaitable[str]]]:
             assert task is not None
             tasks.add(task)
             try:
-                await handler(reader, writer)
+                await reader.read(1024)
+                await handler(writer)
             except (ConnectionError, asyncio.CancelledError):
                 pass
             finally:
@@ -85,20 +89,18 @@ async def raw_server() -> AsyncIterator[Callable[[Handler], Awaitable[str]]]:
 
 
 @pytest.fixture
-async def web_server() -> AsyncIterator[Callable[[web.Application], Awaitable[str]]]:
-    runners: list[web.AppRunner] = []
+async def web_server() -> AsyncIterator[Callable[[Routes], Awaitable[str]]]:
+    """`await web_server({path: handler})`: the base URL of a loopback server answering GET on
+    those paths, stopped after the test."""
+    async with contextlib.AsyncExitStack() as stack:
 
-    async def start(app: web.Application) -> str:
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        runners.append(runner)
-        return f"http://127.0.0.1:{bound_port(site)}"
+        async def start(routes: Routes) -> str:
+            app = web.Application()
+            for path, handler in routes.items():
+                app.router.add_get(path, handler)
+            return await stack.enter_async_context(serving(app))
 
-    yield start
-    for runner in runners:
-        await runner.cleanup()
+        yield start
 
 
 async def test_healthy_answer_is_timed_and_read(
@@ -108,9 +110,7 @@ async def test_healthy_answer_is_timed_and_read(
         await asyncio.sleep(0.02)
         return web.json_response({"status": "ok"}, headers={"Server-Timing": "rpc;dur=1.5"})
 
-    app = web.Application()
-    app.router.add_get("/health", health)
-    base = await web_server(app)
+    base = await web_server({"/health": health})
     answer = await probe_http(session, make_check(base + "/health"))
     assert answer.error is None and answer.status_code == 200
     assert answer.body == b'{"status": "ok"}'
@@ -128,8 +128,7 @@ async def test_refused(session: aiohttp.ClientSession) -> None:
 async def test_accepts_and_never_answers_times_out_on_time(
     session: aiohttp.ClientSession, raw_server: Callable[[Handler], Awaitable[str]]
 ) -> None:
-    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read(1024)
+    async def silent(writer: asyncio.StreamWriter) -> None:
         await asyncio.sleep(30)
 
     url = await raw_server(silent)
@@ -144,8 +143,7 @@ async def test_accepts_and_never_answers_times_out_on_time(
 async def test_slow_trickled_body_is_stopped_by_the_total_deadline(
     session: aiohttp.ClientSession, raw_server: Callable[[Handler], Awaitable[str]]
 ) -> None:
-    async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read(1024)
+    async def trickle(writer: asyncio.StreamWriter) -> None:
         writer.write(
             b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
         )
@@ -172,9 +170,7 @@ async def test_oversized_body_is_capped_while_streaming(
             await response.write(chunk)
         return response
 
-    app = web.Application()
-    app.router.add_get("/health", huge)
-    base = await web_server(app)
+    base = await web_server({"/health": huge})
     answer = await probe_http(session, make_check(base + "/health", cap=65536, timeout=5))
     assert answer.truncated and len(answer.body) == 65536
     verdict = normalize_response(answer)
@@ -191,9 +187,7 @@ async def test_gzip_bomb_is_capped_on_decoded_size(
             body=bomb, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"}
         )
 
-    app = web.Application()
-    app.router.add_get("/health", handler)
-    base = await web_server(app)
+    base = await web_server({"/health": handler})
     start = time.perf_counter()
     answer = await probe_http(session, make_check(base + "/health", cap=65536, timeout=5))
     assert time.perf_counter() - start < 2.0
@@ -204,8 +198,7 @@ async def test_gzip_bomb_is_capped_on_decoded_size(
 async def test_reset_mid_body(
     session: aiohttp.ClientSession, raw_server: Callable[[Handler], Awaitable[str]]
 ) -> None:
-    async def reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read(1024)
+    async def reset(writer: asyncio.StreamWriter) -> None:
         writer.write(b'HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n{"status":')
         await writer.drain()
         writer.transport.abort()
@@ -219,8 +212,7 @@ async def test_reset_mid_body(
 async def test_close_before_headers(
     session: aiohttp.ClientSession, raw_server: Callable[[Handler], Awaitable[str]]
 ) -> None:
-    async def close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read(1024)
+    async def close(writer: asyncio.StreamWriter) -> None:
         writer.transport.abort()
 
     url = await raw_server(close)
@@ -231,8 +223,7 @@ async def test_close_before_headers(
 async def test_garbage_instead_of_http(
     session: aiohttp.ClientSession, raw_server: Callable[[Handler], Awaitable[str]]
 ) -> None:
-    async def garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read(1024)
+    async def garbage(writer: asyncio.StreamWriter) -> None:
         writer.write(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
         await writer.drain()
 
@@ -247,9 +238,7 @@ async def test_redirect_loop(
     async def loop(_: web.Request) -> web.Response:
         raise web.HTTPFound("/health")
 
-    app = web.Application()
-    app.router.add_get("/health", loop)
-    base = await web_server(app)
+    base = await web_server({"/health": loop})
     answer = await probe_http(session, make_check(base + "/health", redirects=3))
     assert answer.error is TransportError.TOO_MANY_REDIRECTS
     assert normalize_response(answer).reason is Reason.TOO_MANY_REDIRECTS
@@ -264,10 +253,7 @@ async def test_redirect_followed_and_recorded(
     async def new(_: web.Request) -> web.Response:
         return web.json_response({"status": "pass"})
 
-    app = web.Application()
-    app.router.add_get("/health", old)
-    app.router.add_get("/v2/health", new)
-    base = await web_server(app)
+    base = await web_server({"/health": old, "/v2/health": new})
     answer = await probe_http(session, make_check(base + "/health"))
     assert answer.redirects == 1 and answer.final_url.endswith("/v2/health")
     assert normalize_response(answer).status is Status.HEALTHY
@@ -289,10 +275,7 @@ async def test_timed_connector_takes_the_duration_on_the_wire(
         await asyncio.sleep(0.02)
         return web.json_response({"status": "ok"})
 
-    app = web.Application()
-    app.router.add_get("/health", health)
-    app.router.add_get("/hop", hop)
-    base = await web_server(app)
+    base = await web_server({"/health": health, "/hop": hop})
     async with aiohttp.ClientSession(connector=timed_connector()) as timed:
         async with timed.get(base + "/health") as response:
             assert wire_stamps(response) is not None, "aiohttp internals moved: see timing.py"
@@ -311,8 +294,6 @@ async def test_plain_session_has_no_wire_stamps(
     async def health(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
-    app = web.Application()
-    app.router.add_get("/health", health)
-    base = await web_server(app)
+    base = await web_server({"/health": health})
     async with aiohttp.ClientSession() as plain, plain.get(base + "/health") as response:
         assert wire_stamps(response) is None

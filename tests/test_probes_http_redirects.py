@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from ssl import SSLContext
 
 import aiohttp
 import pytest
@@ -19,6 +21,7 @@ from monitor.model import Reason, Status
 from monitor.normalize import normalize_response
 from monitor.probes.http import origin_of, probe_http
 from tests.certs import CertificateAuthority
+from tests.loopback import serving
 from tests.test_probes_http import make_check
 
 TOKEN = "Bearer redirect-token-3141"
@@ -34,20 +37,12 @@ def with_secrets(check: Check, **changes: object) -> Check:
 @pytest.fixture
 async def serve() -> AsyncIterator[Start]:
     """`await serve(app, ssl=None)` -> base URL of a loopback server (127.0.0.1, port 0)."""
-    runners: list[web.AppRunner] = []
+    async with contextlib.AsyncExitStack() as stack:
 
-    async def start(app: web.Application, ssl: object = None) -> str:
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl)  # type: ignore[arg-type]
-        await site.start()
-        runners.append(runner)
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return f"{'https' if ssl else 'http'}://127.0.0.1:{port}"
+        async def start(app: web.Application, ssl: SSLContext | None = None) -> str:
+            return await stack.enter_async_context(serving(app, tls=ssl))
 
-    yield start
-    for runner in runners:
-        await runner.cleanup()
+        yield start
 
 
 def recording_app(seen: Recorded, routes: dict[str, str | None]) -> web.Application:

@@ -20,10 +20,10 @@ from monitor.logs import configure_logging, set_log_scrubber
 from monitor.receivers.webhook import WebhookConfig, WebhookReceiver
 from monitor.secrets_scrub import NO_SECRETS, scrubber_for
 from tests.alerting_fixtures import T0, event
-from tests.test_lifecycle import Daemon, all_checked, by_name, daemons, wait_for_rows
+from tests.test_lifecycle import Launch, all_checked, by_name, launch, wait_for_rows
 from tests.test_probes_http_redirects import Start, serve
 
-__all__ = ["daemons", "serve"]  # fixtures: loopback servers, daemons killed after the test
+__all__ = ["launch", "serve"]  # fixtures: loopback servers, daemons killed after the test
 
 TOKEN = "echo-7e2b4c9d1f0a3856"
 
@@ -52,7 +52,7 @@ async def echo_service(serve: Start) -> str:
 
 
 async def test_an_echoed_token_never_reaches_status_store_or_log(
-    echo_service: str, tmp_path: Path, daemons: list[Daemon]
+    echo_service: str, tmp_path: Path, launch: Launch
 ) -> None:
     config = tmp_path / "monitor.yaml"
     config.write_text(
@@ -69,9 +69,7 @@ async def test_an_echoed_token_never_reaches_status_store_or_log(
             }
         )
     )
-    daemon = Daemon(config, tmp_path, env={"ECHO_TOKEN": TOKEN})
-    daemons.append(daemon)
-    await daemon.start()
+    daemon = await launch(config, tmp_path, env={"ECHO_TOKEN": TOKEN})
     status = await daemon.until(all_checked)
     await wait_for_rows(tmp_path / "monitor.sqlite3", 1)
     assert await daemon.stop() == 0

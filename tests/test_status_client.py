@@ -22,9 +22,9 @@ from monitor.fleet.status_client import (
     status_url,
 )
 from monitor.gate.rounds import VerifyOptions, verify
-from monitor.http.app import bound_port
 from monitor.model import CheckKind, CheckStatus, FleetStatus, Reason, Status
 from monitor.status import service_status
+from tests.loopback import serving
 from tests.test_verify import monitor_cli
 
 DOCUMENT = (
@@ -107,14 +107,8 @@ async def server() -> AsyncIterator[str]:
         ("/silent", silent),
     ]:
         app.router.add_get(path, handler)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{bound_port(site)}"
-    finally:
-        await runner.cleanup()
+    async with serving(app, shutdown_timeout=0.1) as url:
+        yield url
 
 
 async def test_exactly_the_cap_passes_and_one_byte_more_is_refused(server: str) -> None:
@@ -221,16 +215,10 @@ async def test_both_commands_merge_replicas_with_one_rule() -> None:
 
     app = web.Application()
     app.router.add_get("/{name}", replica)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    urls = tuple(f"http://127.0.0.1:{bound_port(site)}{p}" for p in bodies)
-    try:
+    async with serving(app) as url:
+        urls = tuple(f"{url}{p}" for p in bodies)
         merged = merge(await fetch_all(urls, timeout=5), at)
         report = await verify(None, VerifyOptions(sources=urls, expect_version="2.0"))
-    finally:
-        await runner.cleanup()
     [service] = merged.fleet.services
     assert (service.status, service.version) == (Status.DEGRADED, "2.0")
     assert [c.name for c in service.checks] == ["health", "db"]

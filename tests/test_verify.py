@@ -30,7 +30,6 @@ from monitor.gate.rounds import (
     summarize,
     verify,
 )
-from monitor.http.app import bound_port
 from monitor.model import Reason, Status, Verdict
 from monitor.simulator import (
     Behavior,
@@ -42,6 +41,7 @@ from monitor.simulator import (
 )
 from monitor.simulator.fleet import WORKER_EXCEPTION
 from tests.conftest import free_port
+from tests.loopback import serving
 from tests.test_daemon import SEED_TABLE
 
 FIXTURES = Path(__file__).parent / "fixtures" / "workers"
@@ -435,18 +435,11 @@ async def test_samples_are_bounded_per_check_and_in_total() -> None:
 
     app = web.Application()
     app.router.add_get("/{tail:.*}", handler)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        url = f"http://127.0.0.1:{bound_port(site)}"
+    async with serving(app) as url:
         smoke = ", ".join(f"{{name: s{i}, path: /s{i}}}" for i in range(4))
         config = parse_config(f"services:\n  - {{name: a, url: '{url}', rpc: [{smoke}]}}\n")
         options = VerifyOptions(samples=20, per_check_in_flight=4, max_in_flight=6)
         report = await Verifier(config, options).run()
-    finally:
-        await runner.cleanup()
     assert served == {p: 24 for p in ("/health", "/s0", "/s1", "/s2", "/s3")}  # + 4 warm-up
     assert max(peak.values()) <= 4 and total["peak"] <= 6
     assert total["peak"] >= 5, "checks are sampled concurrently"

@@ -1,6 +1,6 @@
 """The command line, one module per command: `monitor run | demo | verify | discover |
-config check | rules export | schema | status | push`. This module holds only the group (global
-options: logging) and `main`; exit codes are monitor/exit_codes.py's."""
+explain | config check | rules export | schema | status | push`. This module holds only the
+group (global options: logging) and `main`; exit codes are monitor/exit_codes.py's."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from monitor import __version__
 from monitor.cli.config_check import config_group
 from monitor.cli.demo import demo
 from monitor.cli.discover import discover
+from monitor.cli.explain import explain_command
 from monitor.cli.push import push_command
 from monitor.cli.rules_export import rules_group
 from monitor.cli.run import run
@@ -45,6 +46,7 @@ for command in (
     config_group,
     verify,
     discover,
+    explain_command,
     rules_group,
     schema,
     status_command,

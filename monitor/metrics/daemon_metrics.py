@@ -26,6 +26,7 @@ from monitor.config import Check
 from monitor.metrics.check_series import CHECK_LABELS, CheckSeries, Labels
 from monitor.metrics.exposition import text_chunks
 from monitor.model import Status
+from monitor.normalize import PARSERS
 from monitor.state import CheckState
 
 LATENCY_BUCKETS = (
@@ -78,6 +79,15 @@ class MonitorMetrics:
             "Runs skipped because the previous run of the same check was still going.",
             registry=registry,
         )
+        self.normalizer_parser_errors_total = Counter(
+            "monitor_normalizer_parser_errors",
+            "Answers on which a normalizer parser raised (a bug in the parser; the answer went "
+            "on to the next one), by parser.",
+            ["parser"],
+            registry=registry,
+        )
+        for parser, _ in PARSERS:
+            self.normalizer_parser_errors_total.labels(parser=parser)
         self.loop_lag = Gauge(
             "monitor_event_loop_lag_seconds",
             "Latest delay of the event loop in waking a timer; skews every measured latency.",
@@ -127,6 +137,10 @@ class MonitorMetrics:
             "Unix time of the last successful config load.",
             registry=registry,
         )
+
+    def count_parser_error(self, parser: str) -> None:
+        """The `on_parser_error` hook of `normalize_response`."""
+        self.normalizer_parser_errors_total.labels(parser=parser).inc()
 
     def declare(self, checks: Iterable[Check], services: Iterable[str]) -> None:
         """Export every known series at 0 from the start, so absent never means zero."""

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from monitor.answer import Answer
 from monitor.model import Component, Reason, Status, Verdict, worst
+from monitor.normalize._vocabulary import short, status_phrase
 from monitor.normalize.evidence import evidence_snippet
 
 _REPORTED_REASON = {
@@ -37,11 +38,13 @@ def verdict_from_report(
     message: str = "",
     components: Mapping[str, Component] | None = None,
     version: str | None = None,
+    read: str = "",
 ) -> Verdict:
     """The verdict for a body that states a status.
 
     - the body's status wins over the HTTP code, except that a body claiming health under a
-      4xx/5xx code is `degraded` (`inconsistent_status`): one of the two is lying;
+      4xx/5xx code is `degraded` (`inconsistent_status`): one of the two is lying; and a body
+      that says `unknown` under a 5xx is `unhealthy` (`server_error`): the code is its answer;
     - a healthy top level with a failing or degraded component is `degraded`;
     - the detail names the failing components and the service's own message.
     """
@@ -65,6 +68,11 @@ def verdict_from_report(
             detail = f"reports healthy, but {failing}"
         else:
             detail = f"reports healthy ({fmt})"
+    elif reported is Status.UNKNOWN and code is not None and code >= 500:
+        status, reason = Status.UNHEALTHY, Reason.SERVER_ERROR
+        detail = f"HTTP {code}; the {fmt} body reports unknown"
+        if extra:
+            detail += f": {extra}"
     else:
         detail = f"reports {reported.value}"
         if code is not None and code < 400 and reported is Status.UNHEALTHY:
@@ -79,4 +87,49 @@ def verdict_from_report(
         components=components,
         version=version,
         evidence=evidence_snippet(answer.body),
+        read=read,
+    )
+
+
+def verdict_from_parts(
+    answer: Answer,
+    components: Mapping[str, Component],
+    *,
+    fmt: str,
+    message: str = "",
+    version: str | None = None,
+    read: str = "",
+) -> Verdict:
+    """The verdict for a body that names its parts but states no overall status: as healthy
+    as its worst part. Under a 5xx the code is the overall the body left out: the parts we
+    could read may look fine while one we could not read failed (`"dns": "lookup ... no such
+    host"`), so it is `unhealthy` (`server_error`) with the parts kept."""
+    inferred = worst(c.status for c in components.values())
+    code = answer.status_code
+    if code is None or code < 500 or inferred is Status.UNHEALTHY:
+        return verdict_from_report(
+            answer, inferred, fmt=fmt, message=message, components=components,
+            version=version, read=read,
+        )  # fmt: skip
+    named = ", ".join(f"{n} {c.status.value}" for n, c in list(components.items())[:8])
+    return Verdict(
+        status=Status.UNHEALTHY,
+        reason=Reason.SERVER_ERROR,
+        detail=f"HTTP {code}; the parts the {fmt} body names: {named}"[:300],
+        http_status=code,
+        components=dict(components),
+        version=version,
+        evidence=evidence_snippet(answer.body),
+        read=read,
+    )
+
+
+def verdict_from_line(answer: Answer, line: str, *, fmt: str, where: str) -> Verdict | None:
+    """The verdict for one line of text that states a status (`Service ready.`, `WARN: ...`),
+    or None when it states none."""
+    phrase = status_phrase(line)
+    if phrase is None:
+        return None
+    return verdict_from_report(
+        answer, phrase[0], fmt=fmt, message=phrase[1], read=f"{where} {short(line, 80)!r}"
     )

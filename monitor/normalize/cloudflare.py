@@ -95,6 +95,7 @@ def parse(answer: Answer, body: Body) -> Verdict | None:
                 detail=f"Cloudflare error page (type {kind}), HTTP {answer.status_code}",
                 http_status=answer.status_code,
                 evidence=evidence_snippet(answer.body),
+                read=f"header cf-error-type: {kind}",
             )
         else:
             return None
@@ -106,4 +107,5 @@ def parse(answer: Answer, body: Body) -> Verdict | None:
         detail=f"{source} {label}: {meaning} (HTTP {answer.status_code})",
         http_status=answer.status_code,
         evidence=evidence_snippet(answer.body),
+        read=f"{source} {label}",
     )

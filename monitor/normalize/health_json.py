@@ -69,4 +69,6 @@ def parse(answer: Answer, body: Body) -> Verdict | None:
         message=short(str(message)),
         components=components,
         version=short(str(version), 80) if isinstance(version, str | int) else None,
+        read=f"status={short(repr(raw_status), 40)}"
+        + (f" (declared {answer.content_type})" if declared else ""),
     )

@@ -1,18 +1,20 @@
 """The last word: what the HTTP status alone says when no parser recognized the body.
 
 A 2xx with a body nobody recognized is `unknown`, never `healthy`: a shape we do not know is
-not evidence of health. An empty 2xx is healthy: the status code is the whole answer.
+not evidence of health. An empty 2xx is healthy: the status code is the whole answer; so is a
+2xx whose body is an empty JSON document (`{}`, `[]`), which states nothing either.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from monitor.answer import Answer
 from monitor.model import Reason, Status, Verdict
 from monitor.normalize._body import Body
-from monitor.normalize._vocabulary import short
+from monitor.normalize._vocabulary import message_of, short
 from monitor.normalize.evidence import evidence_snippet
 
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
@@ -24,7 +26,9 @@ def _gist(answer: Answer, body: Body) -> str:
     title = _TITLE.search(text[:4000])
     if title:
         return short(title.group(1), 100)
-    if body.has_json or not text.strip():
+    if body.has_json:
+        return short(message_of(body.json), 100) if isinstance(body.json, Mapping) else ""
+    if not text.strip():
         return ""
     return short(text.strip().splitlines()[0], 100)
 
@@ -47,6 +51,9 @@ def parse(answer: Answer, body: Body) -> Verdict:
     if 200 <= code < 300:
         if not body.raw.strip():
             status, reason, detail = Status.HEALTHY, Reason.OK, f"HTTP {code} with an empty body"
+        elif body.has_json and body.json in ({}, []):
+            status, reason = Status.HEALTHY, Reason.OK
+            detail = f"HTTP {code} with an empty JSON document"
         else:
             kind = answer.content_type or "untyped"
             status, reason = Status.UNKNOWN, Reason.UNRECOGNIZED_BODY
@@ -82,4 +89,5 @@ def parse(answer: Answer, body: Body) -> Verdict:
         detail=detail,
         http_status=answer.status_code,
         evidence=evidence_snippet(answer.body),
+        read=f"HTTP {code}" if body.raw.strip() else f"HTTP {code}, empty body",
     )

@@ -39,4 +39,11 @@ def parse(answer: Answer, body: Body) -> Verdict | None:
     if not components:
         return None
     reported = summary or worst(c.status for c in components.values())
-    return verdict_from_report(answer, reported, fmt="Kubernetes healthz", components=components)
+    said = f", summary {'passed' if summary is Status.HEALTHY else 'failed'}" if summary else ""
+    return verdict_from_report(
+        answer,
+        reported,
+        fmt="Kubernetes healthz",
+        components=components,
+        read=f"{len(components)} [+]/[-] check lines{said}",
+    )

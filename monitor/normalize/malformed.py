@@ -57,4 +57,5 @@ def parse(answer: Answer, body: Body) -> Verdict | None:
         detail=detail[:300],
         http_status=code,
         evidence=evidence_snippet(answer.body),
+        read=f"HTTP {code}, {answer.content_type or 'untyped'} body of {len(answer.body)} bytes",
     )

@@ -1,5 +1,6 @@
-"""Short plain-text answers: `OK`, `healthy`, `status: ok` lines, and 2xx text that says it
-failed (`Error: database unreachable`)."""
+"""Short plain-text answers: `OK`, `healthy`, one sentence (`Prometheus Server is Healthy.`,
+`Ingester not ready: waiting for 15s`), `status: ok` lines, and 2xx text that says it failed
+(`Error: database unreachable`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import re
 from monitor.answer import Answer
 from monitor.model import Component, Reason, Status, Verdict, worst
 from monitor.normalize._body import Body
-from monitor.normalize._reported import verdict_from_report
+from monitor.normalize._reported import verdict_from_line, verdict_from_report
 from monitor.normalize._vocabulary import short, status_word
 from monitor.normalize.evidence import evidence_snippet
 
@@ -32,8 +33,11 @@ _FAILURE = re.compile(
 
 
 def _is_html(answer: Answer, text: str) -> bool:
+    """Markup, not a label: frameworks send plain strings as text/html (Express `res.send`)."""
     head = text.lstrip()[:200].lower()
-    return answer.content_type == "text/html" or head.startswith(("<!doctype", "<html"))
+    if head.startswith(("<!doctype", "<html")):
+        return True
+    return answer.content_type == "text/html" and "<" in text
 
 
 def _from_pairs(answer: Answer, lines: list[str]) -> Verdict | None:
@@ -54,7 +58,9 @@ def _from_pairs(answer: Answer, lines: list[str]) -> Verdict | None:
         return None
     if overall is None:
         overall = worst(c.status for c in components.values())
-    return verdict_from_report(answer, overall, fmt="text", components=components)
+    return verdict_from_report(
+        answer, overall, fmt="text", components=components, read=f"{len(lines)} key: value lines"
+    )
 
 
 def parse(answer: Answer, body: Body) -> Verdict | None:
@@ -69,7 +75,14 @@ def parse(answer: Answer, body: Body) -> Verdict | None:
         word = Status.HEALTHY
     lines = [line for line in text.splitlines() if line.strip()]
     if word is not None and len(lines) == 1:
-        return verdict_from_report(answer, word, fmt="text")
+        return verdict_from_report(answer, word, fmt="text", read=f"the line {short(first, 60)!r}")
+    said = (
+        verdict_from_line(answer, lines[0], fmt="text", where="the line")
+        if len(lines) == 1
+        else None
+    )
+    if said is not None:
+        return said
     pairs = _from_pairs(answer, lines)
     if pairs is not None:
         return pairs
@@ -81,5 +94,6 @@ def parse(answer: Answer, body: Body) -> Verdict | None:
             detail=f"HTTP {code} but the body says it failed: {short(text, 120)}",
             http_status=code,
             evidence=evidence_snippet(answer.body),
+            read=f"a failure word in {short(text, 60)!r}",
         )
     return None

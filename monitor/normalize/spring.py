@@ -70,5 +70,10 @@ def parse(answer: Answer, body: Body) -> Verdict | None:
         fmt = "Spring Boot Actuator"
         components = _actuator_components(tree) if isinstance(tree, Mapping) else {}
     return verdict_from_report(
-        answer, _STATUS[data["status"]], fmt=fmt, message=message_of(data), components=components
+        answer,
+        _STATUS[data["status"]],
+        fmt=fmt,
+        message=message_of(data),
+        components=components,
+        read=f"status={data['status']!r} ({fmt})",
     )

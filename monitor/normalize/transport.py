@@ -36,4 +36,5 @@ def parse(answer: Answer, body: Body) -> Verdict | None:
         reason=reason,
         detail=detail[:300],
         http_status=answer.status_code,
+        read=f"transport error {answer.error.value}",
     )

@@ -282,7 +282,7 @@ class Monitor:
                     self.log.info("check.cancelled_at_shutdown", check=check.id)
                     return None
                 raise
-            verdict = normalize_response(answer, self.scrubber)
+            verdict = normalize_response(answer, self.scrubber, self.metrics.count_parser_error)
             record = self.tracked.get(check.id)
             if record is None:  # removed by a reload while in flight: nothing to keep
                 return advance(None, verdict, self.clock(), answer.duration_s)

@@ -24,7 +24,7 @@ from typing import (
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from monitor.alerting.state import AlertState, RuleInput, ServiceInput
+from monitor.alerting.state import AlertState, RuleInput, ServiceHistory, ServiceInput
 from monitor.alerting.template import template_errors
 from monitor.config import Duration, link_url
 from monitor.durations import format_duration, parse_duration
@@ -143,6 +143,22 @@ class Context:
     bucket_seconds: float
 
 
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """One matched service at one evaluation: what a per-service condition reads."""
+
+    ctx: Context
+    service: ServiceInput
+    values: dict[str, object]
+    """The service's template values (`service_values`)."""
+    observed: bool
+    """Whether the service was checked since the last evaluation."""
+
+    @property
+    def history(self) -> ServiceHistory | None:
+        return self.ctx.state.services.get(self.service.name)
+
+
 def ms(seconds: float | None) -> str | None:
     return None if seconds is None else f"{seconds * 1000:.1f}".rstrip("0").rstrip(".")
 
@@ -226,11 +242,11 @@ class RuleKind(Generic[R]):
         """One signal per service the rule matches (monitor kinds override this)."""
         for s in ctx.view.services.values():
             if rule.match.matches(s.name, s.labels):
-                yield from self.service_signals(rule, ctx, s, service_values(s), s.name in ctx.seen)
+                yield from self.service_signals(
+                    rule, Subject(ctx, s, service_values(s), s.name in ctx.seen)
+                )
 
-    def service_signals(
-        self, rule: R, ctx: Context, s: ServiceInput, values: dict[str, object], observed: bool
-    ) -> Iterator[Signal]:
+    def service_signals(self, rule: R, at: Subject) -> Iterator[Signal]:
         raise NotImplementedError
 
     # -- Prometheus export
@@ -263,7 +279,10 @@ class _Inhibitable(_Held, Protocol):
 
 class HeldKind(RuleKind[R]):
     """A kind whose model has `for` and `resolve_after`: its condition must hold that long to
-    fire and be clear that long to resolve."""
+    fire and be clear that long to resolve.
+
+    Each kind's model declares these fields itself rather than inheriting them, so that its
+    fields (and the order config problems are listed in) stay in the order written there."""
 
     def thresholds(self, rule: R) -> tuple[Threshold, Threshold]:
         held = cast("_Held", rule)

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
-from monitor.alerting.kinds._base import Context, RuleModel, base_labels, ms
-from monitor.alerting.state import CheckInput, ServiceInput
+from monitor.alerting.kinds._base import RuleModel, Subject, base_labels, ms
+from monitor.alerting.state import CheckInput
 from monitor.model import CheckKind
 
 
@@ -25,22 +25,19 @@ TimedKind = Annotated[CheckKind, AfterValidator(_timed)]
 
 
 def each_check(
-    rule: RuleModel,
-    kinds: Collection[CheckKind],
-    ctx: Context,
-    s: ServiceInput,
-    values: dict[str, object],
+    rule: RuleModel, kinds: Collection[CheckKind], at: Subject
 ) -> Iterator[tuple[CheckInput, dict[str, str], dict[str, object], bool]]:
     """(check, labels, template values, observed) for each of the service's checks of `kinds`."""
+    s = at.service
     for c in s.checks:
         if c.kind not in kinds:
             continue
         labels = {**base_labels(rule, s), "check": c.name}
         v = {
-            **values,
+            **at.values,
             "check": c.name,
             "kind": c.kind.value,
             "p95_ms": ms(c.p95_s),
             "target_ms": ms(c.target_s),
         }
-        yield c, labels, v, (s.name, c.name) in ctx.seen_checks
+        yield c, labels, v, (s.name, c.name) in at.ctx.seen_checks

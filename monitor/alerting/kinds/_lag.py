@@ -1,4 +1,5 @@
-"""What the two lag kinds (loop_lag, schedule_lag) share: a measured lag over `threshold`."""
+"""What the kinds that fire on a duration over a limit share (loop_lag, schedule_lag,
+checks_stalled): the signal, labelled service="monitor", and its exported fields."""
 
 from __future__ import annotations
 
@@ -8,12 +9,40 @@ from typing import Protocol, TypeVar, cast
 from monitor.alerting.kinds._base import (
     Context,
     HeldKind,
+    RuleKind,
     RuleModel,
     Signal,
     base_labels,
 )
 from monitor.alerting.state import RuleInput
 from monitor.durations import format_duration
+
+M = TypeVar("M", bound=RuleModel)
+
+
+class OverLimitKind(RuleKind[M]):
+    """A monitor kind that fires while `measure` exceeds `limit`; no measure means no data."""
+
+    about_monitor = True
+
+    def measure(self, rule: M, ctx: Context) -> float | None:
+        raise NotImplementedError
+
+    def limit(self, rule: M) -> float:
+        raise NotImplementedError
+
+    def signals(self, rule: M, ctx: Context) -> Iterator[Signal]:
+        value, limit = self.measure(rule, ctx), self.limit(rule)
+        yield Signal(
+            base_labels(rule, None),
+            None if value is None else value > limit,
+            True,
+            {"value": format_duration(value or 0.0), "threshold": format_duration(limit)},
+        )
+
+    def export_fields(self, rule: M, fields: dict[str, str]) -> None:
+        fields["value"] = "{{ $value | humanizeDuration }}"
+        fields["threshold"] = format_duration(self.limit(rule))
 
 
 class _LagRule(Protocol):
@@ -23,26 +52,14 @@ class _LagRule(Protocol):
 L = TypeVar("L", bound=RuleModel)
 
 
-class LagKind(HeldKind[L]):
-    """A monitor kind that fires while `lag(view)` exceeds the rule's `threshold`."""
-
-    about_monitor = True
+class LagKind(HeldKind[L], OverLimitKind[L]):
+    """A held kind that fires while `lag(view)` exceeds the rule's `threshold`."""
 
     def lag(self, view: RuleInput) -> float | None:
         raise NotImplementedError
 
-    def _rule(self, rule: L) -> _LagRule:
-        return cast("_LagRule", rule)  # every lag kind's model has these fields
+    def measure(self, rule: L, ctx: Context) -> float | None:
+        return self.lag(ctx.view)
 
-    def signals(self, rule: L, ctx: Context) -> Iterator[Signal]:
-        lag, threshold = self.lag(ctx.view), self._rule(rule).threshold
-        yield Signal(
-            base_labels(rule, None),
-            None if lag is None else lag > threshold,
-            True,
-            {"value": format_duration(lag or 0.0), "threshold": format_duration(threshold)},
-        )
-
-    def export_fields(self, rule: L, fields: dict[str, str]) -> None:
-        fields["value"] = "{{ $value | humanizeDuration }}"
-        fields["threshold"] = format_duration(self._rule(rule).threshold)
+    def limit(self, rule: L) -> float:
+        return cast("_LagRule", rule).threshold  # every lag kind's model has `threshold`

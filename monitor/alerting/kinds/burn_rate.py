@@ -13,16 +13,16 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from monitor.alerting.kinds._base import (
-    Context,
     RuleModel,
     ServicePageKind,
     Signal,
+    Subject,
     Threshold,
     ThresholdField,
 )
 from monitor.alerting.kinds._checks import TimedKind, each_check
 from monitor.alerting.kinds._promql import CHECK, bad, check_kinds, selector
-from monitor.alerting.state import CheckHistory, ServiceInput
+from monitor.alerting.state import CheckHistory
 from monitor.config import Duration
 from monitor.durations import format_duration
 from monitor.model import CheckKind
@@ -86,22 +86,15 @@ class BurnRateKind(ServicePageKind[BurnRateRule]):
     def burn_windows(self, rule: BurnRateRule) -> tuple[float, float]:
         return rule.long, rule.short
 
-    def service_signals(
-        self,
-        rule: BurnRateRule,
-        ctx: Context,
-        s: ServiceInput,
-        values: dict[str, object],
-        observed: bool,
-    ) -> Iterator[Signal]:
-        hist = ctx.state.services.get(s.name)
-        for c, labels, v, seen in each_check(rule, rule.checks, ctx, s, values):
+    def service_signals(self, rule: BurnRateRule, at: Subject) -> Iterator[Signal]:
+        hist, name = at.history, at.service.name
+        for c, labels, v, seen in each_check(rule, rule.checks, at):
             ch = hist.checks.get(c.name) if hist else None
             if ch is None:
-                yield Signal(labels, None, seen, v, s.name)
+                yield Signal(labels, None, seen, v, name)
                 continue
             n_long, bad_long, n_short, bad_short = _ratios(
-                ch, ctx.now, rule.long, rule.short, ctx.bucket_seconds
+                ch, at.ctx.now, rule.long, rule.short, at.ctx.bucket_seconds
             )
             long_rate = burn_rate(bad_long, rule.objective)
             short_rate = burn_rate(bad_short, rule.objective)
@@ -115,7 +108,7 @@ class BurnRateKind(ServicePageKind[BurnRateRule]):
                 threshold=f"{rule.burn_rate:g}",
                 window=f"{format_duration(rule.long)} and {format_duration(rule.short)}",
             )
-            yield Signal(labels, active, seen, v, s.name)
+            yield Signal(labels, active, seen, v, name)
 
     def expr(self, rule: BurnRateRule) -> str:
         sel = selector(rule, check_kinds(rule.checks))

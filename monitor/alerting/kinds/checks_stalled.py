@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from monitor.alerting.kinds._base import Context, RuleKind, RuleModel, Signal, base_labels
+from monitor.alerting.kinds._base import Context, RuleModel
+from monitor.alerting.kinds._lag import OverLimitKind
 from monitor.config import Duration
-from monitor.durations import format_duration
 
 
 class ChecksStalledRule(RuleModel):
@@ -19,30 +19,22 @@ class ChecksStalledRule(RuleModel):
     after: Duration = Field(default=120.0, gt=0)
 
 
-class ChecksStalledKind(RuleKind[ChecksStalledRule]):
+class ChecksStalledKind(OverLimitKind[ChecksStalledRule]):
     model = ChecksStalledRule
     annotations: ClassVar[Mapping[str, str]] = {
         "summary": "No check has completed for {value}",
         "description": "The monitor's scheduler or event loop is stuck; the fleet is unwatched.",
     }
-    about_monitor = True
 
-    def signals(self, rule: ChecksStalledRule, ctx: Context) -> Iterator[Signal]:
+    def measure(self, rule: ChecksStalledRule, ctx: Context) -> float:
         last = ctx.view.last_check_at or ctx.view.started_at
-        idle = (ctx.now - last).total_seconds()
-        yield Signal(
-            base_labels(rule, None),
-            idle > rule.after,
-            True,
-            {"value": format_duration(idle), "threshold": format_duration(rule.after)},
-        )
+        return (ctx.now - last).total_seconds()
+
+    def limit(self, rule: ChecksStalledRule) -> float:
+        return rule.after
 
     def expr(self, rule: ChecksStalledRule) -> str:
         return f"time() - max(monitor_check_last_run_timestamp_seconds) > {rule.after:g}"
-
-    def export_fields(self, rule: ChecksStalledRule, fields: dict[str, str]) -> None:
-        fields["value"] = "{{ $value | humanizeDuration }}"
-        fields["threshold"] = format_duration(rule.after)
 
 
 KIND = ChecksStalledKind()

@@ -12,9 +12,9 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from monitor.alerting.kinds._base import Context, RuleKind, RuleModel, Signal, base_labels
+from monitor.alerting.kinds._base import RuleKind, RuleModel, Signal, Subject, base_labels
 from monitor.alerting.kinds._promql import selector
-from monitor.alerting.state import Phase, ServiceHistory, ServiceInput, alert_key
+from monitor.alerting.state import Phase, ServiceHistory, alert_key
 from monitor.config import Duration
 from monitor.durations import format_duration
 
@@ -50,26 +50,19 @@ class FlappingKind(RuleKind[FlappingRule]):
     def change_window(self, rule: FlappingRule) -> float:
         return rule.window
 
-    def service_signals(
-        self,
-        rule: FlappingRule,
-        ctx: Context,
-        s: ServiceInput,
-        values: dict[str, object],
-        observed: bool,
-    ) -> Iterator[Signal]:
-        hist = ctx.state.services.get(s.name)
-        count = _flap_count(hist, rule.window, ctx.now)
-        quiet = _flap_count(hist, rule.quiet or rule.window, ctx.now)
-        record = ctx.state.alerts.get(alert_key(rule.name, base_labels(rule, s)))
+    def service_signals(self, rule: FlappingRule, at: Subject) -> Iterator[Signal]:
+        now, labels = at.ctx.now, base_labels(rule, at.service)
+        count = _flap_count(at.history, rule.window, now)
+        quiet = _flap_count(at.history, rule.quiet or rule.window, now)
+        record = at.ctx.state.alerts.get(alert_key(rule.name, labels))
         firing = record is not None and record.phase is not Phase.RESOLVED
         active = count > rule.changes or (firing and quiet > 0)
         yield Signal(
-            base_labels(rule, s),
+            labels,
             active,
-            observed,
-            {**values, "value": count, "window": format_duration(rule.window)},
-            s.name,
+            at.observed,
+            {**at.values, "value": count, "window": format_duration(rule.window)},
+            at.service.name,
         )
 
     def expr(self, rule: FlappingRule) -> str:

@@ -8,16 +8,15 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from monitor.alerting.kinds._base import (
-    Context,
     RuleModel,
     ServicePageKind,
     Signal,
+    Subject,
     Threshold,
     ThresholdField,
 )
 from monitor.alerting.kinds._checks import TimedKind, each_check
 from monitor.alerting.kinds._promql import CHECK, P95, check_kinds, selector
-from monitor.alerting.state import ServiceInput
 from monitor.model import CheckKind
 
 
@@ -40,21 +39,14 @@ class LatencyKind(ServicePageKind[LatencyRule]):
         "the target is {target_ms} ms.",
     }
 
-    def service_signals(
-        self,
-        rule: LatencyRule,
-        ctx: Context,
-        s: ServiceInput,
-        values: dict[str, object],
-        observed: bool,
-    ) -> Iterator[Signal]:
-        for c, labels, v, seen in each_check(rule, rule.checks, ctx, s, values):
+    def service_signals(self, rule: LatencyRule, at: Subject) -> Iterator[Signal]:
+        for c, labels, v, seen in each_check(rule, rule.checks, at):
             active = (
                 None
                 if c.p95_s is None or c.target_s is None
                 else c.p95_s > c.target_s * rule.factor
             )
-            yield Signal(labels, active, seen, v, s.name)
+            yield Signal(labels, active, seen, v, at.service.name)
 
     def expr(self, rule: LatencyRule) -> str:
         sel = selector(rule, check_kinds(rule.checks))

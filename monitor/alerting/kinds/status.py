@@ -10,16 +10,15 @@ from typing import ClassVar, Literal
 from pydantic import Field, field_validator
 
 from monitor.alerting.kinds._base import (
-    Context,
     RuleModel,
     ServicePageKind,
     Signal,
+    Subject,
     Threshold,
     ThresholdField,
     base_labels,
 )
 from monitor.alerting.kinds._promql import selector
-from monitor.alerting.state import ServiceInput
 from monitor.model import Status
 
 
@@ -50,15 +49,9 @@ class StatusKind(ServicePageKind[StatusRule]):
     rechecks_while_pending = True
     names_dependents = True
 
-    def service_signals(
-        self,
-        rule: StatusRule,
-        ctx: Context,
-        s: ServiceInput,
-        values: dict[str, object],
-        observed: bool,
-    ) -> Iterator[Signal]:
-        yield Signal(base_labels(rule, s), s.status in rule.status, observed, values, s.name)
+    def service_signals(self, rule: StatusRule, at: Subject) -> Iterator[Signal]:
+        s = at.service
+        yield Signal(base_labels(rule, s), s.status in rule.status, at.observed, at.values, s.name)
 
     def expr(self, rule: StatusRule) -> str:
         statuses = "|".join(s.value for s in rule.status)
