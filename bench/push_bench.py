@@ -4,9 +4,9 @@
    pings over HTTP from a load generator on the other core (keep-alive connections, tokens
    drawn at random), for a bounded window; pings/s counted from the daemon's own
    `monitor_push_pings_total`, so a refused ping is not counted;
-2. lateness detection delay: a Monitor in this process whose N push checks all go overdue
-   within a `--spread` window; for each, how long after its deadline the daemon applied `late`
-   (p50/p99/max);
+2. lateness detection delay: a Monitor in this process with N push checks armed, `--late` of
+   which (1,000 by default; 0: all N, a mass outage) go overdue within a `--spread` window; for
+   each, how long after its deadline the daemon applied `late` (p50/p99/max);
 3. memory per push check: RSS of a fresh process that loaded a config with N push checks and
    started its Monitor (every check judged, every deadline armed), minus one with none, over N.
 
@@ -156,10 +156,11 @@ def throughput(checks: int, duration: float, connections: int) -> dict[str, floa
 # -- 2. lateness detection delay ---------------------------------------------------------
 
 
-async def _lateness(checks: int, spread: float, lead: float) -> dict[str, float]:
-    """Start the monitor, then arm every check's deadline `lead` s ahead (plus up to
-    `spread`), through the watcher's own re-judging; count only the deadlines that fall after
-    the arming finished (on a slow machine, arming 100,000 checks takes a while)."""
+async def _lateness(checks: int, spread: float, lead: float, late: int) -> dict[str, float]:
+    """Start the monitor, then arm every check's deadline through the watcher's own
+    re-judging: `late` of them (all with 0) `lead` s ahead plus up to `spread`, the others an
+    hour away. Count only the deadlines that fall after the arming finished (on a slow machine,
+    arming 100,000 checks takes a while)."""
     from monitor.runtime.daemon import Monitor
 
     config = parse_config(config_text(checks, every="10s", grace="1s"))
@@ -167,9 +168,11 @@ async def _lateness(checks: int, spread: float, lead: float) -> dict[str, float]
     await monitor.start(schedule=False)
     now = datetime.now(UTC)
     deadlines: dict[str, float] = {}
-    for check in config.checks():
+    chosen = set(random.sample(range(checks), late or checks))
+    for n, check in enumerate(config.checks()):
         # the last ping such that the deadline (ping + 10 s + 1 s) falls in the window
-        due = now + timedelta(seconds=lead + random.random() * spread)
+        later = 0.0 if n in chosen else 3600.0
+        due = now + timedelta(seconds=later + lead + random.random() * spread)
         deadlines[check.id] = due.timestamp()
         ping = due - timedelta(seconds=11)
         monitor.push.records[check.id] = PushRecord(
@@ -186,7 +189,7 @@ async def _lateness(checks: int, spread: float, lead: float) -> dict[str, float]
     monitor.push._apply = timed
     monitor.push.rejudge(list(monitor.push.checks.values()))
     armed = time.time()
-    counted = [cid for cid, at in deadlines.items() if at > armed]
+    counted = [cid for cid, at in deadlines.items() if armed < at < armed + lead + spread]
     until = time.monotonic() + lead + spread + 60
     while len(delays) < len(counted) and time.monotonic() < until:
         await asyncio.sleep(0.2)
@@ -250,6 +253,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--spread", type=float, default=20.0, help="deadlines spread over, s")
     parser.add_argument("--lead", type=float, default=60.0, help="first deadline after, s")
+    parser.add_argument(
+        "--late", type=int, default=1000, help="checks going late in the window (0: all)"
+    )
     parser.add_argument("--only", choices=["throughput", "lateness", "memory"])
     parser.add_argument("--rss-of", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -260,7 +266,7 @@ def main() -> None:
     if args.only in (None, "memory"):
         print("memory:", memory(args.checks), flush=True)
     if args.only in (None, "lateness"):
-        lateness = asyncio.run(_lateness(args.checks, args.spread, args.lead))
+        lateness = asyncio.run(_lateness(args.checks, args.spread, args.lead, args.late))
         print("lateness:", lateness, flush=True)
     if args.only in (None, "throughput"):
         print("throughput:", throughput(args.checks, args.duration, args.connections), flush=True)
