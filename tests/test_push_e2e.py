@@ -22,6 +22,7 @@ from monitor.http.app import serve
 from monitor.runtime.daemon import Monitor
 from monitor.runtime.store import Store
 from tests.polling import until
+from tests.test_alerting_daemon import RULES as ALERT_RULES
 
 NIGHTLY = "nightly-sync-token-0123456789"
 CONSUMER = "queue-consumer-token-98765"
@@ -285,14 +286,6 @@ async def test_an_unreachable_monitor_never_fails_the_job() -> None:
     assert code == 1 and "warning: ping not reported" in err and NIGHTLY not in err
 
 
-ALERT_RULES = """
-route: [hook]
-receivers:
-  - {name: hook, type: webhook, url: "${HOOK_URL}"}
-rules:
-  - {name: ServiceDown, kind: status, status: [unhealthy], for: 3, resolve_after: 2,
-     severity: critical}
-"""
 
 
 async def test_a_missed_heartbeat_pages_like_a_failed_poll(tmp_path: Path, recorder: Any) -> None:

@@ -6,7 +6,6 @@ and the file gives away no credential."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from collections.abc import Mapping
 from datetime import datetime
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.probes.push.schedule import PushRecord, Signal
+from monitor.runtime.store import open_sqlite
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS push_record (
@@ -29,13 +29,8 @@ class PushStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(SCHEMA)
+        self._db = open_sqlite(self.path, SCHEMA)
 
     def close(self) -> None:
         with self._lock:
