@@ -98,7 +98,7 @@ class Monitor:
             PushMetrics(self.registry),
             clock,
             store=None if store is None else PushStore(store.path),
-            scrub=lambda text: self.scrubber.scrub(text, cut=True),
+            scrub=self._scrub_evidence,
         )
         """The push kind's source: pings in, deadlines watched (probes/push/)."""
         if settings.shard is not None and settings.peers:
@@ -170,6 +170,12 @@ class Monitor:
             self.by_service = {name: ts for name, ts in self.by_service.items() if ts}
             every = [c.id for c in config.checks()]
             self._shard_info = shard_info(shard, len(self.tracked), every)
+
+    def _scrub_evidence(self, text: str) -> str:
+        """A ping's evidence without the config's secrets. Most pings have no body; a cut one
+        (ending in `…`) may end in part of a secret, which only `cut=True` removes, at a cost
+        that grows with the number of secrets (every push token is one)."""
+        return self.scrubber.scrub(text, cut=text.endswith("…")) if text else text
 
     def _push_peers(self, check: Check) -> list[str]:
         """Where else a ping of `check` must go: its other owners (docs/ha.md)."""
