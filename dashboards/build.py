@@ -636,6 +636,51 @@ def service_detail() -> Json:
                 width=6,
                 min_value=0,
             ),
+            panel(
+                "timeseries",
+                "Push checks: time since the last ping",
+                "Seconds since each push check (heartbeat) last reported in; it turns late once "
+                "the expected ping is overdue by its grace.",
+                targets(
+                    (
+                        f"time() - max by (check) (monitor_push_last_ping_timestamp_seconds"
+                        f"{{{svc}}})",
+                        "{{check}}",
+                    ),
+                ),
+                width=8,
+                unit="s",
+                min_value=0,
+            ),
+            panel(
+                "timeseries",
+                "Push checks: run time p95",
+                "How long each job runs, from its /start to its finish.",
+                targets(
+                    (
+                        quantile(0.95, "monitor_push_run_duration_seconds", svc, "check"),
+                        "{{check}}",
+                    ),
+                ),
+                width=8,
+                unit="s",
+                min_value=0,
+            ),
+            panel(
+                "timeseries",
+                "Push checks: pings by outcome",
+                "Pings per second by outcome: success, fail, start, rate_limited.",
+                targets(
+                    (
+                        "sum by (check, outcome) (rate(monitor_push_pings_total"
+                        f"{{{svc}}}[{RATE}]))",
+                        "{{check}} {{outcome}}",
+                    ),
+                ),
+                width=8,
+                unit="reqps",
+                min_value=0,
+            ),
         ],
         variables=[service_variable()],
     )

@@ -13,7 +13,9 @@ from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from croniter import croniter
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -23,6 +25,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from monitor.checks.mcp import DEFAULT_TARGET as MCP_TARGET
@@ -134,6 +137,73 @@ class SmokeCheckConfig(RequestBody):
     _check_path = field_validator("path")(_path)
 
 
+PUSH_TOKEN_MIN_CHARS = 16
+"""A push token is the only credential of its URL: short ones could be guessed."""
+
+
+class PushCheckConfig(_Strict):
+    """A job that reports in (`/push/{token}`): on a cron `schedule` or `every` period."""
+
+    name: Name
+    schedule: str | None = None
+    timezone: str | None = None
+    every: Duration | None = Field(default=None, gt=0)
+    grace: Duration = Field(gt=0)
+    max_runtime: Duration | None = Field(default=None, gt=0)
+    token: Annotated[SecretStr, BeforeValidator(_expand_secret)]
+
+    @field_validator("schedule")
+    @classmethod
+    def _check_cron(cls, value: str | None) -> str | None:
+        if value is not None and (len(value.split()) != 5 or not croniter.is_valid(value)):
+            raise ValueError(
+                f"expected a 5-field cron expression such as '0 3 * * *', got {value!r}"
+            )
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(
+                    f"expected an IANA time zone such as Europe/Berlin or UTC, got {value!r}"
+                ) from None
+        return value
+
+    @field_validator("token")
+    @classmethod
+    def _check_token(cls, value: SecretStr) -> SecretStr:
+        text = value.get_secret_value()
+        if len(text) < PUSH_TOKEN_MIN_CHARS:
+            raise ValueError(f"expected a secret of at least {PUSH_TOKEN_MIN_CHARS} characters")
+        if "/" in text or not text.isprintable() or text != text.strip():
+            raise ValueError("expected a token without '/', spaces or control characters")
+        return value
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> PushCheckConfig:
+        if (self.schedule is None) == (self.every is None):
+            raise ValueError("expected exactly one of schedule (cron) or every (a period)")
+        if self.timezone is not None and self.schedule is None:
+            raise ValueError("timezone applies to a cron schedule only")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class PushSpec:
+    """When a push check expects its pings; the maths is in monitor/probes/push/schedule.py."""
+
+    grace: float
+    token: SecretStr = field(repr=False)
+    cron: str | None = None
+    timezone: str = "UTC"
+    every: float | None = None
+    max_runtime: float | None = None
+
+
 class Defaults(_Strict):
     interval: Duration = Field(default=30.0, gt=0)
     timeout: Duration = Field(default=5.0, gt=0)
@@ -216,7 +286,8 @@ class CloudflareConfig(_Strict):
 
 class ServiceConfig(_Strict):
     name: Name
-    url: str
+    url: str | None = None
+    """Optional for a service that has only push checks (nothing to poll)."""
     health_path: str | None = None
     interval: Duration | None = Field(default=None, gt=0)
     timeout: Duration | None = Field(default=None, gt=0)
@@ -237,6 +308,7 @@ class ServiceConfig(_Strict):
     http: list[SmokeCheckConfig] = Field(default_factory=list)
     tcp: list[TcpCheckConfig] = Field(default_factory=list)
     mcp: list[McpCheckConfig] = Field(default_factory=list)
+    push: list[PushCheckConfig] = Field(default_factory=list)
     load: LoadConfig | None = None
     worker: Name | None = None
     """The Worker script name in Cloudflare's analytics; default: the service name."""
@@ -249,7 +321,9 @@ class ServiceConfig(_Strict):
 
     @field_validator("url")
     @classmethod
-    def _check_url(cls, value: str) -> str:
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not re.fullmatch(r"https?://[^\s/?#]+(?::\d+)?(/[^\s?#]*)?", value):
             shown = without_userinfo(value)
             raise ValueError(f"expected an http:// or https:// base URL, got {shown!r}")
@@ -337,6 +411,8 @@ class Check:
     """Set on https checks (and tcp checks with `tls: true`): trust, SNI, expiry thresholds."""
     spec: Hashable | None = None
     """A non-HTTP kind's own settings (monitor.checks), read only by that kind's probe."""
+    push: PushSpec | None = field(default=None, hash=False)
+    """Set on `push` checks only: their schedule and token (nothing is polled)."""
     id: str = field(init=False, repr=False, compare=False)
     """`service/kind/name`: made once, it is a dict key on every run of the check."""
 
@@ -351,12 +427,15 @@ def _service_checks(config: MonitorConfig, service: ServiceConfig) -> Iterator[C
     timeout = service.timeout or d.timeout
     tls = resolve_tls(d.tls, service.tls)
     common: dict[str, Any] = {
-        "tls": tls if service.url.lower().startswith("https:") else None,
+        "tls": tls if (service.url or "").lower().startswith("https:") else None,
         "max_body_bytes": d.max_body_bytes,
         "max_redirects": d.max_redirects,
         "cross_host_redirects": d.cross_host_redirects,
         "detailed_metrics": (service.metrics or config.metrics) == "detailed",
     }
+    if service.url is None:  # refused by _cross_check unless the service only reports in
+        yield from _push_checks(service, common)
+        return
     yield Check(
         service=service.name,
         name="health",
@@ -410,6 +489,7 @@ def _service_checks(config: MonitorConfig, service: ServiceConfig) -> Iterator[C
                 spec=entry.spec(),
                 **{**common, "tls": tls if entry.over_tls(service.url) else None},
             )
+    yield from _push_checks(service, common)
     if config.cloudflare is not None:
         yield _analytics_check(config.cloudflare, service)
 
@@ -430,6 +510,30 @@ def _analytics_check(cloudflare: CloudflareConfig, service: ServiceConfig) -> Ch
     )
 
 
+def _push_checks(service: ServiceConfig, common: dict[str, Any]) -> Iterator[Check]:
+    """Push checks have no URL, interval or timeout: nothing is polled."""
+    for push in service.push:
+        yield Check(
+            service=service.name,
+            name=push.name,
+            kind=CheckKind.PUSH,
+            url="",
+            method="",
+            interval=0.0,
+            timeout=0.0,
+            target=0.0,
+            push=PushSpec(
+                grace=push.grace,
+                token=push.token,
+                cron=push.schedule,
+                timezone=push.timezone or "UTC",
+                every=push.every,
+                max_runtime=push.max_runtime,
+            ),
+            **common,
+        )
+
+
 def _cross_check(config: MonitorConfig) -> list[ConfigProblem]:
     """Rules across fields: unique names, known dependencies, timeout within interval."""
     problems: list[ConfigProblem] = []
@@ -448,8 +552,16 @@ def _cross_check(config: MonitorConfig) -> list[ConfigProblem]:
                 )
             )
         seen.setdefault(service.name, i)
+        if service.url is None and (not service.push or service.rpc or service.http):
+            problems.append(
+                ConfigProblem(
+                    f"services[{i}].url",
+                    "missing: expected a url; only a service with nothing but push checks "
+                    "may omit it",
+                )
+            )
         smoke_seen: set[tuple[str, str]] = set()
-        for kind in ("rpc", "http", "tcp", "mcp"):
+        for kind in ("rpc", "http", "tcp", "mcp", "push"):
             for j, smoke in enumerate(getattr(service, kind)):
                 key = (kind, smoke.name)
                 if key in smoke_seen:
@@ -498,6 +610,17 @@ def _cross_check(config: MonitorConfig) -> list[ConfigProblem]:
                 "GraphQL queries per 5 minutes (expected >= 1m, or another api_url)",
             )
         )
+    tokens: dict[str, str] = {}
+    for i, service in enumerate(config.services):
+        for j, push in enumerate(service.push):
+            first = tokens.setdefault(push.token.get_secret_value(), f"{service.name}/{push.name}")
+            if first != f"{service.name}/{push.name}":
+                problems.append(  # the message must not carry the token itself
+                    ConfigProblem(
+                        f"services[{i}].push[{j}].token",
+                        f"the same token as push check {first}; expected one token per check",
+                    )
+                )
     for check in config.checks():
         if check.timeout > check.interval:
             problems.append(

@@ -97,10 +97,16 @@ class Reason(enum.StrEnum):
     CPU_NEAR_LIMIT = "cpu_near_limit"
     QUEUE_BACKLOG_GROWING = "queue_backlog_growing"
     ANALYTICS_UNAVAILABLE = "analytics_unavailable"
+    # push checks (heartbeats): the job reports in, silence is the failure
+    NEVER_REPORTED = "never_reported"
+    LATE = "late"
+    REPORTED_FAILURE = "reported_failure"
+    RUN_TOO_LONG = "run_too_long"
 
 
 class CheckKind(enum.StrEnum):
-    """What a check exercises: the service's health endpoint, an RPC smoke path or an HTTP path."""
+    """What a check exercises: the service's health endpoint, an RPC smoke path, an HTTP path,
+    or a job that reports in itself (`push`: a heartbeat, nothing is polled)."""
 
     HEALTH = "health"
     RPC = "rpc"
@@ -109,6 +115,7 @@ class CheckKind(enum.StrEnum):
     MCP = "mcp"
     ANALYTICS = "analytics"
     """Real traffic from Cloudflare's GraphQL Analytics, polled for the whole fleet at once."""
+    PUSH = "push"
 
 
 class Component(BaseModel):

@@ -1,7 +1,8 @@
 """Aggregation: check states to service and fleet status, the body of `GET /status`. Pure.
 
 A service is its health check, made worse by failing smoke checks. A smoke check can make a
-service at worst `degraded`: the service itself answered, one of its calls is what failed.
+service at worst `degraded`: the service itself answered, one of its calls is what failed. A
+push check (a heartbeat) is not capped: a job that stopped reporting is the service failing.
 """
 
 from __future__ import annotations
@@ -28,6 +29,13 @@ from monitor.state import CheckState, ServiceTrack
 
 NOT_CHECKED_DETAIL = "not checked yet"
 SMOKE_ONLY_DETAIL = "smoke checks pass; the health check is on another replica"
+PUSH_ONLY_DETAIL = "every push check reports on time"
+_WAITING = frozenset({Reason.NOT_CHECKED, Reason.NEVER_REPORTED})
+"""A check with no news yet leaves its service's status alone (unless none has news)."""
+_UNCAPPED = frozenset({CheckKind.HEALTH, CheckKind.PUSH, CheckKind.ANALYTICS})
+"""Failing kinds that count fully: real users' errors (analytics) and a missed heartbeat (push)
+are the service's own work failing, not one of its calls, so not capped at degraded like a smoke
+check."""
 NOT_CHECKED = Verdict(status=Status.UNKNOWN, reason=Reason.NOT_CHECKED, detail=NOT_CHECKED_DETAIL)
 """What a check that has not run yet shows."""
 
@@ -44,7 +52,8 @@ def check_status(
     within: bool | None = None,
 ) -> CheckStatus:
     """`within` is the daemon's judgement over the judging window (None until a window holds
-    enough samples), not a comparison of `latency` alone."""
+    enough samples), not a comparison of `latency` alone. A push check has no round trip and
+    no latency target: nothing is polled."""
     v = NOT_CHECKED if state is None else state.verdict
     return CheckStatus(
         name=check.name,
@@ -54,10 +63,10 @@ def check_status(
         reason=v.reason,
         detail=v.detail,
         http_status=v.http_status,
-        duration_ms=None if state is None else _ms(state.duration_s),
+        duration_ms=None if state is None or check.push is not None else _ms(state.duration_s),
         latency_ms=latency,
         latency_source=source,
-        target_ms=_ms(check.target),
+        target_ms=_ms(check.target) if check.push is None else None,
         within_target=within,
         components=v.components,
         version=v.version,
@@ -74,18 +83,29 @@ def service_verdict(checks: Sequence[CheckStatus]) -> tuple[Status, Reason, str]
     health = next((c for c in checks if c.kind is CheckKind.HEALTH), None)
     if health is not None:
         status, reason, detail = health.status, health.reason, health.detail
-    elif all(c.reason is Reason.NOT_CHECKED for c in checks):
-        return Status.UNKNOWN, Reason.NOT_CHECKED, NOT_CHECKED_DETAIL
+    elif all(c.reason in _WAITING for c in checks):
+        first = next((c for c in checks if c.reason is not Reason.NOT_CHECKED), None)
+        if first is None:
+            return Status.UNKNOWN, Reason.NOT_CHECKED, NOT_CHECKED_DETAIL
+        return (
+            Status.UNKNOWN,
+            first.reason,
+            f"{first.kind.value} check {first.name}: {first.detail}",
+        )
+    elif all(c.kind is CheckKind.PUSH for c in checks):
+        status, reason, detail = Status.HEALTHY, Reason.OK, PUSH_ONLY_DETAIL
     else:  # a sharded replica without the health check: a lower bound from its smoke checks
         status, reason, detail = Status.HEALTHY, Reason.OK, SMOKE_ONLY_DETAIL
     for smoke in checks:
-        if smoke is health or smoke.reason is Reason.NOT_CHECKED:
+        if smoke is health or smoke.reason in _WAITING:
             continue
         if smoke.kind is CheckKind.ANALYTICS and smoke.status is Status.UNKNOWN:
             continue  # an analytics outage says nothing about the service (issue 20)
-        capped: Status = smoke.status
-        if smoke.status is Status.UNHEALTHY and smoke.kind is not CheckKind.ANALYTICS:
-            capped = Status.DEGRADED  # real users' errors (analytics) are the service's own
+        capped = (
+            Status.DEGRADED
+            if smoke.status is Status.UNHEALTHY and smoke.kind not in _UNCAPPED
+            else smoke.status
+        )
         if capped.severity > status.severity:
             status, reason = capped, smoke.reason
             detail = f"{smoke.kind.value} check {smoke.name}: {smoke.detail}"
@@ -121,12 +141,16 @@ def service_status(
         health = CheckStatus(
             name="health", kind=CheckKind.HEALTH, url="", status=status, reason=reason, detail=""
         )
+        if checks and all(c.kind is CheckKind.PUSH for c in checks):
+            # a push-only service is observed whenever one of its push checks is
+            seen = [c.checked_at for c in checks if c.checked_at is not None]
+            health = health.model_copy(update={"checked_at": max(seen, default=None)})
     return ServiceStatus(
         name=service.name,
         status=status,
         reason=reason,
         detail=detail,
-        url=without_userinfo(service.url),
+        url=without_userinfo(service.url or ""),  # a push-only service has none
         **health_fields(health),
         since=track.since if track is not None and track.status is status else health.since,
         labels=dict(service.labels),

@@ -22,6 +22,7 @@ from monitor.analytics.series import AnalyticsSeries
 from monitor.config import Defaults
 from monitor.metrics.daemon_metrics import MonitorMetrics
 from monitor.model import Reason, Status
+from monitor.probes.push.metrics import PushMetrics
 
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARDS = ROOT / "dashboards"
@@ -64,6 +65,7 @@ def exported_names() -> set[str]:
         metrics.checks.observe_windows(labels, [("5m", 0.001, 0.1)], True)
     metrics.checks.declare_service("a", detailed=True)
     AnalyticsSeries(registry)  # with a `cloudflare:` block
+    PushMetrics(registry)  # the push kind's own series, on the daemon's registry
     suffixes = {
         "counter": ("_total", "_created"),
         "histogram": ("_bucket", "_sum", "_count", "_created"),

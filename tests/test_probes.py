@@ -11,7 +11,7 @@ import monitor.probes as probes_pkg
 from monitor.config import parse_config
 from monitor.errors import ConfigError
 from monitor.model import CheckKind
-from monitor.probes import FLEET_POLLED, PROBES, probe_for
+from monitor.probes import FLEET_POLLED, PROBES, polled, probe_for
 
 SUPPORT_MODULES = {"timing", "stamped_transport"}
 """The HTTP probe's connection machinery: public modules of probes/ that are not probes."""
@@ -25,17 +25,25 @@ services:
     http: [{name: home, path: /}]
     tcp: [{name: port, address: "127.0.0.1:9"}]
     mcp: [{name: tools, path: /mcp}]
+    push: [{name: job, every: 1m, grace: 1m, token: a-push-token-of-16-chars}]
 """
+PROBELESS = {"push", "analytics"}
+"""Kinds with no per-check probe, registered as `None`: push checks report in, analytics checks
+are answered by the fleet's one poller."""
 
 
 def test_every_check_kind_the_config_produces_has_a_probe() -> None:
     checks = parse_config(ALL_KINDS).checks()
     assert {c.kind for c in checks} == set(CheckKind)  # the config above covers every kind
-    assert set(PROBES) | FLEET_POLLED == set(CheckKind)
-    assert not set(PROBES) & FLEET_POLLED  # one way to run each kind
+    assert set(PROBES) == set(CheckKind)
+    assert {k for k, probe in PROBES.items() if probe is None} >= FLEET_POLLED
     for check in checks:
-        if check.kind not in FLEET_POLLED:
-            assert probe_for(check) is PROBES[check.kind]
+        if PROBES[check.kind] is None:
+            assert not polled(check) and check.kind.value in PROBELESS
+            with pytest.raises(ValueError, match="report in"):
+                probe_for(check)
+        else:
+            assert polled(check) and probe_for(check) is PROBES[check.kind]
 
 
 def test_an_unknown_check_kind_stops_at_config_validation() -> None:
@@ -59,6 +67,8 @@ def test_every_probe_module_is_registered() -> None:
     modules = {
         m.name for m in pkgutil.iter_modules(probes_pkg.__path__) if not m.name.startswith("_")
     }
-    registered = {probe.__module__.rsplit(".", 1)[1] for probe in PROBES.values()}
+    registered = {p.__module__.rsplit(".", 1)[1] for p in PROBES.values() if p is not None}
+    registered |= {kind.value for kind, p in PROBES.items() if p is None}
+    registered -= {kind.value for kind in FLEET_POLLED}  # its home is monitor/analytics/
     assert modules - SUPPORT_MODULES == registered
     assert modules >= SUPPORT_MODULES  # a renamed support module must leave this list

@@ -63,6 +63,7 @@ rules:
 """
 DOWN = Behavior(status=503, body='{"status": "down"}')
 UP = Behavior(body='{"status": "ok"}')
+PUSH_TOKEN = "prometheus-test-push-token"
 
 
 def tool(name: str) -> str:
@@ -153,6 +154,8 @@ def daemon_config(fleet: SimulatedFleet, analytics_url: str, metrics: str = "lea
             service["http"] = [{"name": "page", "path": "/health"}]
         if service["name"] == SERVICE:
             service["queues"] = [DEMO_QUEUE]
+        if service["name"] == SERVICE:  # a push check, for the push panels
+            service["push"] = [{"name": "sync", "every": "1h", "grace": "1m", "token": PUSH_TOKEN}]
     return json.dumps(data)
 
 
@@ -205,6 +208,9 @@ async def scraped(stack: Stack) -> Stack:
         return body.get("status") == "success" and bool(body["data"]["result"])
 
     await until(ready, 20.0, "Prometheus scraped the daemon three times")
+    for signal in ("/start", "/0"):  # one run of the push check, between scrapes
+        async with stack.session.post(f"{stack.daemon_url}/push/{PUSH_TOKEN}{signal}") as answer:
+            assert answer.status == 200
     stack.fleet.set_behavior("queue", DOWN)
 
     async def down() -> bool:

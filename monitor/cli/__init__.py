@@ -1,5 +1,5 @@
 """The command line, one module per command: `monitor run | demo | verify | discover |
-explain | config check | rules export | schema | status | load`. This module holds only the
+explain | config check | rules export | schema | status | load | push`. This module holds only the
 group (global options: logging) and `main`; exit codes are monitor/exit_codes.py's."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from monitor.cli.demo import demo
 from monitor.cli.discover import discover
 from monitor.cli.explain import explain_command
 from monitor.cli.load import load
+from monitor.cli.push import push_command
 from monitor.cli.rules_export import rules_group
 from monitor.cli.run import run
 from monitor.cli.schema import schema
@@ -51,6 +52,7 @@ for command in (
     schema,
     status_command,
     load,
+    push_command,
 ):
     cli.add_command(command)
 

@@ -4,6 +4,7 @@ like `monitor run` (or checked once and printed with `--once`)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ async def _demo(
     from monitor.runtime.daemon import Monitor
     from monitor.simulator import SimulatedFleet, fleet_config, seed_fleet
     from monitor.simulator.graphql_api import GraphQLSimulator, demo_analytics
+    from monitor.simulator.heartbeats import run_heartbeats, seed_heartbeats
 
     try:
         seconds = parse_duration(interval)
@@ -46,7 +48,10 @@ async def _demo(
         ) as analytics_api,
     ):
         timeout = f"{min(2.0, seconds * 0.8):g}s"
-        as_data: dict[str, Any] = fleet_config(fleet, interval=interval, timeout=timeout)
+        beats = seed_heartbeats()
+        as_data: dict[str, Any] = fleet_config(
+            fleet, interval=interval, timeout=timeout, heartbeats=beats
+        )
         as_data["cloudflare"] = {
             "account_id": analytics_api.sim.account_id,
             "api_token": token,
@@ -67,7 +72,11 @@ async def _demo(
                 await monitor.stop()
             return ExitCode.OK
 
+        pinging: list[asyncio.Task[None]] = []
+
         def ready(url: str) -> None:
+            # the cron trigger and the queue consumer report in; the consumer stops later
+            pinging.append(asyncio.create_task(run_heartbeats(url, beats), name="heartbeats"))
             click.echo(
                 f"monitor demo: {len(fleet.names)} simulated services on "
                 f"{fleet.url(fleet.names[0])} and up, checked every {interval}\n"
@@ -81,15 +90,21 @@ async def _demo(
             rules_file.read_text(), str(rules_file), services=[s.name for s in config.services]
         )
         with tempfile.TemporaryDirectory(prefix="monitor-demo-") as data:
-            return await serve_daemon(
-                config,
-                listen,
-                stop_after,
-                ready,
-                alerts=alerts,
-                outbox_path=str(Path(data) / "alerts.sqlite3"),
-                store_path=str(Path(data) / "monitor.sqlite3"),
-            )
+            try:
+                return await serve_daemon(
+                    config,
+                    listen,
+                    stop_after,
+                    ready,
+                    alerts=alerts,
+                    outbox_path=str(Path(data) / "alerts.sqlite3"),
+                    store_path=str(Path(data) / "monitor.sqlite3"),
+                )
+            finally:
+                for task in pinging:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
 
 @click.command()

@@ -22,7 +22,7 @@ from monitor.errors import ConfigError
 from monitor.exit_codes import ExitCode
 from monitor.model import Status
 from monitor.normalize import Explanation, explain
-from monitor.probes import probe_for
+from monitor.probes import polled, probe_for
 from monitor.secrets_scrub import scrubber_for
 
 
@@ -58,6 +58,12 @@ def _pick(config: MonitorConfig, service: str | None, check: str | None) -> Chec
     if not checks:
         raise click.BadParameter(
             f"no check matches service={service!r} check={check!r}", param_hint="--service/--check"
+        )
+    if not polled(checks[0]):
+        raise click.BadParameter(
+            f"{checks[0].id} is a {checks[0].kind.value} check: it reports in, there is nothing "
+            "to probe (its state is in /status)",
+            param_hint="--service/--check",
         )
     return checks[0]
 

@@ -69,6 +69,7 @@ async def serve_daemon(
     alerts: AlertRules | None = None,
     outbox_path: str | None = None,
     shard: ShardSpec | None = None,
+    peers: tuple[str, ...] = (),
 ) -> ExitCode:
     from monitor.alerting.service import Alerter
     from monitor.http.app import serve
@@ -86,7 +87,7 @@ async def serve_daemon(
     alerter = None
     if alerts is not None and outbox_path is not None:
         alerter = Alerter(alerts, outbox_path, metrics, clock=utc_now)
-    settings = MonitorSettings(config_path=config_path, shard=shard)
+    settings = MonitorSettings(config_path=config_path, shard=shard, peers=peers)
     monitor = Monitor(config, settings, metrics=metrics, store=store, alerter=alerter)
     set_log_scrubber(monitor.scrubber)  # before the first check can log anything
     await monitor.start()
@@ -150,6 +151,13 @@ async def serve_daemon(
     help="alerts.yaml: rules and receivers (no alerting without it)",
 )
 @shard_options
+@click.option(
+    "--peer-url",
+    envvar="MONITOR_PEER_URL",
+    show_envvar=True,
+    help="each shard's base URL with {index}, e.g. http://monitor-{index}.monitor:8700: a push "
+    "ping reaching a replica is passed on to the check's owners there (docs/ha.md)",
+)
 @stop_after_option
 def run(
     config_path: str,
@@ -158,10 +166,16 @@ def run(
     data_dir: str | None,
     alerts_path: str | None,
     stop_after: float | None,
+    peer_url: str | None,
     **shard_args: Any,
 ) -> None:
     """Run the daemon until SIGTERM or SIGINT; SIGHUP reloads the config."""
     shard = resolve_shard_or_exit(**shard_args)
+    peers: tuple[str, ...] = ()
+    if peer_url:
+        if shard is None or "{index}" not in peer_url:
+            raise click.UsageError("--peer-url needs sharding and an {index} in the URL")
+        peers = tuple(peer_url.replace("{index}", str(i)) for i in range(shard.count))
     config = load_config_or_exit(config_path)
     alerts = load_alerts_or_exit(alerts_path, config) if alerts_path else None
     address = listen or config.listen
@@ -186,6 +200,7 @@ def run(
                 alerts=alerts,
                 outbox_path=outbox_path,
                 shard=shard,
+                peers=peers,
             )
         )
     )

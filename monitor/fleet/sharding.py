@@ -161,6 +161,12 @@ def config_digest(check_ids: Iterable[str]) -> str:
     return digest[:16]
 
 
+def other_owners(spec: ShardSpec, check_id: str, service: str) -> tuple[int, ...]:
+    """The shards besides this one that own a check (where a push ping must also go)."""
+    owners = assign(spec.key(check_id, service), spec.count, spec.replicas)
+    return tuple(i for i in owners if i != spec.index)
+
+
 def shard_info(spec: ShardSpec, owned: int, all_ids: list[str]) -> ShardInfo:
     """The `shard` object of a replica's `/status`."""
     return ShardInfo(

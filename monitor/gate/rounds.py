@@ -39,7 +39,7 @@ from monitor.model import (
     Verdict,
 )
 from monitor.normalize import normalize_response
-from monitor.probes import FLEET_POLLED, probe_for
+from monitor.probes import polled, probe_for
 from monitor.probes.timing import timed_connector
 from monitor.secrets_scrub import Scrubber, scrubber_for
 from monitor.slo import judged_latency
@@ -192,9 +192,10 @@ class Verifier:
         names = select(self.config.services, self.options)
         by_name = {s.name: s for s in self.config.services}
         checks: dict[str, list[Check]] = {name: [] for name in names}
-        for check in self.config.checks():  # real traffic is judged `--from` a daemon
-            if check.service in checks and check.kind not in FLEET_POLLED:
+        for check in self.config.checks():  # real traffic and push checks: judged --from
+            if check.service in checks and polled(check):
                 checks[check.service].append(check)
+        names = [name for name in names if checks[name]]
         limit = asyncio.Semaphore(self.options.max_in_flight)
         # The daemon's connector: the gate times a sample exactly as the daemon would.
         connector = timed_connector(limit=self.options.max_in_flight, ttl_dns_cache=60)
@@ -291,7 +292,7 @@ def _absent(name: str, service: ServiceConfig | None, sources: Sequence[str]) ->
         status=Status.UNKNOWN,
         reason=Reason.NOT_CHECKED,
         detail=f"not in the /status of {', '.join(sources)}",
-        url=service.url if service is not None else "",
+        url=(service.url or "") if service is not None else "",
         labels=dict(service.labels) if service is not None else {},
         depends_on=list(service.depends_on) if service is not None else [],
     )

@@ -20,6 +20,7 @@ from monitor.http.json_api import MONITOR_KEY, json_response
 from monitor.http.server_log import ServerLog
 from monitor.http.status_api import add_status_routes
 from monitor.probes._aiohttp_compat import site_sockets
+from monitor.probes.push import add_push_routes
 from monitor.runtime.daemon import Monitor
 from monitor.web import register as register_status_page
 
@@ -81,6 +82,7 @@ def build_app(monitor: Monitor) -> web.Application:
     app.router.add_get("/healthz", healthz_handler)
     app.router.add_post("/-/reload", reload_handler)
     add_alert_routes(app)
+    add_push_routes(app, lambda a: a[MONITOR_KEY].push)  # /push/{token}: the token is the auth
     return app
 
 

@@ -10,8 +10,11 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from monitor.http.json_api import MONITOR_KEY, json_response
+from monitor.probes.push import PUSH_PREFIX
 
 OPEN_PATHS = frozenset({"/healthz"})
+OPEN_PREFIXES = (PUSH_PREFIX,)
+"""A push URL carries its own credential (the check's token): a cron line cannot add a header."""
 
 
 def _bearer_ok(request: web.Request, *tokens: SecretStr | None) -> bool:
@@ -45,12 +48,14 @@ def require_admin(request: web.Request) -> web.Response | None:
 
 @web.middleware
 async def read_auth(request: web.Request, handler: Any) -> web.StreamResponse:
-    """With `auth.read_token` set, reads need it (or the admin token); /healthz stays open."""
+    """With `auth.read_token` set, reads need it (or the admin token); /healthz and the push
+    URLs stay open."""
     auth = request.app[MONITOR_KEY].config.auth
     if (
         auth.read_token is not None
         and request.method == "GET"
         and request.path not in OPEN_PATHS
+        and not request.path.startswith(OPEN_PREFIXES)
         and not _bearer_ok(request, auth.read_token, auth.admin_token)
     ):
         return _unauthorized("read")

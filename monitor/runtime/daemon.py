@@ -25,11 +25,13 @@ from monitor.analytics.series import AnalyticsSeries
 from monitor.config import Check, MonitorConfig, load_config
 from monitor.durations import format_duration
 from monitor.errors import ConfigError
-from monitor.fleet.sharding import shard_info
+from monitor.fleet.sharding import other_owners, shard_info
 from monitor.metrics.daemon_metrics import MonitorMetrics
 from monitor.model import CheckKind, FleetStatus, ShardInfo, Status, Verdict
 from monitor.normalize import normalize_response
-from monitor.probes import FLEET_POLLED, probe_for
+from monitor.probes import polled, probe_for
+from monitor.probes.push import PushStore, PushWatcher
+from monitor.probes.push.metrics import PushMetrics
 from monitor.probes.timing import timed_connector
 from monitor.runtime.lag_watch import LagWatch
 from monitor.runtime.latency_gauges import latency_view, refresh_latency_gauges
@@ -96,6 +98,16 @@ class Monitor:
         self.runs = 0
         self.reloads = 0
         self._born = time.time_ns()
+        self.push = PushWatcher(
+            self.apply_verdict,
+            PushMetrics(self.registry),
+            clock,
+            store=None if store is None else PushStore(store.path),
+            scrub=self._scrub_evidence,
+        )
+        """The push kind's source: pings in, deadlines watched (probes/push/)."""
+        if settings.shard is not None and settings.peers:
+            self.push.peers_of = self._push_peers
         self._index(config)
         self.session: aiohttp.ClientSession | None = None
         self.lag_watch = LagWatch(self.metrics, self.log)
@@ -162,6 +174,7 @@ class Monitor:
         for record in self.tracked.values():
             self.by_service[record.check.service].append(record)
         self._shard_info = None
+        self.push.configure(self.checks(), config.checks() if shard is not None else ())
         if shard is not None:  # a service none of whose checks we own is not ours to track
             self.by_service = {name: ts for name, ts in self.by_service.items() if ts}
             every = [c.id for c in config.checks()]
@@ -192,7 +205,19 @@ class Monitor:
         record = self.tracked.get(f"{service}/{CheckKind.ANALYTICS.value}/analytics")
         if record is not None:  # a shard owns only some services' analytics checks
             scrubbed = verdict.model_copy(update={"detail": self.scrubber.scrub(verdict.detail)})
-            self._record_verdict(record, scrubbed, took)
+            self.apply_verdict(record.check, scrubbed, self.clock(), took)
+
+    def _scrub_evidence(self, text: str) -> str:
+        """A ping's evidence without the config's secrets. Most pings have no body; a cut one
+        (ending in `…`) may end in part of a secret, which only `cut=True` removes, at a cost
+        that grows with the number of secrets (every push token is one)."""
+        return self.scrubber.scrub(text, cut=text.endswith("…")) if text else text
+
+    def _push_peers(self, check: Check) -> list[str]:
+        """Where else a ping of `check` must go: its other owners (docs/ha.md)."""
+        shard, peers = self.settings.shard, self.settings.peers
+        assert shard is not None
+        return [peers[i] for i in other_owners(shard, check.id, check.service) if i < len(peers)]
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -215,9 +240,10 @@ class Monitor:
         self.started_wall = self.clock()
         if self.alerter is not None:
             await self.alerter.start(self.rule_input, self._recheck)
+        await self.push.start()
         if schedule:
             for record in self.tracked.values():
-                if record.check.kind not in FLEET_POLLED:
+                if polled(record.check):
                     self.scheduler.add(record.check)
             self.scheduler.start()
             self._start_analytics()
@@ -236,6 +262,7 @@ class Monitor:
         """Stop scheduling, give in-flight checks `grace` seconds, then cancel them."""
         self._stopping = True
         self.scheduler.shutdown()
+        await self.push.stop()
         if self._in_flight:
             _done, pending = await asyncio.wait(set(self._in_flight), timeout=grace)
             for task in pending:
@@ -278,6 +305,7 @@ class Monitor:
 
     async def flush(self) -> None:
         """Write dirty states and status changes to the store in one transaction."""
+        await self.push.flush()
         if self._writer is not None:
             await self._writer.flush(self.tracked)
 
@@ -327,17 +355,19 @@ class Monitor:
                 )
                 if judged is not None:
                     verdict = judge_latency(verdict, [judged], check.target, latency.min_samples)
-            return self._record_verdict(record, verdict, answer.duration_s)
+            return self.apply_verdict(check, verdict, self.clock(), answer.duration_s)
         finally:
             if task is not None:
                 self._in_flight.discard(task)
 
-    def _record_verdict(
-        self, record: TrackedCheck, verdict: Verdict, duration_s: float
+    def apply_verdict(
+        self, check: Check, verdict: Verdict, now: datetime, duration_s: float = 0.0
     ) -> CheckState:
-        """Advance a check's state with its verdict and export it: every kind goes through here."""
-        check = record.check
-        now = self.clock()
+        """Advance a check's state with its verdict and export it: every kind's verdicts, a
+        probe's answer or a push check's ping or deadline, take this one path."""
+        record = self.tracked.get(check.id)
+        if record is None:  # removed by a reload meanwhile: nothing to keep
+            return advance(None, verdict, now, duration_s)
         previous = record.state
         state = record.state = advance(previous, verdict, now, duration_s)
         writer = self._writer  # without a store, nothing must pile up
@@ -401,9 +431,10 @@ class Monitor:
         self.metrics.checks_configured.set(len(self.tracked))
         if self.scheduler.running:
             for check in (*added, *changed):
-                if check.kind not in FLEET_POLLED:
+                if polled(check):
                     self.scheduler.add(check)
             self._start_analytics()
+        self.push.rejudge([c for c in (*added, *changed) if not polled(c)])
         if self.store is not None and removed:
             self.store.forget(c.id for c in removed)
         return {"added": len(added), "removed": len(removed), "changed": len(changed)}
@@ -428,11 +459,11 @@ class Monitor:
 
     async def run_all_once(self) -> None:
         """Run every check once, concurrently (start-up, tests and the deploy gate)."""
-        probed = [t.check for t in self.tracked.values() if t.check.kind not in FLEET_POLLED]
-        polled = []
+        probed = [t.check for t in list(self.tracked.values()) if polled(t.check)]
+        fleet_polls = []
         if self.analytics is not None and self.session is not None:
-            polled.append(self.analytics.poll_once(self.session))
-        await asyncio.gather(*(self.run_check(c) for c in probed), *polled)
+            fleet_polls.append(self.analytics.poll_once(self.session))
+        await asyncio.gather(*(self.run_check(c) for c in probed), *fleet_polls)
 
     # -- alerting ----------------------------------------------------------------------------
 
@@ -455,6 +486,8 @@ class Monitor:
             for record in self.by_service.get(name, []):
                 if record.check.kind is CheckKind.HEALTH:
                     self.scheduler.run_soon(record.check.id, self.config.defaults.recheck_interval)
+            pushed = [t.check for t in self.by_service.get(name, [])]
+            self.push.recheck(pushed, self.config.defaults.recheck_interval)
 
     # -- views -------------------------------------------------------------------------------
 
@@ -503,13 +536,14 @@ class Monitor:
 
     def self_health(self) -> tuple[bool, dict[str, Any]]:
         """The monitor's own health for `/healthz` (runtime/self_health.py)."""
+        polled_checks = [t for t in self.tracked.values() if polled(t.check)]
         return self_health(
             time.monotonic(),
             started_at=self.started_at,
             last_check_at=self.last_check_monotonic,
-            periods=(t.check.interval + t.check.timeout for t in self.tracked.values()),
+            periods=(t.check.interval + t.check.timeout for t in polled_checks),
             scheduler_running=self.scheduler.running,
             loop_lag=self.lag_watch.loop_lag,
             schedule_lag_p99=self.lag_watch.schedule_lag_p99(),
-            checks=len(self.tracked),
+            checks=len(polled_checks),  # push checks report in: they cannot stall the monitor
         )

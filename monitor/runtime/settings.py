@@ -40,6 +40,9 @@ class MonitorSettings:
     dns_cache_ttl_s: float = DNS_CACHE_TTL
     flush_period_s: float = FLUSH_PERIOD
     prune_period_s: float = PRUNE_PERIOD
+    peers: tuple[str, ...] = ()
+    """Base URL of every shard, by index (`--peer-url`): a replica that receives a push ping
+    passes it on to the check's other owners there (docs/ha.md). Empty: nowhere to pass."""
 
 
 DEFAULT_SETTINGS = MonitorSettings()

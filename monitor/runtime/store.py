@@ -55,6 +55,19 @@ class StatusChange:
     detail: str
 
 
+def open_sqlite(path: str, schema: str) -> sqlite3.Connection:
+    """A connection to the daemon's SQLite file as every writer of it opens one: WAL (readers
+    never block the writer), autocommit (transactions are explicit), a wait for a busy file."""
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA busy_timeout=5000")
+    db.executescript(schema)
+    return db
+
+
 class Store:
     """One SQLite file. Methods are blocking and thread-safe; call them via `asyncio.to_thread`."""
 
@@ -62,14 +75,8 @@ class Store:
         self.path = str(path)
         self.scrubber = scrubber
         """Applied to every text written: the file outlives the config and gets copied."""
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(SCHEMA)
+        self._db = open_sqlite(self.path, SCHEMA)
 
     def close(self) -> None:
         with self._lock:

@@ -11,14 +11,16 @@ import json
 import random
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 
 from monitor.http.app import bound_port
 from monitor.simulator.behavior import Behavior
 from monitor.simulator.fleet import SimService
+from monitor.simulator.heartbeats import Heartbeat
 
 CONTROL_PATH = "/__sim__/behavior"
 _STATE: web.AppKey[_Service] = web.AppKey("sim_service")
@@ -186,9 +188,14 @@ class SimulatedFleet:
 
 
 def fleet_config(
-    fleet: SimulatedFleet, *, interval: str = "5s", timeout: str = "2s"
+    fleet: SimulatedFleet,
+    *,
+    interval: str = "5s",
+    timeout: str = "2s",
+    heartbeats: Sequence[Heartbeat] = (),
 ) -> dict[str, object]:
-    """A monitor.yaml (as data) that watches every service of a running simulated fleet."""
+    """A monitor.yaml (as data) that watches every service of a running simulated fleet, and
+    expects the given heartbeats as push checks of their services."""
     services = []
     for name in fleet.names:
         spec = fleet.spec(name)
@@ -197,9 +204,11 @@ def fleet_config(
             entry["depends_on"] = list(spec.depends_on)
         if spec.rpc:
             entry["rpc"] = [{"name": n, "path": p} for n, p in spec.rpc.items()]
+        if pushed := [beat.config() for beat in heartbeats if beat.service == name]:
+            entry["push"] = pushed
         services.append(entry)
     return {"defaults": {"interval": interval, "timeout": timeout}, "services": services}
 
 
-def fleet_config_yaml(fleet: SimulatedFleet, **kwargs: str) -> str:
+def fleet_config_yaml(fleet: SimulatedFleet, **kwargs: Any) -> str:
     return json.dumps(fleet_config(fleet, **kwargs), indent=2)  # JSON is valid YAML

@@ -70,6 +70,10 @@ PHRASES: dict[Reason, str] = {
     Reason.CPU_NEAR_LIMIT: "Near its CPU limit",
     Reason.QUEUE_BACKLOG_GROWING: "Its queue is backing up",
     Reason.ANALYTICS_UNAVAILABLE: "Traffic analytics unavailable",
+    Reason.NEVER_REPORTED: "Has not reported in yet",
+    Reason.LATE: "Missed its heartbeat: the job did not report",
+    Reason.REPORTED_FAILURE: "Its job reported a failed run",
+    Reason.RUN_TOO_LONG: "Its job started and has not finished in time",
 }
 
 

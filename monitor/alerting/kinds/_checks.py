@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 from monitor.alerting.kinds._base import RuleModel, Subject, base_labels, ms
 from monitor.alerting.state import CheckInput
 from monitor.model import CheckKind
+
+
+def _timed(kind: CheckKind) -> CheckKind:
+    if kind is CheckKind.PUSH:
+        raise ValueError(
+            "push checks have no latency to judge; a missed heartbeat is a status rule's"
+        )
+    return kind
+
+
+TimedKind = Annotated[CheckKind, AfterValidator(_timed)]
+"""A check kind with a measured latency: what latency and burn-rate rules may select."""
 
 
 def each_check(

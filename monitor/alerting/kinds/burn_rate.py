@@ -20,7 +20,7 @@ from monitor.alerting.kinds._base import (
     Threshold,
     ThresholdField,
 )
-from monitor.alerting.kinds._checks import each_check
+from monitor.alerting.kinds._checks import TimedKind, each_check
 from monitor.alerting.kinds._promql import CHECK, bad, check_kinds, selector
 from monitor.alerting.state import CheckHistory
 from monitor.config import Duration
@@ -37,7 +37,7 @@ class BurnRateRule(RuleModel):
     """
 
     kind: Literal["burn_rate"]
-    checks: list[CheckKind] = Field(default_factory=lambda: [CheckKind.RPC, CheckKind.HTTP])
+    checks: list[TimedKind] = Field(default_factory=lambda: [CheckKind.RPC, CheckKind.HTTP])
     objective: float = Field(default=BURN_RATE_RULE_OBJECTIVE, gt=0, lt=1)
     long: Duration = Field(default=3600.0, gt=0)
     short: Duration = Field(default=300.0, gt=0)

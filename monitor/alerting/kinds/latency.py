@@ -15,7 +15,7 @@ from monitor.alerting.kinds._base import (
     Threshold,
     ThresholdField,
 )
-from monitor.alerting.kinds._checks import each_check
+from monitor.alerting.kinds._checks import TimedKind, each_check
 from monitor.alerting.kinds._promql import CHECK, P95, check_kinds, selector
 from monitor.model import CheckKind
 
@@ -24,7 +24,7 @@ class LatencyRule(RuleModel):
     """A check's rolling p95 is over `factor` x its target for `for`."""
 
     kind: Literal["latency"]
-    checks: list[CheckKind] = Field(default_factory=lambda: [CheckKind.RPC, CheckKind.HTTP])
+    checks: list[TimedKind] = Field(default_factory=lambda: [CheckKind.RPC, CheckKind.HTTP])
     factor: float = Field(default=1.0, gt=0)
     for_: ThresholdField = Field(default=Threshold(seconds=300.0), alias="for")
     resolve_after: ThresholdField = Threshold(seconds=300.0)
