@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 async def until(
@@ -17,3 +20,16 @@ async def until(
             raise AssertionError(f"condition not met within {timeout} s")
         await asyncio.sleep(every)
     return time.monotonic() - start
+
+
+async def until_value(
+    check: Callable[[], Awaitable[T]], timeout: float = 10.0, every: float = 0.05
+) -> T:
+    """Await `check()` until it returns something true, and return that; fail after `timeout` s.
+    For conditions that need I/O (another process's /status, a database row)."""
+    start = time.monotonic()
+    while not (value := await check()):
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(every)
+    return value

@@ -17,7 +17,7 @@ import pytest
 from aiohttp import web
 
 from tests.alerting_fixtures import Recorder
-from tests.polling import until
+from tests.polling import until, until_value
 from tests.test_lifecycle import Daemon
 
 HELD_S = 1.0
@@ -90,19 +90,6 @@ async def _checks_done(daemon: Daemon, service: str) -> float:
     )
 
 
-async def _poll(check: Any, timeout: float = 20.0) -> Any:
-    """Await `check()` until it returns something true; fail after `timeout` s."""
-
-    async def loop() -> Any:
-        while True:
-            value = await check()
-            if value:
-                return value
-            await asyncio.sleep(0.05)
-
-    return await asyncio.wait_for(loop(), timeout=timeout)
-
-
 def _stored(db: Path, check_id: str) -> tuple[str, int]:
     with contextlib.closing(sqlite3.connect(db)) as conn:
         verdict, consecutive = conn.execute(
@@ -144,7 +131,7 @@ async def test_sigterm_finishes_in_flight_checks_flushes_and_the_restart_pages_o
         await first.start()
         await until(lambda: len(recorder.requests) == 1, timeout=20)
         page = json.loads(recorder.requests[0][2])["alerts"][0]
-        await _poll(lambda: _status_is(first, "slow", "healthy"))
+        await until_value(lambda: _status_is(first, "slow", "healthy"), timeout=20)
         before = await _service(first, "down")
         assert before is not None and before["status"] == "unhealthy"
 
@@ -164,13 +151,13 @@ async def test_sigterm_finishes_in_flight_checks_flushes_and_the_restart_pages_o
 
         targets.hold = False
         await second.start()
-        after = await _poll(lambda: _service(second, "down"))
+        after = await until_value(lambda: _service(second, "down"), timeout=20)
         assert after["since"] == before["since"], "since survives SIGTERM and restart"
         await until(lambda: len(recorder.requests) == 2, timeout=20)
         # a second page would come from the next evaluations: let `down` be checked five more
         # times (each one evaluated) before counting
         seen = await _checks_done(second, "down")
-        await _poll(lambda: _at_least(second, "down", seen + 5))
+        await until_value(lambda: _at_least(second, "down", seen + 5), timeout=20)
         assert len(recorder.requests) == 2
         resent = json.loads(recorder.requests[1][2])["alerts"][0]
         assert resent["fingerprint"] == page["fingerprint"]
