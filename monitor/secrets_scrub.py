@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -151,7 +152,7 @@ class Scrubber:
     """Replaces registered secrets (and their encodings) by `[redacted]`. Immutable: `with_secrets`
     returns a new one, so a later source of secrets (push tokens) registers without a reset."""
 
-    __slots__ = ("_byte_pattern", "_forms", "_pattern", "_secrets")
+    __slots__ = ("_byte_pattern", "_forms", "_longest", "_pattern", "_secrets", "_sorted")
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets = frozenset(s for s in secrets if len(s) >= MIN_SECRET_CHARS)
@@ -160,6 +161,8 @@ class Scrubber:
         # longest first: at one position the longer form wins, a secret containing another goes
         # whole; URL-encoded forms match `%2f` as well as `%2F`
         self._forms = tuple(sorted(forms, key=lambda f: (-len(f), f)))
+        self._sorted = tuple(sorted(forms))  # for `_drop_partial_tail`'s prefix look-ups
+        self._longest = len(self._forms[0]) if self._forms else 0
         source = "|".join(_escapes_any_case(f) for f in self._forms)
         # one regex, not a loop of `in`: re skips ahead on the forms' first characters
         self._pattern = re.compile(source) if forms else None
@@ -202,19 +205,21 @@ class Scrubber:
         return self.scrub(text, cut=cut).encode("utf-8", errors="surrogateescape")
 
     def _drop_partial_tail(self, text: str) -> str:
-        """Remove the longest end of `text` that is the beginning of a secret's form."""
-        keep = len(text)
-        view = _upper_escapes(text)
-        for form in self._forms:
-            start = max(0, len(text) - len(form) + 1)
-            for candidate in {view, text}:  # the first character rules most positions out
-                at = candidate.find(form[0], start)
-                while at != -1 and at < keep:
-                    if form.startswith(candidate[at:]):
-                        keep = at
-                        break
-                    at = candidate.find(form[0], at + 1)
-        return text[:keep]
+        """Remove the longest end of `text` that is the beginning of a secret's form.
+
+        Each end no longer than the longest form is looked up by bisection in the sorted forms
+        (an end is some form's beginning iff the first form not below it starts with it), so
+        the cost grows with the log of the number of secrets, not with it: every push token is
+        a secret."""
+        view = _upper_escapes(text)  # URL-encoded forms are held with upper-case escapes
+        forms = self._sorted
+        for at in range(max(0, len(text) - self._longest + 1), len(text)):
+            for candidate in (view, text):
+                end = candidate[at:]
+                i = bisect.bisect_left(forms, end)
+                if i < len(forms) and forms[i].startswith(end):
+                    return text[:at]
+        return text
 
     def scrub_data(self, value: Any) -> Any:
         """Strings inside nested dicts, lists and tuples scrubbed (a structlog event, a row)."""
