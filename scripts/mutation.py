@@ -66,6 +66,8 @@ CORE: dict[str, list[str]] = {
         "tests/test_sharding_golden.py",
         "tests/test_sharding_edges.py",
     ],
+    "monitor/alerting/grouping.py": ["tests/test_alerting_grouping.py"],
+    "monitor/alerting/maintenance.py": ["tests/test_alerting_maintenance.py"],
     "monitor/fleet/merge.py": ["tests/test_merge.py", "tests/test_merge_edges.py"],
     "monitor/gate/verdict.py": ["tests/test_gate.py"],
     "monitor/web/history.py": ["tests/test_history.py"],
