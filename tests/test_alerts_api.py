@@ -38,6 +38,25 @@ async def api(fleet: SimulatedFleet, recorder: Recorder, tmp_path: Path) -> Asyn
         yield session, monitor
 
 
+WRITES = [
+    ("POST", "/api/silences"),
+    ("DELETE", "/api/silences/some-id"),
+    ("POST", "/api/maintenance"),
+    ("POST", "/api/deploys"),
+    ("POST", "/api/deploys/some-id"),
+    ("POST", "/-/reload"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), WRITES)
+async def test_every_write_needs_the_admin_token(api: Any, method: str, path: str) -> None:
+    session, _ = api
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Bearer {TOKEN}x"}):
+        async with session.request(method, path, json={}, headers=headers) as r:
+            assert r.status == 401, (method, path, headers)
+            assert r.headers["WWW-Authenticate"] == 'Bearer realm="admin"'
+
+
 async def test_silence_needs_the_admin_token_and_holds_back_the_page(
     api: Any, fleet: SimulatedFleet, recorder: Recorder
 ) -> None:
