@@ -22,11 +22,14 @@ from tests.alerting_fixtures import HOOK_ALERTS, Recorder, alerting_monitor
 from tests.conftest import free_port
 from tests.polling import until
 
-RULES = HOOK_ALERTS + """\
+RULES = (
+    HOOK_ALERTS
+    + """\
   - {name: ServiceDown, kind: status, status: [unhealthy], for: 3, resolve_after: 2,
      severity: critical}
   - {name: ServiceFlapping, kind: flapping, changes: 4, window: 10m}
 """
+)
 
 DOWN = Behavior(status=503, body='{"status": "down"}')
 UP = Behavior(body='{"status": "ok"}')

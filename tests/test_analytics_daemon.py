@@ -28,10 +28,13 @@ from tests.alerting_fixtures import HOOK_ALERTS, Recorder, alerting_monitor
 from tests.polling import until
 from tests.test_verify import monitor_cli
 
-RULES = HOOK_ALERTS + """\
+RULES = (
+    HOOK_ALERTS
+    + """\
   - {name: ServiceDown, kind: status, status: [unhealthy], for: 2, resolve_after: 2,
      severity: critical}
 """
+)
 UP = Behavior(body='{"status": "ok"}')
 TOKEN = "cf-" + secrets.token_hex(16)
 

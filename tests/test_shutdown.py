@@ -24,9 +24,12 @@ HELD_S = 1.0
 """How long the held check's answer takes: well inside the 5 s grace, far longer than the
 scheduler needs to notice the signal, so the check is surely in flight when SIGTERM lands."""
 
-RULES = HOOK_ALERTS + """\
+RULES = (
+    HOOK_ALERTS
+    + """\
   - {name: ServiceDown, kind: status, status: [unhealthy], for: 2, severity: critical}
 """
+)
 
 
 class Targets:
