@@ -186,6 +186,17 @@ class Recorder:
         return json.loads(self.requests[index][2])
 
 
+HOOK_ALERTS = """
+grouping: {group_wait: 0s, group_interval: 0s}
+route: [hook]
+receivers:
+  - {name: hook, type: webhook, url: "${HOOK_URL}"}
+rules:
+"""
+"""The head of an alerts.yaml whose one receiver posts at once to `${HOOK_URL}` (see
+`alerting_monitor`): a test appends its rules."""
+
+
 def alerting_monitor(config: MonitorConfig, rules_text: str, hook_url: str, data: Path) -> Monitor:
     """A Monitor with an Alerter whose `${HOOK_URL}` receivers post to `hook_url`; short
     evaluation periods so tests wait on checks, not on timers."""

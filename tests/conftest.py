@@ -21,10 +21,10 @@ from aiohttp import ClientResponse, web
 from aioresponses import aioresponses
 
 from monitor.config import parse_config
-from monitor.http.app import serve
 from monitor.runtime.daemon import Monitor
 from monitor.simulator import SimulatedFleet, fleet_config_yaml, seed_fleet
 from tests.alerting_fixtures import Recorder
+from tests.serving import serving
 
 
 def free_port() -> int:
@@ -102,9 +102,5 @@ async def daemon_url(fleet: SimulatedFleet) -> AsyncIterator[str]:
     monitor = Monitor(parse_config(fleet_config_yaml(fleet)))
     await monitor.start(schedule=False)
     await monitor.run_all_once()
-    runner, port = await serve(monitor, "127.0.0.1", 0)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
-        await monitor.stop()
+    async with serving(monitor) as url:
+        yield url

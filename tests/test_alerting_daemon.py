@@ -18,20 +18,18 @@ import pytest
 from monitor.config import parse_config
 from monitor.runtime.daemon import Monitor
 from monitor.simulator import Behavior, SimulatedFleet, fleet_config
-from tests.alerting_fixtures import Recorder, alerting_monitor
+from tests.alerting_fixtures import HOOK_ALERTS, Recorder, alerting_monitor
 from tests.conftest import free_port
 from tests.polling import until
 
-RULES = """
-grouping: {group_wait: 0s, group_interval: 0s}
-route: [hook]
-receivers:
-  - {name: hook, type: webhook, url: "${HOOK_URL}"}
-rules:
+RULES = (
+    HOOK_ALERTS
+    + """\
   - {name: ServiceDown, kind: status, status: [unhealthy], for: 3, resolve_after: 2,
      severity: critical}
   - {name: ServiceFlapping, kind: flapping, changes: 4, window: 10m}
 """
+)
 
 DOWN = Behavior(status=503, body='{"status": "down"}')
 UP = Behavior(body='{"status": "ok"}')

@@ -11,20 +11,18 @@ import aiohttp
 import pytest
 
 from monitor.config import parse_config
-from monitor.http.app import serve
 from monitor.simulator import Behavior, SimulatedFleet, fleet_config
-from tests.alerting_fixtures import Recorder, alerting_monitor
+from tests.alerting_fixtures import HOOK_ALERTS, Recorder, alerting_monitor
 from tests.polling import until
+from tests.serving import serving
 
 TOKEN = "adm-0c4b1f9d2e7a"
-RULES = """
-grouping: {group_wait: 0s, group_interval: 0s}
-route: [hook]
-receivers:
-  - {name: hook, type: webhook, url: "${HOOK_URL}"}
-rules:
+RULES = (
+    HOOK_ALERTS
+    + """\
   - {name: ServiceDown, kind: status, status: [unhealthy], for: 2, resolve_after: 2}
 """
+)
 
 
 @pytest.fixture
@@ -36,11 +34,27 @@ async def api(fleet: SimulatedFleet, recorder: Recorder, tmp_path: Path) -> Asyn
     config = parse_config(json.dumps(data))
     monitor = alerting_monitor(config, RULES, recorder.url + "/hook", tmp_path)
     await monitor.start()
-    runner, port = await serve(monitor, "127.0.0.1", 0)
-    async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as session:
+    async with serving(monitor) as url, aiohttp.ClientSession(base_url=url) as session:
         yield session, monitor
-    await runner.cleanup()
-    await monitor.stop()
+
+
+WRITES = [
+    ("POST", "/api/silences"),
+    ("DELETE", "/api/silences/some-id"),
+    ("POST", "/api/maintenance"),
+    ("POST", "/api/deploys"),
+    ("POST", "/api/deploys/some-id"),
+    ("POST", "/-/reload"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), WRITES)
+async def test_every_write_needs_the_admin_token(api: Any, method: str, path: str) -> None:
+    session, _ = api
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Bearer {TOKEN}x"}):
+        async with session.request(method, path, json={}, headers=headers) as r:
+            assert r.status == 401, (method, path, headers)
+            assert r.headers["WWW-Authenticate"] == 'Bearer realm="admin"'
 
 
 async def test_silence_needs_the_admin_token_and_holds_back_the_page(

@@ -24,19 +24,17 @@ from monitor.simulator.graphql_api import (
     SimAnalytics,
     WorkerTrafficSim,
 )
-from tests.alerting_fixtures import Recorder, alerting_monitor
+from tests.alerting_fixtures import HOOK_ALERTS, Recorder, alerting_monitor
 from tests.polling import until
 from tests.test_verify import monitor_cli
 
-RULES = """
-route: [hook]
-grouping: {group_wait: 0s, group_interval: 0s}
-receivers:
-  - {name: hook, type: webhook, url: "${HOOK_URL}"}
-rules:
+RULES = (
+    HOOK_ALERTS
+    + """\
   - {name: ServiceDown, kind: status, status: [unhealthy], for: 2, resolve_after: 2,
      severity: critical}
 """
+)
 UP = Behavior(body='{"status": "ok"}')
 TOKEN = "cf-" + secrets.token_hex(16)
 

@@ -19,46 +19,48 @@ def _answer(code: int, headers: dict[str, str], body: bytes) -> Answer:
     return Answer(url="http://svc.test/health", status_code=code, headers=headers, body=body)
 
 
+BODIES = {
+    "empty": ({}, b""),  # judged by the status code alone
+    "status-ok": (JSON, b'{"status":"ok"}'),  # healthy only below 400
+    "broken-json": (JSON, b'{"status": "ok"'),  # the finding only below 400
+}
+EDGES = [
+    ("empty", 199, K, Reason.UNRECOGNIZED_BODY),
+    ("empty", 200, H, Reason.OK),
+    ("empty", 299, H, Reason.OK),
+    ("empty", 300, D, Reason.UNEXPECTED_REDIRECT),
+    ("empty", 399, D, Reason.UNEXPECTED_REDIRECT),
+    ("empty", 400, D, Reason.CLIENT_ERROR),
+    ("empty", 499, D, Reason.CLIENT_ERROR),
+    ("empty", 500, U, Reason.SERVER_ERROR),
+    ("empty", 599, U, Reason.SERVER_ERROR),
+    ("empty", 600, K, Reason.UNRECOGNIZED_BODY),
+    ("status-ok", 200, H, Reason.OK),
+    ("status-ok", 299, H, Reason.OK),
+    ("status-ok", 399, H, Reason.OK),
+    # from 400 on, a body that claims health is contradicted by its own status line
+    ("status-ok", 400, D, Reason.INCONSISTENT_STATUS),
+    ("status-ok", 499, D, Reason.INCONSISTENT_STATUS),
+    ("status-ok", 500, D, Reason.INCONSISTENT_STATUS),
+    ("status-ok", 599, D, Reason.INCONSISTENT_STATUS),
+    # below 400 a body that cannot be read is the finding ...
+    ("broken-json", 200, D, Reason.INVALID_JSON),
+    ("broken-json", 399, D, Reason.INVALID_JSON),
+    # ... from 400 on the status code speaks for itself
+    ("broken-json", 400, D, Reason.CLIENT_ERROR),
+    ("broken-json", 499, D, Reason.CLIENT_ERROR),
+    ("broken-json", 500, U, Reason.SERVER_ERROR),
+]
+
+
 @pytest.mark.parametrize(
-    ("code", "status", "reason"),
-    [
-        (199, K, Reason.UNRECOGNIZED_BODY),
-        (200, H, Reason.OK),
-        (299, H, Reason.OK),
-        (300, D, Reason.UNEXPECTED_REDIRECT),
-        (399, D, Reason.UNEXPECTED_REDIRECT),
-        (400, D, Reason.CLIENT_ERROR),
-        (499, D, Reason.CLIENT_ERROR),
-        (500, U, Reason.SERVER_ERROR),
-        (599, U, Reason.SERVER_ERROR),
-        (600, K, Reason.UNRECOGNIZED_BODY),
-    ],
+    ("body", "code", "status", "reason"), EDGES, ids=[f"{b}-{c}" for b, c, _, _ in EDGES]
 )
-def test_empty_body_is_judged_by_the_status_code_alone(
-    code: int, status: Status, reason: Reason
+def test_each_edge_of_the_status_code_ranges(
+    body: str, code: int, status: Status, reason: Reason
 ) -> None:
-    verdict = normalize_response(_answer(code, {}, b""))
+    verdict = normalize_response(_answer(code, *BODIES[body]))
     assert (verdict.status, verdict.reason, verdict.http_status) == (status, reason, code)
-
-
-@pytest.mark.parametrize(
-    ("code", "status", "reason"),
-    [
-        (200, H, Reason.OK),
-        (299, H, Reason.OK),
-        (399, H, Reason.OK),
-        # from 400 on, a body that claims health is contradicted by its own status line
-        (400, D, Reason.INCONSISTENT_STATUS),
-        (499, D, Reason.INCONSISTENT_STATUS),
-        (500, D, Reason.INCONSISTENT_STATUS),
-        (599, D, Reason.INCONSISTENT_STATUS),
-    ],
-)
-def test_status_ok_body_is_healthy_only_below_400(
-    code: int, status: Status, reason: Reason
-) -> None:
-    verdict = normalize_response(_answer(code, JSON, b'{"status":"ok"}'))
-    assert (verdict.status, verdict.reason) == (status, reason)
 
 
 def test_http_400_with_status_ok_names_the_contradiction() -> None:
@@ -77,22 +79,3 @@ def test_an_unhealthy_body_names_a_status_code_that_does_not_say_so(code: int, d
     verdict = normalize_response(_answer(code, JSON, b'{"status":"down"}'))
     assert (verdict.status, verdict.reason) == (U, Reason.REPORTED_UNHEALTHY)
     assert verdict.detail == detail
-
-
-@pytest.mark.parametrize(
-    ("code", "status", "reason"),
-    [
-        # below 400 a body that cannot be read is the finding ...
-        (200, D, Reason.INVALID_JSON),
-        (399, D, Reason.INVALID_JSON),
-        # ... from 400 on the status code speaks for itself
-        (400, D, Reason.CLIENT_ERROR),
-        (499, D, Reason.CLIENT_ERROR),
-        (500, U, Reason.SERVER_ERROR),
-    ],
-)
-def test_broken_json_is_the_finding_only_below_400(
-    code: int, status: Status, reason: Reason
-) -> None:
-    verdict = normalize_response(_answer(code, JSON, b'{"status": "ok"'))
-    assert (verdict.status, verdict.reason) == (status, reason)

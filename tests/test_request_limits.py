@@ -15,9 +15,9 @@ import aiohttp
 import pytest
 
 from monitor.config import parse_config
-from monitor.http.app import serve
 from monitor.simulator import SimulatedFleet, fleet_config
 from tests.alerting_fixtures import Recorder, alerting_monitor
+from tests.serving import serving
 
 TOKEN = "adm-5e0a9c3b7d21"
 RULES = """
@@ -40,13 +40,8 @@ async def client(
     data["auth"] = {"admin_token": TOKEN}
     monitor = alerting_monitor(parse_config(json.dumps(data)), RULES, recorder.url, tmp_path)
     await monitor.start(schedule=False)
-    runner, port = await serve(monitor, "127.0.0.1", 0)
-    try:
-        async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as session:
-            yield session
-    finally:
-        await runner.cleanup()
-        await monitor.stop()
+    async with serving(monitor) as url, aiohttp.ClientSession(base_url=url) as session:
+        yield session
 
 
 def _silence_of_size(size: int) -> bytes:

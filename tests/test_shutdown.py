@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from tests.alerting_fixtures import Recorder
+from tests.alerting_fixtures import HOOK_ALERTS, Recorder
 from tests.polling import until, until_value
 from tests.test_lifecycle import Daemon
 
@@ -24,14 +24,12 @@ HELD_S = 1.0
 """How long the held check's answer takes: well inside the 5 s grace, far longer than the
 scheduler needs to notice the signal, so the check is surely in flight when SIGTERM lands."""
 
-RULES = """
-route: [hook]
-grouping: {group_wait: 0s, group_interval: 0s}
-receivers:
-  - {name: hook, type: webhook, url: "${HOOK_URL}"}
-rules:
+RULES = (
+    HOOK_ALERTS
+    + """\
   - {name: ServiceDown, kind: status, status: [unhealthy], for: 2, severity: critical}
 """
+)
 
 
 class Targets:

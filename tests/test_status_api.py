@@ -13,11 +13,11 @@ import aiohttp
 import pytest
 
 from monitor.config import parse_config
-from monitor.http.app import serve
 from monitor.http.status_query import BadStatusQuery, encode_cursor, parse_status_query
 from monitor.model import FleetStatus
 from monitor.runtime.daemon import Monitor
 from monitor.simulator import SimulatedFleet, fleet_config
+from tests.serving import serving
 
 
 @dataclass
@@ -52,13 +52,8 @@ async def daemon(fleet: SimulatedFleet) -> AsyncIterator[Daemon]:
     monitor = Monitor(parse_config(json.dumps(data)))
     await monitor.start(schedule=False)
     await monitor.run_all_once()
-    runner, port = await serve(monitor, "127.0.0.1", 0)
-    try:
-        async with aiohttp.ClientSession() as session:
-            yield Daemon(monitor, f"http://127.0.0.1:{port}", session)
-    finally:
-        await runner.cleanup()
-        await monitor.stop()
+    async with serving(monitor) as url, aiohttp.ClientSession() as session:
+        yield Daemon(monitor, url, session)
 
 
 def names(data: dict[str, Any]) -> list[str]:

@@ -11,12 +11,12 @@ import aiohttp
 import pytest
 
 from monitor.config import parse_config
-from monitor.http.app import serve
 from monitor.model import Status
 from monitor.runtime.daemon import Monitor
 from monitor.runtime.store import Store
 from monitor.simulator import SimulatedFleet, fleet_config
 from monitor.web.badge import badge
+from tests.serving import serving
 
 READ = "read-secret-1234"
 
@@ -28,12 +28,10 @@ async def _serve(fleet: SimulatedFleet, extra: dict[str, object]) -> AsyncIterat
     await monitor.start(schedule=False)
     await monitor.run_all_once()
     await monitor.flush()
-    runner, port = await serve(monitor, "127.0.0.1", 0)
     try:
-        yield f"http://127.0.0.1:{port}"
+        async with serving(monitor) as url:
+            yield url
     finally:
-        await runner.cleanup()
-        await monitor.stop()
         store.close()
 
 

@@ -20,7 +20,7 @@ re-checks a failing service at its fast interval and pages sooner; Prometheus ca
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import yaml
@@ -28,24 +28,16 @@ import yaml
 from monitor.alerting.kinds import (
     CHECK,
     P95,
-    TARGET_BUCKET,
     UnsupportedRule,
-    bad,
-    burn,
     duration,
-    failed,
     kind_of,
-    over_target,
+    recording_rules,
 )
 from monitor.alerting.rules import AlertsConfig, Rule
 from monitor.alerting.template import render
-from monitor.durations import format_duration
-from monitor.slo import P95_BUDGET
 
 RECORDED_WINDOWS = (300.0, 1800.0, 3600.0, 21600.0)
 """5m, 30m, 1h, 6h: the SRE workbook's page (1h/5m) and ticket (6h/30m) pairs."""
-TARGET_LE = 'label_replace(monitor_check_latency_target_seconds, "le", "$1", "bucket", "(.+)")'
-"""The target series with its `bucket` label as `le`: matches the bucket at the target."""
 
 __all__ = [
     "SecretsNotNeeded",
@@ -75,42 +67,6 @@ class SecretsNotNeeded(Mapping[str, str]):
 
     def __len__(self) -> int:
         return 0
-
-
-def recording_rules(windows: Iterable[float]) -> list[dict[str, str]]:
-    """p95 over 5m, and per window the slow, failed and bad shares and the 95 % burn rate."""
-    at_target = f"monitor_check_latency_seconds_bucket\n  and on ({CHECK}, le) {TARGET_LE}"
-    rules = [
-        {"record": TARGET_BUCKET, "expr": at_target},
-        {
-            "record": P95,
-            "expr": "histogram_quantile(0.95, sum by (service, check, kind, le) "
-            "(rate(monitor_check_latency_seconds_bucket[5m])))",
-        },
-    ]
-    for seconds in sorted(set(windows)):
-        w = format_duration(seconds)
-        rules += [
-            {
-                "record": over_target(w),
-                "expr": f"1 - sum by ({CHECK}) (rate({TARGET_BUCKET}[{w}]))\n"
-                f"  / (sum by ({CHECK}) (rate(monitor_check_latency_seconds_count[{w}])) > 0)",
-            },
-            {
-                "record": failed(w),
-                "expr": f"sum by ({CHECK}) (rate(monitor_checks_failed_total[{w}]))\n"
-                f"  / (sum by ({CHECK}) (rate(monitor_checks_total[{w}])) > 0)",
-            },
-            {
-                "record": bad(w),
-                "expr": f"clamp_max({failed(w)} + ({over_target(w)} or {failed(w)} * 0), 1)",
-            },
-            {
-                "record": burn(w),
-                "expr": f"{over_target(w)} / {P95_BUDGET:g}",
-            },
-        ]
-    return rules
 
 
 # --------------------------------------------------------------------------- annotations

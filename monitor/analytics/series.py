@@ -2,49 +2,51 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from monitor.analytics.verdicts import FleetTraffic
+from monitor.analytics.verdicts import FleetTraffic, WorkerTraffic
 from monitor.config import MonitorConfig
 
 OUTCOMES = ("ok", "partial", "rate_limited", "unavailable")
+NO_TRAFFIC = WorkerTraffic()
+"""What a service's Worker figures read when the answer has no row for it: all zero."""
+
+WORKER_SERIES: Mapping[str, tuple[str, Callable[[WorkerTraffic], float]]] = {
+    # one per-service gauge per figure: its name -> (HELP, the figure it shows)
+    "monitor_worker_requests": (
+        "Requests the service's Worker served in the last complete analytics interval.",
+        lambda w: w.requests,
+    ),
+    "monitor_worker_errors": (
+        "Requests that ended in an error in the last complete analytics interval.",
+        lambda w: w.errors,
+    ),
+    "monitor_worker_error_ratio": (
+        "Errors over requests (0-1) in the last complete analytics interval.",
+        lambda w: w.error_ratio,
+    ),
+    "monitor_worker_cpu_p50_seconds": (
+        "Median CPU time per invocation in the last complete interval, as Cloudflare "
+        "reports it (a quantile Cloudflare computed: not aggregatable).",
+        lambda w: w.cpu_p50_s,
+    ),
+    "monitor_worker_cpu_p99_seconds": (
+        "99th percentile CPU time per invocation in the last complete interval.",
+        lambda w: w.cpu_p99_s,
+    ),
+}
 
 
 class AnalyticsSeries:
     """Per-service Worker figures over the last complete interval, and the API's own health."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.requests = Gauge(
-            "monitor_worker_requests",
-            "Requests the service's Worker served in the last complete analytics interval.",
-            ["service"],
-            registry=registry,
-        )
-        self.errors = Gauge(
-            "monitor_worker_errors",
-            "Requests that ended in an error in the last complete analytics interval.",
-            ["service"],
-            registry=registry,
-        )
-        self.error_ratio = Gauge(
-            "monitor_worker_error_ratio",
-            "Errors over requests (0-1) in the last complete analytics interval.",
-            ["service"],
-            registry=registry,
-        )
-        self.cpu_p50 = Gauge(
-            "monitor_worker_cpu_p50_seconds",
-            "Median CPU time per invocation in the last complete interval, as Cloudflare "
-            "reports it (a quantile Cloudflare computed: not aggregatable).",
-            ["service"],
-            registry=registry,
-        )
-        self.cpu_p99 = Gauge(
-            "monitor_worker_cpu_p99_seconds",
-            "99th percentile CPU time per invocation in the last complete interval.",
-            ["service"],
-            registry=registry,
-        )
+        self.workers = {
+            name: (Gauge(name, text, ["service"], registry=registry), figure)
+            for name, (text, figure) in WORKER_SERIES.items()
+        }
         self.backlog = Gauge(
             "monitor_queue_backlog_messages",
             "Average messages waiting in a queue over the last complete analytics interval.",
@@ -62,7 +64,7 @@ class AnalyticsSeries:
 
     def declare(self, config: MonitorConfig) -> None:
         for service in config.services:
-            for gauge in (self.requests, self.errors, self.error_ratio, self.cpu_p50, self.cpu_p99):
+            for gauge, _ in self.workers.values():
                 gauge.labels(service.name)
             for queue in service.queues:
                 self.backlog.labels(service.name, queue.name)
@@ -70,13 +72,9 @@ class AnalyticsSeries:
     def observe(self, config: MonitorConfig, traffic: FleetTraffic) -> None:
         for service in config.services:
             if traffic.workers is not None:
-                w = traffic.workers.get(service.worker_name)
-                requests = w.requests if w else 0
-                self.requests.labels(service.name).set(requests)
-                self.errors.labels(service.name).set(w.errors if w else 0)
-                self.error_ratio.labels(service.name).set(w.error_ratio if w else 0.0)
-                self.cpu_p50.labels(service.name).set(w.cpu_p50_s if w else 0.0)
-                self.cpu_p99.labels(service.name).set(w.cpu_p99_s if w else 0.0)
+                worker = traffic.workers.get(service.worker_name) or NO_TRAFFIC
+                for gauge, figure in self.workers.values():
+                    gauge.labels(service.name).set(figure(worker))
             if traffic.queues is not None:
                 for queue in service.queues:
                     q = traffic.queues.get(queue.queue_id)

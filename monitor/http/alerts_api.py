@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from monitor.alerting.maintenance import MaintenanceWindow
 from monitor.durations import parse_duration
-from monitor.http.auth import require_admin
+from monitor.http.auth import admin_only
 from monitor.http.json_api import MONITOR_KEY, json_response
 
 MAX_SILENCE = timedelta(days=30)
@@ -58,11 +58,8 @@ async def list_silences(request: web.Request) -> web.Response:
 async def _admin_create(
     request: web.Request, create: Callable[[Any, Any], Awaitable[BaseModel]]
 ) -> web.Response:
-    """An admin write that makes one thing: 401 without the token, 400 (with why) for a body
-    that does not validate, else 201 with what `create(alerter, body)` made."""
-    refused = require_admin(request)
-    if refused is not None:
-        return refused
+    """An admin write that makes one thing (its handler is `admin_only`): 400 (with why) for
+    a body that does not validate, else 201 with what `create(alerter, body)` made."""
     alerter = _alerter(request)
     try:
         made = await create(alerter, await request.json())
@@ -96,14 +93,13 @@ async def _create_silence(alerter: Any, data: Any) -> BaseModel:
     return silence
 
 
+@admin_only
 async def add_silence(request: web.Request) -> web.Response:
     return await _admin_create(request, _create_silence)
 
 
+@admin_only
 async def delete_silence(request: web.Request) -> web.Response:
-    refused = require_admin(request)
-    if refused is not None:
-        return refused
     removed = await _alerter(request).remove_silence(request.match_info["id"])
     return json_response({"removed": removed}, status=200 if removed else 404)
 
@@ -159,6 +155,7 @@ async def _create_window(alerter: Any, data: Any) -> BaseModel:
     return window
 
 
+@admin_only
 async def add_window(request: web.Request) -> web.Response:
     return await _admin_create(request, _create_window)
 
@@ -197,14 +194,13 @@ async def _create_deploy(alerter: Any, data: Any) -> BaseModel:
     return deploy
 
 
+@admin_only
 async def announce_deploy(request: web.Request) -> web.Response:
     return await _admin_create(request, _create_deploy)
 
 
+@admin_only
 async def deploy_verdict(request: web.Request) -> web.Response:
-    refused = require_admin(request)
-    if refused is not None:
-        return refused
     alerter = _alerter(request)
     try:
         body = VerdictRequest.model_validate(await request.json())

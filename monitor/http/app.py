@@ -15,7 +15,7 @@ from aiohttp.payload import AsyncIterablePayload
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from monitor.http.alerts_api import add_alert_routes
-from monitor.http.auth import read_auth, require_admin
+from monitor.http.auth import admin_only, read_auth
 from monitor.http.json_api import MONITOR_KEY, json_response
 from monitor.http.server_log import ServerLog
 from monitor.http.status_api import add_status_routes
@@ -52,10 +52,8 @@ async def healthz_handler(request: web.Request) -> web.Response:
     return json_response(details, status=200 if ok else 503)
 
 
+@admin_only
 async def reload_handler(request: web.Request) -> web.Response:
-    refused = require_admin(request)
-    if refused is not None:
-        return refused
     monitor = request.app[MONITOR_KEY]
     if monitor.config_path is None:
         return json_response(

@@ -3,7 +3,9 @@ write. Tokens are compared in constant time and never echoed."""
 
 from __future__ import annotations
 
+import functools
 import hmac
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -34,7 +36,7 @@ def _unauthorized(realm: str) -> web.Response:
     return response
 
 
-def require_admin(request: web.Request) -> web.Response | None:
+def _admin_refusal(request: web.Request) -> web.Response | None:
     """None when the request carries the admin token; the refusal to send otherwise."""
     auth = request.app[MONITOR_KEY].config.auth
     if auth.admin_token is None:
@@ -44,6 +46,20 @@ def require_admin(request: web.Request) -> web.Response | None:
     if not _bearer_ok(request, auth.admin_token):
         return _unauthorized("admin")
     return None
+
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def admin_only(handler: Handler) -> Handler:
+    """`handler` behind the admin token: 403 while the admin API is off, 401 without it."""
+
+    @functools.wraps(handler)
+    async def guarded(request: web.Request) -> web.Response:
+        refused = _admin_refusal(request)
+        return refused if refused is not None else await handler(request)
+
+    return guarded
 
 
 @web.middleware

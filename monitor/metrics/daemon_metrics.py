@@ -11,7 +11,8 @@ requests under target is exact even where an interpolated quantile is not.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from prometheus_client import (
     CollectorRegistry,
@@ -53,7 +54,51 @@ LATENCY_BUCKETS = (
 )
 LAG_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
-__all__ = ["CHECK_LABELS", "LAG_BUCKETS", "LATENCY_BUCKETS", "MonitorMetrics"]
+__all__ = ["CHECK_LABELS", "DAEMON_HELP", "LAG_BUCKETS", "LATENCY_BUCKETS", "MonitorMetrics"]
+
+DAEMON_HELP = {  # the daemon's own series (the per-check ones: families.py), by name
+    "monitor_schedule_lag_seconds": "How late a check started against its schedule.",
+    "monitor_checks_skipped": "Runs skipped because the previous run of the same check was "
+    "still going.",
+    "monitor_normalizer_parser_errors": "Answers on which a normalizer parser raised (a bug in "
+    "the parser; the answer went on to the next one), by parser.",
+    "monitor_event_loop_lag_seconds": "Latest delay of the event loop in waking a timer; skews "
+    "every measured latency.",
+    "monitor_event_loop_delay_seconds": "Distribution of event loop delays in waking a timer.",
+    "monitor_checks_configured": "Checks in the running config.",
+    "monitor_checks_in_flight": "Checks running right now.",
+    "monitor_alert_notifications": "Alert notifications by receiver and outcome (sent, "
+    "retried, dead).",
+    "monitor_alerts_firing": "Alerts firing, per rule.",
+    "monitor_deploy_timestamp_seconds": "Unix time a deploy was announced (POST /api/deploys), "
+    "for Grafana annotations.",
+    "monitor_alert_outbox_depth": "Notifications waiting in the durable outbox.",
+    "monitor_http_bad_requests": "Requests to the monitor's own HTTP server refused because "
+    "they did not parse.",
+    "monitor_last_check_timestamp_seconds": "Unix time at which the last check of any service "
+    "completed (stalled checks).",
+    "monitor_config_last_reload_successful": "1 if the last config load or reload succeeded.",
+    "monitor_tls_not_after_timestamp_seconds": "When the certificate a check was shown expires: "
+    "the leaf's, and the earliest in the presented chain.",
+    "monitor_config_last_reload_success_timestamp_seconds": "Unix time of the last successful "
+    "config load.",
+}
+
+F = TypeVar("F", Gauge, Counter)
+
+
+def _family(kind: type[F], registry: CollectorRegistry) -> Callable[..., F]:
+    """A builder of `kind` families on `registry`, HELP from DAEMON_HELP: `(name, *labels)`."""
+
+    def build(name: str, *labels: str) -> F:
+        return kind(name, DAEMON_HELP[name], labels, registry=registry)
+
+    return build
+
+
+def _histogram(name: str, registry: CollectorRegistry) -> Histogram:
+    """A lag histogram (both of the daemon's histograms measure lateness)."""
+    return Histogram(name, DAEMON_HELP[name], buckets=LAG_BUCKETS, registry=registry)
 
 
 class MonitorMetrics:
@@ -70,92 +115,30 @@ class MonitorMetrics:
         # every per-check and per-service series: flat arrays, one collector (check_series.py)
         self.checks = CheckSeries(LATENCY_BUCKETS)
         registry.register(self.checks)
-        self.schedule_lag = Histogram(
-            "monitor_schedule_lag_seconds",
-            "How late a check started against its schedule.",
-            buckets=LAG_BUCKETS,
-            registry=registry,
-        )
-        self.checks_skipped_total = Counter(
-            "monitor_checks_skipped",
-            "Runs skipped because the previous run of the same check was still going.",
-            registry=registry,
-        )
-        self.normalizer_parser_errors_total = Counter(
-            "monitor_normalizer_parser_errors",
-            "Answers on which a normalizer parser raised (a bug in the parser; the answer went "
-            "on to the next one), by parser.",
-            ["parser"],
-            registry=registry,
-        )
+        gauge, counter = _family(Gauge, registry), _family(Counter, registry)
+        self.schedule_lag = _histogram("monitor_schedule_lag_seconds", registry)
+        self.checks_skipped_total = counter("monitor_checks_skipped")
+        self.normalizer_parser_errors_total = counter("monitor_normalizer_parser_errors", "parser")
         for parser, _ in PARSERS:
             self.normalizer_parser_errors_total.labels(parser=parser)
-        self.loop_lag = Gauge(
-            "monitor_event_loop_lag_seconds",
-            "Latest delay of the event loop in waking a timer; skews every measured latency.",
-            registry=registry,
+        self.loop_lag = gauge("monitor_event_loop_lag_seconds")
+        self.loop_lag_observed = _histogram("monitor_event_loop_delay_seconds", registry)
+        self.checks_configured = gauge("monitor_checks_configured")
+        self.checks_in_flight = gauge("monitor_checks_in_flight")
+        self.alert_notifications_total = counter(
+            "monitor_alert_notifications", "receiver", "outcome"
         )
-        self.loop_lag_observed = Histogram(
-            "monitor_event_loop_delay_seconds",
-            "Distribution of event loop delays in waking a timer.",
-            buckets=LAG_BUCKETS,
-            registry=registry,
+        self.alerts_firing = gauge("monitor_alerts_firing", "alertname")
+        self.deploy_timestamp = gauge("monitor_deploy_timestamp_seconds", "service", "version")
+        self.alert_outbox_depth = gauge("monitor_alert_outbox_depth")
+        self.http_bad_requests_total = counter("monitor_http_bad_requests")
+        self.last_check_timestamp = gauge("monitor_last_check_timestamp_seconds")
+        self.config_last_reload_successful = gauge("monitor_config_last_reload_successful")
+        self.tls_not_after = gauge(
+            "monitor_tls_not_after_timestamp_seconds", "service", "check", "cert"
         )
-        self.checks_configured = Gauge(
-            "monitor_checks_configured", "Checks in the running config.", registry=registry
-        )
-        self.checks_in_flight = Gauge(
-            "monitor_checks_in_flight", "Checks running right now.", registry=registry
-        )
-        self.alert_notifications_total = Counter(
-            "monitor_alert_notifications",
-            "Alert notifications by receiver and outcome (sent, retried, dead).",
-            ["receiver", "outcome"],
-            registry=registry,
-        )
-        self.alerts_firing = Gauge(
-            "monitor_alerts_firing",
-            "Alerts firing, per rule.",
-            ["alertname"],
-            registry=registry,
-        )
-        self.deploy_timestamp = Gauge(
-            "monitor_deploy_timestamp_seconds",
-            "Unix time a deploy was announced (POST /api/deploys), for Grafana annotations.",
-            ["service", "version"],
-            registry=registry,
-        )
-        self.alert_outbox_depth = Gauge(
-            "monitor_alert_outbox_depth",
-            "Notifications waiting in the durable outbox.",
-            registry=registry,
-        )
-        self.http_bad_requests_total = Counter(
-            "monitor_http_bad_requests",
-            "Requests to the monitor's own HTTP server refused because they did not parse.",
-            registry=registry,
-        )
-        self.last_check_timestamp = Gauge(
-            "monitor_last_check_timestamp_seconds",
-            "Unix time at which the last check of any service completed (stalled checks).",
-            registry=registry,
-        )
-        self.config_last_reload_successful = Gauge(
-            "monitor_config_last_reload_successful",
-            "1 if the last config load or reload succeeded.",
-            registry=registry,
-        )
-        self.tls_not_after = Gauge(
-            "monitor_tls_not_after_timestamp_seconds",
-            "When the certificate a check was shown expires: the leaf's, and the earliest in "
-            "the presented chain.",
-            ["service", "check", "cert"],
-            registry=registry,
-        )
-        self.config_last_reload_success_timestamp = Gauge(
-            "monitor_config_last_reload_success_timestamp_seconds",
-            "Unix time of the last successful config load.",
-            registry=registry,
+        self.config_last_reload_success_timestamp = gauge(
+            "monitor_config_last_reload_success_timestamp_seconds"
         )
 
     def count_parser_error(self, parser: str) -> None:

@@ -30,6 +30,20 @@ def _failing(components: Mapping[str, Component]) -> str:
     return "; ".join(parts)
 
 
+def verdict_from_failure(answer: Answer, said: str, *, read: str) -> Verdict:
+    """A body that says it failed (an error field, a failure word) under a status code that
+    says all is well: the body wins, `unhealthy`. `said` ends "HTTP 200 but the body ..."."""
+    code = answer.status_code or 0
+    return Verdict(
+        status=Status.UNHEALTHY,
+        reason=Reason.REPORTED_UNHEALTHY,
+        detail=f"HTTP {code} but the body {said}",
+        http_status=code,
+        evidence=evidence_snippet(answer.body),
+        read=read,
+    )
+
+
 def verdict_from_report(
     answer: Answer,
     reported: Status,

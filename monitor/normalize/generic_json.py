@@ -11,9 +11,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from monitor.answer import Answer
-from monitor.model import Reason, Status, Verdict
+from monitor.model import Verdict
 from monitor.normalize._body import Body
-from monitor.normalize._reported import verdict_from_parts, verdict_from_report
+from monitor.normalize._reported import (
+    verdict_from_failure,
+    verdict_from_parts,
+    verdict_from_report,
+)
 from monitor.normalize._vocabulary import (
     MESSAGE_KEYS,
     components_of,
@@ -25,7 +29,6 @@ from monitor.normalize._vocabulary import (
     status_word,
     version_of,
 )
-from monitor.normalize.evidence import evidence_snippet
 
 _MESSAGE_ONLY = set(MESSAGE_KEYS) | {"code", "status_code"}
 
@@ -77,14 +80,8 @@ def parse(answer: Answer, body: Body) -> Verdict | None:
         error = data.get("error") or data.get("errors")
         code = answer.status_code or 0
         if error and code < 400:
-            return Verdict(
-                status=Status.UNHEALTHY,
-                reason=Reason.REPORTED_UNHEALTHY,
-                detail=f"HTTP {code} but the body reports an error: {short(str(error))}",
-                http_status=code,
-                evidence=evidence_snippet(answer.body),
-                read="error field",
-            )
+            failure = f"reports an error: {short(str(error))}"
+            return verdict_from_failure(answer, failure, read="error field")
         if not components:
             return _message_only(answer, data)
         return verdict_from_parts(

@@ -7,11 +7,14 @@ from __future__ import annotations
 import re
 
 from monitor.answer import Answer
-from monitor.model import Component, Reason, Status, Verdict, worst
+from monitor.model import Component, Status, Verdict, worst
 from monitor.normalize._body import Body
-from monitor.normalize._reported import verdict_from_line, verdict_from_report
+from monitor.normalize._reported import (
+    verdict_from_failure,
+    verdict_from_line,
+    verdict_from_report,
+)
 from monitor.normalize._vocabulary import short, status_word
-from monitor.normalize.evidence import evidence_snippet
 
 _MAX_TEXT = 2000
 _EXTRA_HEALTHY = {
@@ -88,12 +91,6 @@ def parse(answer: Answer, body: Body) -> Verdict | None:
         return pairs
     code = answer.status_code or 0
     if 200 <= code < 300 and _FAILURE.search(text[:500]):
-        return Verdict(
-            status=Status.UNHEALTHY,
-            reason=Reason.REPORTED_UNHEALTHY,
-            detail=f"HTTP {code} but the body says it failed: {short(text, 120)}",
-            http_status=code,
-            evidence=evidence_snippet(answer.body),
-            read=f"a failure word in {short(text, 60)!r}",
-        )
+        failure = f"says it failed: {short(text, 120)}"
+        return verdict_from_failure(answer, failure, read=f"a failure word in {short(text, 60)!r}")
     return None

@@ -36,16 +36,7 @@ from monitor.alerting.kinds._base import (
     Threshold,
     duration,
 )
-from monitor.alerting.kinds._promql import (
-    CHECK,
-    P95,
-    TARGET_BUCKET,
-    UnsupportedRule,
-    bad,
-    burn,
-    failed,
-    over_target,
-)
+from monitor.alerting.kinds._promql import CHECK, P95, UnsupportedRule, recording_rules
 
 RULE_KINDS: Final[Mapping[str, RuleKind[Any]]] = MappingProxyType(
     {
@@ -72,7 +63,6 @@ __all__ = [
     "CHECK",
     "P95",
     "RULE_KINDS",
-    "TARGET_BUCKET",
     "Context",
     "Match",
     "RuleKind",
@@ -82,10 +72,7 @@ __all__ = [
     "Strict",
     "Threshold",
     "UnsupportedRule",
-    "bad",
-    "burn",
     "duration",
-    "failed",
     "kind_of",
-    "over_target",
+    "recording_rules",
 ]

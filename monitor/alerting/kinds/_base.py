@@ -201,8 +201,10 @@ class RuleKind(Generic[R]):
     """
 
     model: type[R]
-    annotations: ClassVar[Mapping[str, str]]
-    """Default annotation templates; a rule's own `annotations` override them key by key."""
+    summary: ClassVar[str]
+    """The default `summary` annotation template (one line: a page's title)."""
+    description: ClassVar[str]
+    """The default `description` annotation template."""
     about_monitor: ClassVar[bool] = False
     """Labelled service="monitor" and never matched to a service (watchdog, lags, ...)."""
     held_while_flapping: ClassVar[bool] = False
@@ -213,6 +215,11 @@ class RuleKind(Generic[R]):
     """Its annotations name the services whose alerts it is the likely cause of."""
     marks_flapping: ClassVar[bool] = False
     """Evaluated first: while it fires, `held_while_flapping` kinds of that service wait."""
+
+    @property
+    def annotations(self) -> Mapping[str, str]:
+        """Default annotation templates; a rule's own `annotations` override them key by key."""
+        return {"summary": self.summary, "description": self.description}
 
     # -- config
 

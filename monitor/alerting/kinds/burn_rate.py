@@ -6,9 +6,9 @@ The budget and burn arithmetic is `monitor.slo`'s; this module decides which che
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -72,11 +72,11 @@ def _ratios(
 
 class BurnRateKind(ServicePageKind[BurnRateRule]):
     model = BurnRateRule
-    annotations: ClassVar[Mapping[str, str]] = {
-        "summary": "{service} {check} burns its error budget {value}x too fast",
-        "description": "Checks of {service}/{check} failed or missed the {target_ms} ms target "
-        "{value}x the budgeted rate over {window} (threshold {threshold}x).",
-    }
+    summary = "{service} {check} burns its error budget {value}x too fast"
+    description = (
+        "Checks of {service}/{check} failed or missed the {target_ms} ms target "
+        "{value}x the budgeted rate over {window} (threshold {threshold}x)."
+    )
 
     def problems(self, rule: BurnRateRule) -> list[tuple[str, str]]:
         if rule.short >= rule.long:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -21,10 +20,8 @@ class ChecksStalledRule(RuleModel):
 
 class ChecksStalledKind(OverLimitKind[ChecksStalledRule]):
     model = ChecksStalledRule
-    annotations: ClassVar[Mapping[str, str]] = {
-        "summary": "No check has completed for {value}",
-        "description": "The monitor's scheduler or event loop is stuck; the fleet is unwatched.",
-    }
+    summary = "No check has completed for {value}"
+    description = "The monitor's scheduler or event loop is stuck; the fleet is unwatched."
 
     def measure(self, rule: ChecksStalledRule, ctx: Context) -> float:
         last = ctx.view.last_check_at or ctx.view.started_at

@@ -6,9 +6,9 @@ after `quiet` (default: `window`) without a change.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -40,11 +40,11 @@ def _flap_count(hist: ServiceHistory | None, window: float, now: datetime) -> in
 
 class FlappingKind(RuleKind[FlappingRule]):
     model = FlappingRule
-    annotations: ClassVar[Mapping[str, str]] = {
-        "summary": "{service} is flapping",
-        "description": "{value} status changes in {window}; its status alerts are held back "
-        "while it flaps. Last: {status} ({reason}): {detail}",
-    }
+    summary = "{service} is flapping"
+    description = (
+        "{value} status changes in {window}; its status alerts are held back "
+        "while it flaps. Last: {status} ({reason}): {detail}"
+    )
     marks_flapping = True
 
     def change_window(self, rule: FlappingRule) -> float:

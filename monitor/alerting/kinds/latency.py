@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import ClassVar, Literal
+from collections.abc import Iterator
+from typing import Literal
 
 from pydantic import Field
 
@@ -33,11 +33,11 @@ class LatencyRule(RuleModel):
 
 class LatencyKind(ServicePageKind[LatencyRule]):
     model = LatencyRule
-    annotations: ClassVar[Mapping[str, str]] = {
-        "summary": "{service} {check} p95 {p95_ms} ms is over its {target_ms} ms target",
-        "description": "The rolling p95 of {service}/{check} ({kind}) is {p95_ms} ms; "
-        "the target is {target_ms} ms.",
-    }
+    summary = "{service} {check} p95 {p95_ms} ms is over its {target_ms} ms target"
+    description = (
+        "The rolling p95 of {service}/{check} ({kind}) is {p95_ms} ms; "
+        "the target is {target_ms} ms."
+    )
 
     def service_signals(self, rule: LatencyRule, at: Subject) -> Iterator[Signal]:
         for c, labels, v, seen in each_check(rule, rule.checks, at):

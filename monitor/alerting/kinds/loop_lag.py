@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -24,10 +23,8 @@ class LoopLagRule(RuleModel):
 
 class LoopLagKind(LagKind[LoopLagRule]):
     model = LoopLagRule
-    annotations: ClassVar[Mapping[str, str]] = {
-        "summary": "Monitor event loop lags {value}",
-        "description": "Loop lag over {threshold} distorts every latency measurement.",
-    }
+    summary = "Monitor event loop lags {value}"
+    description = "Loop lag over {threshold} distorts every latency measurement."
 
     def lag(self, view: RuleInput) -> float | None:
         return view.loop_lag_s

@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -26,11 +25,11 @@ class ScheduleLagRule(RuleModel):
 
 class ScheduleLagKind(LagKind[ScheduleLagRule]):
     model = ScheduleLagRule
-    annotations: ClassVar[Mapping[str, str]] = {
-        "summary": "Monitor checks start {value} late",
-        "description": "Checks start over {threshold} behind schedule (p99 over a minute): the "
-        "monitor is short of CPU and runs every check less often than configured.",
-    }
+    summary = "Monitor checks start {value} late"
+    description = (
+        "Checks start over {threshold} behind schedule (p99 over a minute): the "
+        "monitor is short of CPU and runs every check less often than configured."
+    )
 
     def lag(self, view: RuleInput) -> float | None:
         return view.schedule_lag_s

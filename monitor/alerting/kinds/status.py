@@ -4,8 +4,8 @@ while pending, and names the services that depend on it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import ClassVar, Literal
+from collections.abc import Iterator
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -41,10 +41,8 @@ class StatusRule(RuleModel):
 
 class StatusKind(ServicePageKind[StatusRule]):
     model = StatusRule
-    annotations: ClassVar[Mapping[str, str]] = {
-        "summary": "{service} is {status} ({reason})",
-        "description": "{service} has been {status} since {since}: {reason}: {detail}",
-    }
+    summary = "{service} is {status} ({reason})"
+    description = "{service} has been {status} since {since}: {reason}: {detail}"
     held_while_flapping = True
     rechecks_while_pending = True
     names_dependents = True

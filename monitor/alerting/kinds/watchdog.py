@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import ClassVar, Literal
+from collections.abc import Iterator
+from typing import Literal
 
 from pydantic import Field
 
@@ -29,10 +29,8 @@ class WatchdogRule(RuleModel):
 
 class WatchdogKind(RuleKind[WatchdogRule]):
     model = WatchdogRule
-    annotations: ClassVar[Mapping[str, str]] = {
-        "summary": "Watchdog: the fleet monitor is alive",
-        "description": "Always firing. If this stops arriving, the monitor itself is down.",
-    }
+    summary = "Watchdog: the fleet monitor is alive"
+    description = "Always firing. If this stops arriving, the monitor itself is down."
     about_monitor = True
 
     def signals(self, rule: WatchdogRule, ctx: Context) -> Iterator[Signal]:
