@@ -192,3 +192,21 @@ def test_provisioning_loads_the_dashboards_and_a_prometheus_datasource() -> None
     path = providers["providers"][0]["options"]["path"]
     readme = (ROOT / "README.md").read_text()
     assert f"dashboards:{path}" in readme, "the README's docker command mounts dashboards/ there"
+
+
+def test_panels_stay_inside_the_grid_and_never_overlap() -> None:
+    """Grafana's 24 columns: the SDK's own placement lets a panel stick out (it wraps only
+    when a row reaches 24 exactly), so build.py places them itself."""
+    for name, board in dashboards().items():
+        taken: set[tuple[int, int]] = set()
+        for panel in board["panels"]:
+            pos = panel["gridPos"]
+            assert pos["x"] >= 0 and pos["x"] + pos["w"] <= 24, (name, panel["title"], pos)
+            cells = {
+                (x, y)
+                for x in range(pos["x"], pos["x"] + pos["w"])
+                for y in range(pos["y"], pos["y"] + pos["h"])
+            }
+            assert not cells & taken, (name, panel["title"], pos)
+            taken |= cells
+
