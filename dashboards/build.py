@@ -47,6 +47,10 @@ STATUS_COLOURS = {"healthy": "green", "unknown": "text", "degraded": "orange", "
 RPC_TARGET_S = 0.005
 HTTP_TARGET_S = 0.05
 OBJECTIVE = 0.95
+DAY_S = 86400
+TLS_CRITICAL_DAYS = 3  # monitor.tls.TlsSettings' defaults: unhealthy within, degraded within
+TLS_WARN_DAYS = 14
+TLS = "monitor_tls_not_after_timestamp_seconds"
 
 
 # --------------------------------------------------------------------------- expressions
@@ -129,6 +133,26 @@ def round_trip_mean(selector: str) -> str:
     )
 
 
+def days_left(by: str, selector: str = "") -> str:
+    """Days until the certificate expires, per `by`; a negative number: expired."""
+    series = f"{TLS}{{{selector}}}" if selector else TLS
+    return f"(min by ({by}) ({series}) - time()) / {DAY_S}"
+
+
+def certificate_panel(title: str, description: str, query: Query, **field: Any) -> Any:
+    """Days left coloured as the check judges them: red within critical_before, orange
+    within warn_before (the defaults; a service's own `tls:` may differ)."""
+    return bars(
+        title,
+        description,
+        [query],
+        unit="suffix: days",
+        base_colour="red",
+        steps=((TLS_CRITICAL_DAYS, "orange"), (TLS_WARN_DAYS, "green")),
+        **field,
+    )
+
+
 def own(metric: str, selector: str = "") -> str:
     """A process-level series of the monitor only (other exporters have process_* too)."""
     inner = f"{metric}{{{selector}}}" if selector else metric
@@ -160,8 +184,9 @@ def targets(*pairs: tuple[str, str]) -> list[Query]:
     return [target(expr, legend, chr(ord("A") + i)) for i, (expr, legend) in enumerate(pairs)]
 
 
-def thresholds(*steps: tuple[float, str]) -> builders.ThresholdsConfig:
-    first = [models.Threshold(value=None, color="green")]
+def thresholds(*steps: tuple[float, str], base: str = "green") -> builders.ThresholdsConfig:
+    """`base` below the first step, each step's colour from its value up."""
+    first = [models.Threshold(value=None, color=base)]
     return (
         builders.ThresholdsConfig()
         .mode(models.ThresholdsMode.ABSOLUTE)
@@ -194,6 +219,7 @@ def panel(
     height: int = 8,
     unit: str | None = None,
     steps: tuple[tuple[float, str], ...] = (),
+    base_colour: str = "green",
     mappings: list[models.ValueMapping] | None = None,
     min_value: float | None = None,
     max_value: float | None = None,
@@ -207,7 +233,7 @@ def panel(
         .targets(list(queries))
         .span(width)
         .height(height)
-        .thresholds(thresholds(*steps))
+        .thresholds(thresholds(*steps, base=base_colour))
     )
     if unit:
         builder = builder.unit(unit)
@@ -464,6 +490,13 @@ def fleet_overview() -> models.Dashboard:
                 unit="ops",
                 min_value=0,
             ),
+            certificate_panel(
+                "Certificates: days left",
+                "Every https and tls check: days until the earliest certificate in the "
+                "presented chain expires (leaf or intermediate: the one the check is judged on).",
+                target(days_left("service, check"), "{{service}}/{{check}}", instant=True),
+                width=24,
+            ),
         ],
     )
 
@@ -697,6 +730,14 @@ def service_detail() -> models.Dashboard:
                 width=8,
                 unit="reqps",
                 min_value=0,
+            ),
+            certificate_panel(
+                "Certificates: days left, leaf and chain",
+                "Per https or tls check: days until the leaf certificate expires, and until the "
+                "earliest in the presented chain does (an intermediate can expire first).",
+                target(days_left("check, cert", svc), "{{check}} {{cert}}", instant=True),
+                width=24,
+                height=6,
             ),
         ],
         variables=[service_variable()],
