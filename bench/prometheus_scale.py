@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -38,10 +37,19 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.outputs_scale import config, fleet_server, free_port, rss_mb, until
+from bench.outputs_scale import (
+    config,
+    fleet_server,
+    free_port,
+    rss_mb,
+    start_daemon,
+    wait_first_round,
+    wait_listening,
+)
 from tests.processes import stop
+from tests.prometheus_server import start_prometheus
 
-STARTUP_TIMEOUT = 900.0
+STARTUP_TIMEOUT = 900.0  # 100,000 services: minutes today
 FIRST_ROUND_TIMEOUT = 600.0
 SCRAPE_INTERVAL_S = 15
 GETS = 5
@@ -57,42 +65,6 @@ def cpu_seconds(pid: int) -> float:
     """utime + stime of a process, every thread included (/proc/PID/stat fields 14 and 15)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK
-
-
-def prometheus_binary() -> str:
-    found = shutil.which("prometheus") or "/usr/bin/prometheus"
-    if not Path(found).exists():
-        raise SystemExit("prometheus is missing: apt-get install prometheus")
-    return found
-
-
-def start_prometheus(directory: Path, target: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    path = directory / "prometheus.yml"
-    interval = f"{SCRAPE_INTERVAL_S}s"
-    path.write_text(
-        json.dumps(
-            {
-                "global": {"scrape_interval": interval, "scrape_timeout": interval},
-                "scrape_configs": [
-                    {"job_name": "monitor", "static_configs": [{"targets": [target]}]}
-                ],
-            }
-        )
-    )
-    with (directory / "prometheus.log").open("wb") as log:
-        process = subprocess.Popen(
-            [
-                prometheus_binary(),
-                f"--config.file={path}",
-                f"--storage.tsdb.path={directory / 'tsdb'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                "--log.level=warn",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    return process, f"http://127.0.0.1:{port}"
 
 
 async def query(session: aiohttp.ClientSession, base: str, expr: str) -> list[float]:
@@ -114,32 +86,14 @@ async def measure(n: int, mode: str, minutes: float) -> dict[str, Any]:
         document["metrics"] = mode
         (directory / "monitor.yaml").write_text(json.dumps(document))
         started = time.perf_counter()
-        daemon = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "run", "--config", str(directory / "monitor.yaml"),
-             "--data-dir", str(directory)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        daemon = start_daemon(directory / "monitor.yaml", directory)
         prometheus: subprocess.Popen[bytes] | None = None
         try:
             timeout = aiohttp.ClientTimeout(total=600)
             async with aiohttp.ClientSession(timeout=timeout) as session:
-
-                async def listening() -> bool:
-                    try:
-                        async with session.get(base + "/healthz") as response:
-                            return response.status in (200, 503)
-                    except aiohttp.ClientError:
-                        return False
-
-                await until(listening, STARTUP_TIMEOUT, "daemon listening")
+                await wait_listening(session, base, STARTUP_TIMEOUT)
                 out["startup_s"] = round(time.perf_counter() - started, 1)
-
-                async def first_round_done() -> bool:
-                    async with session.get(base + "/status?status=unknown&limit=1") as response:
-                        body = await response.json()
-                    return bool(body["page"]["total"] == 0)
-
-                await until(first_round_done, FIRST_ROUND_TIMEOUT, "first round")
+                await wait_first_round(session, base, FIRST_ROUND_TIMEOUT)
                 out["first_round_s"] = round(time.perf_counter() - started, 1)
 
                 window = minutes * 60
@@ -168,7 +122,10 @@ async def measure(n: int, mode: str, minutes: float) -> dict[str, Any]:
                 out["exposition_sent_mb"] = round(len(body) / 1e6, 2)
                 out["exposition_encoding"] = response.headers.get("Content-Encoding", "identity")
 
-                prometheus, prom_url = start_prometheus(directory, f"127.0.0.1:{listen}")
+                interval = f"{SCRAPE_INTERVAL_S}s"
+                prometheus, prom_url = start_prometheus(
+                    directory, f"127.0.0.1:{listen}", interval, timeout=interval
+                )
                 cpu_start, t_start = cpu_seconds(daemon.pid), time.monotonic()
                 await asyncio.sleep(window)
                 cpu_used = cpu_seconds(daemon.pid) - cpu_start

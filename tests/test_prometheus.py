@@ -43,8 +43,8 @@ from monitor.simulator.graphql_api import (
     demo_analytics,
 )
 from tests.certs import CertificateAuthority
-from tests.conftest import free_port
 from tests.processes import stop
+from tests.prometheus_server import start_prometheus, tool
 from tests.test_dashboards import ROOT, panel_queries
 
 SERVICE = "do-gateway"
@@ -68,13 +68,6 @@ rules:
 DOWN = Behavior(status=503, body='{"status": "down"}')
 UP = Behavior(body='{"status": "ok"}')
 PUSH_TOKEN = "prometheus-test-push-token"
-
-
-def tool(name: str) -> str:
-    path = Path("/usr/bin") / name
-    found = str(path) if path.exists() else shutil.which(name)
-    assert found, f"{name} is missing: install Debian's prometheus package (it brings promtool)"
-    return found
 
 
 def substitute(expr: str) -> str:
@@ -111,35 +104,6 @@ class Stack:
         ) as response:
             body: dict[str, Any] = await response.json()
             return body
-
-
-def start_prometheus(directory: Path, target: str) -> tuple[subprocess.Popen[bytes], str]:
-    """Prometheus on a free loopback port, its log in `directory` (read it when a test fails)."""
-    port = free_port()
-    config = directory / "prometheus.yml"
-    config.write_text(
-        json.dumps(
-            {
-                "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-                "scrape_configs": [
-                    {"job_name": "monitor", "static_configs": [{"targets": [target]}]}
-                ],
-            }
-        )
-    )
-    with (directory / "prometheus.log").open("wb") as log:
-        process = subprocess.Popen(
-            [
-                tool("prometheus"),
-                f"--config.file={config}",
-                f"--storage.tsdb.path={directory / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                "--log.level=warn",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    return process, f"http://127.0.0.1:{port}"
 
 
 def daemon_config(
