@@ -106,6 +106,45 @@ async def until(predicate: object, timeout: float, what: str) -> None:
     raise TimeoutError(what)
 
 
+def start_daemon(config_file: Path, data_dir: Path) -> subprocess.Popen[bytes]:
+    """`monitor run` in a child process: its own interpreter, as deployed."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor", "run", "--config", str(config_file), "--data-dir",
+         str(data_dir)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+async def wait_listening(
+    session: aiohttp.ClientSession, base: str, timeout: float = STARTUP_TIMEOUT
+) -> None:
+    async def listening() -> bool:
+        try:
+            async with session.get(base + "/healthz") as response:
+                return response.status in (200, 503)
+        except aiohttp.ClientError:
+            return False
+
+    await until(listening, timeout, "daemon listening")
+
+
+async def wait_first_round(
+    session: aiohttp.ClientSession, base: str, timeout: float = FIRST_ROUND_TIMEOUT
+) -> None:
+    """Until no check is `unknown` any more: every check has run once."""
+
+    async def first_round_done() -> bool:
+        async with session.get(base + "/status?status=unknown&limit=1") as response:
+            body = await response.json()
+        if response.status == 200 and body.get("page") is not None:
+            return bool(body["page"]["total"] == 0)
+        async with session.get(base + "/status") as response:  # before issue 18
+            body = await response.json()
+        return all(s["status"] != "unknown" for s in body["services"])
+
+    await until(first_round_done, timeout, "first round")
+
+
 async def measure(n: int) -> dict[str, float]:
     runner, target_port = await fleet_server()
     listen = free_port()
@@ -114,36 +153,14 @@ async def measure(n: int) -> dict[str, float]:
         path = Path(directory) / "monitor.yaml"
         path.write_text(config(n, target_port, listen))
         started = time.perf_counter()
-        daemon = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "run", "--config", str(path), "--data-dir",
-             directory],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        daemon = start_daemon(path, Path(directory))
         out: dict[str, float] = {"services": n}
         try:
             timeout = aiohttp.ClientTimeout(total=600)
             async with aiohttp.ClientSession(timeout=timeout) as session:
-
-                async def listening() -> bool:
-                    try:
-                        async with session.get(base + "/healthz") as response:
-                            return response.status in (200, 503)
-                    except aiohttp.ClientError:
-                        return False
-
-                await until(listening, STARTUP_TIMEOUT, "daemon listening")
+                await wait_listening(session, base)
                 out["startup_s"] = time.perf_counter() - started
-
-                async def first_round_done() -> bool:
-                    async with session.get(base + "/status?status=unknown&limit=1") as response:
-                        body = await response.json()
-                    if response.status == 200 and body.get("page") is not None:
-                        return bool(body["page"]["total"] == 0)
-                    async with session.get(base + "/status") as response:  # before issue 18
-                        body = await response.json()
-                    return all(s["status"] != "unknown" for s in body["services"])
-
-                await until(first_round_done, FIRST_ROUND_TIMEOUT, "first round")
+                await wait_first_round(session, base)
                 out["first_round_s"] = time.perf_counter() - started
                 seconds, body = await timed_get(session, base + "/metrics")
                 lines = [

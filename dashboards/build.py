@@ -1,9 +1,10 @@
 """Build the Grafana dashboards of the fleet monitor: `python dashboards/build.py` rewrites the
 JSON files beside it (committed; tests/test_dashboards.py fails when they are stale).
 
-Plain dictionaries rather than grafanalib or grafana-foundation-sdk: the dashboards need five
-panel types and one layout rule, a dependency would pin a Grafana schema for that, and here
-every PromQL expression sits in one readable place, where the tests also find it.
+Grafana's typed builders (grafana-foundation-sdk, the `dashboards` extra, pinned to its
+Grafana 11.6 schema): panel options and field config are checked names, not dictionary keys
+that Grafana silently ignores when misspelt. Every PromQL expression still sits in this one
+file, where the tests also find it.
 
 Query rules: every series the fleet panels read is aggregated by its own labels
 (`max by (service, check, ...)`), so the external `replica` label of HA monitors never splits
@@ -15,13 +16,29 @@ monitor process) and drop only `replica`.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from grafana_foundation_sdk.builders import (
+    bargauge,
+    prometheus,
+    stat,
+    statetimeline,
+    table,
+    timeseries,
+)
+from grafana_foundation_sdk.builders import common as common_builders
+from grafana_foundation_sdk.builders import dashboard as builders
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models import common as common_models
+from grafana_foundation_sdk.models import dashboard as models
+from grafana_foundation_sdk.models import prometheus as prometheus_models
 
 HERE = Path(__file__).resolve().parent
-SCHEMA_VERSION = 39
-DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
+DATASOURCE = models.DataSourceRef(type_val="prometheus", uid="${datasource}")
 RATE = "$__rate_interval"
+COLUMNS = 24
 
 # Status as a number, best to worst (monitor.model.Status order): with HA replicas that
 # disagree, `max` shows the worse one. Text and colour, never colour alone.
@@ -30,8 +47,10 @@ STATUS_COLOURS = {"healthy": "green", "unknown": "text", "degraded": "orange", "
 RPC_TARGET_S = 0.005
 HTTP_TARGET_S = 0.05
 OBJECTIVE = 0.95
-
-Json = dict[str, Any]
+DAY_S = 86400
+TLS_CRITICAL_DAYS = 3  # monitor.tls.TlsSettings' defaults: unhealthy within, degraded within
+TLS_WARN_DAYS = 14
+TLS = "monitor_tls_not_after_timestamp_seconds"
 
 
 # --------------------------------------------------------------------------- expressions
@@ -52,7 +71,7 @@ def quantile(q: float, metric: str, selector: str, by: str) -> str:
     return f"histogram_quantile({q}, sum by ({by}, le) (rate({series}[{RATE}])))"
 
 
-def percentile_targets(metric: str, selector: str, by: str) -> list[Json]:
+def percentile_targets(metric: str, selector: str, by: str) -> list[Query]:
     """p50, p95 and p99 of one histogram, one line per `by` value."""
     return targets(
         *(
@@ -114,6 +133,26 @@ def round_trip_mean(selector: str) -> str:
     )
 
 
+def days_left(by: str, selector: str = "") -> str:
+    """Days until the certificate expires, per `by`; a negative number: expired."""
+    series = f"{TLS}{{{selector}}}" if selector else TLS
+    return f"(min by ({by}) ({series}) - time()) / {DAY_S}"
+
+
+def certificate_panel(title: str, description: str, query: Query, **field: Any) -> Any:
+    """Days left coloured as the check judges them: red within critical_before, orange
+    within warn_before (the defaults; a service's own `tls:` may differ)."""
+    return bars(
+        title,
+        description,
+        [query],
+        unit="suffix: days",
+        base_colour="red",
+        steps=((TLS_CRITICAL_DAYS, "orange"), (TLS_WARN_DAYS, "green")),
+        **field,
+    )
+
+
 def own(metric: str, selector: str = "") -> str:
     """A process-level series of the monitor only (other exporters have process_* too)."""
     inner = f"{metric}{{{selector}}}" if selector else metric
@@ -122,199 +161,240 @@ def own(metric: str, selector: str = "") -> str:
 
 # --------------------------------------------------------------------------- panels
 
-
-def target(expr: str, legend: str = "", ref: str = "A", instant: bool = False) -> Json:
-    return {
-        "datasource": DATASOURCE,
-        "refId": ref,
-        "expr": expr,
-        "legendFormat": legend or "__auto",
-        "range": not instant,
-        "instant": instant,
-        "editorMode": "code",
-    }
+Query = prometheus.Dataquery
+PanelBuilder = TypeVar(
+    "PanelBuilder", timeseries.Panel, stat.Panel, bargauge.Panel, statetimeline.Panel, table.Panel
+)
+LAST = common_builders.ReduceDataOptions().calcs(["lastNotNull"]).fields("").values(False)
 
 
-def targets(*pairs: tuple[str, str]) -> list[Json]:
+def target(expr: str, legend: str = "", ref: str = "A", instant: bool = False) -> Query:
+    query = (
+        Query()
+        .datasource(DATASOURCE)
+        .ref_id(ref)
+        .expr(expr)
+        .legend_format(legend or "__auto")
+        .editor_mode(prometheus_models.QueryEditorMode.CODE)
+    )
+    return query.instant() if instant else query.range()
+
+
+def targets(*pairs: tuple[str, str]) -> list[Query]:
     return [target(expr, legend, chr(ord("A") + i)) for i, (expr, legend) in enumerate(pairs)]
 
 
-def thresholds(*steps: tuple[float, str]) -> Json:
-    return {
-        "mode": "absolute",
-        "steps": [{"color": "green", "value": None}]
-        + [{"color": colour, "value": value} for value, colour in steps],
+def thresholds(*steps: tuple[float, str], base: str = "green") -> builders.ThresholdsConfig:
+    """`base` below the first step, each step's colour from its value up."""
+    first = [models.Threshold(value=None, color=base)]
+    return (
+        builders.ThresholdsConfig()
+        .mode(models.ThresholdsMode.ABSOLUTE)
+        .steps(first + [models.Threshold(value=value, color=colour) for value, colour in steps])
+    )
+
+
+def value_mappings(texts: dict[int, tuple[str, str]]) -> list[models.ValueMapping]:
+    """A number shown as words in a colour (text and colour, never colour alone)."""
+    options = {
+        str(code): models.ValueMappingResult(text=text, color=colour, index=i)
+        for i, (code, (text, colour)) in enumerate(texts.items())
     }
+    return [models.ValueMap(options=options)]
 
 
-def status_mappings() -> list[Json]:
-    return [
-        {
-            "type": "value",
-            "options": {
-                str(code): {"text": status, "color": STATUS_COLOURS[status], "index": i}
-                for i, (status, code) in enumerate(STATUS_CODES.items())
-            },
-        }
-    ]
+def status_mappings() -> list[models.ValueMapping]:
+    return value_mappings(
+        {code: (status, STATUS_COLOURS[status]) for status, code in STATUS_CODES.items()}
+    )
 
 
 def panel(
-    kind: str,
+    builder: PanelBuilder,
     title: str,
     description: str,
-    queries: list[Json],
+    queries: list[Query],
     *,
     width: int = 12,
     height: int = 8,
     unit: str | None = None,
     steps: tuple[tuple[float, str], ...] = (),
-    line_thresholds: bool = False,
-    mappings: list[Json] | None = None,
-    options: Json | None = None,
-    custom: Json | None = None,
+    base_colour: str = "green",
+    mappings: list[models.ValueMapping] | None = None,
     min_value: float | None = None,
     max_value: float | None = None,
     no_value: str | None = None,
-) -> Json:
-    defaults: Json = {"thresholds": thresholds(*steps), "custom": dict(custom or {})}
+) -> PanelBuilder:
+    """What every panel sets: text, queries on `$datasource`, size, unit, thresholds."""
+    builder = (
+        builder.title(title)
+        .description(description)
+        .datasource(DATASOURCE)
+        .targets(list(queries))
+        .span(width)
+        .height(height)
+        .thresholds(thresholds(*steps, base=base_colour))
+    )
     if unit:
-        defaults["unit"] = unit
+        builder = builder.unit(unit)
     if mappings:
-        defaults["mappings"] = mappings
+        builder = builder.mappings(mappings)
     if min_value is not None:
-        defaults["min"] = min_value
+        builder = builder.min(min_value)
     if max_value is not None:
-        defaults["max"] = max_value
+        builder = builder.max(max_value)
     if no_value is not None:
-        defaults["noValue"] = no_value
+        builder = builder.no_value(no_value)
+    return builder
+
+
+def graph(
+    title: str, description: str, queries: list[Query], *, line_thresholds: bool = False,
+    **field: Any,
+) -> timeseries.Panel:  # fmt: skip
+    """A time series; `line_thresholds` draws the thresholds as dashed lines (targets)."""
+    builder = timeseries.Panel().color_scheme(
+        builders.FieldColor().mode(models.FieldColorModeId.PALETTE_CLASSIC)
+    )
     if line_thresholds:
-        defaults["custom"]["thresholdsStyle"] = {"mode": "dashed"}
-    if kind == "timeseries":
-        defaults["color"] = {"mode": "palette-classic"}
-    return {
-        "type": kind,
-        "title": title,
-        "description": description,
-        "datasource": DATASOURCE,
-        "targets": queries,
-        "fieldConfig": {"defaults": defaults, "overrides": []},
-        "options": options or {},
-        "gridPos": {"w": width, "h": height, "x": 0, "y": 0},
-    }
+        builder = builder.thresholds_style(
+            common_builders.GraphThresholdsStyleConfig().mode(
+                common_models.GraphThresholdsStyleMode.DASHED
+            )
+        )
+    return panel(builder, title, description, queries, **field)
 
 
-def stat_options(text_mode: str = "value_and_name") -> Json:
-    return {
-        "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
-        "colorMode": "background",
-        "graphMode": "none",
-        "textMode": text_mode,
-        "justifyMode": "auto",
-        "orientation": "auto",
-    }
+def single(title: str, description: str, queries: list[Query], **field: Any) -> stat.Panel:
+    """A stat per series, coloured background, value and name."""
+    builder = (
+        stat.Panel()
+        .reduce_options(LAST)
+        .color_mode(common_models.BigValueColorMode.BACKGROUND)
+        .graph_mode(common_models.BigValueGraphMode.NONE)
+        .text_mode(common_models.BigValueTextMode.VALUE_AND_NAME)
+        .justify_mode(common_models.BigValueJustifyMode.AUTO)
+        .orientation(common_models.VizOrientation.AUTO)
+    )
+    return panel(builder, title, description, queries, **field)
 
 
-def timeline_options() -> Json:
-    return {
-        "showValue": "auto",
-        "mergeValues": True,
-        "rowHeight": 0.9,
-        "alignValue": "left",
-        "legend": {"showLegend": True, "displayMode": "list", "placement": "bottom"},
-    }
+def bars(title: str, description: str, queries: list[Query], **field: Any) -> bargauge.Panel:
+    """Horizontal bars, one per series, the unfilled part shown."""
+    builder = (
+        bargauge.Panel()
+        .reduce_options(LAST)
+        .orientation(common_models.VizOrientation.HORIZONTAL)
+        .display_mode(common_models.BarGaugeDisplayMode.BASIC)
+        .show_unfilled(True)
+    )
+    return panel(builder, title, description, queries, **field)
 
 
-def layout(panels: list[Json]) -> list[Json]:
-    """Left to right, wrapping at Grafana's 24 columns; ids in order."""
-    x = y = row_height = 0
-    for index, p in enumerate(panels, start=1):
-        pos = p["gridPos"]
-        if x + pos["w"] > 24:
-            x, y, row_height = 0, y + row_height, 0
-        pos["x"], pos["y"] = x, y
-        x += pos["w"]
-        row_height = max(row_height, pos["h"])
-        p["id"] = index
-    return panels
+def timeline(
+    title: str, description: str, queries: list[Query], **field: Any
+) -> statetimeline.Panel:
+    legend = (
+        common_builders.VizLegendOptions()
+        .show_legend(True)
+        .display_mode(common_models.LegendDisplayMode.LIST)
+        .placement(common_models.LegendPlacement.BOTTOM)
+    )
+    builder = (
+        statetimeline.Panel()
+        .show_value(common_models.VisibilityMode.AUTO)
+        .merge_values(True)
+        .row_height(0.9)
+        .align_value(common_models.TimelineValueAlignment.LEFT)
+        .legend(legend)
+    )
+    return panel(builder, title, description, queries, **field)
 
 
-def datasource_variable() -> Json:
-    return {
-        "name": "datasource",
-        "label": "Data source",
-        "type": "datasource",
-        "query": "prometheus",
-        "current": {},
-        "hide": 0,
-        "refresh": 1,
-        "regex": "",
-        "options": [],
-    }
+def grid(title: str, description: str, queries: list[Query], **field: Any) -> table.Panel:
+    return panel(table.Panel().show_header(True), title, description, queries, **field)
 
 
-def service_variable() -> Json:
+def datasource_variable() -> builders.DatasourceVariable:
+    return builders.DatasourceVariable("datasource").label("Data source").type("prometheus")
+
+
+def service_variable() -> builders.QueryVariable:
     query = "label_values(monitor_service_status, service)"
-    return {
-        "name": "service",
-        "label": "Service",
-        "type": "query",
-        "datasource": DATASOURCE,
-        "definition": query,
-        "query": {"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
-        "current": {},
-        "hide": 0,
-        "refresh": 2,
-        "sort": 1,
-        "multi": False,
-        "includeAll": False,
-        "options": [],
-        "regex": "",
-    }
+    return (
+        builders.QueryVariable("service")
+        .label("Service")
+        .datasource(DATASOURCE)
+        .query({"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"})
+        .refresh(models.VariableRefresh.ON_TIME_RANGE_CHANGED)
+        .sort(models.VariableSort.ALPHABETICAL_ASC)
+        .multi(False)
+        .include_all(False)
+    )
 
 
-def dashboard(uid: str, title: str, description: str, panels: list[Json], **extra: Any) -> Json:
-    variables = [datasource_variable(), *extra.get("variables", [])]
-    return {
-        "uid": uid,
-        "title": title,
-        "description": description,
-        "tags": ["fleet-monitor"],
-        "timezone": "browser",
-        "editable": True,
-        "graphTooltip": 1,
-        "schemaVersion": SCHEMA_VERSION,
-        "version": 1,
-        "refresh": "30s",
-        "time": {"from": "now-6h", "to": "now"},
-        "templating": {"list": variables},
-        "annotations": {"list": []},
-        "links": [],
-        "panels": layout(panels),
-    }
+def dashboard(
+    uid: str,
+    title: str,
+    description: str,
+    panels: list[Any],
+    variables: Sequence[builders.QueryVariable] = (),
+) -> models.Dashboard:
+    """Panels in the order given, ids in that order, laid out by `layout`."""
+    board = (
+        builders.Dashboard(title)
+        .uid(uid)
+        .description(description)
+        .tags(["fleet-monitor"])
+        .timezone("browser")
+        .editable()
+        .tooltip(models.DashboardCursorSync.CROSSHAIR)
+        .version(1)
+        .refresh("30s")
+        .time("now-6h", "now")
+        .with_variable(datasource_variable())
+    )
+    for variable in variables:
+        board = board.with_variable(variable)
+    for index, p in enumerate(panels, start=1):
+        board = board.with_panel(p.id(index))
+    built = board.build()
+    layout([p for p in built.panels or [] if isinstance(p, models.Panel)])
+    return built
+
+
+def layout(panels: list[models.Panel]) -> None:
+    """Left to right, a panel that would cross Grafana's 24 columns starts the next row. Not
+    the builder's own placement: it wraps only once a row reaches 24 exactly, so a 12 after
+    a 12 and an 8 would stick out at x = 20."""
+    x = y = row_height = 0
+    for p in panels:
+        assert p.grid_pos is not None
+        if x + p.grid_pos.w > COLUMNS:
+            x, y, row_height = 0, y + row_height, 0
+        p.grid_pos.x, p.grid_pos.y = x, y
+        x += p.grid_pos.w
+        row_height = max(row_height, p.grid_pos.h)
 
 
 # --------------------------------------------------------------------------- dashboards
 
 
-def fleet_overview() -> Json:
+def fleet_overview() -> models.Dashboard:
     return dashboard(
         "fleet-overview",
         "Fleet overview",
         "Every service's status, p95 latency against target, error budget, alerts, checks/s.",
         [
-            panel(
-                "stat",
+            single(
                 "Service status",
                 "One cell per service: its current status (the worst of its checks).",
                 [target(status_code("monitor_service_status", "service"), "{{service}}")],
                 width=24,
                 height=5,
                 mappings=status_mappings(),
-                options=stat_options(),
             ),
-            panel(
-                "timeseries",
+            graph(
                 "RPC smoke paths: p95 vs 5 ms target",
                 "p95 from the latency histogram (bounds around each check's target); dashed "
                 "line: the target.",
@@ -324,8 +404,7 @@ def fleet_overview() -> Json:
                 line_thresholds=True,
                 min_value=0,
             ),
-            panel(
-                "timeseries",
+            graph(
                 "HTTP and health checks: p95 vs 50 ms target",
                 "p95 of http and health checks from the histogram; dashed line: the 50 ms target.",
                 targets((p95('kind=~"http|health"', "service, check"), "{{service}}/{{check}}")),
@@ -334,8 +413,7 @@ def fleet_overview() -> Json:
                 line_thresholds=True,
                 min_value=0,
             ),
-            panel(
-                "bargauge",
+            bars(
                 "Error budget remaining (1 h, 95 % under target)",
                 "1 - burn rate over the last hour: the share of the hour's 5 % budget of slow "
                 "samples not yet spent. 0: spent.",
@@ -350,15 +428,8 @@ def fleet_overview() -> Json:
                 steps=((0.0, "red"), (0.25, "orange"), (0.5, "green")),
                 min_value=0,
                 max_value=1,
-                options={
-                    "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
-                    "orientation": "horizontal",
-                    "displayMode": "basic",
-                    "showUnfilled": True,
-                },
             ),
-            panel(
-                "timeseries",
+            graph(
                 "Error budget burn rate (5 m and 1 h)",
                 "Share of samples over target / 5 %. 1 spends the budget exactly; 6 and 14.4 "
                 "are the ticket and page thresholds (a 95 % objective burns at most 20).",
@@ -375,8 +446,7 @@ def fleet_overview() -> Json:
                 line_thresholds=True,
                 min_value=0,
             ),
-            panel(
-                "timeseries",
+            graph(
                 "Over-target share (5 m)",
                 "Exact share of samples slower than the target (not from the sketch).",
                 targets((over_target("5m"), "{{service}}/{{check}}")),
@@ -385,18 +455,15 @@ def fleet_overview() -> Json:
                 line_thresholds=True,
                 min_value=0,
             ),
-            panel(
-                "stat",
+            single(
                 "Alerts firing",
                 "Alerts the daemon's rules have firing, by rule (alerts.yaml).",
                 [target("max by (alertname) (monitor_alerts_firing) > 0", "{{alertname}}")],
                 width=8,
                 steps=((1.0, "red"),),
-                options=stat_options(),
                 no_value="none firing",
             ),
-            panel(
-                "stat",
+            single(
                 "Services by status",
                 "How many services are in each status now.",
                 [
@@ -407,11 +474,9 @@ def fleet_overview() -> Json:
                     )
                 ],
                 width=8,
-                options=stat_options(),
                 no_value="0",
             ),
-            panel(
-                "timeseries",
+            graph(
                 "Checks per second",
                 "Completed checks per second, by kind.",
                 targets(
@@ -425,11 +490,18 @@ def fleet_overview() -> Json:
                 unit="ops",
                 min_value=0,
             ),
+            certificate_panel(
+                "Certificates: days left",
+                "Every https and tls check: days until the earliest certificate in the "
+                "presented chain expires (leaf or intermediate: the one the check is judged on).",
+                target(days_left("service, check"), "{{service}}/{{check}}", instant=True),
+                width=24,
+            ),
         ],
     )
 
 
-def service_detail() -> Json:
+def service_detail() -> models.Dashboard:
     svc = 'service="$service"'
     sketch = "monitor_check_latency_p95_seconds"
     smoke_p95 = p95(f'{svc}, kind=~"rpc|http"', "check, kind", "5m")
@@ -439,18 +511,15 @@ def service_detail() -> Json:
         "One service: status, latency percentiles, reasons, smoke paths, real traffic, status "
         "changes.",
         [
-            panel(
-                "state-timeline",
+            timeline(
                 "Service status",
                 "The service's status over time (worst of its checks).",
                 [target(status_code("monitor_service_status", "service", svc), "{{service}}")],
                 width=24,
                 height=4,
                 mappings=status_mappings(),
-                options=timeline_options(),
             ),
-            panel(
-                "state-timeline",
+            timeline(
                 "Check status",
                 "Each check's status over time.",
                 [
@@ -462,10 +531,8 @@ def service_detail() -> Json:
                 width=24,
                 height=6,
                 mappings=status_mappings(),
-                options=timeline_options(),
             ),
-            panel(
-                "timeseries",
+            graph(
                 "Judged latency p50 / p95 / p99 (histogram)",
                 "The latency judged against the target: the service's Server-Timing for rpc "
                 "checks when given, else the round trip. Bounds sit around each check's target.",
@@ -473,8 +540,7 @@ def service_detail() -> Json:
                 unit="s",
                 min_value=0,
             ),
-            panel(
-                "timeseries",
+            graph(
                 "Round trip p50 / p95 / p99 (histogram)",
                 "Request start to body read as the monitor measured it.",
                 targets(
@@ -490,8 +556,7 @@ def service_detail() -> Json:
                 unit="s",
                 min_value=0,
             ),
-            panel(
-                "timeseries",
+            graph(
                 "Rolling p95 (sketch) and target",
                 "The daemon's rolling p95 per window, as /status and the alert rules see it "
                 "(checks with `metrics: detailed`; others: the 5 m histogram p95).",
@@ -509,8 +574,7 @@ def service_detail() -> Json:
                 unit="s",
                 min_value=0,
             ),
-            panel(
-                "timeseries",
+            graph(
                 "Phase breakdown: service's own time vs round trip (mean)",
                 "Mean judged latency (the service's Server-Timing for rpc) against the mean "
                 "round trip; the gap is network and monitor overhead.",
@@ -521,8 +585,7 @@ def service_detail() -> Json:
                 unit="s",
                 min_value=0,
             ),
-            panel(
-                "state-timeline",
+            timeline(
                 "Reasons over time",
                 "The reason code of each check's status (docs/reasons.md).",
                 [
@@ -534,10 +597,8 @@ def service_detail() -> Json:
                 ],
                 width=24,
                 height=6,
-                options=timeline_options(),
             ),
-            panel(
-                "table",
+            grid(
                 "Smoke paths",
                 "RPC and HTTP smoke checks: 5 m p95, target, within target (1 yes, 0 no).",
                 [
@@ -562,10 +623,8 @@ def service_detail() -> Json:
                         instant=True,
                     ),
                 ],
-                options={"showHeader": True},
             ),
-            panel(
-                "timeseries",
+            graph(
                 "Real traffic: error ratio (Cloudflare analytics)",
                 "Errors over requests of the service's Worker in each analytics interval, as "
                 "its analytics check judges it (docs/cloudflare.md).",
@@ -575,8 +634,7 @@ def service_detail() -> Json:
                 unit="percentunit",
                 min_value=0,
             ),
-            panel(
-                "timeseries",
+            graph(
                 "Real traffic: requests and errors per interval",
                 "What Cloudflare counted for the Worker in the last complete interval.",
                 targets(
@@ -585,8 +643,7 @@ def service_detail() -> Json:
                 ),
                 min_value=0,
             ),
-            panel(
-                "timeseries",
+            graph(
                 "Real traffic: CPU time per request p50 / p99",
                 "The Worker's CPU time quantiles as Cloudflare reports them.",
                 targets(
@@ -596,8 +653,7 @@ def service_detail() -> Json:
                 unit="s",
                 min_value=0,
             ),
-            panel(
-                "timeseries",
+            graph(
                 "Queue backlog",
                 "Average messages waiting in each queue the service lists.",
                 targets(
@@ -608,8 +664,7 @@ def service_detail() -> Json:
                 ),
                 min_value=0,
             ),
-            panel(
-                "stat",
+            single(
                 "Status changes in the time range",
                 "How often each check changed status over the dashboard's time range.",
                 [
@@ -621,10 +676,8 @@ def service_detail() -> Json:
                 ],
                 width=6,
                 steps=((1.0, "orange"),),
-                options=stat_options(),
             ),
-            panel(
-                "timeseries",
+            graph(
                 "Status changes over time",
                 "Status changes per check over time: spikes are flapping.",
                 targets(
@@ -636,8 +689,7 @@ def service_detail() -> Json:
                 width=6,
                 min_value=0,
             ),
-            panel(
-                "timeseries",
+            graph(
                 "Push checks: time since the last ping",
                 "Seconds since each push check (heartbeat) last reported in; it turns late once "
                 "the expected ping is overdue by its grace.",
@@ -652,8 +704,7 @@ def service_detail() -> Json:
                 unit="s",
                 min_value=0,
             ),
-            panel(
-                "timeseries",
+            graph(
                 "Push checks: run time p95",
                 "How long each job runs, from its /start to its finish.",
                 targets(
@@ -666,8 +717,7 @@ def service_detail() -> Json:
                 unit="s",
                 min_value=0,
             ),
-            panel(
-                "timeseries",
+            graph(
                 "Push checks: pings by outcome",
                 "Pings per second by outcome: success, fail, start, rate_limited.",
                 targets(
@@ -681,19 +731,26 @@ def service_detail() -> Json:
                 unit="reqps",
                 min_value=0,
             ),
+            certificate_panel(
+                "Certificates: days left, leaf and chain",
+                "Per https or tls check: days until the leaf certificate expires, and until the "
+                "earliest in the presented chain does (an intermediate can expire first).",
+                target(days_left("check, cert", svc), "{{check}} {{cert}}", instant=True),
+                width=24,
+                height=6,
+            ),
         ],
         variables=[service_variable()],
     )
 
 
-def self_health() -> Json:
+def self_health() -> models.Dashboard:
     return dashboard(
         "fleet-monitor-self",
         "Monitor self-health",
         "The monitor process itself: loop lag, scheduling, throughput, alert delivery, memory.",
         [
-            panel(
-                "timeseries",
+            graph(
                 "Event loop lag",
                 "Latest delay in waking a timer, and p99 of all delays; every measured "
                 "latency is inflated by this much.",
@@ -713,16 +770,14 @@ def self_health() -> Json:
                 line_thresholds=True,
                 min_value=0,
             ),
-            panel(
-                "timeseries",
+            graph(
                 "Scheduling jitter",
                 "How late checks start against their schedule.",
                 percentile_targets("monitor_schedule_lag_seconds", "", "instance"),
                 unit="s",
                 min_value=0,
             ),
-            panel(
-                "timeseries",
+            graph(
                 "Check throughput and skips",
                 "Checks completed and runs skipped because the previous one was still going.",
                 targets(
@@ -739,8 +794,7 @@ def self_health() -> Json:
                 unit="ops",
                 min_value=0,
             ),
-            panel(
-                "timeseries",
+            graph(
                 "Checks in flight and configured",
                 "In flight near configured means checks are queueing behind slow ones.",
                 targets(
@@ -753,16 +807,14 @@ def self_health() -> Json:
                 width=8,
                 min_value=0,
             ),
-            panel(
-                "timeseries",
+            graph(
                 "Alert outbox depth",
                 "Notifications waiting in the durable outbox; growing means a receiver fails.",
                 targets(("max without (replica) (monitor_alert_outbox_depth)", "{{instance}}")),
                 width=8,
                 min_value=0,
             ),
-            panel(
-                "timeseries",
+            graph(
                 "Alert notifications by outcome",
                 "Per receiver: sent, retried (failed, will retry) and dead (given up).",
                 targets(
@@ -775,8 +827,7 @@ def self_health() -> Json:
                 unit="ops",
                 min_value=0,
             ),
-            panel(
-                "stat",
+            single(
                 "Notification failures in the time range",
                 "Retried and dead notifications over the dashboard's time range.",
                 [
@@ -789,10 +840,8 @@ def self_health() -> Json:
                 ],
                 width=6,
                 steps=((1.0, "red"),),
-                options=stat_options(),
             ),
-            panel(
-                "stat",
+            single(
                 "Config reload",
                 "Whether the last config load or reload succeeded.",
                 [
@@ -802,19 +851,9 @@ def self_health() -> Json:
                     )
                 ],
                 width=6,
-                mappings=[
-                    {
-                        "type": "value",
-                        "options": {
-                            "0": {"text": "reload failed", "color": "red", "index": 0},
-                            "1": {"text": "ok", "color": "green", "index": 1},
-                        },
-                    }
-                ],
-                options=stat_options(),
+                mappings=value_mappings({0: ("reload failed", "red"), 1: ("ok", "green")}),
             ),
-            panel(
-                "timeseries",
+            graph(
                 "Resident memory",
                 "RSS of the monitor process.",
                 targets((own("process_resident_memory_bytes"), "{{instance}}")),
@@ -822,8 +861,7 @@ def self_health() -> Json:
                 unit="bytes",
                 min_value=0,
             ),
-            panel(
-                "timeseries",
+            graph(
                 "Open file descriptors",
                 "Sockets and files held open, against the process limit.",
                 targets(
@@ -833,8 +871,7 @@ def self_health() -> Json:
                 width=8,
                 min_value=0,
             ),
-            panel(
-                "table",
+            grid(
                 "Build and config age",
                 "Version of each monitor process and seconds since the last successful "
                 "config load.",
@@ -854,7 +891,6 @@ def self_health() -> Json:
                     ),
                 ],
                 width=8,
-                options={"showHeader": True},
             ),
         ],
     )
@@ -867,8 +903,9 @@ DASHBOARDS = {
 }
 
 
-def render(build: Any) -> str:
-    return json.dumps(build(), indent=2, sort_keys=False) + "\n"
+def render(build: Callable[[], models.Dashboard]) -> str:
+    board = json.loads(JSONEncoder().encode(build()))
+    return json.dumps(board, indent=2) + "\n"
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ from monitor.config import Defaults
 from monitor.metrics.daemon_metrics import MonitorMetrics
 from monitor.model import Reason, Status
 from monitor.probes.push.metrics import PushMetrics
+from monitor.tls import TlsSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARDS = ROOT / "dashboards"
@@ -192,3 +193,67 @@ def test_provisioning_loads_the_dashboards_and_a_prometheus_datasource() -> None
     path = providers["providers"][0]["options"]["path"]
     readme = (ROOT / "README.md").read_text()
     assert f"dashboards:{path}" in readme, "the README's docker command mounts dashboards/ there"
+
+
+def test_panels_stay_inside_the_grid_and_never_overlap() -> None:
+    """Grafana's 24 columns: the SDK's own placement lets a panel stick out (it wraps only
+    when a row reaches 24 exactly), so build.py places them itself."""
+    for name, board in dashboards().items():
+        taken: set[tuple[int, int]] = set()
+        for panel in board["panels"]:
+            pos = panel["gridPos"]
+            assert pos["x"] >= 0 and pos["x"] + pos["w"] <= 24, (name, panel["title"], pos)
+            cells = {
+                (x, y)
+                for x in range(pos["x"], pos["x"] + pos["w"])
+                for y in range(pos["y"], pos["y"] + pos["h"])
+            }
+            assert not cells & taken, (name, panel["title"], pos)
+            taken |= cells
+
+
+def service_families(registry: CollectorRegistry) -> set[str]:
+    """Names of the metric families in `registry` with a `service` label (a Counter's name
+    without `_total`, a Histogram's without `_bucket`)."""
+    return {
+        family.name
+        for family in registry.collect()
+        if any("service" in sample.labels for sample in family.samples)
+    }
+
+
+def test_push_and_certificate_series_have_panels() -> None:
+    """The kinds with series of their own (push checks, certificates) are on the service
+    dashboard, and certificates also on the fleet overview (issue 16)."""
+    registry = CollectorRegistry()
+    push = PushMetrics(registry)
+    push.last_ping.labels("a", "job").set(1.0)
+    push.run_time.labels("a", "job").observe(1.0)
+    push.pings.labels("a", "job", "success").inc()
+    families = service_families(registry)
+    assert len(families) == 3, families  # last ping, run time, pings by outcome
+    read: dict[str, set[str]] = {}
+    for uid, _, _, expr in panel_queries():
+        read.setdefault(uid, set()).update(METRIC.findall(expr))
+    for family in families | {"monitor_tls_not_after_timestamp_seconds"}:
+        assert any(name.startswith(family) for name in read["fleet-service"]), family
+    assert "monitor_tls_not_after_timestamp_seconds" in read["fleet-overview"]
+
+
+def test_certificate_colours_are_the_tls_defaults() -> None:
+    """Red within critical_before, orange within warn_before, green after: the days at which
+    the check turns unhealthy and degraded when a service sets no `tls:` of its own."""
+    settings = TlsSettings()
+    expected = [
+        {"value": None, "color": "red"},
+        {"value": settings.critical_before / 86400, "color": "orange"},
+        {"value": settings.warn_before / 86400, "color": "green"},
+    ]
+    titles = set()
+    for board in dashboards().values():
+        for panel in board["panels"]:
+            if any("monitor_tls_" in t["expr"] for t in panel["targets"]):
+                titles.add(panel["title"])
+                assert panel["fieldConfig"]["defaults"]["thresholds"]["steps"] == expected
+                assert panel["fieldConfig"]["defaults"]["unit"] == "suffix: days"
+    assert len(titles) == 2

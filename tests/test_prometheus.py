@@ -9,12 +9,15 @@ Prometheus and promtool missing is a failure, not a skip: CI installs Debian's `
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import shutil
+import ssl
 import subprocess
 import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,8 +42,9 @@ from monitor.simulator.graphql_api import (
     GraphQLSimulator,
     demo_analytics,
 )
-from tests.conftest import free_port
+from tests.certs import CertificateAuthority
 from tests.processes import stop
+from tests.prometheus_server import start_prometheus, tool
 from tests.test_dashboards import ROOT, panel_queries
 
 SERVICE = "do-gateway"
@@ -64,13 +68,6 @@ rules:
 DOWN = Behavior(status=503, body='{"status": "down"}')
 UP = Behavior(body='{"status": "ok"}')
 PUSH_TOKEN = "prometheus-test-push-token"
-
-
-def tool(name: str) -> str:
-    path = Path("/usr/bin") / name
-    found = str(path) if path.exists() else shutil.which(name)
-    assert found, f"{name} is missing: install Debian's prometheus package (it brings promtool)"
-    return found
 
 
 def substitute(expr: str) -> str:
@@ -109,36 +106,9 @@ class Stack:
             return body
 
 
-def start_prometheus(directory: Path, target: str) -> tuple[subprocess.Popen[bytes], str]:
-    """Prometheus on a free loopback port, its log in `directory` (read it when a test fails)."""
-    port = free_port()
-    config = directory / "prometheus.yml"
-    config.write_text(
-        json.dumps(
-            {
-                "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-                "scrape_configs": [
-                    {"job_name": "monitor", "static_configs": [{"targets": [target]}]}
-                ],
-            }
-        )
-    )
-    with (directory / "prometheus.log").open("wb") as log:
-        process = subprocess.Popen(
-            [
-                tool("prometheus"),
-                f"--config.file={config}",
-                f"--storage.tsdb.path={directory / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                "--log.level=warn",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    return process, f"http://127.0.0.1:{port}"
-
-
-def daemon_config(fleet: SimulatedFleet, analytics_url: str, metrics: str = "lean") -> str:
+def daemon_config(
+    fleet: SimulatedFleet, analytics_url: str, tls: TlsServer, metrics: str = "lean"
+) -> str:
     data: dict[str, Any] = fleet_config(fleet, interval="250ms", timeout="200ms")
     data["metrics"] = metrics
     data["cloudflare"] = {  # real traffic, for the analytics panels
@@ -156,7 +126,41 @@ def daemon_config(fleet: SimulatedFleet, analytics_url: str, metrics: str = "lea
             service["queues"] = [DEMO_QUEUE]
         if service["name"] == SERVICE:  # a push check, for the push panels
             service["push"] = [{"name": "sync", "every": "1h", "grace": "1m", "token": PUSH_TOKEN}]
+        if service["name"] == SERVICE:  # a certificate, for the certificate panels
+            service["tls"] = {"ca_file": str(tls.ca_file)}
+            service["tcp"] = [{"name": "tls", "address": f"127.0.0.1:{tls.port}", "tls": True}]
     return json.dumps(data)
+
+
+@dataclass
+class TlsServer:
+    port: int
+    ca_file: Path
+
+
+@asynccontextmanager
+async def tls_server(directory: Path) -> AsyncIterator[TlsServer]:
+    """A TLS listener on loopback whose certificate (45 days left, signed by a CA that the
+    daemon is given as `ca_file`) a `tcp` check with `tls: true` reads."""
+    authority = CertificateAuthority(valid_days=400)
+    cert, key = authority.leaf(valid_days=45)
+    (directory / "server.crt").write_bytes(cert + authority.cert_pem.encode())
+    (directory / "server.key").write_bytes(key)
+    (directory / "ca.pem").write_text(authority.cert_pem)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(directory / "server.crt", directory / "server.key")
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError):
+            await reader.read(1)  # until the check closes its side
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=context)
+    try:
+        yield TlsServer(server.sockets[0].getsockname()[1], directory / "ca.pem")
+    finally:
+        server.close()
+        await server.wait_closed()
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module", params=["lean", "detailed"])
@@ -169,8 +173,9 @@ async def stack(
     async with (
         SimulatedFleet(seed_fleet()) as fleet,
         GraphQLSimulator(demo_analytics(fleet.names, "prom-test-token", 0.0)) as api,
+        tls_server(directory) as tls,
     ):
-        config = parse_config(daemon_config(fleet, api.url, request.param))
+        config = parse_config(daemon_config(fleet, api.url, tls, request.param))
         rules = parse_alert_rules(RULES, services=[s.name for s in config.services])
         registry = CollectorRegistry()
         metrics = MonitorMetrics(registry, "test")
