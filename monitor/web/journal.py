@@ -1,0 +1,58 @@
+"""Which services changed status, numbered, so an open page asks `?since=N` and gets only those
+instead of the whole page. Pure.
+
+One journal per app, fed a snapshot of every service's status at most once a second however
+many pages poll; it holds that snapshot and at most `keep` entries, so no client, slow or not,
+can make it grow. A page whose `since` the journal no longer reaches (or from before a
+restart) is told to reset: it fetches its main part once, which is bounded too.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Sequence
+
+from monitor.model import Status
+
+KEEP = 10_000
+
+
+class ChangeJournal:
+    def __init__(self, keep: int = KEEP) -> None:
+        self.seq = 0
+        """The number of the last recorded change (0: none yet)."""
+        self._last: dict[str, Status] | None = None
+        self._log: deque[tuple[int, str]] = deque(maxlen=keep)
+        self._dropped = 0
+        """The highest seq no longer fully in the log (a page at or before it must reset)."""
+
+    def record(self, names: Iterable[str], statuses: Iterable[Status]) -> int:
+        """Compare with the previous snapshot; number the services that changed (or went)."""
+        now = dict(zip(names, statuses, strict=True))
+        last, self._last = self._last, now
+        if last is None:
+            return self.seq
+        changed = [n for n, st in now.items() if last.get(n) is not st]
+        changed += [n for n in last if n not in now]
+        if not changed:
+            return self.seq
+        self.seq += 1
+        for name in changed:
+            if len(self._log) == self._log.maxlen:
+                self._dropped = self._log[0][0]
+            self._log.append((self.seq, name))
+        return self.seq
+
+    def since(self, seq: int) -> Sequence[str] | None:
+        """Services changed after `seq`, each once, oldest change first; None when the page
+        must reset (the journal does not reach back to `seq`, or `seq` is not one of ours)."""
+        if seq > self.seq or seq < self._dropped:
+            return None
+        if seq == self.seq:
+            return ()
+        seen: dict[str, None] = {}
+        for number, name in self._log:
+            if number > seq:
+                seen.pop(name, None)
+                seen[name] = None
+        return list(seen)
