@@ -15,8 +15,8 @@ from monitor.model import (
     ServiceStatus,
     Status,
 )
-from monitor.web.history import Bucket
 from monitor.web.graph import causes, graph
+from monitor.web.history import Bucket
 from monitor.web.view import bar, latency_line
 from monitor.web.words import PHRASES, banner, duration, percent, phrase
 

@@ -17,7 +17,7 @@ is wrong): both are computed, the page shows the first and names the second.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -253,9 +253,13 @@ def incidents(service: str, segments: Sequence[Segment], now: datetime) -> list[
 
 
 def fleet_history(
-    changes: Iterable[StatusChange], fleet: FleetStatus, now: datetime
+    changes: Iterable[StatusChange],
+    fleet: FleetStatus,
+    now: datetime,
+    bars: Collection[str] | None = None,
 ) -> FleetHistory:
-    """Everything the status page shows about the past, for every service in `fleet`."""
+    """Everything the status page shows about the past, for every service in `fleet`; the
+    uptime bar only for the services in `bars` (None: all), as only cards show one."""
     by_check: dict[str, list[StatusChange]] = {}
     for change in changes:
         by_check.setdefault(change.check_id, []).append(change)
@@ -281,7 +285,7 @@ def fleet_history(
             service.name,
             uptime(segments, now - DAY, now),
             uptime(segments, now - WEEK, now),
-            buckets(segments, now),
+            buckets(segments, now) if bars is None or service.name in bars else [],
             found,
         )
     every.sort(key=lambda i: (i.end is None, i.end or i.start, i.start), reverse=True)

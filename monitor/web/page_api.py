@@ -73,6 +73,7 @@ def add_page_api(app: web.Application, handlers: StatusPage) -> None:
         body = await delta(handlers, monitor, shot, since)
         response = json_response(body)
         response.headers.update(headers)
+        response.enable_compression()  # a small fleet's main part: cards and bar titles
         return response
 
     app.router.add_get("/page/services", services)
@@ -102,11 +103,12 @@ async def delta(handlers: StatusPage, monitor: Any, shot: Snapshot, since: int) 
         if n not in bad
     ]
     if bad:
-        view = await handlers.view(monitor, shot, bad)
-        template = handlers.env.get_template("card.html")
+        view, rendered = handlers.cards(await handlers.view(monitor, shot, bad))
+        if len(rendered) < len(bad):  # over the page's byte budget: its bounded main part
+            return {**body, "reset": True}
         cards += [
-            {"name": r.name, "status": r.status.value, "html": template.render(r=r)}
-            for r in view.rows
+            {"name": r.name, "status": r.status.value, "html": str(html)}
+            for r, html in zip(view.rows, rendered, strict=True)
         ]
     folded = fold(summary)
     fold_html = handlers.env.get_template("fold.html").render(f=folded)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import jinja2
 from aiohttp import web
+from markupsafe import Markup
 
 from monitor.alerting.maintenance import Deploy
 from monitor.config import ServiceConfig
@@ -49,6 +50,9 @@ SNAPSHOT_EVERY_S = 1.0
 HISTORY_ROWS = 500
 """Stored changes read per service shown in full (a flapping one cannot make the page slow)."""
 INCIDENT_SERVICES = 20
+CARD_BYTES = 140_000
+"""A folded page's cards stop here, so the first response stays under 200 KB whatever the
+cards hold (a flapping service's uptime bar is ~10 KB); the rest is a search away."""
 """Services with recent incidents looked up for the incident list of a folded page."""
 
 
@@ -100,6 +104,7 @@ class StatusPage:
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=False,
+            auto_reload=False,  # a card is an include: no stat() of its file per card
         )
         self.env.globals.update(icons=ICONS, labels=LABELS, node_w=NODE_W, node_h=NODE_H)
         self.journal = ChangeJournal()
@@ -147,12 +152,33 @@ class StatusPage:
             names = list(dict.fromkeys([*names, *troubled]))
         fleet = monitor.status(names)
         changes = [] if store is None else await asyncio.to_thread(histories, store, names)
-        history = fleet_history(changes, fleet, now)
+        history = fleet_history(changes, fleet, now, bars=set(shown))
         summary = dataclasses.replace(shot.summary, shown=list(shown))
         return page(fleet, history, now, refresh, summary=summary, deploys=deploys_of(monitor))
 
-    def render(self, template: str, view: Page, nonce: str = "") -> str:
-        return self.env.get_template(template).render(page=view, nonce=nonce)
+    def cards(self, view: Page) -> tuple[Page, list[Markup]]:
+        """Each card rendered on its own (a delta sends them one by one); a folded page's stop
+        at CARD_BYTES, and its fold says how many are shown."""
+        template = self.env.get_template("card.html")
+        out: list[Markup] = []
+        size = 0
+        for row in view.rows:
+            card = Markup(template.render(r=row))
+            size += len(card)
+            if view.fold is not None and size > CARD_BYTES and out:
+                break
+            out.append(card)
+        if view.fold is not None and len(out) < len(view.rows):
+            view = dataclasses.replace(
+                view,
+                fold=dataclasses.replace(view.fold, shown=len(out)),
+                rows=view.rows[: len(out)],
+            )
+        return view, out
+
+    def render(self, template: str, view: Page, nonce: str = "", seq: int = 0) -> str:
+        view, cards = self.cards(view)
+        return self.env.get_template(template).render(page=view, cards=cards, nonce=nonce, seq=seq)
 
     async def page(self, request: web.Request) -> web.Response:
         started = time.perf_counter()
@@ -161,7 +187,7 @@ class StatusPage:
         view = await self.view(monitor, shot, shot.summary.shown if shot.summary.folded else None)
         nonce = secrets.token_urlsafe(18)
         name = "main.html" if request.query.get("part") == "main" else "page.html"
-        html = self.env.get_template(name).render(page=view, nonce=nonce, seq=shot.seq)
+        html = self.render(name, view, nonce, shot.seq)
         took = (time.perf_counter() - started) * 1000
         response = web.Response(
             text=html,

@@ -180,6 +180,8 @@ def _latency_line(check: CheckStatus) -> CheckLine:
 
 def bar(bucket: Bucket) -> Bar:
     span = f"{bucket.start:%H:%M} to {bucket.end:%H:%M} UTC"
+    if bucket.end - bucket.start > BUCKET_WIDTH:  # a merged run: say how long
+        span += f" ({duration((bucket.end - bucket.start).total_seconds())})"
     if bucket.status is None:
         return Bar("none", f"{span}: no data")
     text = f"{span}: {LABELS[bucket.status]}"
