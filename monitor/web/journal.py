@@ -9,8 +9,10 @@ restart) is told to reset: it fetches its main part once, which is bounded too.
 
 from __future__ import annotations
 
+import operator
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from itertools import compress
 
 from monitor.model import Status
 
@@ -21,19 +23,27 @@ class ChangeJournal:
     def __init__(self, keep: int = KEEP) -> None:
         self.seq = 0
         """The number of the last recorded change (0: none yet)."""
-        self._last: dict[str, Status] | None = None
-        self._log: deque[tuple[int, str]] = deque(maxlen=keep)
+        self._names: Sequence[str] = ()
+        self._statuses: Sequence[Status] | None = None
+        self._log: deque[tuple[int, str]] = deque(maxlen=max(1, keep))
         self._dropped = 0
-        """The highest seq no longer fully in the log (a page at or before it must reset)."""
+        """A page whose `since` is below this missed changes the log no longer holds."""
 
-    def record(self, names: Iterable[str], statuses: Iterable[Status]) -> int:
-        """Compare with the previous snapshot; number the services that changed (or went)."""
-        now = dict(zip(names, statuses, strict=True))
-        last, self._last = self._last, now
+    def record(self, names: Sequence[str], statuses: Sequence[Status]) -> int:
+        """Compare with the previous snapshot; number the services that changed (or came or
+        went). With the same `names` list (the same config), C loops only."""
+        last_names, last = self._names, self._statuses
+        self._names, self._statuses = names, statuses
         if last is None:
             return self.seq
-        changed = [n for n, st in now.items() if last.get(n) is not st]
-        changed += [n for n in last if n not in now]
+        if names is last_names:
+            if statuses == last:
+                return self.seq
+            changed = list(compress(names, map(operator.is_not, statuses, last)))
+        else:
+            before = dict(zip(last_names, last, strict=True))
+            changed = [n for n, st in zip(names, statuses, strict=True) if before.get(n) is not st]
+            changed += sorted(set(before).difference(names))
         if not changed:
             return self.seq
         self.seq += 1
@@ -49,7 +59,7 @@ class ChangeJournal:
         if seq > self.seq or seq < self._dropped:
             return None
         if seq == self.seq:
-            return ()
+            return []
         seen: dict[str, None] = {}
         for number, name in self._log:
             if number > seq:

@@ -94,11 +94,11 @@ async def delta(handlers: StatusPage, monitor: Any, shot: Snapshot, since: int) 
     if not summary.folded:
         view = await handlers.view(monitor, shot, None)
         return {**body, "main": handlers.render("main.html", view)}
-    bad = [n for n in changed if shot.statuses.get(n, Status.HEALTHY) is not Status.HEALTHY]
+    bad = [n for n in changed if shot.status_of(n) not in (None, Status.HEALTHY)]
     if len(bad) > MAX_CARDS:  # a mass outage: one bounded main part beats thousands of cards
         return {**body, "reset": True}
     cards: list[dict[str, Any]] = [
-        {"name": n, "status": shot.statuses[n].value if n in shot.statuses else None, "html": None}
+        {"name": n, "status": getattr(shot.status_of(n), "value", None), "html": None}
         for n in changed
         if n not in bad
     ]

@@ -5,7 +5,8 @@ and `view.py` decide the rest.
 A fleet of at most `FOLD_ABOVE` services is shown whole. A bigger one costs what it shows: one
 pass over the services' current statuses (counts, folding, the change journal), then views and
 history only for the services shown in full, so the first response stays ~100 KB and tens of
-milliseconds at 100,000 services. `Server-Timing: page;dur=` says what it cost.
+milliseconds at 100,000 services. `Server-Timing` says what it cost: `page` the wall time,
+`cpu` the event loop thread's CPU time meanwhile.
 
 The page carries its own Content-Security-Policy: scripts and styles only with a per-response
 nonce, fetches only to itself, nothing from elsewhere. The server's middleware sets
@@ -36,7 +37,7 @@ from monitor.web.badge import badge
 from monitor.web.graph import NODE_H, NODE_W
 from monitor.web.history import WEEK, fleet_history, window_start
 from monitor.web.journal import ChangeJournal
-from monitor.web.summary import Summary, summarize
+from monitor.web.summary import FleetIndex, Summary, summarize
 from monitor.web.view import Page, page
 from monitor.web.words import ICONS, LABELS
 
@@ -70,6 +71,14 @@ def refresh_seconds(monitor: Monitor) -> int:
     return int(min(MAX_REFRESH_S, max(MIN_REFRESH_S, fastest)))
 
 
+@dataclass(frozen=True)
+class ConfigView:
+    """What the page derives from a config, once per config (a reload makes a new one)."""
+
+    index: FleetIndex
+    refresh_s: int
+
+
 def own_services(monitor: Monitor) -> list[ServiceConfig]:
     """The services this monitor shows: all, or on a sharded replica those it checks."""
     services = monitor.config.services
@@ -86,16 +95,22 @@ def deploys_of(monitor: Monitor) -> list[Deploy]:
 class Snapshot:
     """Every service's status at one moment, summarised and numbered in the journal."""
 
+    index: FleetIndex
+    statuses: list[Status]
     summary: Summary
-    statuses: dict[str, Status]
     seq: int
     version: tuple[int, ...]
     taken: float
 
+    def status_of(self, name: str) -> Status | None:
+        """None: not one of the services (any more)."""
+        i = self.index.position.get(name)
+        return None if i is None else self.statuses[i]
+
 
 class StatusPage:
-    """The handlers, with the template environment and the change journal they share (one per
-    app, not global)."""
+    """The handlers, with the template environment, the change journal and the config's index
+    they share (one per app, not global)."""
 
     def __init__(self, key: web.AppKey[Monitor]) -> None:
         self.key = key
@@ -109,6 +124,15 @@ class StatusPage:
         self.env.globals.update(icons=ICONS, labels=LABELS, node_w=NODE_W, node_h=NODE_H)
         self.journal = ChangeJournal()
         self._snapshot: Snapshot | None = None
+        self._config: tuple[object, ConfigView] | None = None
+
+    def config(self, monitor: Monitor) -> ConfigView:
+        """Rebuilt only when the config object changes (at 100,000 services a pass over the
+        config's models costs ~20 ms, too much for every page and poll)."""
+        if self._config is None or self._config[0] is not monitor.config:
+            view = ConfigView(FleetIndex.of(own_services(monitor)), refresh_seconds(monitor))
+            self._config = (monitor.config, view)
+        return self._config[1]
 
     def snapshot(self, monitor: Monitor, *, fresh: bool) -> Snapshot:
         """The fleet now; a poll reuses one taken less than SNAPSHOT_EVERY_S ago (or with
@@ -119,17 +143,10 @@ class StatusPage:
             last.version == version or (not fresh and moment - last.taken < SNAPSHOT_EVERY_S)
         ):
             return last
-        services = own_services(monitor)
-        names = [s.name for s in services]
-        statuses = [monitor.service_status_now(n) for n in names]
-        seq = self.journal.record(names, statuses)
-        taken = Snapshot(
-            summarize(services, statuses),
-            dict(zip(names, statuses, strict=True)),
-            seq,
-            version,
-            moment,
-        )
+        index = self.config(monitor).index
+        statuses = list(map(monitor.service_status_now, index.names))
+        seq = self.journal.record(index.names, statuses)
+        taken = Snapshot(index, statuses, summarize(index, statuses), seq, version, moment)
         self._snapshot = taken
         return taken
 
@@ -138,7 +155,7 @@ class StatusPage:
         services in full, with what explains them and the recent incidents; None: every one."""
         now = monitor.clock()
         store = monitor.store
-        refresh = refresh_seconds(monitor)
+        refresh = self.config(monitor).refresh_s
         if shown is None:
             fleet = monitor.status()
             changes = (
@@ -146,7 +163,7 @@ class StatusPage:
             )
             history = fleet_history(changes, fleet, now)
             return page(fleet, history, now, refresh, deploys=deploys_of(monitor))
-        names = list(dict.fromkeys([*shown, *failing_dependencies(monitor, shown, shot.statuses)]))
+        names = list(dict.fromkeys([*shown, *failing_dependencies(shot, shown)]))
         if store is not None:
             troubled = await asyncio.to_thread(recent_trouble, store, now)
             names = list(dict.fromkeys([*names, *troubled]))
@@ -181,7 +198,7 @@ class StatusPage:
         return self.env.get_template(template).render(page=view, cards=cards, nonce=nonce, seq=seq)
 
     async def page(self, request: web.Request) -> web.Response:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         monitor = request.app[self.key]
         shot = self.snapshot(monitor, fresh=True)
         view = await self.view(monitor, shot, shot.summary.shown if shot.summary.folded else None)
@@ -189,6 +206,8 @@ class StatusPage:
         name = "main.html" if request.query.get("part") == "main" else "page.html"
         html = self.render(name, view, nonce, shot.seq)
         took = (time.perf_counter() - started) * 1000
+        # the loop thread's CPU meanwhile (on a busy machine, wall time is mostly waiting)
+        used = (time.thread_time() - cpu) * 1000
         response = web.Response(
             text=html,
             content_type="text/html",
@@ -196,7 +215,7 @@ class StatusPage:
                 "Cache-Control": "no-store",
                 "Content-Security-Policy": page_csp(nonce),
                 "Referrer-Policy": "no-referrer",
-                "Server-Timing": f"page;dur={took:.1f}",
+                "Server-Timing": f"page;dur={took:.1f}, cpu;dur={used:.1f}",
                 "X-Page-Seq": str(shot.seq),
             },
         )
@@ -215,19 +234,17 @@ class StatusPage:
         )
 
 
-def failing_dependencies(
-    monitor: Monitor, shown: Sequence[str], statuses: dict[str, Status], limit: int = 200
-) -> list[str]:
+def failing_dependencies(shot: Snapshot, shown: Sequence[str], limit: int = 200) -> list[str]:
     """What the shown services depend on, transitively, that fails too: the pager's rule
     (graph.causes) needs them to name a root cause. At most `limit`."""
-    by_name = {s.name: s for s in monitor.config.services} if shown else {}
+    index = shot.index
     found: list[str] = []
     seen = set(shown)
     stack = list(shown)
     while stack and len(found) < limit:
-        service = by_name.get(stack.pop())
-        for dep in service.depends_on if service is not None else ():
-            if dep not in seen and statuses.get(dep, Status.HEALTHY) is not Status.HEALTHY:
+        at = index.position.get(stack.pop())
+        for dep in index.services[at].depends_on if at is not None else ():
+            if dep not in seen and shot.status_of(dep) not in (None, Status.HEALTHY):
                 seen.add(dep)
                 found.append(dep)
                 stack.append(dep)

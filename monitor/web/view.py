@@ -225,7 +225,7 @@ def bars(buckets: Sequence[Bucket], *, merge: bool = False) -> list[Bar]:
         j = i
         while j + 1 < len(buckets) and _same(buckets[j + 1], first):
             j += 1
-        run = dataclasses.replace(first, end=buckets[j].end)
+        run = first._replace(end=buckets[j].end)
         out.append(dataclasses.replace(bar(run), x=i * SLICE_X, width=(j - i + 1) * SLICE_X - 1))
         i = j + 1
     return out
@@ -258,10 +258,13 @@ def search_line(service: ServiceStatus, now: datetime) -> dict[str, str | None]:
 
 def deploy_marks(deploys: Iterable[Deploy], service: str, now: datetime) -> list[DeployMark]:
     """Deploys of `service` announced within the uptime bar's 24 h, placed on it."""
+    deploys = [d for d in deploys if service in d.services]
+    if not deploys:
+        return []
     first = bucket_starts(now)[0]
     out = []
     for d in sorted(deploys, key=lambda d: d.started_at):
-        if service not in d.services or not first <= d.started_at <= now:
+        if not first <= d.started_at <= now:
             continue
         x = (d.started_at - first) / BUCKET_WIDTH * SLICE_X
         out.append(DeployMark(round(x, 1), deploy_text(d), d.passed))
