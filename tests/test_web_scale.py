@@ -67,7 +67,7 @@ async def test_first_response_is_summary_first_bounded_and_folds_the_healthy(big
     assert len(cards) == DOWN_N + DEGRADED_N  # every service not healthy, in full
     assert [s for _, s in cards] == ["unhealthy"] * DOWN_N + ["degraded"] * DEGRADED_N
     assert cards[0][0] == name(7) and cards[DOWN_N][0] == name(3)  # config order in a status
-    teams = re.findall(r'<tr data-team="(team-\d+)"', html)
+    teams = re.findall(r"<li data-team=\"(team-\d+)\"", html)
     assert len(teams) == 20 and f"{N - DOWN_N - DEGRADED_N:,} healthy services, by team" in html
     _, _, status = await get(big, "/status?status=unhealthy,degraded")
     assert {s["name"] for s in json.loads(status)["services"]} == {n for n, _ in cards}

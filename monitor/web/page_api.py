@@ -111,5 +111,9 @@ async def delta(handlers: StatusPage, monitor: Any, shot: Snapshot, since: int) 
             for r, html in zip(view.rows, rendered, strict=True)
         ]
     folded = fold(summary)
-    fold_html = handlers.env.get_template("fold.html").render(f=folded)
-    return {**body, "cards": cards, "fold": fold_html}
+    return {
+        **body,
+        "cards": cards,
+        "fold": handlers.env.get_template("fold.html").render(f=folded),
+        "attention": handlers.env.get_template("attention.html").render(f=folded),
+    }

@@ -49,10 +49,10 @@
     }
     if (d.main !== undefined) { main.innerHTML = d.main; return null; }
     setBanner(d.banner);
-    if (d.fold !== undefined) {
-      var fold = document.getElementById("fold-counts");
-      if (fold) { fold.innerHTML = d.fold; }
-    }
+    [["fold-counts", d.fold], ["attention-count", d.attention]].forEach(function (part) {
+      var el = document.getElementById(part[0]);
+      if (el && part[1] !== undefined) { el.innerHTML = part[1]; }
+    });
     applyCards(d.cards || []);
     return null;
   }
