@@ -199,3 +199,10 @@ async def test_a_deploy_is_marked_on_its_service_s_timeline(api: Any) -> None:  
     assert f"Deploy 4f2a9c1 at {at:%H:%M} UTC, gate passed" in await queue_card()
     async with session.get("/") as r:
         assert (await r.text()).count("data-deploy-mark") == 1  # queue's only
+
+
+async def test_the_page_reads_statuses_as_service_status_now_does(big: Served) -> None:
+    names = [name(i) for i in range(0, N, 7)] + ["never-configured"]
+    expected = [big.monitor.service_status_now(n) for n in names]
+    assert big.monitor.services.statuses(names) == expected
+    assert expected[-1].value == "unknown" and {s.value for s in expected} >= {"healthy"}

@@ -144,7 +144,7 @@ class StatusPage:
         ):
             return last
         index = self.config(monitor).index
-        statuses = list(map(monitor.service_status_now, index.names))
+        statuses = monitor.services.statuses(index.names)
         seq = self.journal.record(index.names, statuses)
         taken = Snapshot(index, statuses, summarize(index, statuses), seq, version, moment)
         self._snapshot = taken

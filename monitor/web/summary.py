@@ -59,6 +59,7 @@ class FleetIndex:
     names: list[str]
     teams: list[str]
     position: dict[str, int]
+    team_totals: Counter[str]
 
     @classmethod
     def of(cls, services: Sequence[ServiceConfig]) -> FleetIndex:
@@ -68,6 +69,7 @@ class FleetIndex:
             names,
             [s.team or NO_TEAM for s in services],
             {name: i for i, name in enumerate(names)},
+            Counter(s.team or NO_TEAM for s in services),
         )
 
 
@@ -91,13 +93,9 @@ def summarize(
         if every[bad] and len(shown) < max_cards:
             match = compress(index.names, map(operator.is_, statuses, repeat(bad)))
             shown += islice(match, max_cards - len(shown))
-    by_team = Counter(zip(index.teams, statuses, strict=True))
-    totals: Counter[str] = Counter()
-    healthy: Counter[str] = Counter()
-    for (team, st), n in by_team.items():
-        totals[team] += n
-        if st is Status.HEALTHY:
-            healthy[team] += n
+    totals = index.team_totals
+    sick = Counter(compress(index.teams, map(operator.is_not, statuses, repeat(Status.HEALTHY))))
+    healthy = {team: n - sick.get(team, 0) for team, n in totals.items()}
     ranked = sorted(totals, key=lambda t: (-totals[t], t))
     teams = [TeamCount(t, healthy[t], totals[t]) for t in ranked[:max_teams]]
     return Summary(every, status, True, shown, attention, teams, max(0, len(ranked) - max_teams))
