@@ -3,7 +3,8 @@ string and applied to the config's services. Pure (no aiohttp, no clock): the ha
 status_api.py parses, selects, then builds only the selected services' status.
 
 Filters of one kind are alternatives (`?status=degraded,unhealthy`, `?service=a&service=b`,
-`?team=x&team=y`); filters of different kinds must all hold, as must every `?label=k=v`.
+`?team=x&team=y`); filters of different kinds must all hold, as must every `?label=k=v` and
+`?search=` (part of the name, any case: the status page's search box uses these filters too).
 Services come in config order; the cursor names the last service of the previous page, so a
 page boundary does not move when services before it change status.
 """
