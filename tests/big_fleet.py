@@ -27,20 +27,28 @@ def name(i: int) -> str:
     return f"s{i:06d}"
 
 
-def big_config(n: int, interval: str = "60s") -> MonitorConfig:
-    """Validated as parse_config does, without reading YAML (startup's cost, not the page's)."""
+def fleet_services(n: int, base_url: str) -> list[dict[str, Any]]:
+    """N services' config entries, `base_url/sNNNNNN` each (bench/outputs_scale.py's too)."""
     services: list[dict[str, Any]] = []
     for i in range(n):
         service: dict[str, Any] = {
             "name": name(i),
-            "url": f"http://127.0.0.1:9/{name(i)}",
+            "url": f"{base_url}/{name(i)}",
             "team": f"team-{i % 20}",
             "labels": {"tier": "edge" if i % 3 == 0 else "core"},
         }
         if i % 10 == 0:
             service["rpc"] = [{"name": "db", "path": "/smoke/db", "target": "5ms"}]
         services.append(service)
-    data = {"defaults": {"interval": interval, "timeout": "1s"}, "services": services}
+    return services
+
+
+def big_config(n: int, interval: str = "60s") -> MonitorConfig:
+    """Validated as parse_config does, without reading YAML (startup's cost, not the page's)."""
+    data = {
+        "defaults": {"interval": interval, "timeout": "1s"},
+        "services": fleet_services(n, "http://127.0.0.1:9"),
+    }
     return MonitorConfig.model_validate(data, context={"env": {}})
 
 

@@ -13,7 +13,7 @@ from monitor.model import Status
 from monitor.web.history import BUCKET_WIDTH, Bucket, bucket_starts
 from monitor.web.journal import ChangeJournal
 from monitor.web.summary import FOLD_ABOVE, MAX_CARDS, NO_TEAM, FleetIndex, summarize
-from monitor.web.view import bars, deploy_marks, deploy_text
+from monitor.web.timeline import bars, deploy_marks, deploy_text
 
 H, D, U, K = Status.HEALTHY, Status.DEGRADED, Status.UNHEALTHY, Status.UNKNOWN
 NOW = datetime(2026, 11, 30, 13, 7, tzinfo=UTC)

@@ -17,7 +17,8 @@ from monitor.model import (
 )
 from monitor.web.graph import causes, graph
 from monitor.web.history import Bucket
-from monitor.web.view import bar, latency_line
+from monitor.web.timeline import bar
+from monitor.web.view import latency_line
 from monitor.web.words import PHRASES, banner, duration, percent, phrase
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)

@@ -9,23 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from monitor.alerting.maintenance import Deploy
 from monitor.model import CheckKind, CheckStatus, FleetStatus, Reason, ServiceStatus, Status
 from monitor.web.graph import Cause, Graph, causes, graph
-from monitor.web.history import (
-    BUCKET_WIDTH,
-    Bucket,
-    FleetHistory,
-    Incident,
-    ServiceHistory,
-    Uptime,
-    bucket_starts,
-)
+from monitor.web.history import FleetHistory, Incident, ServiceHistory, Uptime
 from monitor.web.summary import NO_TEAM, Summary
+from monitor.web.timeline import Bar, DeployMark, bars, deploy_marks, deploy_text
 from monitor.web.words import (
     ICONS,
     LABELS,
@@ -38,9 +31,6 @@ from monitor.web.words import (
     stamp,
 )
 
-SLICE_X = 5
-"""Width of one slice of the uptime bar in its SVG's units (4 drawn, 1 gap)."""
-
 
 @dataclass(frozen=True, slots=True)
 class CheckLine:
@@ -50,23 +40,6 @@ class CheckLine:
     status: Status
     latency: str
     over_target: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Bar:
-    css: str
-    title: str
-    x: int = 0
-    width: int = SLICE_X - 1
-
-
-@dataclass(frozen=True, slots=True)
-class DeployMark:
-    """A deploy on the service's timeline: where on the uptime bar, and what it was."""
-
-    x: float
-    title: str
-    passed: bool | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,23 +151,6 @@ def _latency_line(check: CheckStatus) -> CheckLine:
     return CheckLine(label, check.status, f"{measured} / target {ms(target)}", over)
 
 
-def bar(bucket: Bucket) -> Bar:
-    span = f"{bucket.start:%H:%M} to {bucket.end:%H:%M} UTC"
-    if bucket.end - bucket.start > BUCKET_WIDTH:  # a merged run: say how long
-        span += f" ({duration((bucket.end - bucket.start).total_seconds())})"
-    if bucket.status is None:
-        return Bar("none", f"{span}: no data")
-    text = f"{span}: {LABELS[bucket.status]}"
-    if bucket.status is not Status.HEALTHY:
-        text += f" — {phrase(bucket.reason)}"
-        if bucket.detail:
-            text += f" ({bucket.detail[:120]})"
-    return Bar(bucket.status.value, text)
-
-
-# -- the page -------------------------------------------------------------------------------
-
-
 def _uptime_title(day: Uptime, week: Uptime) -> str:
     return (
         f"Healthy {percent(day.up)} of the last 24 h and {percent(week.up)} of 7 d; "
@@ -211,28 +167,6 @@ def maintenance_text(service: ServiceStatus, now: datetime) -> str | None:
     ends = note.ends_at.astimezone(UTC)
     when = f"{ends:%H:%M} UTC" if ends.date() == now.astimezone(UTC).date() else stamp(ends)
     return f"In maintenance ({note.name}) until {when}"
-
-
-def bars(buckets: Sequence[Bucket], *, merge: bool = False) -> list[Bar]:
-    """The uptime bar: a slice per bucket, or (`merge`, for a big fleet's page) one bar per run
-    of equal buckets, about eight times fewer bytes for a service that stayed as it was."""
-    if not merge:
-        return [dataclasses.replace(bar(b), x=i * SLICE_X) for i, b in enumerate(buckets)]
-    out: list[Bar] = []
-    i = 0
-    while i < len(buckets):
-        first = buckets[i]
-        j = i
-        while j + 1 < len(buckets) and _same(buckets[j + 1], first):
-            j += 1
-        run = first._replace(end=buckets[j].end)
-        out.append(dataclasses.replace(bar(run), x=i * SLICE_X, width=(j - i + 1) * SLICE_X - 1))
-        i = j + 1
-    return out
-
-
-def _same(a: Bucket, b: Bucket) -> bool:
-    return (a.status, a.reason, a.detail) == (b.status, b.reason, b.detail)
 
 
 def since_text(service: ServiceStatus, now: datetime) -> str:
@@ -254,27 +188,6 @@ def search_line(service: ServiceStatus, now: datetime) -> dict[str, str | None]:
         "since": since_text(service, now),
         "team": service.team,
     }
-
-
-def deploy_marks(deploys: Iterable[Deploy], service: str, now: datetime) -> list[DeployMark]:
-    """Deploys of `service` announced within the uptime bar's 24 h, placed on it."""
-    deploys = [d for d in deploys if service in d.services]
-    if not deploys:
-        return []
-    first = bucket_starts(now)[0]
-    out = []
-    for d in sorted(deploys, key=lambda d: d.started_at):
-        if not first <= d.started_at <= now:
-            continue
-        x = (d.started_at - first) / BUCKET_WIDTH * SLICE_X
-        out.append(DeployMark(round(x, 1), deploy_text(d), d.passed))
-    return out
-
-
-def deploy_text(deploy: Deploy) -> str:
-    """ "Deploy 2.4.1 at 13:05 UTC, gate passed" (or failed, or still running)."""
-    verdict = {True: "gate passed", False: "gate failed", None: "gate running"}[deploy.passed]
-    return f"Deploy {deploy.version} at {deploy.started_at.astimezone(UTC):%H:%M} UTC, {verdict}"
 
 
 def row(
