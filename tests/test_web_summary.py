@@ -96,6 +96,16 @@ def test_the_journal_is_bounded_and_a_page_it_no_longer_reaches_resets() -> None
     assert len(journal._log) == 4
 
 
+def test_a_page_from_before_a_restart_resets() -> None:
+    before, after = ChangeJournal(start=1_000), ChangeJournal(start=5_000_000)
+    for journal in (before, after):
+        journal.record(["a"], [H])
+        journal.record(["a"], [U])
+    assert before.since(1_000) == ["a"] and after.since(5_000_000) == ["a"]
+    assert after.since(1_001) is None  # another journal's number: reset
+    assert before.since(5_000_001) is None
+
+
 def test_the_journal_follows_a_reload_that_adds_and_removes_services() -> None:
     journal = ChangeJournal()
     journal.record(["a", "b"], [H, U])

@@ -20,13 +20,15 @@ KEEP = 10_000
 
 
 class ChangeJournal:
-    def __init__(self, keep: int = KEEP) -> None:
-        self.seq = 0
-        """The number of the last recorded change (0: none yet)."""
+    def __init__(self, keep: int = KEEP, start: int = 0) -> None:
+        """`start`: the first number. The daemon starts each journal at a random one, so a
+        page from before a restart asks for a number this journal never gave, and resets."""
+        self.seq = start
+        """The number of the last recorded change (`start`: none yet)."""
         self._names: Sequence[str] = ()
         self._statuses: Sequence[Status] | None = None
         self._log: deque[tuple[int, str]] = deque(maxlen=max(1, keep))
-        self._dropped = 0
+        self._dropped = start
         """A page whose `since` is below this missed changes the log no longer holds."""
 
     def record(self, names: Sequence[str], statuses: Sequence[Status]) -> int:

@@ -122,7 +122,7 @@ class StatusPage:
             auto_reload=False,  # a card is an include: no stat() of its file per card
         )
         self.env.globals.update(icons=ICONS, labels=LABELS, node_w=NODE_W, node_h=NODE_H)
-        self.journal = ChangeJournal()
+        self.journal = ChangeJournal(start=secrets.randbelow(1 << 40))
         self._snapshot: Snapshot | None = None
         self._config: tuple[object, ConfigView] | None = None
 
