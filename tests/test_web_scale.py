@@ -206,3 +206,20 @@ async def test_the_page_reads_statuses_as_service_status_now_does(big: Served) -
     expected = [big.monitor.service_status_now(n) for n in names]
     assert big.monitor.services.statuses(names) == expected
     assert expected[-1].value == "unknown" and {s.value for s in expected} >= {"healthy"}
+
+
+async def test_what_a_service_says_is_escaped_in_cards_and_changes(big: Served) -> None:
+    _, headers, _ = await get(big, "/")
+    seq = int(headers["X-Page-Seq"])
+    evil = DOWN.model_copy(update={"detail": '<script>alert(1)</script><img src=x onerror="y">'})
+    set_service(big.monitor, name(1001), evil, datetime.now(UTC))
+    _, _, html = await get(big, "/")
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+    async def card() -> str | None:
+        _, _, text = await get(big, f"/page/changes?since={seq}")
+        cards = json.loads(text).get("cards", [])
+        return next((c["html"] for c in cards if c["html"]), None)
+
+    html = await until_value(card, timeout=20)
+    assert "<img" not in html and "&lt;img src=x onerror=&#34;y&#34;&gt;" in html

@@ -107,7 +107,7 @@ async def delta(handlers: StatusPage, monitor: Any, shot: Snapshot, since: int) 
         if len(rendered) < len(bad):  # over the page's byte budget: its bounded main part
             return {**body, "reset": True}
         cards += [
-            {"name": r.name, "status": r.status.value, "html": str(html)}
+            {"name": r.name, "status": r.status.value, "html": html}
             for r, html in zip(view.rows, rendered, strict=True)
         ]
     folded = fold(summary)

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING
 
 import jinja2
 from aiohttp import web
-from markupsafe import Markup
 
 from monitor.alerting.maintenance import Deploy
 from monitor.config import ServiceConfig
@@ -173,14 +172,14 @@ class StatusPage:
         summary = dataclasses.replace(shot.summary, shown=list(shown))
         return page(fleet, history, now, refresh, summary=summary, deploys=deploys_of(monitor))
 
-    def cards(self, view: Page) -> tuple[Page, list[Markup]]:
+    def cards(self, view: Page) -> tuple[Page, list[str]]:
         """Each card rendered on its own (a delta sends them one by one); a folded page's stop
         at CARD_BYTES, and its fold says how many are shown."""
         template = self.env.get_template("card.html")
-        out: list[Markup] = []
+        out: list[str] = []
         size = 0
         for row in view.rows:
-            card = Markup(template.render(r=row))
+            card = template.render(r=row)  # escaped by the template: main.html marks it safe
             size += len(card)
             if view.fold is not None and size > CARD_BYTES and out:
                 break
