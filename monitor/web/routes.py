@@ -36,7 +36,7 @@ from monitor.web.badge import badge
 from monitor.web.graph import NODE_H, NODE_W
 from monitor.web.history import WEEK, fleet_history, window_start
 from monitor.web.journal import ChangeJournal
-from monitor.web.summary import FleetIndex, Summary, summarize
+from monitor.web.summary import MAX_CARDS, FleetIndex, Summary, summarize
 from monitor.web.view import Page, page
 from monitor.web.words import ICONS, LABELS
 
@@ -120,7 +120,9 @@ class StatusPage:
             trim_blocks=False,
             auto_reload=False,  # a card is an include: no stat() of its file per card
         )
-        self.env.globals.update(icons=ICONS, labels=LABELS, node_w=NODE_W, node_h=NODE_H)
+        self.env.globals.update(
+            icons=ICONS, labels=LABELS, node_w=NODE_W, node_h=NODE_H, max_cards=MAX_CARDS
+        )
         self.journal = ChangeJournal(start=secrets.randbelow(1 << 40))
         self._snapshot: Snapshot | None = None
         self._config: tuple[object, ConfigView] | None = None

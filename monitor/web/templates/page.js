@@ -39,6 +39,9 @@
       var card = t.content.firstElementChild;
       if (old) { old.replaceWith(card); } else { list.prepend(card); }
     });
+    // newest trouble first; an open page keeps at most twice the first response's cards
+    var most = Number(list.getAttribute("data-max-cards")) || 100;
+    while (list.children.length > most) { list.lastElementChild.remove(); }
   }
 
   function apply(d) {
