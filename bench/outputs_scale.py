@@ -28,6 +28,7 @@ from aiohttp import web
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from monitor.http.app import bound_port
+from tests.big_fleet import fleet_services
 from tests.processes import stop
 
 FIRST_ROUND_TIMEOUT = 300.0
@@ -54,17 +55,7 @@ async def fleet_server() -> tuple[web.AppRunner, int]:
 
 
 def config(n: int, target_port: int, listen_port: int) -> str:
-    services = []
-    for i in range(n):
-        service: dict[str, object] = {
-            "name": f"s{i:06d}",
-            "url": f"http://127.0.0.1:{target_port}/s{i:06d}",
-            "team": f"team-{i % 20}",
-            "labels": {"tier": "edge" if i % 3 == 0 else "core"},
-        }
-        if i % 10 == 0:
-            service["rpc"] = [{"name": "db", "path": "/smoke/db", "target": "5ms"}]
-        services.append(service)
+    services = fleet_services(n, f"http://127.0.0.1:{target_port}")
     return json.dumps(
         {
             "listen": f"127.0.0.1:{listen_port}",

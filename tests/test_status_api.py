@@ -79,6 +79,14 @@ async def test_service_team_and_label_filters(daemon: Daemon) -> None:
     assert names(await daemon.json("?label=tier=core")) == ["do-db"]
     assert names(await daemon.json("?label=tier=edge&service=auth")) == ["auth"]
     assert names(await daemon.json("?label=tier=nowhere")) == []
+    assert names(await daemon.json("?search=DO-")) == [
+        "do-gateway",
+        "do-db",
+        "do-schedule",
+        "do-mcp",
+    ]
+    assert names(await daemon.json("?search=do-&team=platform")) == ["do-gateway"]
+    assert names(await daemon.json("?search=%20queue%20")) == ["queue"]  # trimmed
 
 
 async def test_pages_walk_the_whole_list_once(daemon: Daemon) -> None:
@@ -126,6 +134,8 @@ async def test_a_cursor_at_the_end_gives_an_empty_last_page(daemon: Daemon) -> N
         (f"?cursor={encode_cursor('gone-away')}", "cursor: its service is no longer configured"),
         ("?colour=red", "unknown parameter 'colour'; expected status, service, label"),
         ("?service=a%20b", "service 'a b' is not a service name"),
+        ("?search=a&search=b", "search: expected one piece of a name, at most 100 long"),
+        ("?search=" + "x" * 101, "search: expected one piece of a name"),
     ],
 )
 async def test_a_bad_filter_is_400_with_a_clear_message(

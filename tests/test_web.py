@@ -118,7 +118,7 @@ async def test_badge_route_escapes_what_it_is_asked(base_url: str) -> None:
 
 
 async def test_page_and_badges_need_the_read_token(locked_url: str) -> None:
-    for path in ("/", "/?part=main", "/badge/auth.svg"):
+    for path in ("/", "/?part=main", "/badge/auth.svg", "/page/services", "/page/changes?since=0"):
         assert (await get(locked_url + path))[0] == 401, path
         code, _, body = await get(locked_url + path, READ)
         assert code == 200 and body, path

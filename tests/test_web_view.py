@@ -15,18 +15,11 @@ from monitor.model import (
     ServiceStatus,
     Status,
 )
+from monitor.web.graph import causes, graph
 from monitor.web.history import Bucket
-from monitor.web.view import (
-    PHRASES,
-    banner,
-    bar,
-    causes,
-    duration,
-    graph,
-    latency_line,
-    percent,
-    phrase,
-)
+from monitor.web.timeline import bar
+from monitor.web.view import latency_line
+from monitor.web.words import PHRASES, banner, duration, percent, phrase
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 H, D, U, K = Status.HEALTHY, Status.DEGRADED, Status.UNHEALTHY, Status.UNKNOWN
@@ -45,7 +38,8 @@ def svc(name: str, status: Status, depends_on: tuple[str, ...] = ()) -> ServiceS
 
 def fleet(*services: ServiceStatus) -> FleetStatus:
     worst = max((s.status for s in services), key=lambda s: s.severity, default=H)
-    return FleetStatus(status=worst, generated_at=NOW, counts={}, services=list(services))
+    counts = {st: sum(1 for s in services if s.status is st) for st in Status}
+    return FleetStatus(status=worst, generated_at=NOW, counts=counts, services=list(services))
 
 
 @pytest.mark.parametrize(
@@ -60,9 +54,16 @@ def fleet(*services: ServiceStatus) -> FleetStatus:
     ],
 )
 def test_banner_wording(statuses: list[Status], text: str, status: Status) -> None:
-    result = banner(fleet(*(svc(f"s{i}", s) for i, s in enumerate(statuses))))
+    shown = fleet(*(svc(f"s{i}", s) for i, s in enumerate(statuses)))
+    result = banner(shown.counts, shown.status)
     assert result.text == text
     assert result.status is status
+
+
+def test_banner_counts_a_big_fleet_with_separators() -> None:
+    result = banner({H: 98_766, U: 1_200, D: 34, K: 0}, U)
+    assert result.text == "1,200 down, 34 degraded · 98,766 of 100,000 healthy"
+    assert banner({H: 10_000}, H).text == "All 10,000 services healthy"
 
 
 @pytest.mark.parametrize("reason", list(Reason))

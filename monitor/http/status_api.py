@@ -16,6 +16,7 @@ from aiohttp import web
 from monitor.http.json_api import MONITOR_KEY, json_response
 from monitor.http.status_query import (
     BadStatusQuery,
+    etag_matches,
     parse_status_query,
     select_services,
     status_etag,
@@ -34,7 +35,7 @@ async def status_handler(request: web.Request) -> web.StreamResponse:
         return json_response({"error": str(exc)}, status=400)
     etag = status_etag(monitor.status_version(), request.query_string)
     headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
-    if _matches(request.headers.get("If-None-Match", ""), etag):
+    if etag_matches(request.headers.get("If-None-Match", ""), etag):
         return web.Response(status=304, headers=headers)
     if not query.filtered:
         fleet = monitor.status()
@@ -54,12 +55,6 @@ async def status_handler(request: web.Request) -> web.StreamResponse:
         await response.write(chunk)
     await response.write_eof()
     return response
-
-
-def _matches(if_none_match: str, etag: str) -> bool:
-    """RFC 9110 weak comparison: `*`, or any listed tag equal but for the `W/` prefix."""
-    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",") if t.strip()}
-    return "*" in tags or etag.removeprefix("W/") in tags
 
 
 def fleet_json_chunks(fleet: FleetStatus) -> Iterator[bytes]:

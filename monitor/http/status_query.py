@@ -3,7 +3,8 @@ string and applied to the config's services. Pure (no aiohttp, no clock): the ha
 status_api.py parses, selects, then builds only the selected services' status.
 
 Filters of one kind are alternatives (`?status=degraded,unhealthy`, `?service=a&service=b`,
-`?team=x&team=y`); filters of different kinds must all hold, as must every `?label=k=v`.
+`?team=x&team=y`); filters of different kinds must all hold, as must every `?label=k=v` and
+`?search=` (part of the name, any case: the status page's search box uses these filters too).
 Services come in config order; the cursor names the last service of the previous page, so a
 page boundary does not move when services before it change status.
 """
@@ -21,7 +22,8 @@ from monitor.config import NAME_PATTERN, ServiceConfig
 from monitor.model import Status
 
 MAX_LIMIT = 10_000
-PARAMETERS = ("status", "service", "label", "team", "limit", "cursor")
+PARAMETERS = ("status", "service", "label", "team", "search", "limit", "cursor")
+MAX_SEARCH = 100
 _NAME = re.compile(NAME_PATTERN)
 _STATUSES = {s.value: s for s in Status}
 
@@ -36,6 +38,8 @@ class StatusQuery:
     services: frozenset[str] = frozenset()
     labels: tuple[tuple[str, str], ...] = ()
     teams: frozenset[str] = frozenset()
+    search: str = ""
+    """Part of the name, any case (the status page's search box)."""
     limit: int | None = None
     after: str | None = None
     """The service the cursor names: the page starts after it."""
@@ -73,6 +77,7 @@ def parse_status_query(params: Mapping[str, Sequence[str]]) -> StatusQuery:
         services=frozenset(services),
         labels=tuple(labels),
         teams=frozenset(params.get("team", ())),
+        search=_search(params.get("search", ())),
         limit=_limit(params.get("limit", ())),
         after=_cursor(params.get("cursor", ())),
         filtered=bool(params),
@@ -86,6 +91,14 @@ def _values(params: Mapping[str, Sequence[str]], key: str) -> Iterable[str]:
             if not value:
                 raise BadStatusQuery(f"{key}: empty value; leave the parameter out for all")
             yield value
+
+
+def _search(values: Sequence[str]) -> str:
+    if not values:
+        return ""
+    if len(values) > 1 or len(values[0]) > MAX_SEARCH:
+        raise BadStatusQuery(f"search: expected one piece of a name, at most {MAX_SEARCH} long")
+    return values[0].strip().lower()
 
 
 def _limit(values: Sequence[str]) -> int | None:
@@ -136,6 +149,8 @@ def select_services(
         pool = [(i, s) for i, s in pool if s.name in query.services]
     if query.teams:
         pool = [(i, s) for i, s in pool if s.team in query.teams]
+    if query.search:
+        pool = [(i, s) for i, s in pool if query.search in s.name.lower()]
     for key, value in query.labels:
         pool = [(i, s) for i, s in pool if s.labels.get(key) == value]
     if query.statuses:
@@ -159,3 +174,9 @@ def status_etag(version: tuple[int, ...], query_string: str) -> str:
     but for `generated_at` (and latency windows sliding with time)."""
     digest = hashlib.blake2b(f"{version}|{query_string}".encode(), digest_size=12)
     return f'W/"{digest.hexdigest()}"'
+
+
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """RFC 9110 weak comparison: `*`, or any listed tag equal but for the `W/` prefix."""
+    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",") if t.strip()}
+    return "*" in tags or etag.removeprefix("W/") in tags

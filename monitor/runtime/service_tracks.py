@@ -6,16 +6,21 @@ exported as a metric and logged when it changes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+from itertools import repeat
+from operator import attrgetter
 from typing import Any
 
 from monitor.metrics.daemon_metrics import MonitorMetrics
-from monitor.model import CheckKind
+from monitor.model import CheckKind, Status
 from monitor.runtime.tracked import TrackedCheck
 from monitor.state import ServiceTrack, track_service
 from monitor.status import check_status, service_verdict
 
 __all__ = ["ServiceTracks"]
+
+_NOT_YET = ServiceTrack(Status.UNKNOWN, datetime(1970, 1, 1, tzinfo=UTC))
+_STATUS = attrgetter("status")
 
 
 class ServiceTracks:
@@ -49,6 +54,12 @@ class ServiceTracks:
                 reason=reason.value,
                 detail=detail,
             )
+
+    def statuses(self, names: Sequence[str]) -> list[Status]:
+        """Each named service's status now, `unknown` before its first verdict (as
+        `Monitor.service_status_now`), in C loops: the status page reads 100,000 a second."""
+        found = map(self.tracks.get, names, repeat(_NOT_YET))
+        return list(map(_STATUS, found))
 
     def forget(self, name: str) -> None:
         self.tracks.pop(name, None)
