@@ -199,8 +199,7 @@ class Monitor(Lifecycle, ConfigApply, CheckResults):
 
     def service_status_now(self, name: str) -> Status:
         """A service's current status without building its view (unknown before a verdict)."""
-        track = self.services.tracks.get(name)
-        return Status.UNKNOWN if track is None else track.status
+        return self.services.statuses((name,))[0]
 
     def self_health(self) -> tuple[bool, dict[str, Any]]:
         """The monitor's own health for `/healthz` (runtime/self_health.py)."""
