@@ -7,7 +7,9 @@ pool; the call is awaited under `timeout` (apprise's own deadline, and ours arou
 once hung for two minutes, apprise#244), and a receiver has at most `SENDS_AT_ONCE` calls in
 flight, so a slow service holds neither the event loop, nor other receivers, nor the threads.
 A send that did not reach every URL is retried by the outbox (at-least-once: a duplicate
-rather than a miss).
+rather than a miss). Apprise's HTTP schemes for programs (`json://`, `form://`, `xml://`) carry
+the outbox row's key as an `Idempotency-Key` header: a page re-sent after a crash (or a retry
+after a lost answer) has the same key, so a receiver that keeps the keys it saw takes it once.
 """
 
 from __future__ import annotations
@@ -33,6 +35,19 @@ from monitor.receivers._base import (
 
 SENDS_AT_ONCE = 2
 """Apprise calls one receiver may have in flight (each may hold pool threads)."""
+KEYED_SCHEMES = frozenset({"json", "jsons", "form", "forms", "xml", "xmls"})
+"""Apprise's custom HTTP notifications: they take extra headers as `+Name=value` arguments."""
+KEY_HEADER = "Idempotency-Key"
+
+
+def keyed(url: str, key: str) -> str:
+    """`url` with the `Idempotency-Key` header argument, where its scheme takes headers."""
+    scheme, _, rest = url.partition("://")
+    if scheme.lower() not in KEYED_SCHEMES or not rest:
+        return url
+    base, hash_mark, fragment = url.partition("#")
+    joiner = "&" if "?" in base else "?"
+    return f"{base}{joiner}+{KEY_HEADER}={key}{hash_mark}{fragment}"
 
 
 class AppriseConfig(ReceiverConfig):
@@ -94,13 +109,14 @@ class AppriseReceiver:
 
     def render(self, batch: Batch) -> list[Request]:
         title, body = text(batch)
-        return [Request("NOTIFY", "apprise:", {"title": title}, body.encode())]
+        headers = {"title": title, KEY_HEADER: batch.dedup_key}
+        return [Request("NOTIFY", "apprise:", headers, body.encode())]
 
     async def send(self, session: aiohttp.ClientSession, batch: Batch) -> DeliveryResult:
         title, body = text(batch)
         notifier = apprise.Apprise()
         for url in self.config.urls:
-            notifier.add(url.get_secret_value())
+            notifier.add(keyed(url.get_secret_value(), batch.dedup_key))
         kind = (
             apprise.NotifyType.SUCCESS if batch.status == "resolved" else apprise.NotifyType.FAILURE
         )
