@@ -21,7 +21,14 @@ from monitor.model import Verdict
 from monitor.normalize import normalize_response
 from monitor.normalize.evidence import evidence_snippet
 from monitor.receivers.webhook import WebhookConfig
-from monitor.secrets_scrub import MIN_SECRET_CHARS, REDACTED, Scrubber, _forms, scrubber_for
+from monitor.secrets_scrub import (
+    MIN_SECRET_CHARS,
+    NO_SECRETS,
+    REDACTED,
+    Scrubber,
+    _forms,
+    scrubber_for,
+)
 from monitor.status import check_status
 
 
@@ -277,3 +284,11 @@ def test_many_secrets_are_found_wherever_they_are() -> None:
     assert scrubber.scrub_bytes(b"nothing here") == b"nothing here"
     not_utf8 = b"\xff\xfe " + tokens[9].encode() + b" \xed\xa0\x80"  # bytes survive, token not
     assert scrubber.scrub_bytes(not_utf8) == b"\xff\xfe " + REDACTED.encode() + b" \xed\xa0\x80"
+
+
+def test_a_union_builds_nothing_when_one_side_holds_every_secret() -> None:
+    config = Scrubber(["token-1234", "token-5678"])
+    assert NO_SECRETS.union(config) is config  # the daemon's start
+    assert config.union(Scrubber(["token-5678"])) is config  # a reload that added no secret
+    both = config.union(Scrubber(["rotated-9999"]))  # a rotated token: the old one stays hidden
+    assert both.scrub("token-1234 rotated-9999") == f"{REDACTED} {REDACTED}"
