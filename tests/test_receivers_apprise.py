@@ -222,3 +222,18 @@ async def test_a_json_endpoint_gets_the_outbox_rows_key(
     assert result.outcome is Outcome.DELIVERED
     ((_, headers, _),) = recorder.requests
     assert headers["Idempotency-Key"] == batch.dedup_key
+
+
+async def test_a_retry_goes_only_to_the_services_that_did_not_take_the_page(
+    mailbox: Mailbox, smtp_port: int, flaky_json: dict[str, Any], session: aiohttp.ClientSession
+) -> None:
+    """Mail is up, the JSON endpoint down: the retry must not mail the page a second time."""
+    receiver = AppriseReceiver(config(mailto(smtp_port), flaky_json["url"]))
+    batch = grouped(1)
+    assert (await receiver.send(session, batch)).outcome is Outcome.RETRY
+    assert len(mailbox.messages) == 1 and flaky_json["refused"] == 1
+    flaky_json["down"] = False
+    assert (await receiver.send(session, batch)).outcome is Outcome.DELIVERED
+    assert len(mailbox.messages) == 1 and len(flaky_json["accepted"]) == 1
+    assert (await receiver.send(session, grouped(2))).outcome is Outcome.DELIVERED  # a new page
+    assert len(mailbox.messages) == 2 and len(flaky_json["accepted"]) == 2
