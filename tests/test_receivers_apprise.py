@@ -21,7 +21,7 @@ from monitor.alerting.rules import parse_alert_rules
 from monitor.alerting.state import Batch
 from monitor.errors import ConfigError
 from monitor.receivers import Outcome, build_receivers
-from monitor.receivers.apprise import AppriseConfig, AppriseReceiver, text
+from monitor.receivers.apprise import AppriseConfig, AppriseReceiver, keyed, text
 from monitor.secrets_scrub import scrubber_for
 from tests.alerting_fixtures import T0, Recorder, event, serve_posts
 from tests.conftest import free_port
@@ -195,3 +195,45 @@ def test_urls_are_secrets_and_a_bad_one_is_refused_without_showing_it() -> None:
     (problem,) = caught.value.problems
     assert problem.location.startswith("receivers[0].urls") and problem.line == 2
     assert TOKEN not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "sent"),
+    [
+        ("json://h:8/p", "json://h:8/p?+Idempotency-Key=k1"),
+        ("JSONS://h/p?method=PUT", "JSONS://h/p?method=PUT&+Idempotency-Key=k1"),
+        ("form://h/p#frag", "form://h/p?+Idempotency-Key=k1#frag"),
+        ("xml://h", "xml://h?+Idempotency-Key=k1"),
+        ("mailto://u:p@h?to=a@example.com", "mailto://u:p@h?to=a@example.com"),
+        ("discord://id/token", "discord://id/token"),
+        ("json://", "json://"),
+    ],
+)
+def test_http_schemes_carry_the_rows_key_as_an_idempotency_header(url: str, sent: str) -> None:
+    assert keyed(url, "k1") == sent
+
+
+async def test_a_json_endpoint_gets_the_outbox_rows_key(
+    recorder: Recorder, session: aiohttp.ClientSession
+) -> None:
+    batch = grouped(2)
+    json_url = recorder.url.replace("http://", "json://") + f"/hook/{TOKEN}"
+    result = await AppriseReceiver(config(json_url)).send(session, batch)
+    assert result.outcome is Outcome.DELIVERED
+    ((_, headers, _),) = recorder.requests
+    assert headers["Idempotency-Key"] == batch.dedup_key
+
+
+async def test_a_retry_goes_only_to_the_services_that_did_not_take_the_page(
+    mailbox: Mailbox, smtp_port: int, flaky_json: dict[str, Any], session: aiohttp.ClientSession
+) -> None:
+    """Mail is up, the JSON endpoint down: the retry must not mail the page a second time."""
+    receiver = AppriseReceiver(config(mailto(smtp_port), flaky_json["url"]))
+    batch = grouped(1)
+    assert (await receiver.send(session, batch)).outcome is Outcome.RETRY
+    assert len(mailbox.messages) == 1 and flaky_json["refused"] == 1
+    flaky_json["down"] = False
+    assert (await receiver.send(session, batch)).outcome is Outcome.DELIVERED
+    assert len(mailbox.messages) == 1 and len(flaky_json["accepted"]) == 1
+    assert (await receiver.send(session, grouped(2))).outcome is Outcome.DELIVERED  # a new page
+    assert len(mailbox.messages) == 2 and len(flaky_json["accepted"]) == 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import re
 import string
 from collections.abc import Callable
 from urllib.parse import quote, quote_plus
@@ -20,7 +21,14 @@ from monitor.model import Verdict
 from monitor.normalize import normalize_response
 from monitor.normalize.evidence import evidence_snippet
 from monitor.receivers.webhook import WebhookConfig
-from monitor.secrets_scrub import MIN_SECRET_CHARS, REDACTED, Scrubber, scrubber_for
+from monitor.secrets_scrub import (
+    MIN_SECRET_CHARS,
+    NO_SECRETS,
+    REDACTED,
+    Scrubber,
+    _forms,
+    scrubber_for,
+)
 from monitor.status import check_status
 
 
@@ -212,3 +220,75 @@ def test_evidence_stays_within_its_limit_when_redaction_lengthens_it() -> None:
     answer = Answer(url="http://svc/h", status_code=500, body=b"a://b@c " * 30)
     evidence = normalize_response(answer).evidence
     assert len(evidence) <= 200 and "a://[redacted]@c" in evidence
+
+
+def regex_scrub(secrets: list[str], text: str) -> str:
+    """The reference: one alternation regex of every form, longest first, each `%XX` escape in
+    either case (what the scrubber did before its automaton), applied until nothing changes."""
+    forms = {f for s in secrets if len(s) >= MIN_SECRET_CHARS for f in _forms(s)}
+    forms = {f for f in forms if len(f) >= MIN_SECRET_CHARS and f not in REDACTED}
+    if not forms:
+        return text
+
+    def any_case(form: str) -> str:
+        return re.sub(
+            r"%([0-9A-Fa-f]{1,2})",
+            lambda m: "%" + "".join(f"[{c.upper()}{c.lower()}]" for c in m.group(1)),
+            re.escape(form),
+        )
+
+    pattern = re.compile("|".join(any_case(f) for f in sorted(forms, key=lambda f: (-len(f), f))))
+    for _ in range(4):
+        text, replaced = pattern.subn(REDACTED, text)
+        if not replaced:
+            break
+    return text
+
+
+# a small alphabet, so that secrets overlap, contain each other and meet escapes
+overlapping = st.text(alphabet="abcAB%2f/=-", min_size=4, max_size=9)
+
+
+@settings(max_examples=400, deadline=None)
+@given(secrets=st.lists(overlapping, min_size=1, max_size=6), data=st.data())
+def test_the_automaton_finds_what_one_longest_first_regex_finds(
+    secrets: list[str], data: st.DataObject
+) -> None:
+    """Leftmost match first, at one position the longest form, overlapping secrets, escapes in
+    either case: the same text as the regex the automaton replaced."""
+    secrets = secrets + [s[1:] for s in secrets] + [s[:-1] for s in secrets]  # nested ones
+    encoders = [lambda s: s, lambda s: quote(s, safe=""), lambda s: quote(s, safe="").lower()]
+    piece = st.one_of(
+        st.text(alphabet="abcAB%2f/=- ", max_size=6),
+        st.builds(lambda s, e: e(s), st.sampled_from(secrets), st.sampled_from(encoders)),
+    )
+    text = "".join(data.draw(st.lists(piece, max_size=8)))
+    assert Scrubber(secrets).scrub(text) == regex_scrub(secrets, text)
+
+
+def test_a_hex_secret_is_not_found_in_other_case_outside_an_escape() -> None:
+    scrubber = Scrubber(["DEADBEEF-0042"])
+    assert scrubber.scrub("id deadbeef-0042") == "id deadbeef-0042"
+    assert scrubber.scrub("id DEADBEEF-0042") == f"id {REDACTED}"
+    escaped = Scrubber(["a/b/c/d/e"])
+    assert escaped.scrub("x=a%2fb%2Fc%2fd%2Fe") == f"x={REDACTED}"
+
+
+def test_many_secrets_are_found_wherever_they_are() -> None:
+    tokens = [f"push-{i:06d}-{'k' * 19}" for i in range(20_000)]
+    scrubber = Scrubber(tokens)
+    text = f"GET /push/{tokens[0]} and /push/{tokens[12_345]}/fail, {tokens[-1]}"
+    assert scrubber.scrub(text) == f"GET /push/{REDACTED} and /push/{REDACTED}/fail, {REDACTED}"
+    body = f"echo {tokens[777]}".encode()
+    assert scrubber.scrub_bytes(body) == f"echo {REDACTED}".encode()
+    assert scrubber.scrub_bytes(b"nothing here") == b"nothing here"
+    not_utf8 = b"\xff\xfe " + tokens[9].encode() + b" \xed\xa0\x80"  # bytes survive, token not
+    assert scrubber.scrub_bytes(not_utf8) == b"\xff\xfe " + REDACTED.encode() + b" \xed\xa0\x80"
+
+
+def test_a_union_builds_nothing_when_one_side_holds_every_secret() -> None:
+    config = Scrubber(["token-1234", "token-5678"])
+    assert NO_SECRETS.union(config) is config  # the daemon's start
+    assert config.union(Scrubber(["token-5678"])) is config  # a reload that added no secret
+    both = config.union(Scrubber(["rotated-9999"]))  # a rotated token: the old one stays hidden
+    assert both.scrub("token-1234 rotated-9999") == f"{REDACTED} {REDACTED}"
