@@ -300,7 +300,9 @@ class Monitor:
             restored += 1
             self.metrics.observe_restored(record.check, state)
         for name in self.by_service:
-            self.services.update(name, self.by_service[name], now, log=False)
+            self.services.update(
+                name, self.by_service[name], now, log=False, headless=self._headless(name)
+            )
         self.log.info("store.restored", checks=restored, path=self.store.path)
 
     async def flush(self) -> None:
@@ -392,7 +394,12 @@ class Monitor:
                 http_status=verdict.http_status,
             )
         if state.changed or check.service not in self.services.tracks:
-            self.services.update(check.service, self.by_service[check.service], now)
+            self.services.update(
+                check.service,
+                self.by_service[check.service],
+                now,
+                headless=self._headless(check.service),
+            )
         if self.alerter is not None:
             self.alerter.request()
         return state
@@ -490,6 +497,11 @@ class Monitor:
             self.push.recheck(pushed, self.config.defaults.recheck_interval)
 
     # -- views -------------------------------------------------------------------------------
+
+    def _headless(self, name: str) -> bool:
+        """A service without url has no health check: its own checks are its health."""
+        service = self.config.service(name)
+        return service is not None and service.url is None
 
     def status(self, services: Iterable[str] | None = None) -> FleetStatus:
         """The /status document; with `services`, only theirs (the cost is theirs too)."""
