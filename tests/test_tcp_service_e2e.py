@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -17,17 +16,8 @@ import pytest
 from tests.alerting_fixtures import Recorder
 from tests.conftest import free_port
 from tests.polling import until, until_value
-from tests.test_cli import run_cli
-
-MONITOR = [sys.executable, "-m", "monitor"]
-ALERTS = """
-grouping: {group_wait: 0s, group_interval: 0s}
-route: [hook]
-receivers:
-  - {name: hook, type: webhook, url: "HOOK_URL"}
-rules:
-  - {name: ServiceDown, kind: status, status: [unhealthy], for: 2, resolve_after: 2}
-"""
+from tests.test_alerts_api import RULES
+from tests.test_cli import MONITOR, fetch_json, run_cli
 
 
 async def _port_server() -> asyncio.Server:
@@ -36,14 +26,6 @@ async def _port_server() -> asyncio.Server:
         writer.close()
 
     return await asyncio.start_server(hold, "127.0.0.1", 0)
-
-
-async def _json(session: aiohttp.ClientSession, url: str) -> dict[str, object] | None:
-    try:
-        async with session.get(url) as response:
-            return await response.json()  # type: ignore[no-any-return]
-    except aiohttp.ClientError:
-        return None
 
 
 def _service(status: dict[str, object] | None, name: str) -> dict[str, object] | None:
@@ -66,7 +48,7 @@ async def test_a_tcp_only_service_runs_pages_and_fails_the_gate(
         f'      - {{name: connect, address: "127.0.0.1:{port}"}}\n'
     )
     alerts = tmp_path / "alerts.yaml"
-    alerts.write_text(ALERTS.replace("HOOK_URL", recorder.url + "/hook"))
+    alerts.write_text(RULES.replace("${HOOK_URL}", recorder.url + "/hook"))
     assert run_cli("config", "check", str(config), str(alerts)).returncode == 0
     gate = run_cli("verify", "--config", str(config))
     assert gate.returncode == 0, gate.stdout + gate.stderr
@@ -83,7 +65,7 @@ async def test_a_tcp_only_service_runs_pages_and_fails_the_gate(
         async with aiohttp.ClientSession() as session:
 
             async def db_proxy() -> dict[str, object] | None:
-                service = _service(await _json(session, base + "/status"), "db-proxy")
+                service = _service(await fetch_json(session, base + "/status"), "db-proxy")
                 return service if service and service["reason"] != "not_checked" else None
 
             up = await until_value(db_proxy, timeout=20)
