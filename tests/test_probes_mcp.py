@@ -137,6 +137,9 @@ async def _discover(mode: str, request: web.Request, message: dict[str, Any]) ->
         return web.json_response(_error(message, -32603, "Internal error"))
     if mode == "discover-garbage":
         return web.Response(text="<html>welcome</html>", content_type="application/json")
+    if mode == "discover-odd-code":
+        odd = {"code": ["x"] * 100, "message": "m" * 1000}
+        return web.json_response({"jsonrpc": "2.0", "id": 1, "error": odd}, status=400)
     if mode == "discover-empty-400":
         return web.Response(status=400)
     if mode == "discover-503":
@@ -248,6 +251,13 @@ async def hostile() -> AsyncIterator[int]:
             Status.HEALTHY,
             Reason.OK,
             "MCP 2025-06-18 (server/discover answered no discover result): 1 tools listed (search)",
+        ),
+        (
+            "discover-odd-code",
+            Status.HEALTHY,
+            Reason.OK,
+            "MCP 2025-06-18 (server/discover HTTP 400, a JSON-RPC error without a numeric code): "
+            "1 tools listed (search)",
         ),
         (
             "discover-empty-400",

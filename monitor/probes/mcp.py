@@ -90,6 +90,8 @@ def _fallback_reason(problem: McpProblem) -> str | None:
                 f"{', '.join(listed[:6]) or 'none it names'}; the monitor speaks "
                 f"{MODERN_REVISION} and {REVISIONS[-1]} to {REVISIONS[0]}",
             )
+        if not isinstance(code, int) or isinstance(code, bool):
+            return ", ".join(filter(None, [http, "a JSON-RPC error without a numeric code"]))
         if code in MODERN_ERRORS:
             return None
         return ", ".join(filter(None, [http, f"JSON-RPC error {code}"]))
