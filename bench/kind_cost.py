@@ -62,7 +62,7 @@ def serve(queue: Any, tls_dir: str) -> None:
     asyncio.run(main())
 
 
-def config_text(http: int, https: int, tcp: int, mcp: int, ca: str) -> str:
+def config_text(http: int, https: int, tcp: int, mcp: int, legacy: int, ca: str) -> str:
     return f"""
 defaults: {{tls: {{ca_file: {ca}}}}}
 services:
@@ -77,7 +77,12 @@ services:
     url: https://127.0.0.1:{https}
   - name: tools
     url: http://127.0.0.1:{mcp}
-    mcp: [{{name: tools, path: /mcp, expect_tools: [search, fetch]}}]
+    mcp:
+      - {{name: tools, path: /mcp, expect_tools: [search, fetch]}}
+      - {{name: handshake, path: /mcp, expect_tools: [search, fetch], revision: "2025-11-25"}}
+  - name: legacy
+    url: http://127.0.0.1:{legacy}
+    mcp: [{{name: fallback, path: /mcp, expect_tools: [search, fetch]}}]
 """
 
 
@@ -90,7 +95,11 @@ async def measure(text: str, runs: int) -> list[tuple[str, float, int, str]]:
     from monitor.probes.timing import timed_connector
 
     rows = []
-    checks = [c for c in parse_config(text).checks() if c.name != "health" or c.service != "tools"]
+    checks = [
+        c
+        for c in parse_config(text).checks()
+        if c.name != "health" or c.service not in ("tools", "legacy")
+    ]
     async with aiohttp.ClientSession(connector=timed_connector(limit=64)) as session:
         for check in checks:
             n = runs // 3 if check.kind.value == "mcp" else runs
@@ -163,21 +172,25 @@ def main() -> None:
         server = mp.Process(target=serve, args=(queue, tls_dir), daemon=True)
         server.start()
         http, https, tcp = queue.get(timeout=30)
-        mcp_proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.mcp_server", "json"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
-        assert mcp_proc.stdout is not None and mcp_proc.stdin is not None
-        mcp = int(mcp_proc.stdout.readline())
+        procs = [  # the SDK serving both eras, and as a server of the handshake era only
+            subprocess.Popen(
+                [sys.executable, "-m", "tests.mcp_server", "json", *modes],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+            for modes in ((), ("legacy",))
+        ]
         try:
-            text = config_text(http, https, tcp, mcp, f"{tls_dir}/ca.pem")
+            mcp, legacy = (int(p.stdout.readline()) for p in procs if p.stdout is not None)
+            text = config_text(http, https, tcp, mcp, legacy, f"{tls_dir}/ca.pem")
             rows = asyncio.run(measure(text, args.runs))
         finally:
-            mcp_proc.stdin.close()
-            mcp_proc.wait(timeout=30)
-            mcp_proc.stdout.close()
+            for proc in procs:
+                if proc.stdin is not None and proc.stdout is not None:
+                    proc.stdin.close()
+                    proc.wait(timeout=30)
+                    proc.stdout.close()
             server.terminate()
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{'check':<32} {'CPU µs':>9} {'peak KiB':>9}  verdict")

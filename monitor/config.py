@@ -287,7 +287,7 @@ class CloudflareConfig(_Strict):
 class ServiceConfig(_Strict):
     name: Name
     url: str | None = None
-    """Optional for a service that has only push checks (nothing to poll)."""
+    """Optional for a service whose checks all name their own target (`URL_LESS_KINDS`)."""
     health_path: str | None = None
     interval: Duration | None = Field(default=None, gt=0)
     timeout: Duration | None = Field(default=None, gt=0)
@@ -433,7 +433,8 @@ def _service_checks(config: MonitorConfig, service: ServiceConfig) -> Iterator[C
         "cross_host_redirects": d.cross_host_redirects,
         "detailed_metrics": (service.metrics or config.metrics) == "detailed",
     }
-    if service.url is None:  # refused by _cross_check unless the service only reports in
+    if service.url is None:  # refused by _cross_check unless every check names its own target
+        yield from _protocol_checks(service, "", interval, timeout, headers, tls, common)
         yield from _push_checks(service, common)
         return
     yield Check(
@@ -470,28 +471,42 @@ def _service_checks(config: MonitorConfig, service: ServiceConfig) -> Iterator[C
                 expect=smoke.expect.resolved() if smoke.expect else None,
                 **common,
             )
+    yield from _protocol_checks(service, service.url, interval, timeout, headers, tls, common)
+    yield from _push_checks(service, common)
+    if config.cloudflare is not None:
+        yield _analytics_check(config.cloudflare, service)
+
+
+def _protocol_checks(
+    service: ServiceConfig,
+    base_url: str,
+    interval: float,
+    timeout: float,
+    headers: Mapping[str, SecretStr],
+    tls: TlsSettings | None,
+    common: dict[str, Any],
+) -> Iterator[Check]:
+    """The non-HTTP kinds (monitor.checks): each model resolves itself against the base URL,
+    which is "" for a url-less service (then only kinds in `URL_LESS_KINDS` are configured)."""
     protocol_checks: list[tuple[CheckKind, list[Any]]] = [
         (CheckKind.TCP, service.tcp),
         (CheckKind.MCP, service.mcp),
     ]
-    for kind, entries in protocol_checks:  # monitor.checks: each model resolves itself
+    for kind, entries in protocol_checks:
         for entry in entries:
             yield Check(
                 service=service.name,
                 name=entry.name,
                 kind=kind,
-                url=entry.url_for(service.url),
+                url=entry.url_for(base_url),
                 method=entry.METHOD,
                 interval=entry.interval or interval,
                 timeout=entry.timeout or timeout,
                 target=entry.target or DEFAULT_TARGETS[kind],
                 headers=headers if entry.METHOD else {},
                 spec=entry.spec(),
-                **{**common, "tls": tls if entry.over_tls(service.url) else None},
+                **{**common, "tls": tls if entry.over_tls(base_url) else None},
             )
-    yield from _push_checks(service, common)
-    if config.cloudflare is not None:
-        yield _analytics_check(config.cloudflare, service)
 
 
 def _analytics_check(cloudflare: CloudflareConfig, service: ServiceConfig) -> Check:
@@ -534,6 +549,32 @@ def _push_checks(service: ServiceConfig, common: dict[str, Any]) -> Iterator[Che
         )
 
 
+URL_LESS_KINDS = ("tcp", "push")
+"""Checks that name their own target: a service with only these may omit `url:` (the health
+check, rpc, http and mcp checks are paths under it)."""
+
+
+def _url_less_problems(i: int, service: ServiceConfig) -> list[ConfigProblem]:
+    """A service without `url:` must have checks, and only kinds that need no base URL."""
+    under_url = [kind for kind in ("rpc", "http", "mcp") if getattr(service, kind)]
+    if under_url:
+        return [
+            ConfigProblem(
+                f"services[{i}].url",
+                f"missing: expected a url; its {', '.join(under_url)} checks are paths under it",
+            )
+        ]
+    if not any(getattr(service, kind) for kind in URL_LESS_KINDS):
+        return [
+            ConfigProblem(
+                f"services[{i}].url",
+                "missing: expected a url, or only checks that name their own target "
+                f"({', '.join(URL_LESS_KINDS)})",
+            )
+        ]
+    return []
+
+
 def _cross_check(config: MonitorConfig) -> list[ConfigProblem]:
     """Rules across fields: unique names, known dependencies, timeout within interval."""
     problems: list[ConfigProblem] = []
@@ -552,14 +593,8 @@ def _cross_check(config: MonitorConfig) -> list[ConfigProblem]:
                 )
             )
         seen.setdefault(service.name, i)
-        if service.url is None and (not service.push or service.rpc or service.http):
-            problems.append(
-                ConfigProblem(
-                    f"services[{i}].url",
-                    "missing: expected a url; only a service with nothing but push checks "
-                    "may omit it",
-                )
-            )
+        if service.url is None:
+            problems.extend(_url_less_problems(i, service))
         smoke_seen: set[tuple[str, str]] = set()
         for kind in ("rpc", "http", "tcp", "mcp", "push"):
             for j, smoke in enumerate(getattr(service, kind)):
@@ -575,12 +610,14 @@ def _cross_check(config: MonitorConfig) -> list[ConfigProblem]:
                 smoke_seen.add(key)
     names = {s.name for s in config.services}
     for i, service in enumerate(config.services):
-        checks = ["health", *(c.name for c in [*service.rpc, *service.http])]
+        checks = [*(["health"] if service.url else []), *(c.name for c in service.rpc)]
+        checks.extend(c.name for c in service.http)
         if service.load is not None and service.load.check not in checks:
             problems.append(
                 ConfigProblem(
                     f"services[{i}].load.check",
-                    f"unknown check {service.load.check!r}; expected one of {', '.join(checks)}",
+                    f"unknown check {service.load.check!r}; expected one of "
+                    f"{', '.join(checks) or 'the http checks under a url (the service has none)'}",
                 )
             )
         for j, dep in enumerate(service.depends_on):

@@ -32,6 +32,7 @@ from monitor.state import CheckState, ServiceTrack
 NOT_CHECKED_DETAIL = "not checked yet"
 SMOKE_ONLY_DETAIL = "smoke checks pass; the health check is on another replica"
 PUSH_ONLY_DETAIL = "every push check reports on time"
+HEADLESS_DETAIL = "every check passes (no url, so no health check)"
 _WAITING = frozenset({Reason.NOT_CHECKED, Reason.NEVER_REPORTED})
 """A check with no news yet leaves its service's status alone (unless none has news)."""
 _UNCAPPED = frozenset({CheckKind.HEALTH, CheckKind.PUSH, CheckKind.ANALYTICS})
@@ -82,8 +83,12 @@ def check_status(
     )
 
 
-def service_verdict(checks: Sequence[CheckStatus]) -> tuple[Status, Reason, str]:
-    """Status, reason and detail of a service from its checks (health check first)."""
+def service_verdict(
+    checks: Sequence[CheckStatus], *, headless: bool = False
+) -> tuple[Status, Reason, str]:
+    """Status, reason and detail of a service from its checks (health check first).
+    `headless`: the service has no url, so no health check anywhere: its checks (tcp, push) are
+    its health and a failing one counts in full, not capped like a smoke check."""
     health = next((c for c in checks if c.kind is CheckKind.HEALTH), None)
     if health is not None:
         status, reason, detail = health.status, health.reason, health.detail
@@ -98,6 +103,8 @@ def service_verdict(checks: Sequence[CheckStatus]) -> tuple[Status, Reason, str]
         )
     elif all(c.kind is CheckKind.PUSH for c in checks):
         status, reason, detail = Status.HEALTHY, Reason.OK, PUSH_ONLY_DETAIL
+    elif headless:
+        status, reason, detail = Status.HEALTHY, Reason.OK, HEADLESS_DETAIL
     else:  # a sharded replica without the health check: a lower bound from its smoke checks
         status, reason, detail = Status.HEALTHY, Reason.OK, SMOKE_ONLY_DETAIL
     for smoke in checks:
@@ -107,7 +114,7 @@ def service_verdict(checks: Sequence[CheckStatus]) -> tuple[Status, Reason, str]
             continue  # an analytics outage says nothing about the service (issue 20)
         capped = (
             Status.DEGRADED
-            if smoke.status is Status.UNHEALTHY and smoke.kind not in _UNCAPPED
+            if smoke.status is Status.UNHEALTHY and smoke.kind not in _UNCAPPED and not headless
             else smoke.status
         )
         if capped.severity > status.severity:
@@ -139,14 +146,14 @@ def service_status(
     checks: Sequence[CheckStatus],
     track: ServiceTrack | None,
 ) -> ServiceStatus:
-    status, reason, detail = service_verdict(checks)
+    status, reason, detail = service_verdict(checks, headless=service.url is None)
     health = next((c for c in checks if c.kind is CheckKind.HEALTH), None)
     if health is None:  # sharded: this replica holds only some smoke checks of the service
         health = CheckStatus(
             name="health", kind=CheckKind.HEALTH, url="", status=status, reason=reason, detail=""
         )
-        if checks and all(c.kind is CheckKind.PUSH for c in checks):
-            # a push-only service is observed whenever one of its push checks is
+        if service.url is None or (checks and all(c.kind is CheckKind.PUSH for c in checks)):
+            # a service without url, or push-only, is observed whenever one of its checks is
             seen = [c.checked_at for c in checks if c.checked_at is not None]
             health = health.model_copy(update={"checked_at": max(seen, default=None)})
     return ServiceStatus(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -317,3 +318,67 @@ def test_queue_producer_and_consumer_bindings_become_queues() -> None:
     parse_config(
         yaml.safe_dump({**discovery.config, "cloudflare": {"account_id": "a", "api_token": "t"}})
     )
+
+
+def test_the_seed_mcp_worker_gets_an_mcp_check(fleet: Discovery) -> None:
+    services = _services(fleet)
+    assert services["do-mcp"]["mcp"] == [{"name": "tools", "path": "/mcp"}]
+    assert [s for s, v in services.items() if "mcp" in v] == ["do-mcp"]
+    [warning] = [w for w in fleet.warnings if w.startswith("do-mcp: mcp check")]
+    assert "Durable Object binding MCP_OBJECT (class DoMCP)" in warning
+    config = parse_config(render_yaml(fleet), "discovered.yaml", env={})
+    [check] = [c for c in config.checks() if c.service == "do-mcp" and c.kind.value == "mcp"]
+    assert check.url == "https://do-mcp.example.workers.dev/mcp"
+
+
+def _worker(name: str, **config: Any) -> dict[str, str]:
+    return {f"{name}/wrangler.json": json.dumps({"name": name, **config})}
+
+
+@pytest.mark.parametrize(
+    ("config", "mcp", "evidence"),
+    [
+        ({"routes": ["api.example.com/mcp*"]}, None, "has a path of its own"),
+        (
+            {"routes": ["api.example.com/*", "api.example.com/mcp/*"]},
+            [{"name": "tools", "path": "/mcp"}],
+            "route 'api.example.com/mcp/*'",
+        ),
+        ({"routes": ["api.example.com/*", "api.example.com/sse*"]}, None, None),
+        ({"routes": ["api.example.com/*", "api.example.com/mcpx*"]}, None, None),
+        (
+            {"durable_objects": {"bindings": [{"name": "AGENT", "class_name": "SearchMcpAgent"}]}},
+            [{"name": "tools", "path": "/mcp"}],
+            "binding AGENT (class SearchMcpAgent)",
+        ),
+        (
+            {"durable_objects": {"bindings": [{"name": "ROOMS", "class_name": "ChatRoom"}]}},
+            None,
+            None,
+        ),
+        ({"durable_objects": "garbage"}, None, None),
+        ({"durable_objects": {"bindings": ["garbage", {"name": 3}]}}, None, None),
+    ],
+)
+def test_mcp_endpoints_read_from_routes_and_durable_objects(
+    config: dict[str, Any], mcp: list[dict[str, str]] | None, evidence: str | None
+) -> None:
+    discovery = discover_from_configs(_worker("svc", **config), subdomain="acme")
+    [service] = discovery.config["services"]
+    assert service.get("mcp") == mcp
+    said = [w for w in discovery.warnings if "MCP" in w or "mcp check" in w]
+    assert (evidence is None) == (not said), said
+    if evidence is not None:
+        assert evidence in said[0]
+
+
+def test_durable_object_bindings_are_not_inherited_by_an_env() -> None:
+    files = _worker(
+        "svc",
+        durable_objects={"bindings": [{"name": "MCP_OBJECT", "class_name": "MyMCP"}]},
+        env={"production": {"routes": ["svc.example.com/*"]}},
+    )
+    top = discover_from_configs(files, subdomain="acme")
+    production = discover_from_configs(files, subdomain="acme", env="production")
+    assert top.config["services"][0]["mcp"] == [{"name": "tools", "path": "/mcp"}]
+    assert "mcp" not in production.config["services"][0]

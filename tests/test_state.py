@@ -95,6 +95,29 @@ def test_service_verdict(
         assert detail.startswith("rpc check db:")
 
 
+@pytest.mark.parametrize(
+    ("headless", "tcp", "expected"),
+    [
+        # a service without url: its tcp check is its health, counted in full
+        (True, (Status.UNHEALTHY, Reason.CONNECTION_REFUSED), Status.UNHEALTHY),
+        (True, (Status.DEGRADED, Reason.CERTIFICATE_EXPIRING), Status.DEGRADED),
+        (True, (Status.HEALTHY, Reason.OK), Status.HEALTHY),
+        # a sharded replica holding only a smoke check: capped, the health check is elsewhere
+        (False, (Status.UNHEALTHY, Reason.CONNECTION_REFUSED), Status.DEGRADED),
+    ],
+)
+def test_a_service_without_url_is_judged_by_its_checks_in_full(
+    headless: bool, tcp: tuple[Status, Reason], expected: Status
+) -> None:
+    checks = [check(CheckKind.TCP, *tcp, name="connect")]
+    status, reason, detail = service_verdict(checks, headless=headless)
+    assert (status, reason) == (expected, tcp[1])
+    if expected is Status.HEALTHY:
+        assert detail == "every check passes (no url, so no health check)"
+    else:
+        assert detail.startswith("tcp check connect: ")
+
+
 def test_fleet_status_counts_and_worst() -> None:
     config = parse_config(
         "services:\n  - {name: a, url: 'http://a'}\n  - {name: b, url: 'http://b'}\n"

@@ -392,8 +392,15 @@ async def test_discover_writes_a_config_verify_accepts(tmp_path: Path) -> None:
     for service in config.services:
         assert service.depends_on == [t for t in bindings[service.name] if t in names]
     assert config.service("do-gateway").depends_on == ["do-db", "auth", "queue"]  # type: ignore[union-attr]
-    # and the gate runs on it: every discovered service simulated healthy on loopback
-    specs = [SimService(s.name, {"/health": Behavior(body=OK_JSON)}) for s in config.services]
+    # and the gate runs on it: every discovered service simulated healthy on loopback, and
+    # do-mcp's drafted mcp check answered by a (tool-less) server of the stateless MCP era
+    assert [s.name for s in config.services if s.mcp] == ["do-mcp"]
+    discovered = {"resultType": "complete", "supportedVersions": ["2026-07-28"], "capabilities": {}}
+    mcp = Behavior(body=json.dumps({"jsonrpc": "2.0", "id": 1, "result": discovered}))
+    specs = [
+        SimService(s.name, {"/health": Behavior(body=OK_JSON), **({"/mcp": mcp} if s.mcp else {})})
+        for s in config.services
+    ]
     async with SimulatedFleet(specs) as sims:
         text = target.read_text()
         for name in sims.names:

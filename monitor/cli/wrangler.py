@@ -3,7 +3,8 @@
 One service per worker: its URL comes from its routes (custom domains and `host/path*`
 patterns), else from workers.dev; `depends_on` comes from its service bindings; `queues:` from its
 queue producer and consumer bindings, for the analytics check (docs/cloudflare.md; the service
-is named after the script, so `worker:` keeps its default). Everything that
+is named after the script, so `worker:` keeps its default); `mcp:` from a route or Durable
+Object binding that shows an MCP server (mcp_endpoints.py). Everything that
 cannot be inferred is said in `warnings`, which `render_yaml` writes at the top of the file, so
 the file is a draft to review, never a silent guess.
 
@@ -35,6 +36,7 @@ from typing import Any
 import json5
 import yaml
 
+from monitor.cli.mcp_endpoints import McpEndpoint, drafted_mcp_checks, mcp_endpoint
 from monitor.config import NAME_PATTERN
 
 CONFIG_NAMES = ("wrangler.json", "wrangler.jsonc", "wrangler.toml")
@@ -77,6 +79,7 @@ class Worker:
     bindings: tuple[Binding, ...] = ()
     queues: tuple[str, ...] = ()
     """Queues it produces to or consumes from, in the order first named."""
+    mcp: McpEndpoint | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +200,7 @@ def _with_env(raw: Mapping[str, Any], env: str | None) -> dict[str, Any]:
             out[key] = section[key]
     out["services"] = section.get("services", [])  # bindings are not inherited
     out["queues"] = section.get("queues", {})
+    out["durable_objects"] = section.get("durable_objects", {})
     return out
 
 
@@ -249,6 +253,7 @@ def workers_from_configs(files: Mapping[str, str], env: str | None = None) -> Wo
                 workers_dev=workers_dev if isinstance(workers_dev, bool) else not routes,
                 bindings=_bindings(config, source, warnings),
                 queues=_queues(config, source, warnings),
+                mcp=mcp_endpoint(config, [route.pattern for route in routes]),
             )
         )
     if without_env:
@@ -335,6 +340,8 @@ def build_config(
             service["depends_on"] = depends_on
         if worker.queues:  # `worker:` defaults to the service name, which is the script's
             service["queues"] = list(worker.queues)
+        if mcp := drafted_mcp_checks(worker.name, worker.mcp, urls[worker.name], warnings):
+            service["mcp"] = mcp
         service["labels"] = dict(SOURCE_LABELS)
         services.append(service)
     return Discovery({"services": services}, warnings, notes)

@@ -134,7 +134,7 @@ def merge(
 
 def _service(first: ServiceStatus, checks: list[CheckStatus]) -> ServiceStatus:
     """A service re-aggregated from its merged checks; the health check's fields on top."""
-    status, reason, detail = service_verdict(checks)
+    status, reason, detail = service_verdict(checks, headless=not first.url)
     health = next((c for c in checks if c.kind.value == "health"), None)
     fields = first.model_dump(exclude={"checks"})
     fields.update(status=status, reason=reason, detail=detail, checks=checks)

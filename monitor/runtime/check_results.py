@@ -94,7 +94,12 @@ class CheckResults(MonitorBase):
                 http_status=verdict.http_status,
             )
         if state.changed or check.service not in self.services.tracks:
-            self.services.update(check.service, self.by_service[check.service], now)
+            self.services.update(
+                check.service,
+                self.by_service[check.service],
+                now,
+                headless=self._headless(check.service),
+            )
         if self.alerter is not None:
             self.alerter.request()
         return state

@@ -107,7 +107,9 @@ class Lifecycle(MonitorBase):
             restored += 1
             self.metrics.observe_restored(record.check, state)
         for name in self.by_service:
-            self.services.update(name, self.by_service[name], now, log=False)
+            self.services.update(
+                name, self.by_service[name], now, log=False, headless=self._headless(name)
+            )
         self.log.info("store.restored", checks=restored, path=self.store.path)
 
     async def flush(self) -> None:

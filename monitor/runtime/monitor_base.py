@@ -70,6 +70,11 @@ class MonitorBase:
     _in_flight: set[asyncio.Task[Any]]
     _stopping: bool
 
+    def _headless(self, name: str) -> bool:
+        """A service without url has no health check: its own checks are its health."""
+        service = self.config.service(name)
+        return service is not None and service.url is None
+
     def rule_input(self) -> RuleInput:
         raise NotImplementedError
 

@@ -30,11 +30,18 @@ class ServiceTracks:
         self.tracks: dict[str, ServiceTrack] = {}
 
     def update(
-        self, name: str, records: Sequence[TrackedCheck], now: datetime, *, log: bool = True
+        self,
+        name: str,
+        records: Sequence[TrackedCheck],
+        now: datetime,
+        *,
+        log: bool = True,
+        headless: bool = False,
     ) -> None:
-        """Recompute service `name` from its checks' records; `log=False` when restoring."""
+        """Recompute service `name` from its checks' records; `log=False` when restoring;
+        `headless` when the service has no url (status.service_verdict)."""
         checks = [check_status(t.check, t.state) for t in records]
-        status, reason, detail = service_verdict(checks)
+        status, reason, detail = service_verdict(checks, headless=headless)
         previous = self.tracks.get(name)
         if previous is None:  # first verdict, or restored: the status began with its check's
             health = next((c for c in checks if c.kind is CheckKind.HEALTH), None)
