@@ -1,13 +1,16 @@
 """YAML with line numbers, and pydantic errors mapped back to them.
 
 Shared by every config file the daemon reads (`monitor.yaml`, `alerts.yaml`) so that each one
-reports `file:line: field: message` the same way.
+reports `file:line: field: message` the same way. `load_data` is the fast way in for a big
+file (libyaml, or the json module for a JSON file): no line numbers; `NodeLines` finds them
+afterwards, only when something is wrong.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import yaml
@@ -86,6 +89,108 @@ def load_yaml(text: str, file: str) -> tuple[Any, Lines]:
     if problems:
         raise ConfigError(file, problems)
     return data, lines
+
+
+class _DuplicateKey(Exception):
+    """Raised by the fast loaders: `load_yaml` then reports the key with its line."""
+
+
+class _FastLoader(yaml.CSafeLoader):
+    """libyaml's parser; refuses duplicate keys like LineLoader, without a line to say."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        keys = [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
+        if len(set(keys)) != len(keys):
+            raise _DuplicateKey
+        return super().construct_mapping(node, deep=deep)
+
+
+_YAML11_FLOAT = re.compile(r"-?[0-9]+\.[0-9]*(?:[eE][-+][0-9]+)?")
+"""The JSON numbers YAML 1.1 reads as floats: `1e5` and `1.5e5` are strings there."""
+
+
+def _json_float(text: str) -> float | str:
+    return float(text) if _YAML11_FLOAT.fullmatch(text) else text
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    mapping = dict(pairs)
+    if len(mapping) != len(pairs):
+        raise _DuplicateKey
+    return mapping
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not YAML")  # NaN, Infinity: YAML reads them as strings
+
+
+def load_data(text: str, file: str) -> Any:
+    """What `load_yaml` returns as data, ~50x faster for a big file (a JSON one ~2000x):
+    JSON text (YAML too, and what generated configs are) through the json module with YAML
+    1.1's numbers, anything else through libyaml. A file either refuses goes through
+    `load_yaml`, whose error names the line."""
+    if text.lstrip()[:1] == "{":
+        try:
+            return json.loads(
+                text,
+                object_pairs_hook=_json_object,
+                parse_float=_json_float,
+                parse_constant=_no_constant,
+            )
+        except (ValueError, RecursionError, _DuplicateKey):
+            pass  # YAML's flow style is wider than JSON (comments, bare words): let YAML read it
+    try:
+        return yaml.load(text, Loader=_FastLoader)
+    except (yaml.YAMLError, _DuplicateKey):
+        return load_yaml(text, file)[0]
+
+
+class NodeLines(Mapping[tuple[Any, ...], int]):
+    """The map `load_yaml` returns, found on demand: libyaml composes the document once, and
+    each location asked for is looked up along its path (at 100,000 services, listing every
+    node's line would cost more than validating them)."""
+
+    def __init__(self, text: str) -> None:
+        try:
+            self._root: yaml.Node | None = yaml.compose(text, Loader=yaml.CSafeLoader)
+        except yaml.YAMLError:
+            self._root = None
+
+    def _line(self, loc: tuple[Any, ...]) -> int | None:
+        node = self._root
+        if node is None:
+            return None
+        line = node.start_mark.line + 1
+        for part in loc:
+            if isinstance(node, yaml.MappingNode):
+                pairs = [(k, v) for k, v in node.value if k.value == part]
+                if not pairs:
+                    return None
+                key, node = pairs[-1]
+                line = key.start_mark.line + 1
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+                if not 0 <= part < len(node.value):
+                    return None
+                node = node.value[part]
+                line = node.start_mark.line + 1
+            else:
+                return None
+        return line
+
+    def __getitem__(self, loc: tuple[Any, ...]) -> int:
+        line = self._line(loc)
+        if line is None:
+            raise KeyError(loc)
+        return line
+
+    def __contains__(self, loc: object) -> bool:
+        return isinstance(loc, tuple) and self._line(loc) is not None
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        raise TypeError("NodeLines finds lines by location; it does not list them")
+
+    def __len__(self) -> int:
+        raise TypeError("NodeLines finds lines by location; it does not count them")
 
 
 def _without_tags(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
