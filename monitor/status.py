@@ -191,11 +191,15 @@ def fleet_status(
                 within.get(check.id),
             )
         )
-    services = [
-        service_status(s, by_service[s.name], tracks.get(s.name))
-        for s in config.services
-        if s.name in by_service
-    ]
+    chosen = (
+        config.services
+        if checks is None
+        else [  # only their services, still in config order, without a pass over the config
+            config.services[i]
+            for i in sorted(p for p in map(config.position, by_service) if p is not None)
+        ]
+    )
+    services = [service_status(s, by_service[s.name], tracks.get(s.name)) for s in chosen]
     counts = {status: 0 for status in Status}
     for s in services:
         counts[s.status] += 1

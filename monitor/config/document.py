@@ -56,7 +56,7 @@ class MonitorConfig(Strict):
     """The resolved checks and the sections they were resolved from: validation, the daemon
     and every /status read them, and at 100,000 checks resolving costs a second. A
     `model_copy(update=...)` that replaces a section gets fresh checks."""
-    _by_name: tuple[list[ServiceConfig], dict[str, ServiceConfig]] | None = PrivateAttr(None)
+    _positions: tuple[list[ServiceConfig], dict[str, int]] | None = PrivateAttr(None)
 
     def checks(self) -> list[Check]:
         """Every check the daemon runs, with `defaults:` applied."""
@@ -72,10 +72,14 @@ class MonitorConfig(Strict):
         return list(cached[1])
 
     def service(self, name: str) -> ServiceConfig | None:
-        """The service named `name` (by a dict: /status asks per request at 100,000)."""
-        if self._by_name is None or self._by_name[0] is not self.services:
-            by_name: dict[str, ServiceConfig] = {}
-            for s in self.services:
-                by_name.setdefault(s.name, s)  # a duplicate name is refused; the first wins
-            self._by_name = (self.services, by_name)
-        return self._by_name[1].get(name)
+        position = self.position(name)
+        return None if position is None else self.services[position]
+
+    def position(self, name: str) -> int | None:
+        """Where service `name` is in `services` (by a dict: /status asks per request)."""
+        if self._positions is None or self._positions[0] is not self.services:
+            positions: dict[str, int] = {}
+            for i, s in enumerate(self.services):
+                positions.setdefault(s.name, i)  # a duplicate name is refused; the first wins
+            self._positions = (self.services, positions)
+        return self._positions[1].get(name)
