@@ -1,13 +1,18 @@
 """The daemon's outputs at fleet scale (issue 18): for N services (a health check each, one in
 ten with an rpc smoke path, like the seed) against one loopback server, a 60 s interval:
 series and bytes of /metrics per check, /metrics time, /status unfiltered and filtered time
-and size, `/` time and size, startup to listening, daemon RSS after serving them.
+and size, `/` time and size, startup to listening, reload (`POST /-/reload` of the file with
+one service changed), daemon RSS after serving them; and, in a child process of its own, the
+config parse alone (CPU seconds, so the machine's load does not count) of the same file as
+written (JSON, which is YAML) and as block-style YAML, with the RSS it adds per endpoint.
 
 The daemon runs as `monitor run` in a child process (its own interpreter, as deployed); every
 wait is bounded. One in fifty services answers 500 (unhealthy), so the filtered /status has
 something to return.
 
-    .venv/bin/python bench/outputs_scale.py 1000 10000 [100000]
+    .venv/bin/python bench/outputs_scale.py 1000 10000 [100000] [--page-max 10000]
+
+`--page-max N`: skip `/` above N services (today's page at 100,000 would be ~1 GB).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import time
 from pathlib import Path
 
 import aiohttp
+import yaml
 from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -53,7 +59,40 @@ async def fleet_server() -> tuple[web.AppRunner, int]:
     return runner, bound_port(site)
 
 
-def config(n: int, target_port: int, listen_port: int) -> str:
+ADMIN_TOKEN = "bench-admin-token-0123456789"
+
+PARSE_ALONE = """
+import json, resource, sys, time
+from pathlib import Path
+from monitor.config import load_config
+
+def rss_kb():
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+
+before, cpu, wall = rss_kb(), time.process_time(), time.perf_counter()
+config = load_config(sys.argv[1])
+checks = config.checks()
+out = {"cpu_s": time.process_time() - cpu, "wall_s": time.perf_counter() - wall}
+out["rss_bytes_per_endpoint"] = (rss_kb() - before) * 1024 / len(checks)
+print(json.dumps(out))
+"""
+
+
+def parse_alone(path: Path) -> dict[str, float]:
+    """`load_config` and `checks()` of `path` in a fresh interpreter (imports excluded)."""
+    done = subprocess.run(
+        [sys.executable, "-c", PARSE_ALONE, str(path)],
+        capture_output=True, text=True, timeout=STARTUP_TIMEOUT, check=True,
+    )  # fmt: skip
+    result: dict[str, float] = json.loads(done.stdout)
+    return result
+
+
+def config(
+    n: int, target_port: int, listen_port: int, admin_token: str | None = None, interval: int = 60
+) -> str:
     services = []
     for i in range(n):
         service: dict[str, object] = {
@@ -68,8 +107,9 @@ def config(n: int, target_port: int, listen_port: int) -> str:
     return json.dumps(
         {
             "listen": f"127.0.0.1:{listen_port}",
-            "defaults": {"interval": "60s", "timeout": "5s"},
+            "defaults": {"interval": f"{interval}s", "timeout": "5s"},
             "services": services,
+            **({"auth": {"admin_token": admin_token}} if admin_token else {}),
         }
     )
 
@@ -106,20 +146,26 @@ async def until(predicate: object, timeout: float, what: str) -> None:
     raise TimeoutError(what)
 
 
-async def measure(n: int) -> dict[str, float]:
+async def measure(n: int, page_max: int | None = None) -> dict[str, float]:
     runner, target_port = await fleet_server()
     listen = free_port()
     base = f"http://127.0.0.1:{listen}"
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "monitor.yaml"
-        path.write_text(config(n, target_port, listen))
+        path.write_text(config(n, target_port, listen, ADMIN_TOKEN))
+        out: dict[str, float] = {"services": n}
+        block = Path(directory) / "block.yaml"
+        block.write_text(yaml.dump(json.loads(path.read_text()), Dumper=yaml.CSafeDumper))
+        for form, file in (("json", path), ("yaml", block)):
+            alone = parse_alone(file)
+            out[f"parse_{form}_cpu_s"] = alone["cpu_s"]
+            out["config_rss_bytes_per_endpoint"] = alone["rss_bytes_per_endpoint"]
         started = time.perf_counter()
         daemon = subprocess.Popen(
             [sys.executable, "-m", "monitor", "run", "--config", str(path), "--data-dir",
              directory],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        out: dict[str, float] = {"services": n}
         try:
             timeout = aiohttp.ClientTimeout(total=600)
             async with aiohttp.ClientSession(timeout=timeout) as session:
@@ -161,6 +207,8 @@ async def measure(n: int) -> dict[str, float]:
                     ("status_unhealthy", "?status=unhealthy,degraded"),
                     ("status_page100", "?limit=100"),
                     ("status_one", f"?service=s{n // 2:06d}"),
+                    ("status_team_page100", "?team=team-3&limit=100"),
+                    ("status_label_unhealthy", "?label=tier=edge&status=unhealthy&limit=100"),
                 ):
                     seconds, body = await timed_get(session, base + "/status" + query, **identity)
                     out[f"{key}_s"], out[f"{key}_mb"] = seconds, len(body) / 1e6
@@ -168,8 +216,16 @@ async def measure(n: int) -> dict[str, float]:
                     session, base + "/status", **{"Accept-Encoding": "gzip"}
                 )
                 out["status_all_gzip_s"] = seconds
-                seconds, body = await timed_get(session, base + "/", **identity)
-                out["page_s"], out["page_mb"] = seconds, len(body) / 1e6
+                if page_max is None or n <= page_max:
+                    seconds, body = await timed_get(session, base + "/", **identity)
+                    out["page_s"], out["page_mb"] = seconds, len(body) / 1e6
+                path.write_text(config(n, target_port, listen, ADMIN_TOKEN, interval=61))
+                started = time.perf_counter()
+                async with session.post(
+                    base + "/-/reload", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+                ) as response:
+                    assert response.status == 200, await response.text()
+                out["reload_s"] = time.perf_counter() - started
                 out["rss_mb"] = rss_mb(daemon.pid)
         finally:
             stop(daemon, grace=60.0)
@@ -177,13 +233,19 @@ async def measure(n: int) -> dict[str, float]:
     return out
 
 
-def main(sizes: list[int]) -> None:
-    print(f"load average before: {os.getloadavg()}")
+def main(sizes: list[int], page_max: int | None = None) -> None:
+    print(f"load average before: {os.getloadavg()}", flush=True)
     for n in sizes:
-        row = asyncio.run(measure(n))
+        row = asyncio.run(measure(n, page_max))
         print(json.dumps({k: round(v, 4) for k, v in row.items()}), flush=True)
     print(f"load average after: {os.getloadavg()}")
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [1000, 10000])
+    args = sys.argv[1:]
+    page_max = None
+    if "--page-max" in args:
+        at = args.index("--page-max")
+        page_max = int(args[at + 1])
+        del args[at : at + 2]
+    main([int(a) for a in args] or [1000, 10000], page_max)
