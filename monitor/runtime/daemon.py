@@ -33,6 +33,7 @@ from monitor.probes import polled, probe_for
 from monitor.probes.push import PushStore, PushWatcher
 from monitor.probes.push.metrics import PushMetrics
 from monitor.probes.timing import timed_connector
+from monitor.runtime.gc_policy import paused_collector
 from monitor.runtime.lag_watch import LagWatch
 from monitor.runtime.latency_gauges import latency_view, refresh_latency_gauges
 from monitor.runtime.scheduler import CheckScheduler
@@ -442,7 +443,8 @@ class Monitor:
     def reload_from(self, path: str) -> tuple[bool, str]:
         """Load `path` and apply it; an invalid file is refused and the old config runs on."""
         try:
-            new = load_config(path)
+            with paused_collector():
+                new = load_config(path)
         except ConfigError as exc:
             self.metrics.config_last_reload_successful.set(0)
             self.log.error(
@@ -451,7 +453,8 @@ class Monitor:
                 problems=[p.render(exc.file) for p in exc.problems],
             )
             return False, str(exc)
-        counts = self.apply_config(new)
+        with paused_collector():
+            counts = self.apply_config(new)
         self.metrics.config_last_reload_successful.set(1)
         self.metrics.config_last_reload_success_timestamp.set(time.time())
         self.log.info("config.reloaded", file=path, **counts)
