@@ -179,6 +179,7 @@ async def measure(n: int, page_max: int | None = None) -> dict[str, float]:
 
                 await until(listening, STARTUP_TIMEOUT, "daemon listening")
                 out["startup_s"] = time.perf_counter() - started
+                print(f"{n}: listening after {out['startup_s']:.1f} s", file=sys.stderr, flush=True)
 
                 async def first_round_done() -> bool:
                     async with session.get(base + "/status?status=unknown&limit=1") as response:
@@ -189,8 +190,11 @@ async def measure(n: int, page_max: int | None = None) -> dict[str, float]:
                         body = await response.json()
                     return all(s["status"] != "unknown" for s in body["services"])
 
-                await until(first_round_done, FIRST_ROUND_TIMEOUT, "first round")
-                out["first_round_s"] = time.perf_counter() - started
+                try:  # on a loaded machine 110,000 checks may not all run in time
+                    await until(first_round_done, FIRST_ROUND_TIMEOUT, "first round")
+                    out["first_round_s"] = time.perf_counter() - started
+                except TimeoutError:
+                    out["first_round_s"] = float("nan")  # measured all the same
                 seconds, body = await timed_get(session, base + "/metrics")
                 lines = [
                     line for line in body.split(b"\n") if b'service="' in line
