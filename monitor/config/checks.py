@@ -3,7 +3,7 @@ service's entry resolves into its checks."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,18 +63,31 @@ class Check:
         object.__setattr__(self, "id", f"{self.service}/{self.kind.value}/{self.name}")
 
 
-def service_checks(
+def resolve_checks(
+    d: Defaults,
+    metrics: MetricsDetail,
+    cloudflare: CloudflareConfig | None,
+    services: Iterable[ServiceConfig],
+) -> Iterator[Check]:
+    """Every service's checks, in config order."""
+    default_tls = resolve_tls(d.tls)  # most services have no tls: of their own
+    for service in services:
+        tls = default_tls if service.tls is None else resolve_tls(d.tls, service.tls)
+        yield from _service_checks(d, metrics, cloudflare, service, tls)
+
+
+def _service_checks(
     d: Defaults,
     metrics: MetricsDetail,
     cloudflare: CloudflareConfig | None,
     service: ServiceConfig,
+    tls: TlsSettings,
 ) -> Iterator[Check]:
     """The checks of one service, in a fixed order: health, rpc, http, tcp, mcp, push,
     analytics."""
     headers = {**d.headers, **service.headers}
     interval = service.interval or d.interval
     timeout = service.timeout or d.timeout
-    tls = resolve_tls(d.tls, service.tls)
     common: dict[str, Any] = {
         "tls": tls if (service.url or "").lower().startswith("https:") else None,
         "max_body_bytes": d.max_body_bytes,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field, PrivateAttr, field_validator
 
-from monitor.config.checks import Check, service_checks
+from monitor.config.checks import Check, resolve_checks
 from monitor.config.cloudflare import CloudflareConfig
 from monitor.config.fields import Duration, MetricsDetail, Secret, Strict
 from monitor.config.service import Defaults, ServiceConfig
@@ -64,9 +64,7 @@ class MonitorConfig(Strict):
         cached = self._checks
         if cached is None or any(a is not b for a, b in zip(cached[0], sources, strict=True)):
             resolved = tuple(
-                check
-                for service in self.services
-                for check in service_checks(self.defaults, self.metrics, self.cloudflare, service)
+                resolve_checks(self.defaults, self.metrics, self.cloudflare, self.services)
             )
             self._checks = cached = (sources, resolved)
         return list(cached[1])
