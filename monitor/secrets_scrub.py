@@ -181,7 +181,9 @@ def secrets_in(value: Any) -> Iterator[str]:
             yield from notification_url_secrets(text)
     elif isinstance(value, BaseModel):
         for name in _fields_with_secrets(type(value)):
-            yield from secrets_in(getattr(value, name))
+            field = getattr(value, name)
+            if field:  # None and empty lists (most of a big fleet's fields) hold nothing
+                yield from secrets_in(field)
     elif isinstance(value, dict):
         for item in value.values():
             yield from secrets_in(item)
