@@ -162,7 +162,7 @@ async def measure(n: int, page_max: int | None = None) -> dict[str, float]:
         for form, file in (("json", path), ("yaml", block)):
             alone = parse_alone(file)
             out[f"parse_{form}_cpu_s"] = alone["cpu_s"]
-            out["config_rss_bytes_per_endpoint"] = alone["rss_bytes_per_endpoint"]
+            out[f"config_{form}_rss_bytes_per_endpoint"] = alone["rss_bytes_per_endpoint"]
         started = time.perf_counter()
         daemon = subprocess.Popen(
             [sys.executable, "-m", "monitor", "run", "--config", str(path), "--data-dir",
