@@ -98,8 +98,12 @@ def _forms(secret: str) -> Iterator[str]:
 
 def url_secrets(url: str) -> list[str]:
     """The parts of a URL that carry secrets: userinfo password, query values, a long path."""
-    if len(url) < _LONG_PATH_CHARS or ("@" not in url and "?" not in url and _short_path(url)):
-        return []  # no user, no query, a short path: nothing to split (100,000 at start-up)
+    if (
+        not url
+        or len(url) < _LONG_PATH_CHARS
+        or ("@" not in url and "?" not in url and _short_path(url))
+    ):
+        return []  # no URL (a push-only service), or no user, no query, a short path
     try:
         parts = urlsplit(url)
         password = parts.password

@@ -309,3 +309,13 @@ def test_url_secrets_shortcut_agrees_with_splitting_the_url(url: str) -> None:
     if len(parts.path) >= 16:
         found.append(parts.path)
     assert url_secrets(url) == found
+
+
+def test_a_service_without_a_url_gives_no_url_secrets() -> None:
+    config = parse_config(
+        "services:\n  - name: job\n    push: [{name: n, every: 1h, grace: 5m, "
+        "token: push-token-0123456789}]\n",
+        env={},
+    )
+    assert config.services[0].url is None
+    assert "push-token-0123456789" not in scrubber_for(config).scrub("push-token-0123456789")
