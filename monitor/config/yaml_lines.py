@@ -74,8 +74,16 @@ def load_yaml(text: str, file: str) -> tuple[Any, Lines]:
     Raises ConfigError for invalid YAML and for duplicate keys.
     """
     try:
-        node = yaml.compose(text, Loader=LineLoader)
-        data = yaml.load(text, Loader=LineLoader)
+        try:  # libyaml: a big file with a duplicate key is refused in seconds, not minutes
+            loader = yaml.CSafeLoader(text)
+            try:
+                node = loader.get_single_node()
+                data = None if node is None else loader.construct_document(node)
+            finally:
+                loader.dispose()
+        except yaml.YAMLError:  # the pure-Python parser's message names the character
+            node = yaml.compose(text, Loader=LineLoader)
+            data = yaml.load(text, Loader=LineLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
