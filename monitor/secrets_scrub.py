@@ -25,7 +25,9 @@ import bisect
 import json
 import re
 from collections.abc import Iterable, Iterator
-from typing import Any
+from enum import Enum
+from functools import cache
+from typing import Annotated, Any, Literal, get_args, get_origin
 from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
 import ahocorasick_rs
@@ -97,6 +99,12 @@ def _escaped_forms(part: str) -> Iterator[str]:
 
 def url_secrets(url: str) -> list[str]:
     """The parts of a URL that carry secrets: userinfo password, query values, a long path."""
+    if (
+        not url
+        or len(url) < _LONG_PATH_CHARS
+        or ("@" not in url and "?" not in url and _short_path(url))
+    ):
+        return []  # no URL (a push-only service), or no user, no query, a short path
     try:
         parts = urlsplit(url)
         password = parts.password
@@ -108,6 +116,15 @@ def url_secrets(url: str) -> list[str]:
     if len(parts.path) >= _LONG_PATH_CHARS:
         found.append(parts.path)
     return found
+
+
+def _short_path(url: str) -> bool:
+    """`scheme://host[:port]/path` whose path is shorter than a secret-carrying one."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or not scheme.isalpha() or "\\" in rest:
+        return False  # not that plain shape: let urlsplit decide
+    slash = rest.find("/")
+    return slash < 0 or len(rest) - slash < _LONG_PATH_CHARS
 
 
 def notification_url_secrets(url: str) -> list[str]:
@@ -129,6 +146,35 @@ def notification_url_secrets(url: str) -> list[str]:
     return [value for value in found if value]
 
 
+_PLAIN = (str, int, float, bool, bytes, type(None))
+
+
+def _may_hold_secret(annotation: Any) -> bool:
+    """Whether a field so typed can hold a `SecretStr`; unsure (Any, a string annotation)
+    counts as yes."""
+    if isinstance(annotation, type) and not get_args(annotation):
+        if issubclass(annotation, SecretStr | BaseModel):
+            return True
+        return not issubclass(annotation, (*_PLAIN, Enum))
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Literal:
+        return False
+    if origin is Annotated:
+        return _may_hold_secret(args[0])
+    if origin is not None and args:  # list[...], dict[...], X | None
+        return any(_may_hold_secret(a) for a in args if a is not Ellipsis)
+    return True
+
+
+@cache
+def _fields_with_secrets(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields `secrets_in` walks: at 100,000 services, walking every field of every
+    model (durations, names, flags) was most of the scrubber's start-up."""
+    return tuple(
+        name for name, info in model.model_fields.items() if _may_hold_secret(info.annotation)
+    )
+
+
 def secrets_in(value: Any) -> Iterator[str]:
     """Every `SecretStr` inside a (nested) pydantic model, mapping or sequence, resolved."""
     if isinstance(value, SecretStr):
@@ -139,8 +185,10 @@ def secrets_in(value: Any) -> Iterator[str]:
         elif "://" in text:  # apprise's schemes keep tokens in the host and path too
             yield from notification_url_secrets(text)
     elif isinstance(value, BaseModel):
-        for name in type(value).model_fields:
-            yield from secrets_in(getattr(value, name))
+        for name in _fields_with_secrets(type(value)):
+            field = getattr(value, name)
+            if field:  # None and empty lists (most of a big fleet's fields) hold nothing
+                yield from secrets_in(field)
     elif isinstance(value, dict):
         for item in value.values():
             yield from secrets_in(item)

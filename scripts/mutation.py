@@ -29,6 +29,12 @@ NORMALIZE_TESTS = [
     "tests/test_normalize_edges.py",
 ]
 
+CONFIG_TESTS = [
+    "tests/test_config.py",
+    "tests/test_config_refusals.py",
+    "tests/test_config_loading.py",
+]
+
 # The pure core (issue 14) and the tests that speak for each module: small and without real
 # binaries or subprocesses, so that every mutant runs in seconds.
 CORE: dict[str, list[str]] = {
@@ -41,7 +47,7 @@ CORE: dict[str, list[str]] = {
         "tests/test_server_timing.py",
         "tests/test_server_timing_edges.py",
     ],
-    "monitor/config.py": ["tests/test_config.py", "tests/test_config_refusals.py"],
+    **{str(p.relative_to(ROOT)): CONFIG_TESTS for p in sorted(ROOT.glob("monitor/config/*.py"))},
     **{
         str(p.relative_to(ROOT)): NORMALIZE_TESTS
         for p in sorted(ROOT.glob("monitor/normalize/*.py"))

@@ -10,7 +10,15 @@ from typing import Any, cast
 
 import pytest
 
-from monitor.runtime.gc_policy import GC_THRESHOLDS, freeze_after_first_round, tune_collector
+from monitor.config import parse_config
+from monitor.runtime.daemon import Monitor
+from monitor.runtime.gc_policy import (
+    GC_THRESHOLDS,
+    freeze_after_first_round,
+    pause_collector,
+    paused_collector,
+    tune_collector,
+)
 
 
 @pytest.fixture
@@ -22,6 +30,43 @@ def restored_collector() -> Iterator[None]:
     finally:
         gc.unfreeze()
         gc.set_threshold(*thresholds)
+        gc.enable()
+
+
+@pytest.mark.usefixtures("restored_collector")
+def test_start_up_runs_without_collections_until_tuned() -> None:
+    pause_collector()
+    assert not gc.isenabled()
+    tune_collector()
+    assert gc.isenabled()
+
+
+@pytest.mark.usefixtures("restored_collector")
+@pytest.mark.parametrize("enabled_before", [True, False])
+def test_a_paused_block_leaves_the_collector_as_it_found_it(enabled_before: bool) -> None:
+    (gc.enable if enabled_before else gc.disable)()
+    with pytest.raises(RuntimeError), paused_collector():
+        assert not gc.isenabled()
+        raise RuntimeError("a failed reload")
+    assert gc.isenabled() == enabled_before
+
+
+@pytest.mark.usefixtures("restored_collector")
+def test_a_reload_reads_and_applies_its_file_without_collections(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "monitor.yaml"
+    path.write_text("services:\n  - {name: a, url: 'http://127.0.0.1:9'}\n")
+    monitor = Monitor(parse_config(path.read_text()))
+    path.write_text("services:\n  - {name: b, url: 'http://127.0.0.1:9'}\n")
+    seen: list[bool] = []
+    apply = monitor.apply_config
+    monkeypatch.setattr(
+        monitor, "apply_config", lambda new: seen.append(gc.isenabled()) or apply(new)
+    )
+    assert monitor.reload_from(str(path))[0]
+    assert seen == [False]
+    assert gc.isenabled()
 
 
 @pytest.mark.usefixtures("restored_collector")

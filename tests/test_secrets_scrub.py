@@ -9,17 +9,23 @@ import json
 import re
 import string
 from collections.abc import Callable
-from urllib.parse import quote, quote_plus
+from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel, SecretStr
 
 from monitor.answer import ERROR_DETAIL_CHARS, Answer, TransportError
 from monitor.config import parse_config
 from monitor.model import Verdict
 from monitor.normalize import normalize_response
 from monitor.normalize.evidence import evidence_snippet
+from monitor.receivers.alertmanager import AlertmanagerConfig
+from monitor.receivers.apprise import AppriseConfig
+from monitor.receivers.log import LogConfig
+from monitor.receivers.pagerduty import PagerDutyConfig
+from monitor.receivers.slack import SlackConfig
 from monitor.receivers.webhook import WebhookConfig
 from monitor.secrets_scrub import (
     MIN_SECRET_CHARS,
@@ -28,6 +34,8 @@ from monitor.secrets_scrub import (
     Scrubber,
     _forms,
     scrubber_for,
+    secrets_in,
+    url_secrets,
 )
 from monitor.status import check_status
 
@@ -292,3 +300,97 @@ def test_a_union_builds_nothing_when_one_side_holds_every_secret() -> None:
     assert config.union(Scrubber(["token-5678"])) is config  # a reload that added no secret
     both = config.union(Scrubber(["rotated-9999"]))  # a rotated token: the old one stays hidden
     assert both.scrub("token-1234 rotated-9999") == f"{REDACTED} {REDACTED}"
+
+
+def every_secret(value: object) -> list[str]:
+    """`secrets_in` as it was: every field of every model walked (the reference)."""
+    if isinstance(value, SecretStr):
+        return list(secrets_in(value))
+    if isinstance(value, BaseModel):
+        return [s for name in type(value).model_fields for s in every_secret(getattr(value, name))]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in every_secret(v)]
+    if isinstance(value, list | tuple | set | frozenset):
+        return [s for v in value for s in every_secret(v)]
+    return []
+
+
+RICH_CONFIG = """
+auth: {admin_token: admin-token-xyz, read_token: read-token-abc}
+defaults: {headers: {X-Default: default-secret-1}, tls: {server_name: a.example}}
+cloudflare: {account_id: acct, api_token: cf-token-123}
+services:
+  - name: a
+    url: https://svc:userinfo-pass@a.example
+    headers: {Authorization: "Bearer header-secret-2"}
+    tls: {warn_before: 7d}
+    expect: {cel: 'status == 200'}
+    rpc: [{name: db, path: /smoke/db, headers: {X-Rpc: rpc-secret-3}}]
+    http:
+      - {name: post, path: /x, method: POST, json: {k: v}, headers: {X-Http: http-secret-4}}
+    tcp: [{name: pg, address: 'db.internal:5432'}]
+    mcp: [{name: tools, path: /mcp}]
+    push: [{name: job, every: 1h, grace: 5m, token: push-token-0123456789}]
+    load: {rate: 10/s}
+    queues: [q1]
+"""
+
+
+def test_the_walk_skips_only_fields_that_cannot_hold_a_secret() -> None:
+    config = parse_config(RICH_CONFIG, env={})
+    receivers = [
+        AlertmanagerConfig(type="alertmanager", name="am", url="http://am.example/?k=am-key-1"),
+        AppriseConfig(type="apprise", name="ap", urls=["json://127.0.0.1:9/hook/json-token-1234"]),
+        LogConfig(type="log", name="log"),
+        PagerDutyConfig(type="pagerduty", name="pd", routing_key="routing-key-12345"),
+        SlackConfig(type="slack", name="sl", url="https://hooks.example/services/T0/B0/xyz123"),
+        WebhookConfig(
+            type="webhook", name="wh", url="https://relay.example/h", hmac_secret="hmac-secret-4"
+        ),
+    ]
+    for source in (config, *receivers):
+        assert list(secrets_in(source)) == every_secret(source)
+    assert len(every_secret(config)) == 8  # every SecretStr of RICH_CONFIG
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "",
+        "http://a",
+        "http://127.0.0.1:8700/s000001",
+        "http://127.0.0.1:8700/0123456789abcd",  # a path of 15 characters
+        "http://127.0.0.1:8700/0123456789abcde",  # 16: long enough to be a secret
+        "https://user:pass@host.example/",
+        "https://token@host.example/x",
+        "https://host.example/x?key=value-1234",
+        "https://host.example/x#frag?notquery",
+        "https://host.example\\@evil.example/p",
+        "host.example/a/path/that/is/long/enough",
+        "1http://host.example/0123456789abcdef0",
+        "http://[::1]:8700/p",
+        "http://[::1/p",  # urlsplit refuses it
+    ],
+)
+def test_url_secrets_shortcut_agrees_with_splitting_the_url(url: str) -> None:
+    try:
+        parts = urlsplit(url)
+        found = [parts.password or parts.username or ""]
+    except ValueError:
+        assert url_secrets(url) == []
+        return
+    found.extend(value for _, value in parse_qsl(parts.query))
+    found = [value for value in found if value]
+    if len(parts.path) >= 16:
+        found.append(parts.path)
+    assert url_secrets(url) == found
+
+
+def test_a_service_without_a_url_gives_no_url_secrets() -> None:
+    config = parse_config(
+        "services:\n  - name: job\n    push: [{name: n, every: 1h, grace: 5m, "
+        "token: push-token-0123456789}]\n",
+        env={},
+    )
+    assert config.services[0].url is None
+    assert "push-token-0123456789" not in scrubber_for(config).scrub("push-token-0123456789")

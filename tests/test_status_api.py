@@ -89,6 +89,20 @@ async def test_service_team_and_label_filters(daemon: Daemon) -> None:
     assert names(await daemon.json("?search=%20queue%20")) == ["queue"]  # trimmed
 
 
+async def test_filters_follow_a_reload(daemon: Daemon) -> None:
+    """The index is per config: after a reload a filter answers from the new one."""
+    assert names(await daemon.json("?team=platform")) == ["do-gateway", "auth"]
+    data = daemon.monitor.config.model_dump(mode="json", exclude_unset=True)
+    for service in data["services"]:
+        if service["name"] == "queue":
+            service["team"] = "platform"
+        elif service["name"] == "auth":
+            service["team"] = "security"
+    daemon.monitor.apply_config(parse_config(json.dumps(data)))
+    assert names(await daemon.json("?team=platform")) == ["do-gateway", "queue"]
+    assert names(await daemon.json("?team=security&service=auth")) == ["auth"]
+
+
 async def test_pages_walk_the_whole_list_once(daemon: Daemon) -> None:
     every = names(await daemon.json())
     assert len(every) == 10

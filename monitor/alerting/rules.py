@@ -23,8 +23,8 @@ from monitor.alerting.maintenance import MaintenanceWindow
 from monitor.alerting.state import Silence
 from monitor.alerting.template import template_errors
 from monitor.config import link_url
+from monitor.config.yaml_lines import line_for, load_yaml, path_to_loc, validation_problems
 from monitor.errors import ConfigError, ConfigProblem
-from monitor.yaml_lines import line_for, load_yaml, path_to_loc, validation_problems
 
 if TYPE_CHECKING:  # the receivers pull in aiohttp; this module stays pure
     from monitor.receivers import ReceiverConfig

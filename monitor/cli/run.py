@@ -31,7 +31,7 @@ from monitor.exit_codes import ExitCode
 from monitor.fleet.sharding import ShardSpec
 from monitor.logs import set_log_scrubber
 from monitor.metrics.daemon_metrics import MonitorMetrics
-from monitor.runtime.gc_policy import freeze_after_first_round, tune_collector
+from monitor.runtime.gc_policy import freeze_after_first_round, pause_collector, tune_collector
 
 SHUTDOWN_GRACE = 5.0
 
@@ -176,6 +176,7 @@ def run(
         if shard is None or "{index}" not in peer_url:
             raise click.UsageError("--peer-url needs sharding and an {index} in the URL")
         peers = tuple(peer_url.replace("{index}", str(i)) for i in range(shard.count))
+    pause_collector()  # until start-up is done: tune_collector in serve_daemon
     config = load_config_or_exit(config_path)
     alerts = load_alerts_or_exit(alerts_path, config) if alerts_path else None
     address = listen or config.listen

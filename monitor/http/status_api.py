@@ -9,13 +9,15 @@ weak ETag so a poller that sends `If-None-Match` gets 304 while nothing ran.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from aiohttp import web
 
+from monitor.config import ServiceConfig
 from monitor.http.json_api import MONITOR_KEY, json_response
 from monitor.http.status_query import (
     BadStatusQuery,
+    ServiceIndex,
     etag_matches,
     parse_status_query,
     select_services,
@@ -24,6 +26,23 @@ from monitor.http.status_query import (
 from monitor.model import FleetStatus, Page, status_json_schema
 
 SERVICES_PER_CHUNK = 200
+
+
+class IndexCache:
+    """The `ServiceIndex` of the services the daemon runs now: rebuilt on the first filtered
+    request after a reload (the services list is a new object then)."""
+
+    def __init__(self) -> None:
+        self._services: Sequence[ServiceConfig] | None = None
+        self._index: ServiceIndex | None = None
+
+    def index(self, services: Sequence[ServiceConfig]) -> ServiceIndex:
+        if self._index is None or self._services is not services:
+            self._services, self._index = services, ServiceIndex(services)
+        return self._index
+
+
+INDEX_KEY = web.AppKey("status_index", IndexCache)
 
 
 async def status_handler(request: web.Request) -> web.StreamResponse:
@@ -41,7 +60,8 @@ async def status_handler(request: web.Request) -> web.StreamResponse:
         fleet = monitor.status()
     else:
         try:
-            chosen = select_services(monitor.config.services, query, monitor.service_status_now)
+            index = request.app[INDEX_KEY].index(monitor.config.services)
+            chosen = select_services(index, query, monitor.service_status_now)
         except BadStatusQuery as exc:
             return json_response({"error": str(exc)}, status=400)
         page = Page(total=chosen.total, limit=query.limit, next_cursor=chosen.next_cursor)
@@ -93,6 +113,7 @@ async def schema_handler(request: web.Request) -> web.Response:
 
 
 def add_status_routes(app: web.Application) -> None:
+    app[INDEX_KEY] = IndexCache()
     app.router.add_get("/status", status_handler)
     app.router.add_get("/status/schema", schema_handler)
     app.router.add_get("/status/{name}", service_handler)

@@ -15,8 +15,10 @@ import base64
 import binascii
 import hashlib
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 
 from monitor.config import NAME_PATTERN, ServiceConfig
 from monitor.model import Status
@@ -138,35 +140,60 @@ class Selection:
     next_cursor: str | None
 
 
+class ServiceIndex:
+    """Where each service is, and which services each team and label holds: built once per
+    config, so a filtered answer costs what it selects, not a pass over 100,000 services."""
+
+    def __init__(self, services: Sequence[ServiceConfig]) -> None:
+        self.names = [s.name for s in services]
+        self.position: dict[str, int] = {}
+        self.by_team: dict[str | None, list[int]] = {}
+        self.by_label: dict[tuple[str, str], list[int]] = {}
+        for i, service in enumerate(services):
+            self.position.setdefault(service.name, i)
+            self.by_team.setdefault(service.team, []).append(i)
+            for label in service.labels.items():
+                self.by_label.setdefault(label, []).append(i)
+
+    def candidates(self, query: StatusQuery) -> Sequence[int]:
+        """Positions, ascending, that the name, team and label filters allow."""
+        chosen: list[set[int]] = []
+        if query.services:
+            chosen.append({self.position[n] for n in query.services if n in self.position})
+        if query.teams:
+            chosen.append({i for team in query.teams for i in self.by_team.get(team, ())})
+        chosen.extend(set(self.by_label.get(label, ())) for label in query.labels)
+        if not chosen:
+            return range(len(self.names))
+        chosen.sort(key=len)
+        return sorted(chosen[0].intersection(*chosen[1:]))
+
+
 def select_services(
-    services: Sequence[ServiceConfig], query: StatusQuery, status_of: Callable[[str], Status]
+    index: ServiceIndex, query: StatusQuery, status_of: Callable[[str], Status]
 ) -> Selection:
     """The services `query` asks for. `status_of` is the service's current status (cheap:
-    the daemon's per-service track), so only the selected services' views get built. One
-    comprehension per filter, cheapest first: ~5 ms a filter at 100,000 services."""
-    pool = list(enumerate(services))
-    if query.services:
-        pool = [(i, s) for i, s in pool if s.name in query.services]
-    if query.teams:
-        pool = [(i, s) for i, s in pool if s.team in query.teams]
+    the daemon's per-service track), asked only of the services the other filters leave, so
+    only the selected services' views get built."""
+    names = index.names
+    pool = index.candidates(query)
     if query.search:
-        pool = [(i, s) for i, s in pool if query.search in s.name.lower()]
-    for key, value in query.labels:
-        pool = [(i, s) for i, s in pool if s.labels.get(key) == value]
-    if query.statuses:
-        pool = [(i, s) for i, s in pool if status_of(s.name) in query.statuses]
+        pool = [i for i in pool if query.search in names[i].lower()]
+    if query.statuses:  # the one filter the index cannot hold: asked in C loops but status_of
+        asked = names if isinstance(pool, range) else map(names.__getitem__, pool)
+        pool = list(compress(pool, map(query.statuses.__contains__, map(status_of, asked))))
+    total = len(pool)
     if query.after is not None:
-        after = next((i for i, s in enumerate(services) if s.name == query.after), None)
+        after = index.position.get(query.after)
         if after is None:
             raise BadStatusQuery(
                 "cursor: its service is no longer configured; start again without cursor"
             )
-        rest = [s.name for i, s in pool if i > after]
-    else:
-        rest = [s.name for _, s in pool]
-    names = rest if query.limit is None else rest[: query.limit]
-    more = len(rest) > len(names)
-    return Selection(names, len(pool), encode_cursor(names[-1]) if more else None)
+        pool = pool[bisect_right(pool, after) :]
+    page = pool if query.limit is None else pool[: query.limit]
+    more = len(pool) > len(page)
+    chosen = [names[i] for i in page]
+    return Selection(chosen, total, encode_cursor(chosen[-1]) if more else None)
 
 
 def status_etag(version: tuple[int, ...], query_string: str) -> str:

@@ -14,6 +14,7 @@ from monitor.durations import format_duration
 from monitor.errors import ConfigError
 from monitor.fleet.sharding import shard_info
 from monitor.probes import polled
+from monitor.runtime.gc_policy import paused_collector
 from monitor.runtime.monitor_base import MonitorBase
 from monitor.runtime.tracked import TrackedCheck
 from monitor.secrets_scrub import scrubber_for
@@ -127,7 +128,8 @@ class ConfigApply(MonitorBase):
     def reload_from(self, path: str) -> tuple[bool, str]:
         """Load `path` and apply it; an invalid file is refused and the old config runs on."""
         try:
-            new = load_config(path)
+            with paused_collector():
+                new = load_config(path)
         except ConfigError as exc:
             self.metrics.config_last_reload_successful.set(0)
             self.log.error(
@@ -136,7 +138,8 @@ class ConfigApply(MonitorBase):
                 problems=[p.render(exc.file) for p in exc.problems],
             )
             return False, str(exc)
-        counts = self.apply_config(new)
+        with paused_collector():
+            counts = self.apply_config(new)
         self.metrics.config_last_reload_successful.set(1)
         self.metrics.config_last_reload_success_timestamp.set(time.time())
         self.log.info("config.reloaded", file=path, **counts)

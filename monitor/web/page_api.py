@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from monitor.http.json_api import json_response
+from monitor.http.status_api import IndexCache
 from monitor.http.status_query import (
     BadStatusQuery,
     etag_matches,
@@ -34,6 +35,8 @@ MAX_PAGE_LIMIT = 500
 
 
 def add_page_api(app: web.Application, handlers: StatusPage) -> None:
+    indexes = IndexCache()  # /status's index of the services, rebuilt after a reload
+
     async def services(request: web.Request) -> web.Response:
         monitor = request.app[handlers.key]
         params = {key: request.query.getall(key) for key in request.query}
@@ -41,7 +44,8 @@ def add_page_api(app: web.Application, handlers: StatusPage) -> None:
             query = parse_status_query(params)
             limit = min(query.limit or PAGE_LIMIT, MAX_PAGE_LIMIT)
             query = dataclasses.replace(query, limit=limit)
-            chosen = select_services(own_services(monitor), query, monitor.service_status_now)
+            index = indexes.index(own_services(monitor))
+            chosen = select_services(index, query, monitor.service_status_now)
         except BadStatusQuery as exc:
             return json_response({"error": str(exc)}, status=400)
         now = monitor.clock()
