@@ -66,8 +66,19 @@ CORE: dict[str, list[str]] = {
         "tests/test_sharding_golden.py",
         "tests/test_sharding_edges.py",
     ],
-    "monitor/alerting/grouping.py": ["tests/test_alerting_grouping.py"],
-    "monitor/alerting/maintenance.py": ["tests/test_alerting_maintenance.py"],
+    "monitor/alerting/grouping.py": [
+        "tests/test_alerting_grouping.py",
+        "tests/test_alerting_grouping_edges.py",
+    ],
+    "monitor/alerting/maintenance.py": [
+        "tests/test_alerting_maintenance_edges.py",
+        "tests/test_alerting_maintenance.py",
+    ],
+    "monitor/alerting/evaluate.py": ["tests/test_alerting_rules.py", "tests/test_rule_kinds.py"],
+    **{
+        str(p.relative_to(ROOT)): ["tests/test_rule_kinds.py", "tests/test_alerting_rules.py"]
+        for p in sorted(ROOT.glob("monitor/alerting/kinds/*.py"))
+    },
     "monitor/fleet/merge.py": ["tests/test_merge.py", "tests/test_merge_edges.py"],
     "monitor/gate/verdict.py": ["tests/test_gate.py"],
     "monitor/web/history.py": ["tests/test_history.py"],
