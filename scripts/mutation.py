@@ -48,6 +48,7 @@ CORE: dict[str, list[str]] = {
     },
     "monitor/alerting/rules.py": ["tests/test_alerting_rules.py", "tests/test_config_refusals.py"],
     "monitor/alerting/state.py": [
+        "tests/test_alerting_state_edges.py",
         "tests/test_alerting_rules.py",
         "tests/test_alerting_fingerprint.py",
         "tests/test_alerting_silences.py",
