@@ -46,7 +46,11 @@ CORE: dict[str, list[str]] = {
         str(p.relative_to(ROOT)): NORMALIZE_TESTS
         for p in sorted(ROOT.glob("monitor/normalize/*.py"))
     },
-    "monitor/alerting/rules.py": ["tests/test_alerting_rules.py", "tests/test_config_refusals.py"],
+    "monitor/alerting/rules.py": [
+        "tests/test_alerting_rules_edges.py",
+        "tests/test_alerting_rules.py",
+        "tests/test_config_refusals.py",
+    ],
     "monitor/alerting/state.py": [
         "tests/test_alerting_state_edges.py",
         "tests/test_alerting_rules.py",
