@@ -90,6 +90,34 @@ DOWN = "  - {name: Down, kind: status, route: [log]}\n"
             3,
         ),
         ("- just\n- a list\n", "", "expected a mapping with a rules: list", 1),
+        (
+            RECEIVERS
+            + "route: [log]\nrules: []\nmaintenance:\n"
+            + "  - {name: w, services: [a, ghost], start: 2026-01-01, end: 2026-01-02}\n",
+            "maintenance[0].services[1]",
+            "unknown service 'ghost'",
+            7,
+        ),
+        (
+            RECEIVERS
+            + "route: [log]\nrules:\n  - {name: B, kind: burn_rate, long: 5m, short: 1h}\n",
+            "rules[0].short",
+            "the short window must be shorter than the long one",
+            6,
+        ),
+        (
+            "receivers:\n  - type: log\n    name: log\n  - type: log\n    name: log\nrules: []\n",
+            "receivers[1].name",
+            "duplicate receiver 'log'",
+            5,
+        ),
+        (
+            "receivers:\n  - name: log\n    type: carrier-pigeon\nrules: []\n",
+            "receivers[0].type",
+            "expected one of ['alertmanager', 'apprise', 'log', 'pagerduty', 'slack', 'webhook'],"
+            " got 'carrier-pigeon'",
+            3,
+        ),
     ],
 )
 def test_a_bad_alerts_file_names_the_field_and_line(
@@ -168,7 +196,35 @@ def test_a_readable_file_loads_with_its_name_in_errors(tmp_path: Path) -> None:
     path = tmp_path / "alerts.yaml"
     path.write_text(RECEIVERS + "route: [log]\nrules:\n" + DOWN, encoding="utf-8")
     assert [r.name for r in load_alert_rules(path, env={}).config.rules] == ["Down"]
-    path.write_text(RECEIVERS + "rules:\n" + DOWN + DOWN, encoding="utf-8")
-    with pytest.raises(ConfigError) as caught:
+    path.write_text(
+        RECEIVERS + "rules:\n  - {name: D, kind: status, route: [log], match: {services: [x]}}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match="unknown service 'x'") as caught:
         load_alert_rules(path, env={}, services=["a"])
     assert caught.value.file == str(path)
+
+
+def test_every_bad_receiver_is_reported_not_only_the_first_or_last() -> None:
+    text = (
+        "receivers:\n"
+        "  - {name: a, type: carrier-pigeon}\n"
+        "  - {name: b, type: webhook}\n"  # no url
+        "  - {name: c, type: webhook}\n"
+        "  - {name: d, type: smoke-signal}\n"
+        "rules: []\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_alert_rules(text, env={})
+    locations = [p.location.split(".")[0] for p in caught.value.problems]
+    assert locations == ["receivers[0]", "receivers[1]", "receivers[2]", "receivers[3]"]
+
+
+@pytest.mark.parametrize("text", ["rules: [\n", "- a\n"])
+def test_an_error_names_the_file_given_or_a_stand_in(text: str) -> None:
+    with pytest.raises(ConfigError) as named:
+        parse_alert_rules(text, "team/alerts.yaml", env={})
+    assert named.value.file == "team/alerts.yaml"
+    with pytest.raises(ConfigError) as unnamed:
+        parse_alert_rules(text, env={})
+    assert unnamed.value.file == "<alerts>"
