@@ -81,7 +81,11 @@ CORE: dict[str, list[str]] = {
     ],
     "monitor/alerting/evaluate.py": ["tests/test_alerting_rules.py", "tests/test_rule_kinds.py"],
     **{
-        str(p.relative_to(ROOT)): ["tests/test_rule_kinds.py", "tests/test_alerting_rules.py"]
+        str(p.relative_to(ROOT)): [
+            "tests/test_rule_kinds.py",
+            "tests/test_rule_kinds_edges.py",
+            "tests/test_alerting_rules.py",
+        ]
         for p in sorted(ROOT.glob("monitor/alerting/kinds/*.py"))
     },
     "monitor/fleet/merge.py": ["tests/test_merge.py", "tests/test_merge_edges.py"],

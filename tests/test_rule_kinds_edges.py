@@ -1,0 +1,37 @@
+"""Rule kinds exported as Prometheus rules (`monitor rules export`): golden expressions and
+descriptions, so a kind's PromQL cannot drift from what it decides in the daemon."""
+
+from __future__ import annotations
+
+from monitor.alerting.prometheus_export import alerting_rule
+from tests.alerting_fixtures import rules
+
+STATUS_RULES = """rules:
+  - {name: Down, kind: status, status: [unhealthy, degraded], match: {services: [a, b]}}
+  - {name: Bad, kind: status, status: [unhealthy]}
+"""
+
+
+def test_a_status_rule_selects_its_statuses_and_services() -> None:
+    down, bad = (
+        alerting_rule(r, c.config, 30.0)
+        for c in [rules(STATUS_RULES, services=["a", "b"])]
+        for r in c.config.rules
+    )
+    assert down["expr"] == (
+        'max by (service) (monitor_service_status{status=~"unhealthy|degraded", service=~"a|b"})'
+        " == 1"
+    )
+    assert bad["expr"] == 'max by (service) (monitor_service_status{status=~"unhealthy"}) == 1'
+
+
+def test_one_status_is_written_out_and_several_are_queried() -> None:
+    down, bad = (
+        alerting_rule(r, c.config, 30.0)["annotations"]["description"]
+        for c in [rules(STATUS_RULES, services=["a", "b"])]
+        for r in c.config.rules
+    )
+    assert bad.startswith("{{ $labels.service }} has been unhealthy since ")
+    assert down.startswith(
+        "{{ $labels.service }} has been {{ range printf `max by (status) (monitor_service_status"
+    )
