@@ -13,11 +13,8 @@ STATUS_RULES = """rules:
 
 
 def test_a_status_rule_selects_its_statuses_and_services() -> None:
-    down, bad = (
-        alerting_rule(r, c.config, 30.0)
-        for c in [rules(STATUS_RULES, services=["a", "b"])]
-        for r in c.config.rules
-    )
+    config = rules(STATUS_RULES, services=["a", "b"]).config
+    down, bad = (alerting_rule(r, config, 30.0) for r in config.rules)
     assert down["expr"] == (
         'max by (service) (monitor_service_status{status=~"unhealthy|degraded", service=~"a|b"})'
         " == 1"
@@ -26,11 +23,8 @@ def test_a_status_rule_selects_its_statuses_and_services() -> None:
 
 
 def test_one_status_is_written_out_and_several_are_queried() -> None:
-    down, bad = (
-        alerting_rule(r, c.config, 30.0)["annotations"]["description"]
-        for c in [rules(STATUS_RULES, services=["a", "b"])]
-        for r in c.config.rules
-    )
+    config = rules(STATUS_RULES, services=["a", "b"]).config
+    down, bad = (alerting_rule(r, config, 30.0)["annotations"]["description"] for r in config.rules)
     assert bad.startswith("{{ $labels.service }} has been unhealthy since ")
     assert down.startswith(
         "{{ $labels.service }} has been {{ range printf `max by (status) (monitor_service_status"
