@@ -29,3 +29,8 @@ def test_one_status_is_written_out_and_several_are_queried() -> None:
     assert down.startswith(
         "{{ $labels.service }} has been {{ range printf `max by (status) (monitor_service_status"
     )
+
+
+def test_the_watchdog_exports_as_always_true() -> None:
+    config = rules("rules:\n  - {name: Watchdog, kind: watchdog}\n").config
+    assert alerting_rule(config.rules[0], config, 30.0)["expr"] == "vector(1)"
