@@ -52,8 +52,13 @@ CORE: dict[str, list[str]] = {
         str(p.relative_to(ROOT)): NORMALIZE_TESTS
         for p in sorted(ROOT.glob("monitor/normalize/*.py"))
     },
-    "monitor/alerting/rules.py": ["tests/test_alerting_rules.py", "tests/test_config_refusals.py"],
+    "monitor/alerting/rules.py": [
+        "tests/test_alerting_rules_edges.py",
+        "tests/test_alerting_rules.py",
+        "tests/test_config_refusals.py",
+    ],
     "monitor/alerting/state.py": [
+        "tests/test_alerting_state_edges.py",
         "tests/test_alerting_rules.py",
         "tests/test_alerting_fingerprint.py",
         "tests/test_alerting_silences.py",
@@ -72,13 +77,32 @@ CORE: dict[str, list[str]] = {
         "tests/test_sharding_golden.py",
         "tests/test_sharding_edges.py",
     ],
-    "monitor/alerting/grouping.py": ["tests/test_alerting_grouping.py"],
-    "monitor/alerting/maintenance.py": ["tests/test_alerting_maintenance.py"],
+    "monitor/alerting/grouping.py": [
+        "tests/test_alerting_grouping.py",
+        "tests/test_alerting_grouping_edges.py",
+    ],
+    "monitor/alerting/maintenance.py": [
+        "tests/test_alerting_maintenance_edges.py",
+        "tests/test_alerting_maintenance.py",
+    ],
+    "monitor/alerting/evaluate.py": ["tests/test_alerting_rules.py", "tests/test_rule_kinds.py"],
+    **{
+        str(p.relative_to(ROOT)): [
+            "tests/test_rule_kinds.py",
+            "tests/test_rule_kinds_edges.py",
+            "tests/test_alerting_rules.py",
+        ]
+        for p in sorted(ROOT.glob("monitor/alerting/kinds/*.py"))
+    },
     "monitor/fleet/merge.py": ["tests/test_merge.py", "tests/test_merge_edges.py"],
     "monitor/gate/verdict.py": ["tests/test_gate.py"],
     "monitor/web/history.py": ["tests/test_history.py"],
 }
 
+
+ALSO_COPY = ["alerts.yaml"]
+"""Files of the repository the selected tests read (test_alerting_rules checks the shipped
+rules): copied into the scratch directory and, through `also_copy`, into mutmut's."""
 
 KILLED = ("killed", "timeout", "caught by type check")
 """mutmut's outcomes that count as a kill (a timeout is a mutant that looped: the test noticed)."""
@@ -94,6 +118,7 @@ def _narrowed_pyproject(module: str, tests: list[str]) -> str:
     settings = tomllib.loads(text)["tool"]["mutmut"]
     settings["only_mutate"] = [module]
     settings["pytest_add_cli_args_test_selection"] = tests
+    settings["also_copy"] = ALSO_COPY
     lines = ["[tool.mutmut]"]
     for key, value in settings.items():
         if isinstance(value, list):
@@ -116,6 +141,8 @@ def run_module(module: str, tests: list[str], keep: Path | None) -> tuple[int, i
     )
     shutil.copytree(ROOT / "tests", scratch / "tests", ignore=shutil.ignore_patterns("__pycache__"))
     (scratch / "pyproject.toml").write_text(_narrowed_pyproject(module, tests), encoding="utf-8")
+    for name in ALSO_COPY:
+        shutil.copy2(ROOT / name, scratch / name)
     mutmut = [sys.executable, "-m", "mutmut"]
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     subprocess.run(
@@ -162,7 +189,11 @@ def main(argv: list[str]) -> int:
     failing = 0
     for module in wanted:
         killed, tested, survivors = run_module(module, CORE[module], args.keep)
-        score = 100.0 * killed / tested if tested else 100.0
+        if not tested:  # mutmut stops before mutating when the tests fail unmutated
+            failing += 1
+            print(f"{module}: nothing tested: do its tests pass? (--keep, then mutmut run)")
+            continue
+        score = 100.0 * killed / tested
         failing += score < 90.0
         print(f"{module}: {killed}/{tested} killed, {score:.1f}%", flush=True)
         for name in survivors:

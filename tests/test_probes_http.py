@@ -136,7 +136,9 @@ async def test_accepts_and_never_answers_times_out_on_time(
     answer = await probe_http(session, make_check(url, timeout=0.3))
     elapsed = time.perf_counter() - start
     assert answer.error is TransportError.TIMEOUT
-    assert 0.3 <= elapsed < 0.8
+    # not before the deadline; the upper bound only has to tell the deadline from the server's
+    # 30 s of silence, so it leaves a loaded CI seconds, not the 0.5 s it once did
+    assert 0.3 <= elapsed < 5.0
     assert normalize_response(answer).reason is Reason.TIMEOUT
 
 
@@ -156,7 +158,8 @@ async def test_slow_trickled_body_is_stopped_by_the_total_deadline(
     start = time.perf_counter()
     answer = await probe_http(session, make_check(url, timeout=0.4))
     assert answer.error is TransportError.TIMEOUT
-    assert time.perf_counter() - start < 0.9
+    # the trickle takes 10 s to finish: half of it tells the total deadline from a per-read one
+    assert time.perf_counter() - start < 5.0
 
 
 async def test_oversized_body_is_capped_while_streaming(
@@ -188,9 +191,9 @@ async def test_gzip_bomb_is_capped_on_decoded_size(
         )
 
     base = await web_server({"/health": handler})
-    start = time.perf_counter()
+    # no time bound: inflating all 50 MiB takes well under the 5 s timeout on any machine, so
+    # a bound could not tell; the memory bound is tests/test_hostile.py's gzip_bomb case
     answer = await probe_http(session, make_check(base + "/health", cap=65536, timeout=5))
-    assert time.perf_counter() - start < 2.0
     assert answer.truncated and len(answer.body) <= 65536
     assert len(bomb) < 200_000
 

@@ -37,7 +37,7 @@ def test_this_platform_stamps_reads() -> None:
 
 
 DELAY = 0.02  # the server holds every answer this long
-BUSY = 0.08  # and the client's loop is kept busy this long while the answer waits
+BUSY = 0.2  # and the client's loop is kept busy this long while the answer waits
 
 
 @pytest.fixture(params=["http", "https"])
@@ -101,7 +101,10 @@ async def test_the_wait_for_a_busy_loop_is_not_counted(
     async with aiohttp.ClientSession(connector=connector) as timed:
         duration, span = await _probe_while_busy(timed, url)
     assert span >= BUSY, "the answer really waited for the loop"
-    assert DELAY <= duration < DELAY + 0.015, f"{duration * 1000:.1f} ms: not the wire time"
+    # A duration that counted the busy spell is at least DELAY + BUSY - 2 ms. Half of BUSY
+    # is left for the server process being descheduled on a loaded 2-core CI; how close the
+    # stamp comes to the wire time (tenths of a ms) is measured in bench/latency_bench.py.
+    assert DELAY <= duration < DELAY + BUSY / 2, f"{duration * 1000:.1f} ms: not the wire time"
 
 
 async def test_without_the_stamps_the_wait_is_counted(

@@ -139,12 +139,25 @@ def _utc(moment: datetime) -> datetime:
 def last_start(schedule: str, timezone: str, now: datetime) -> datetime:
     """The latest time at or before `now` the cron `schedule` fires in `timezone` (UTC).
     A wall time the fall-back night repeats counts once, at its first occurrence."""
-    local = now.astimezone(ZoneInfo(timezone)) + timedelta(microseconds=1)  # at `now` counts
+    zone = ZoneInfo(timezone)
+    local = now.astimezone(zone) + timedelta(microseconds=1)  # at `now` counts
     runs = croniter(schedule, local)
     latest: datetime = runs.get_prev(datetime)
     before: datetime = runs.get_prev(datetime)
     if before.replace(tzinfo=None) == latest.replace(tzinfo=None):
         latest = before
+    here = now.astimezone(zone)
+    if here.fold:
+        # the fall-back night's second pass: croniter steps back in wall time, so it misses
+        # the first pass's later wall times (02:30 CEST at 02:10 CET), which came earlier
+        repeated = here.replace(fold=0).utcoffset() - here.utcoffset()  # type: ignore[operator]
+        first_pass = croniter(schedule, (now - repeated).astimezone(zone))
+        for _ in range(int(repeated.total_seconds()) + 1):  # at most one a second
+            run: datetime = first_pass.get_next(datetime)
+            if run > now:
+                break
+            if not run.astimezone(zone).fold:  # a wall time the second pass repeats: once
+                latest = max(latest, run)
     return _utc(latest)
 
 
