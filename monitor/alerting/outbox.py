@@ -35,7 +35,7 @@ from monitor.alerting.delivery import (
     DeliveryStats,
 )
 from monitor.alerting.grouping import AlertGroup
-from monitor.alerting.maintenance import MaintenanceWindow
+from monitor.alerting.maintenance import Deploy, MaintenanceWindow
 from monitor.alerting.state import (
     AlertEvent,
     AlertRecord,
@@ -73,6 +73,7 @@ CREATE TABLE IF NOT EXISTS history (service TEXT PRIMARY KEY, value TEXT NOT NUL
 CREATE TABLE IF NOT EXISTS silences (id TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS groups (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS maintenance (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS deploys (id TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
@@ -278,6 +279,14 @@ class Outbox:
         return [
             MaintenanceWindow.model_validate_json(v) for v in self._values("maintenance", "name")
         ]
+
+    def save_deploys(self, deploys: Iterable[Deploy]) -> None:
+        """Replace the stored deploys: the page's timeline marks them after a restart too."""
+        self._replace("deploys", "id", [(d.id, d.model_dump_json()) for d in deploys])
+
+    def load_deploys(self) -> list[Deploy]:
+        deploys = [Deploy.model_validate_json(v) for v in self._values("deploys", "id")]
+        return sorted(deploys, key=lambda d: d.started_at)
 
     # ------------------------------------------------------------------ delivery
 

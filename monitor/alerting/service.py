@@ -35,6 +35,10 @@ DELIVERY_CONNECTIONS = 64
 """Connections for sending notifications: a pool of their own, apart from the probes'."""
 
 
+MAX_DEPLOYS = 200
+"""Deploys kept for the page's timeline and failed-gate pages: the newest, by announcement."""
+
+
 class Alerter:
     def __init__(
         self,
@@ -65,9 +69,11 @@ class Alerter:
         }
         self.silences = SilenceSet()
         self.windows: list[MaintenanceWindow] = []
-        self.deploys: dict[str, Deploy] = {}
-        """Announced deploys by id; a failed one names itself in its services' pages."""
         """One-off maintenance windows added through the API (the file's are in the rules)."""
+        self.deploys: dict[str, Deploy] = {}
+        """Announced deploys by id, oldest first, the newest `MAX_DEPLOYS` kept (stored, so the
+        page's timeline keeps them across a restart); a failed one names itself in pages."""
+        self._deploy_serial = 0
         self._wanted = asyncio.Event()
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
@@ -92,10 +98,7 @@ class Alerter:
             connector=aiohttp.TCPConnector(limit=DELIVERY_CONNECTIONS),
             cookie_jar=aiohttp.DummyCookieJar(),
         )
-        self.state = await asyncio.to_thread(self.outbox.load_state)
-        self.groups = await asyncio.to_thread(self.outbox.load_groups)
-        self.silences = SilenceSet(await asyncio.to_thread(self.outbox.load_silences))
-        self.windows = await asyncio.to_thread(self.outbox.load_windows)
+        await self.restore()
         self._view = view
         self._on_recheck = on_recheck
         self._tasks = [
@@ -105,6 +108,15 @@ class Alerter:
             ),
         ]
         self.request()
+
+    async def restore(self) -> None:
+        """What the last run stored: alert state, groups, the API's silences and windows,
+        deploys."""
+        self.state = await asyncio.to_thread(self.outbox.load_state)
+        self.groups = await asyncio.to_thread(self.outbox.load_groups)
+        self.silences = SilenceSet(await asyncio.to_thread(self.outbox.load_silences))
+        self.windows = await asyncio.to_thread(self.outbox.load_windows)
+        self.deploys = {d.id: d for d in await asyncio.to_thread(self.outbox.load_deploys)}
 
     def request(self) -> None:
         """Ask for an evaluation soon (called after every completed check)."""
@@ -220,13 +232,22 @@ class Alerter:
         """Record a deploy and hold its services' pages for at most `hold` seconds (until the
         gate's verdict closes the window)."""
         now = self.clock()
+        self._deploy_serial += 1
         deploy = Deploy(
-            id=f"{int(now.timestamp())}-{len(self.deploys) + 1}",
+            id=f"{int(now.timestamp())}-{self._deploy_serial}",
             services=services,
             version=version,
             started_at=now,
         )
+        while deploy.id in self.deploys:  # a restart within the same second reuses serials
+            self._deploy_serial += 1
+            deploy = deploy.model_copy(
+                update={"id": f"{int(now.timestamp())}-{self._deploy_serial}"}
+            )
         self.deploys[deploy.id] = deploy
+        for old_id in list(self.deploys)[:-MAX_DEPLOYS]:
+            del self.deploys[old_id]
+        await asyncio.to_thread(self.outbox.save_deploys, list(self.deploys.values()))
         for service in services:
             self.metrics.deploy_timestamp.labels(service, version).set(now.timestamp())
         await self.add_window(deploy.window(now + timedelta(seconds=hold)))
@@ -240,6 +261,7 @@ class Alerter:
             return None
         deploy = deploy.model_copy(update={"passed": passed})
         self.deploys[deploy_id] = deploy
+        await asyncio.to_thread(self.outbox.save_deploys, list(self.deploys.values()))
         self.windows = [w for w in self.windows if w.name != deploy.window_name]
         await asyncio.to_thread(self.outbox.save_windows, self.windows)
         self.request()
