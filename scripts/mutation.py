@@ -27,6 +27,8 @@ NORMALIZE_TESTS = [
     "tests/test_normalize.py",
     "tests/test_normalize_boundaries.py",
     "tests/test_normalize_edges.py",
+    "tests/test_normalize_http_status_edges.py",
+    "tests/test_normalize_reported_edges.py",
 ]
 
 # The pure core (issue 14) and the tests that speak for each module: small and without real
