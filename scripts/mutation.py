@@ -29,6 +29,8 @@ NORMALIZE_TESTS = [
     "tests/test_normalize_edges.py",
     "tests/test_normalize_http_status_edges.py",
     "tests/test_normalize_reported_edges.py",
+    "tests/test_normalize_findings_edges.py",
+    "tests/test_normalize_evidence_edges.py",
 ]
 
 # The pure core (issue 14) and the tests that speak for each module: small and without real
