@@ -31,6 +31,7 @@ NORMALIZE_TESTS = [
     "tests/test_normalize_reported_edges.py",
     "tests/test_normalize_findings_edges.py",
     "tests/test_normalize_evidence_edges.py",
+    "tests/test_normalize_text_table_edges.py",
 ]
 
 # The pure core (issue 14) and the tests that speak for each module: small and without real
