@@ -36,6 +36,7 @@ NORMALIZE_TESTS = [
     "tests/test_normalize_body_edges.py",
     "tests/test_normalize_standby_edges.py",
     "tests/test_normalize_health_json_edges.py",
+    "tests/test_normalize_spring_edges.py",
 ]
 
 # The pure core (issue 14) and the tests that speak for each module: small and without real
