@@ -46,7 +46,11 @@ CORE: dict[str, list[str]] = {
     "monitor/state.py": ["tests/test_state.py", "tests/test_state_edges.py"],
     "monitor/status.py": ["tests/test_state.py", "tests/test_status_document.py"],
     "monitor/slo.py": ["tests/test_slo.py", "tests/test_slo_edges.py"],
-    "monitor/latency.py": ["tests/test_latency.py", "tests/test_slo.py"],
+    "monitor/latency.py": [
+        "tests/test_latency.py",
+        "tests/test_latency_edges.py",
+        "tests/test_slo.py",
+    ],
     "monitor/server_timing.py": [
         "tests/test_server_timing.py",
         "tests/test_server_timing_edges.py",
