@@ -165,3 +165,34 @@ def test_a_passing_fleet_in_the_table_and_the_summary() -> None:
         "|---|---|---|---|---|---|\n"
         "| `gateway` | healthy | `ok` | 3.25 / 50.0 ms | 2.0.1 | ✅ OK |\n"
     )
+
+
+def test_a_version_of_exactly_20_characters_is_shown_whole() -> None:
+    report = judge([_service("gateway", [_check()], version="v" * 20)])
+    assert render_table(report).splitlines()[1] == "gateway  healthy  ok      -             " + (
+        "v" * 20 + "  OK"
+    )
+
+
+def test_an_analytics_check_without_data_is_no_verdict_but_an_unknown_health_check_fails() -> None:
+    outage = _check("traffic", CheckKind.ANALYTICS, Status.UNKNOWN, Reason.UNRECOGNIZED_BODY)
+    unknown = _check("health", CheckKind.HEALTH, Status.UNKNOWN, Reason.UNRECOGNIZED_BODY)
+    report = judge([_service("a", [outage]), _service("b", [unknown])])
+    assert [c.failures for s in report.services for c in s.checks] == [
+        [],
+        ["not healthy: unknown (unrecognized_body)"],
+    ]
+
+
+def test_check_verdicts_carry_version_and_duration_into_json() -> None:
+    data = json.loads(render_json(_report()))
+    check = data["services"][2]["checks"][0]
+    assert (check["version"], check["duration_ms"], check["samples"]) == ("w" * 21, 11.0, 50)
+
+
+def test_junit_without_a_duration_and_with_control_characters() -> None:
+    service = _service("a", [_check(status=D, reason=Reason.REPORTED_DEGRADED)], D, Reason.TIMEOUT)
+    service = service.model_copy(update={"duration_ms": None, "detail": "bell\x07"})
+    xml = render_junit(judge([service]))
+    assert '<testcase classname="verify.a" name="a" time="0.000">' in xml
+    assert "<system-out>degraded (timeout): bell\ufffd\nurl: https://a.example</system-out>" in xml
