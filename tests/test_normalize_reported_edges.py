@@ -52,6 +52,12 @@ def test_healthy_parts_under_each_code(code: int, status: Status, reason: Reason
     verdict = _json(code, {"db": UP, "cache": UP})
     assert (verdict.status, verdict.reason) == (status, reason)
     assert set(verdict.components) == {"db", "cache"}
+    assert verdict.read == "parts with a status of their own: db, cache"
+
+
+def test_healthy_parts_name_the_format_they_were_read_in() -> None:
+    assert _json(200, {"db": UP}).detail == "reports healthy (JSON)"
+    assert _json(499, {"db": UP}).detail == "JSON body reports healthy but HTTP status is 499"
 
 
 def test_healthy_parts_under_a_5xx_are_named_and_kept() -> None:
