@@ -50,6 +50,14 @@ def test_an_error_message_cut_at_300_characters_loses_a_secret_s_beginning() -> 
     assert verdict.detail == "malformed HTTP answer: " + "x" * 270
 
 
+def test_an_error_message_is_scrubbed_before_the_detail_cuts_it() -> None:
+    """299 characters: not cut by the probe, but the detail (summary + message) is cut at 300."""
+    message = "x" * 270 + SECRET + "y" * 14
+    answer = Answer(URL, error=TransportError.PROTOCOL_ERROR, error_detail=message)
+    verdict = normalize_response(answer, SCRUB)
+    assert verdict.detail == "malformed HTTP answer: " + "x" * 270 + "[redact"
+
+
 def test_a_cut_excerpt_ends_where_it_was_cut() -> None:
     verdict = normalize_response(Answer(URL, 500, TEXT, b"x" * 300), SCRUB)
     assert verdict.evidence == "x" * 199 + "…"
