@@ -116,6 +116,9 @@ def test_the_flags_are_quoted_as_read() -> None:
     assert _explain(503, {**ACTIVE, "sealed": True}).verdict.read == (
         "initialized=true, sealed=true, standby=false, HTTP 503"
     )
+    assert _explain(500, ACTIVE).verdict.read == (
+        "initialized=true, sealed=false, standby=false, HTTP 500"
+    )
 
 
 @pytest.mark.parametrize("code", [200, 500])
