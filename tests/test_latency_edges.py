@@ -56,3 +56,13 @@ def test_the_public_model_is_milliseconds_to_the_microsecond(seconds: float, ms:
     summary = WindowSummary(300.0, 1, seconds, seconds, seconds, 0, 0.0)
     model = to_latency_summary(summary)
     assert (model.p50, model.p95, model.p99, model.window) == (ms, ms, ms, "5m")
+
+
+def test_windows_given_longest_first_keep_their_samples_through_sweeps() -> None:
+    """A sweep judges each window's sub-buckets by that window's own width."""
+    lw = LatencyWindows(0.005, windows=(3600.0, 60.0))
+    lw.record(0.002, 0.0)
+    for i in range(1, 200):
+        lw.record(0.002, i * 5.0)  # every 1m sub-bucket comes round: sweeps run
+    assert lw.summary(3600.0, 995.0).count == 200
+    assert lw.summary(60.0, 995.0).count == 12
