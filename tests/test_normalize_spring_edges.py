@@ -135,3 +135,18 @@ def test_a_lower_case_status_is_left_to_generic_json() -> None:
     assert (explanation.decided_by, explanation.failed) == ("generic_json", ())
     listed = Answer("http://svc.test/health", 200, {"content-type": "application/json"}, b'["UP"]')
     assert explain(listed).failed == ()
+
+
+def test_a_component_s_details_speak_before_its_own_fields() -> None:
+    """Actuator puts what a component says under `details`; a field beside it is not it."""
+    verdict = _spring(
+        {
+            "status": "DOWN",
+            "components": {
+                "junk": "not a component",
+                "db": {"status": "DOWN", "error": "outer", "details": {"error": "pool exhausted"}},
+            },
+        },
+        code=503,
+    )
+    assert _parts(verdict) == {"db": (U, "pool exhausted")}
