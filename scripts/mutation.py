@@ -37,6 +37,7 @@ NORMALIZE_TESTS = [
     "tests/test_normalize_standby_edges.py",
     "tests/test_normalize_health_json_edges.py",
     "tests/test_normalize_spring_edges.py",
+    "tests/test_normalize_plain_text_edges.py",
 ]
 
 # The pure core (issue 14) and the tests that speak for each module: small and without real
