@@ -38,6 +38,7 @@ NORMALIZE_TESTS = [
     "tests/test_normalize_health_json_edges.py",
     "tests/test_normalize_spring_edges.py",
     "tests/test_normalize_plain_text_edges.py",
+    "tests/test_normalize_html_page_edges.py",
 ]
 
 # The pure core (issue 14) and the tests that speak for each module: small and without real
