@@ -7,10 +7,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import pytest
+
 from monitor.answer import Answer, Finding, TransportError
 from monitor.model import Certificate, Reason, Status
 from monitor.normalize import explain, normalize_response
 
+H, D, U = Status.HEALTHY, Status.DEGRADED, Status.UNHEALTHY
 URL = "tcp://db.test:5432"
 OK_JSON = {"content-type": "application/json"}
 
@@ -53,85 +56,49 @@ def test_a_transport_failure_outranks_the_findings() -> None:
     assert explanation.verdict.reason is Reason.CONNECTION_REFUSED
 
 
-def test_an_http_answer_is_read_by_the_parsers_and_made_worse_by_a_finding() -> None:
-    answer = Answer(
-        url="https://svc.test/health",
-        status_code=200,
-        headers=OK_JSON,
-        body=b'{"status": "ok"}',
-        findings=(EXPIRING,),
-    )
-    explanation = explain(answer)
-    assert explanation.decided_by == "generic_json"
-    verdict = explanation.verdict
-    assert (verdict.status, verdict.reason, verdict.detail) == (
-        Status.DEGRADED,
-        Reason.CERTIFICATE_EXPIRING,
-        "certificate expires in 3 days",
-    )
+def _http(reported: str, findings: tuple[Finding, ...] = ()) -> Answer:
+    """A 200 whose JSON body reports `reported`, with what its probe found."""
+    body = f'{{"status": "{reported}"}}'.encode()
+    return Answer("https://svc.test/health", 200, OK_JSON, body, findings=findings)
 
 
-def test_a_finding_never_makes_a_verdict_better() -> None:
-    answer = Answer(
-        url="https://svc.test/health",
-        status_code=200,
-        headers=OK_JSON,
-        body=b'{"status": "down"}',
-        findings=(EXPIRING,),
-    )
-    verdict = normalize_response(answer)
-    assert (verdict.status, verdict.reason, verdict.detail) == (
-        Status.UNHEALTHY,
-        Reason.REPORTED_UNHEALTHY,
-        "reports unhealthy with HTTP 200",
-    )
+def test_an_http_answer_is_read_by_the_parsers_then_made_worse() -> None:
+    assert explain(_http("ok", (EXPIRING,))).decided_by == "generic_json"
 
 
-def test_a_finding_as_bad_as_the_verdict_leaves_it_alone() -> None:
-    answer = Answer(
-        url="https://svc.test/health",
-        status_code=200,
-        headers=OK_JSON,
-        body=b'{"status": "degraded"}',
-        findings=(EXPIRING,),
+@pytest.mark.parametrize(
+    ("reported", "findings", "status", "reason", "detail"),
+    [
+        ("ok", (EXPIRING,), D, Reason.CERTIFICATE_EXPIRING, "certificate expires in 3 days"),
+        # never better ...
+        ("down", (EXPIRING,), U, Reason.REPORTED_UNHEALTHY, "reports unhealthy with HTTP 200"),
+        # ... and as bad is not worse
+        ("degraded", (EXPIRING,), D, Reason.REPORTED_DEGRADED, "reports degraded"),
+        ("ok", (EXPIRING, MCP_DOWN, SLOW_START), U, Reason.MCP_ERROR, "initialize failed: -32601"),
+        ("ok", (), H, Reason.OK, "reports healthy (JSON)"),
+    ],
+)
+def test_a_finding_only_makes_a_verdict_worse(
+    reported: str, findings: tuple[Finding, ...], status: Status, reason: Reason, detail: str
+) -> None:
+    verdict = normalize_response(_http(reported, findings))
+    assert (verdict.status, verdict.reason, verdict.detail, verdict.tls) == (
+        status,
+        reason,
+        detail,
+        None,
     )
-    verdict = normalize_response(answer)
-    assert (verdict.reason, verdict.detail) == (Reason.REPORTED_DEGRADED, "reports degraded")
-
-
-def test_the_worst_of_several_findings_applies() -> None:
-    answer = Answer(
-        url="https://svc.test/health",
-        status_code=200,
-        headers=OK_JSON,
-        body=b'{"status": "ok"}',
-        findings=(EXPIRING, MCP_DOWN, SLOW_START),
-    )
-    verdict = normalize_response(answer)
-    assert (verdict.status, verdict.reason) == (Status.UNHEALTHY, Reason.MCP_ERROR)
 
 
 def test_the_certificate_rides_along_and_an_unverified_one_says_so() -> None:
-    base = Answer(
-        url="https://svc.test/health", status_code=200, headers=OK_JSON, body=b'{"status": "ok"}'
-    )
-    checked = normalize_response(replace(base, tls=_cert(verified=True)))
-    assert checked.tls == _cert(verified=True)
-    assert (checked.status, checked.detail) == (Status.HEALTHY, "reports healthy (JSON)")
-    skipped = normalize_response(replace(base, tls=_cert(verified=False)))
+    checked = normalize_response(replace(_http("ok"), tls=_cert(verified=True)))
+    assert (checked.tls, checked.detail) == (_cert(verified=True), "reports healthy (JSON)")
+    skipped = normalize_response(replace(_http("ok"), tls=_cert(verified=False)))
     assert skipped.tls == _cert(verified=False)
     assert skipped.detail == (
         "reports healthy (JSON); certificate not verified (insecure_skip_verify)"
     )
-    worse = normalize_response(replace(base, tls=_cert(verified=False), findings=(EXPIRING,)))
+    worse = normalize_response(replace(_http("ok", (EXPIRING,)), tls=_cert(verified=False)))
     assert worse.detail == (
         "certificate expires in 3 days; certificate not verified (insecure_skip_verify)"
     )
-
-
-def test_without_findings_or_certificate_the_verdict_is_the_parsers() -> None:
-    answer = Answer(
-        url="https://svc.test/health", status_code=200, headers=OK_JSON, body=b'{"status": "ok"}'
-    )
-    verdict = normalize_response(answer)
-    assert (verdict.detail, verdict.tls) == ("reports healthy (JSON)", None)
