@@ -85,7 +85,7 @@ CORE: dict[str, list[str]] = {
     "monitor/alerting/grouping.py": ["tests/test_alerting_grouping.py"],
     "monitor/alerting/maintenance.py": ["tests/test_alerting_maintenance.py"],
     "monitor/fleet/merge.py": ["tests/test_merge.py", "tests/test_merge_edges.py"],
-    "monitor/gate/verdict.py": ["tests/test_gate.py", "tests/test_gate_reports_golden.py"],
+    "monitor/gate/verdict.py": ["tests/test_gate.py", "tests/test_gate_verdict_edges.py"],
     "monitor/web/history.py": ["tests/test_history.py"],
 }
 

@@ -1,18 +1,21 @@
-"""The deploy gate's reports written out whole (monitor/gate/verdict.py): one fleet that holds
-every case a report renders (a pass, a degraded service whose name and detail break Markdown and
-XML, a multi-check service over its target with a version longer than the table's column, a
-service with no version under --expect-version) and the text CI shows for it, character for
-character (tests/fixtures/gate/). test_gate.py checks meaning; these pin the words, widths and
-escapes. A report that changes on purpose: rewrite the file and read its diff in review."""
+"""The deploy gate's judgement and reports at their edges (monitor/gate/verdict.py). One fleet
+holds every case a report renders (a pass, a degraded service whose name and detail break
+Markdown and XML, a multi-check service over its target with a version longer than the table's
+column, a service with no version under --expect-version); its table, step summary and JUnit
+are compared whole with tests/fixtures/gate/. test_gate.py checks meaning; these pin the words,
+widths, cuts and escapes, and which check's figures speak for a service. A report that changes
+on purpose: rewrite the file and read its diff in review."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pytest
+
 from monitor.gate import verdict as gate
 from monitor.gate.verdict import GateReport, judge
-from monitor.model import CheckKind, Reason, Status
+from monitor.model import CheckKind, CheckStatus, LatencySummary, Reason, Status
 from tests.test_gate import check, service
 
 D = Status.DEGRADED
@@ -152,3 +155,87 @@ def test_junit_without_a_duration_and_with_control_characters() -> None:
         "<system-out>degraded (timeout): bell\ufffd\nurl: https://a.example.workers.dev</system-out>"
         in xml
     )
+
+
+def test_junit_of_an_empty_fleet() -> None:
+    assert gate.render_junit(judge([])) == (
+        "<?xml version='1.0' encoding='utf-8'?>\n"
+        '<testsuites name="monitor verify" tests="1" failures="1" errors="0" skipped="0">\n'
+        '  <testsuite name="monitor verify" tests="1" failures="1" errors="0" skipped="0">\n'
+        '    <testcase classname="verify" name="fleet" time="0.000">\n'
+        '      <failure message="no services to verify; check the config\'s services:" '
+        'type="deploy-gate">no services to verify; check the config\'s services:</failure>\n'
+        "    </testcase>\n"
+        "  </testsuite>\n"
+        "</testsuites>\n"
+    )
+
+
+def test_junit_check_cases_carry_the_check_detail() -> None:
+    slow = service("a", checks=[check(D, Reason.REPORTED_DEGRADED, "queue slow")])
+    assert "<system-out>degraded (reported_degraded): queue slow</system-out>" in (
+        gate.render_junit(judge([slow]))
+    )
+
+
+def test_a_check_without_latency_has_no_samples() -> None:
+    data = json.loads(gate.render_json(_report()))
+    assert data["services"][3]["checks"][0]["samples"] == 0
+
+
+@pytest.mark.parametrize(
+    ("checks", "version"),
+    [
+        ([check(version="1.0"), check(name="q", kind=CheckKind.RPC, version="2.0")], "1.0"),
+        ([check(name="q", kind=CheckKind.RPC, version="2.0"), check(version="1.0")], "1.0"),
+        (
+            [check(name="q", kind=CheckKind.RPC), check(name="r", kind=CheckKind.RPC, version="3")],
+            "3",
+        ),
+    ],
+)
+def test_the_version_is_the_health_check_s_before_any_other(
+    checks: list[CheckStatus], version: str
+) -> None:
+    assert judge([service("a", checks=checks)]).services[0].version == version
+
+
+def test_without_a_health_check_the_first_check_speaks_for_latency() -> None:
+    rpc_only = service("a", checks=[check(name="q", kind=CheckKind.RPC, p95=7.0, target=5.0)])
+    verdict = judge([rpc_only]).services[0]
+    assert (verdict.p95_ms, verdict.target_ms) == (7.0, 5.0)
+
+
+def test_a_service_without_checks_uses_its_own_figures() -> None:
+    bare = service("a", checks=[], version=None).model_copy(
+        update={"latency_ms": LatencySummary(p95=8.0, count=3), "target_ms": 40.0}
+    )
+    verdict = judge([bare]).services[0]
+    assert (verdict.ok, verdict.version, verdict.p95_ms, verdict.target_ms) == (
+        True,
+        None,
+        8.0,
+        40.0,
+    )
+
+
+def test_a_health_check_without_figures_falls_back_to_the_service_s() -> None:
+    quiet = service("a", checks=[check(p95=None, target=None)]).model_copy(
+        update={"latency_ms": LatencySummary(p95=8.0, count=3), "target_ms": 40.0}
+    )
+    verdict = judge([quiet]).services[0]
+    assert (verdict.p95_ms, verdict.target_ms) == (8.0, 40.0)
+
+
+def test_long_failures_are_cut_at_300_in_the_table_and_500_in_junit() -> None:
+    for width, detail_length in ((300, 257), (301, 258)):
+        failing = service("a", D, Reason.REPORTED_DEGRADED, "d" * detail_length, checks=[])
+        line = gate.render_table(judge([failing])).splitlines()[3]
+        failure = "not healthy: degraded (reported_degraded): " + "d" * detail_length
+        assert len(failure) == width
+        assert line == "FAIL a: " + (failure if width == 300 else failure[:297] + "...")
+    for width, detail_length in ((500, 457), (501, 458)):
+        failing = service("a", D, Reason.REPORTED_DEGRADED, "d" * detail_length, checks=[])
+        failure = "not healthy: degraded (reported_degraded): " + "d" * detail_length
+        message = failure if width == 500 else failure[:497] + "..."
+        assert f'<failure message="{message}"' in gate.render_junit(judge([failing]))
