@@ -66,3 +66,10 @@ def test_windows_given_longest_first_keep_their_samples_through_sweeps() -> None
         lw.record(0.002, i * 5.0)  # every 1m sub-bucket comes round: sweeps run
     assert lw.summary(3600.0, 995.0).count == 200
     assert lw.summary(60.0, 995.0).count == 12
+
+
+def test_the_finest_accuracy_24_bit_keys_allow_records_the_largest_value() -> None:
+    """At 1.1e-6 the largest value's key field needs all 24 bits of a store entry's top."""
+    lw = LatencyWindows(0.005, relative_accuracy=1.1e-6)
+    lw.record(1e6, 0.0)
+    assert lw.summary(60.0, 0.0).p50_s == pytest.approx(1e6, rel=1.1e-6)
