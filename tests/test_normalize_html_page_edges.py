@@ -121,3 +121,34 @@ def test_at_most_16000_characters(length: int, read_as_page: bool) -> None:
     html = head + " " * (length - len(head) - len(tail)) + tail
     assert len(html) == length
     assert (_explain(html).decided_by == "html_page") is read_as_page
+
+
+@pytest.mark.parametrize(
+    ("html", "content_type"),
+    [("<HTML><p>Service ready.</p></HTML>", ""), ("  <html><p>Service ready.</p>", "text/plain")],
+)
+def test_an_html_start_tag_in_any_case_makes_a_page(html: str, content_type: str) -> None:
+    assert _page(html, content_type=content_type).verdict.status is H
+
+
+def test_a_painted_page_names_its_format_and_an_unknown_colour_fails_no_parser() -> None:
+    green = _page('<html><body style="background-color: green"></body></html>').verdict
+    assert green.detail == "reports healthy (HTML page)"
+    blue = _explain('<html><body style="background-color: blue"></body></html>')
+    assert blue.failed == ()
+
+
+def test_long_text_sent_as_html_without_markup_is_not_a_page() -> None:
+    text = "Service ready.\n" + "x " * 1200  # too long for plain_text, and not markup
+    assert _explain(text).decided_by == "http_status"
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<html><head><title>Service <b>ready</b></title></head></html>",
+        "<html><head><style>p{}</style></head>Service ready.</html>",
+    ],
+)
+def test_tags_inside_the_title_and_invisible_blocks_leave_the_words(html: str) -> None:
+    assert _page(html).verdict.status is H

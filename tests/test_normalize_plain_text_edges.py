@@ -121,3 +121,28 @@ def test_at_most_2000_characters_are_read(length: int, read_as_text: bool) -> No
     head = "Started\nfailed\n"
     text = head + "x" * (length - len(head))
     assert (_explain(text).decided_by == "plain_text") is read_as_text
+
+
+def test_an_overall_line_is_the_overall_not_a_component() -> None:
+    verdict = _text("overall: down\ndb: ok")
+    assert (verdict.detail, list(verdict.components)) == ("reports unhealthy with HTTP 200", ["db"])
+
+
+@pytest.mark.parametrize(
+    "page", ["<!DOCTYPE html><p>Error: db down</p>", "  <HTML><p>Error: db down</p></HTML>"]
+)
+def test_a_page_in_any_case_is_left_to_html_page(page: str) -> None:
+    verdict = _explain(page).verdict
+    assert verdict.detail == "reports unhealthy with HTTP 200: db down"
+
+
+def test_a_status_line_followed_by_more_text_is_not_the_answer() -> None:
+    assert _explain("Service ready.\nuptime 5 days").decided_by == "http_status"
+
+
+def test_the_failure_verdict_keeps_the_code_and_the_evidence() -> None:
+    verdict = _text("Started\nError: database unreachable", 203)
+    assert (verdict.http_status, verdict.evidence) == (
+        203,
+        "Started Error: database unreachable",
+    )
