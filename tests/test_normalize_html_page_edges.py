@@ -148,6 +148,7 @@ def test_long_text_sent_as_html_without_markup_is_not_a_page() -> None:
     [
         "<html><head><title>Service <b>ready</b></title></head></html>",
         "<html><head><style>p{}</style></head>Service ready.</html>",
+        "<html><head><script>var x</script></head>ok</html>",
     ],
 )
 def test_tags_inside_the_title_and_invisible_blocks_leave_the_words(html: str) -> None:
