@@ -27,6 +27,18 @@ NORMALIZE_TESTS = [
     "tests/test_normalize.py",
     "tests/test_normalize_boundaries.py",
     "tests/test_normalize_edges.py",
+    "tests/test_normalize_http_status_edges.py",
+    "tests/test_normalize_reported_edges.py",
+    "tests/test_normalize_findings_edges.py",
+    "tests/test_normalize_evidence_edges.py",
+    "tests/test_normalize_text_table_edges.py",
+    "tests/test_normalize_scrubbed_edges.py",
+    "tests/test_normalize_body_edges.py",
+    "tests/test_normalize_standby_edges.py",
+    "tests/test_normalize_health_json_edges.py",
+    "tests/test_normalize_spring_edges.py",
+    "tests/test_normalize_plain_text_edges.py",
+    "tests/test_normalize_html_page_edges.py",
 ]
 
 CONFIG_TESTS = [
@@ -42,7 +54,11 @@ CORE: dict[str, list[str]] = {
     "monitor/state.py": ["tests/test_state.py", "tests/test_state_edges.py"],
     "monitor/status.py": ["tests/test_state.py", "tests/test_status_document.py"],
     "monitor/slo.py": ["tests/test_slo.py", "tests/test_slo_edges.py"],
-    "monitor/latency.py": ["tests/test_latency.py", "tests/test_slo.py"],
+    "monitor/latency.py": [
+        "tests/test_latency.py",
+        "tests/test_latency_edges.py",
+        "tests/test_slo.py",
+    ],
     "monitor/server_timing.py": [
         "tests/test_server_timing.py",
         "tests/test_server_timing_edges.py",
@@ -95,7 +111,7 @@ CORE: dict[str, list[str]] = {
         for p in sorted(ROOT.glob("monitor/alerting/kinds/*.py"))
     },
     "monitor/fleet/merge.py": ["tests/test_merge.py", "tests/test_merge_edges.py"],
-    "monitor/gate/verdict.py": ["tests/test_gate.py"],
+    "monitor/gate/verdict.py": ["tests/test_gate.py", "tests/test_gate_verdict_edges.py"],
     "monitor/web/history.py": ["tests/test_history.py"],
 }
 
