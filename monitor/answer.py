@@ -56,6 +56,8 @@ class Answer:
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
     truncated: bool = False
+    body_cap: int = 0
+    """The probe's cap on `body` when `truncated` (the scrubber may change the body's length)."""
     error: TransportError | None = None
     error_detail: str = ""
     duration_s: float = 0.0

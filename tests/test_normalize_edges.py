@@ -9,6 +9,7 @@ from typing import Any
 from monitor.answer import Answer, TransportError
 from monitor.model import Reason, Status
 from monitor.normalize import normalize_response
+from monitor.secrets_scrub import Scrubber
 
 URL = "http://svc.test/health"
 
@@ -92,6 +93,14 @@ def test_a_truncated_body_names_the_cap() -> None:
     verdict = normalize_response(_answer(200, "application/json", b'{"status":', truncated=True))
     assert (verdict.status, verdict.reason) == (Status.DEGRADED, Reason.BODY_TOO_LARGE)
     assert verdict.detail == "HTTP 200 body is larger than the 10-byte cap; not read further"
+
+
+def test_a_truncated_body_names_the_probe_s_cap_even_when_a_secret_was_scrubbed_from_it() -> None:
+    """The scrubber changes the body's length: the detail names the probe's cap, not that."""
+    body = b'{"token": "s3cr3t-value-0123456789", "status":'
+    answer = _answer(200, "application/json", body, truncated=True, body_cap=len(body))
+    verdict = normalize_response(answer, Scrubber(["s3cr3t-value-0123456789"]))
+    assert verdict.detail == "HTTP 200 body is larger than the 46-byte cap; not read further"
 
 
 def test_a_binary_media_type_is_not_a_health_answer() -> None:

@@ -146,6 +146,7 @@ class Http1Connection(asyncio.Protocol):
             headers=self._headers,
             body=bytes(self._body),
             truncated=self._truncated,
+            body_cap=self.max_body_bytes if self._truncated else 0,
             duration_s=received - exchange.sent,
             final_url=self.url,
         )

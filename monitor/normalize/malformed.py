@@ -30,7 +30,8 @@ def parse(answer: Answer, body: Body) -> Verdict | None:
     if answer.truncated:
         reason, detail = (
             Reason.BODY_TOO_LARGE,
-            f"HTTP {code} body is larger than the {len(answer.body)}-byte cap; not read further",
+            f"HTTP {code} body is larger than the {answer.body_cap or len(answer.body)}-byte "
+            "cap; not read further",
         )
     elif _binary(answer.content_type) and body.raw.strip():
         reason, detail = (

@@ -185,6 +185,7 @@ class Exchange:
             headers=_headers(response),
             body=body,
             truncated=truncated,
+            body_cap=self.check.max_body_bytes if truncated else 0,
         )
         raise McpProblem(answer=answer, http_status=response.status)
 

@@ -218,6 +218,7 @@ async def probe_http(session: aiohttp.ClientSession, check: Check) -> Answer:
                         headers=_headers(response),
                         body=body,
                         truncated=truncated,
+                        body_cap=check.max_body_bytes if truncated else 0,
                         duration_s=elapsed,
                         redirects=hops,
                         final_url=str(response.url),
