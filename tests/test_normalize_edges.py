@@ -182,3 +182,18 @@ def test_a_transport_failure_after_a_status_line_keeps_the_status() -> None:
 def test_kubernetes_failure_detail_keeps_its_own_words() -> None:
     verdict = _k8s("[-]tracing failed: X-Ray agent unreachable\n")
     assert verdict.components["tracing"].detail == "X-Ray agent unreachable"
+
+
+def test_control_and_direction_characters_never_reach_a_detail() -> None:
+    body = "boom\x00bang\u202eevil".encode()
+    verdict = normalize_response(_answer(500, "text/plain", body))
+    assert verdict.detail == "HTTP 500 (boombangevil)"
+
+
+def test_a_secret_split_by_a_zero_width_space_is_still_scrubbed_from_the_detail() -> None:
+    message = "bad token s3cr3t\u200b-value-0123456789"
+    body = f'{{"status": "down", "message": "{message}"}}'.encode()
+    verdict = normalize_response(
+        _answer(503, "application/json", body), Scrubber(["s3cr3t-value-0123456789"])
+    )
+    assert verdict.detail == "reports unhealthy: bad token [redacted]"

@@ -170,8 +170,15 @@ def status_phrase(text: str) -> tuple[Status, str] | None:
     return None
 
 
+CONTROL_CHARS = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]"
+)
+"""Control, zero-width and direction characters: dropped from what people read (a NUL or a
+right-to-left override in a detail; a zero-width space splitting a secret past the scrubber)."""
+
+
 def short(text: str, limit: int = 160) -> str:
-    text = " ".join(text.split())
+    text = " ".join(CONTROL_CHARS.sub("", text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

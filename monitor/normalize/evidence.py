@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 
+from monitor.normalize._vocabulary import CONTROL_CHARS as _CONTROL
+
 EVIDENCE_CHARS = 200
 
-_CONTROL = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]"
-)
 _SPACE = re.compile(r"\s+")
 _KEY = (
     r"(?:proxy-authorization|authorization|x-api-key|api[_-]?key|access[_-]?token|"
