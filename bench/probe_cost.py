@@ -32,6 +32,8 @@ def serve(queue: Any, tls_dir: str | None) -> None:
     import uvloop
     from aiohttp import web
 
+    from tests.loopback import serving
+
     async def health(_: web.Request) -> web.Response:
         return web.Response(body=b'{"status":"ok"}', content_type="application/json")
 
@@ -42,13 +44,9 @@ def serve(queue: Any, tls_dir: str | None) -> None:
             context.load_cert_chain(f"{tls_dir}/valid.crt", f"{tls_dir}/valid.key")
         app = web.Application()
         app.router.add_get("/health", health)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
-        await site.start()
-        port = runner.addresses[0][1]
-        queue.put(f"{'https' if context else 'http'}://127.0.0.1:{port}")
-        await asyncio.sleep(3600)
+        async with serving(app, tls=context) as url:
+            queue.put(url)
+            await asyncio.sleep(3600)
 
     uvloop.run(main())
 
