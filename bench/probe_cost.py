@@ -54,22 +54,19 @@ def serve(queue: Any, tls_dir: str | None) -> None:
 async def measure(url: str, mode: str, tls: Any) -> str:
     import aiohttp
 
-    from monitor.config import Check
     from monitor.model import CheckKind
     from monitor.probes.http import probe_http
     from monitor.probes.timing import timed_connector
+    from tests.check_builders import check_config
 
-    check = Check(
+    check = check_config(
         service="bench",
         name="health",
         kind=CheckKind.HEALTH,
         url=url + "/health",
-        method="GET",
         interval=1.0,
         timeout=2.0,
         target=0.05,
-        max_body_bytes=65536,
-        max_redirects=0,
     )
     options: dict[str, Any] = {"limit": 64} if tls is None else {"limit": 64, "ssl": tls}
     connector = aiohttp.TCPConnector(**options) if mode == "plain" else timed_connector(**options)

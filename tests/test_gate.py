@@ -22,7 +22,7 @@ from monitor.gate.verdict import (
     render_table,
 )
 from monitor.model import CheckKind, CheckStatus, LatencySummary, Reason, ServiceStatus, Status
-from tests.status_builders import check_status
+from tests.check_builders import check_status
 
 H, D, U = Status.HEALTHY, Status.DEGRADED, Status.UNHEALTHY
 

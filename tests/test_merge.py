@@ -17,7 +17,7 @@ from monitor.model import (
     ShardInfo,
     Status,
 )
-from tests.status_builders import check_status
+from tests.check_builders import check_status
 
 T0 = datetime(2026, 11, 27, 17, 0, tzinfo=UTC)
 IDS = ["a/health/health", "a/rpc/db", "b/health/health"]

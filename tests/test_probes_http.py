@@ -19,6 +19,7 @@ from monitor.model import CheckKind, Reason, Status
 from monitor.normalize import normalize_response
 from monitor.probes.http import probe_http
 from monitor.probes.timing import timed_connector, wire_stamps
+from tests.check_builders import check_config
 from tests.conftest import free_port
 from tests.loopback import serving
 
@@ -35,12 +36,11 @@ def make_check(
     redirects: int = 5,
     kind: CheckKind = CheckKind.HEALTH,
 ) -> Check:
-    return Check(
+    return check_config(
         service="svc",
         name="health",
         kind=kind,
         url=url,
-        method="GET",
         interval=10.0,
         timeout=timeout,
         target=0.05,

@@ -10,7 +10,7 @@ from monitor.config import parse_config
 from monitor.model import CheckKind, CheckStatus, Reason, Status, Verdict
 from monitor.state import CheckState, advance, track_service
 from monitor.status import fleet_status, service_verdict
-from tests.status_builders import check_status
+from tests.check_builders import check_status
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

@@ -20,7 +20,7 @@ from monitor.web.history import Bucket
 from monitor.web.timeline import bar
 from monitor.web.view import latency_line
 from monitor.web.words import PHRASES, banner, duration, percent, phrase
-from tests.status_builders import check_status
+from tests.check_builders import check_status
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 H, D, U, K = Status.HEALTHY, Status.DEGRADED, Status.UNHEALTHY, Status.UNKNOWN
