@@ -14,6 +14,7 @@ from monitor.alerting.state import AlertState, CheckInput, Phase, RuleInput, Sil
 from monitor.errors import ConfigError
 from monitor.model import CheckKind
 from tests.alerting_fixtures import INTERVAL, T0, H, U, rules, run, service
+from tests.refusals import assert_refused
 
 STATUS = """
 rules:
@@ -380,12 +381,8 @@ def test_evaluate_does_not_modify_its_input() -> None:
 def test_bad_rules_name_file_line_and_field(
     text: str, line: int, location: str, message: str
 ) -> None:
-    with pytest.raises(ConfigError) as info:
-        rules(text, services=["svc"])
-    problem = info.value.problems[0]
-    assert (problem.line, problem.location) == (line, location)
-    assert message in problem.message
-    assert str(info.value).startswith(f"alerts.yaml:{line}: ")
+    error = assert_refused(lambda: rules(text, services=["svc"]), line, location, message)
+    assert str(error).startswith(f"alerts.yaml:{line}: ")
 
 
 def test_bad_receiver_is_reported_with_its_field() -> None:

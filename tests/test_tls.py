@@ -13,7 +13,6 @@ import pytest
 from aiohttp import web
 
 from monitor.config import parse_config
-from monitor.errors import ConfigError
 from monitor.http.app import bound_port
 from monitor.model import Reason, Status
 from monitor.tls import TlsSettings
@@ -21,6 +20,7 @@ from monitor.tls.certificates import Presented, certificate_summary, expiry_find
 from tests.certs import CertificateAuthority
 from tests.loopback import start_site
 from tests.one_round import one_round as _run_once
+from tests.refusals import assert_refused
 
 DAY = 86400.0
 NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC).timestamp()
@@ -129,11 +129,8 @@ def test_bad_tls_settings_are_config_errors(
     tmp_path: Path, service: str, line: int, field: str, message: str
 ) -> None:
     ca = _trusted(tmp_path, CertificateAuthority())
-    with pytest.raises(ConfigError) as info:
-        parse_config(BASE.format(ca=ca, port=1, service=service.replace("CA", str(ca))), "m.yaml")
-    [problem] = info.value.problems
-    assert (problem.line, problem.location) == (line, field)
-    assert message in problem.message
+    text = BASE.format(ca=ca, port=1, service=service.replace("CA", str(ca)))
+    assert_refused(lambda: parse_config(text, "m.yaml"), line, field, message)
 
 
 ServerFactory = Callable[..., "AsyncIterator[int]"]
