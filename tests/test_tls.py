@@ -18,6 +18,7 @@ from monitor.model import Reason, Status
 from monitor.tls import TlsSettings
 from monitor.tls.certificates import Presented, certificate_summary, expiry_finding
 from tests.certs import CertificateAuthority
+from tests.check_builders import check_status
 from tests.loopback import start_site
 from tests.one_round import one_round as _run_once
 from tests.refusals import assert_refused
@@ -229,18 +230,15 @@ services:
 
 
 def test_the_status_page_shows_the_days_left() -> None:
-    from monitor.model import Certificate, CheckKind, CheckStatus
+    from monitor.model import Certificate
     from monitor.web.view import latency_line
 
     at = datetime(2026, 12, 9, tzinfo=UTC)
     cert = Certificate(host="h", not_after=at, chain_not_after=at, days_left=9, verified=False)
-    check = CheckStatus(
-        name="health",
-        kind=CheckKind.HEALTH,
-        url="https://h",
+    check = check_status(
         status=Status.DEGRADED,
         reason=Reason.CERTIFICATE_EXPIRING,
-        detail="",
+        url="https://h",
         duration_ms=3.0,
         tls=cert,
     )
