@@ -79,7 +79,7 @@ async def main(alerts: int, spread: float, timeout: float) -> None:
                     max(0.0, start + i * spread / max(1, alerts - 1) - time.monotonic())
                 )
                 event = down(f"svc{i}", datetime.now(UTC))
-                await outbox.asave(AlertState(), batches_for([event]), event.at)
+                await asyncio.to_thread(outbox.save, AlertState(), batches_for([event]), event.at)
                 saved.append(time.monotonic())
                 wake.set()
             deadline = time.monotonic() + alerts * timeout * 1.5 + 5

@@ -34,6 +34,9 @@ def serve(queue: Any, tls_dir: str) -> None:
 
     from aiohttp import web
 
+    from monitor.http.app import bound_port
+    from tests.loopback import start_site
+
     async def health(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "id": "a1", "rows": 3})
 
@@ -45,15 +48,12 @@ def serve(queue: Any, tls_dir: str) -> None:
     async def main() -> None:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(f"{tls_dir}/s.crt", f"{tls_dir}/s.key")
-        app = web.Application()
-        app.router.add_get("/health", health)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
         ports = []
         for tls in (None, context):
-            site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
-            await site.start()
-            ports.append(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+            app = web.Application()
+            app.router.add_get("/health", health)
+            _, site = await start_site(app, tls=tls)
+            ports.append(bound_port(site))
         tcp = await asyncio.start_server(banner, "127.0.0.1", 0)
         ports.append(tcp.sockets[0].getsockname()[1])
         queue.put(ports)

@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from monitor.http.app import bound_port
 from tests.big_fleet import fleet_services
+from tests.loopback import start_site
 from tests.processes import stop
 
 FIRST_ROUND_TIMEOUT = 300.0
@@ -53,10 +54,7 @@ async def fleet_server() -> tuple[web.AppRunner, int]:
 
     app = web.Application()
     app.router.add_get("/{service}/{tail:.*}", answer)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
+    runner, site = await start_site(app)
     return runner, bound_port(site)
 
 

@@ -32,6 +32,8 @@ def serve(queue: Any, tls_dir: str | None) -> None:
     import uvloop
     from aiohttp import web
 
+    from tests.loopback import serving
+
     async def health(_: web.Request) -> web.Response:
         return web.Response(body=b'{"status":"ok"}', content_type="application/json")
 
@@ -42,13 +44,9 @@ def serve(queue: Any, tls_dir: str | None) -> None:
             context.load_cert_chain(f"{tls_dir}/valid.crt", f"{tls_dir}/valid.key")
         app = web.Application()
         app.router.add_get("/health", health)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
-        await site.start()
-        port = runner.addresses[0][1]
-        queue.put(f"{'https' if context else 'http'}://127.0.0.1:{port}")
-        await asyncio.sleep(3600)
+        async with serving(app, tls=context) as url:
+            queue.put(url)
+            await asyncio.sleep(3600)
 
     uvloop.run(main())
 
@@ -56,22 +54,19 @@ def serve(queue: Any, tls_dir: str | None) -> None:
 async def measure(url: str, mode: str, tls: Any) -> str:
     import aiohttp
 
-    from monitor.config import Check
     from monitor.model import CheckKind
     from monitor.probes.http import probe_http
     from monitor.probes.timing import timed_connector
+    from tests.check_builders import check_config
 
-    check = Check(
+    check = check_config(
         service="bench",
         name="health",
         kind=CheckKind.HEALTH,
         url=url + "/health",
-        method="GET",
         interval=1.0,
         timeout=2.0,
         target=0.05,
-        max_body_bytes=65536,
-        max_redirects=0,
     )
     options: dict[str, Any] = {"limit": 64} if tls is None else {"limit": 64, "ssl": tls}
     connector = aiohttp.TCPConnector(**options) if mode == "plain" else timed_connector(**options)

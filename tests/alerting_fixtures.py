@@ -25,7 +25,7 @@ from monitor.alerting.state import (
 )
 from monitor.config import MonitorConfig
 from monitor.metrics.daemon_metrics import MonitorMetrics
-from monitor.model import CheckKind, Status
+from monitor.model import Status
 from monitor.runtime.daemon import Monitor, utc_now
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -63,27 +63,6 @@ def service(
         depends_on=tuple(depends_on),
         checks=tuple(checks),
         runbook=f"https://runbooks.example/{name}",
-    )
-
-
-def check(
-    name: str,
-    kind: CheckKind,
-    at: datetime,
-    *,
-    duration: float,
-    target: float,
-    p95: float | None = None,
-    status: Status = H,
-) -> CheckInput:
-    return CheckInput(
-        name=name,
-        kind=kind,
-        status=status,
-        checked_at=at,
-        duration_s=duration,
-        target_s=target,
-        p95_s=p95,
     )
 
 

@@ -23,13 +23,16 @@ async def until(
 
 
 async def until_value(
-    check: Callable[[], Awaitable[T]], timeout: float = 10.0, every: float = 0.05
+    check: Callable[[], Awaitable[T]],
+    timeout: float = 10.0,
+    every: float = 0.05,
+    what: str = "condition",
 ) -> T:
-    """Await `check()` until it returns something true, and return that; fail after `timeout` s.
-    For conditions that need I/O (another process's /status, a database row)."""
+    """Await `check()` until it returns something true, and return that; fail after `timeout` s
+    naming `what`. For conditions that need I/O (another process's /status, a database row)."""
     start = time.monotonic()
     while not (value := await check()):
         if time.monotonic() - start > timeout:
-            raise AssertionError(f"condition not met within {timeout} s")
+            raise AssertionError(f"{what} not met within {timeout} s")
         await asyncio.sleep(every)
     return value

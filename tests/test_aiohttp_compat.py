@@ -22,6 +22,7 @@ from aiohttp import web
 from monitor.http.app import bound_port
 from monitor.probes._aiohttp_compat import INTERNALS, ResponseHandler
 from monitor.probes.timing import TimedResponseHandler, timed_connector, wire_stamps
+from tests.loopback import start_site
 
 
 @pytest.fixture
@@ -33,10 +34,7 @@ async def owners() -> AsyncIterator[dict[str, Any]]:
 
     app = web.Application()
     app.router.add_get("/", ok)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
+    runner, site = await start_site(app)
     loop = asyncio.get_running_loop()
     tls = SSLProtocol(loop, asyncio.Protocol(), ssl.create_default_context(), None)
     connector = aiohttp.TCPConnector()

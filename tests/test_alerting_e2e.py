@@ -69,7 +69,7 @@ async def test_one_page_after_confirmation_and_one_resolve(
             state, events = evaluate(config, state, view, now)
             seen.append((status, tuple(e.kind for e in events)))
             if events:
-                await outbox.asave(state, batches_for(events), now)
+                await asyncio.to_thread(outbox.save, state, batches_for(events), now)
                 wake.set()
             await asyncio.sleep(FAST if state.recheck_soon else INTERVAL)  # the schedule
 

@@ -10,10 +10,11 @@ import pytest
 
 from monitor.alerting.evaluate import evaluate
 from monitor.alerting.rules import load_alert_rules
-from monitor.alerting.state import AlertState, Phase, RuleInput, Silence, fingerprint
+from monitor.alerting.state import AlertState, CheckInput, Phase, RuleInput, Silence, fingerprint
 from monitor.errors import ConfigError
 from monitor.model import CheckKind
-from tests.alerting_fixtures import INTERVAL, T0, H, U, check, rules, run, service
+from tests.alerting_fixtures import INTERVAL, T0, H, U, rules, run, service
+from tests.refusals import assert_refused
 
 STATUS = """
 rules:
@@ -179,13 +180,14 @@ def test_latency_rule(p95s: list[float | None], expected: list[tuple[int, str]])
     config, state, out = rules(LATENCY), AlertState(), []
     for tick, p95 in enumerate(p95s):
         now = T0 + tick * INTERVAL
-        rpc = check(
+        rpc = CheckInput(
             "db-read",
             CheckKind.RPC,
+            H,
             now,
-            duration=0.004,
-            target=0.005,
-            p95=None if p95 is None else p95 / 1000,
+            duration_s=0.004,
+            target_s=0.005,
+            p95_s=None if p95 is None else p95 / 1000,
         )
         view = RuleInput({"svc": service("svc", H, now, checks=[rpc])}, T0, now)
         state, events = evaluate(config, state, view, now)
@@ -213,7 +215,7 @@ def test_burn_rate_fires_when_both_windows_burn_and_resolves_when_the_short_one_
     durations = [0.010] * 20 + [0.080] * 10 + [0.010] * 20
     for tick, duration in enumerate(durations):
         now = T0 + tick * INTERVAL
-        http = check("search", CheckKind.HTTP, now, duration=duration, target=0.050)
+        http = CheckInput("search", CheckKind.HTTP, H, now, duration_s=duration, target_s=0.050)
         view = RuleInput({"svc": service("svc", H, now, checks=[http])}, T0, now)
         state, events = evaluate(config, state, view, now)
         out += [(tick, e.kind) for e in events]
@@ -239,7 +241,7 @@ def test_burn_rate_exactly_at_the_threshold_fires() -> None:
     )
     for tick, duration in enumerate([0.010] * 19 + [0.080]):
         now = T0 + tick * INTERVAL
-        http = check("search", CheckKind.HTTP, now, duration=duration, target=0.050)
+        http = CheckInput("search", CheckKind.HTTP, H, now, duration_s=duration, target_s=0.050)
         view = RuleInput({"svc": service("svc", H, now, checks=[http])}, T0, now)
         state, events = evaluate(config, state, view, now)
         out += [(tick, e.kind, e.annotations.get("summary")) for e in events]
@@ -249,7 +251,7 @@ def test_burn_rate_exactly_at_the_threshold_fires() -> None:
 def test_burn_rate_needs_samples() -> None:
     config, state = rules(BURN), AlertState()
     now = T0
-    http = check("search", CheckKind.HTTP, now, duration=0.5, target=0.050)
+    http = CheckInput("search", CheckKind.HTTP, H, now, duration_s=0.5, target_s=0.050)
     state, events = evaluate(
         config, state, RuleInput({"svc": service("svc", H, now, checks=[http])}, T0), now
     )
@@ -379,12 +381,8 @@ def test_evaluate_does_not_modify_its_input() -> None:
 def test_bad_rules_name_file_line_and_field(
     text: str, line: int, location: str, message: str
 ) -> None:
-    with pytest.raises(ConfigError) as info:
-        rules(text, services=["svc"])
-    problem = info.value.problems[0]
-    assert (problem.line, problem.location) == (line, location)
-    assert message in problem.message
-    assert str(info.value).startswith(f"alerts.yaml:{line}: ")
+    error = assert_refused(lambda: rules(text, services=["svc"]), line, location, message)
+    assert str(error).startswith(f"alerts.yaml:{line}: ")
 
 
 def test_bad_receiver_is_reported_with_its_field() -> None:

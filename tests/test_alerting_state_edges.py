@@ -21,24 +21,24 @@ from monitor.alerting.state import (
 )
 from monitor.model import (
     CheckKind,
-    CheckStatus,
     FleetStatus,
     LatencySummary,
     Reason,
     ServiceStatus,
     Status,
 )
+from tests.check_builders import check_status
 
 T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 def fleet() -> FleetStatus:
-    check = CheckStatus(
-        name="rpc",
-        kind=CheckKind.RPC,
+    check = check_status(
+        "rpc",
+        CheckKind.RPC,
+        Status.DEGRADED,
+        Reason.LATENCY_OVER_TARGET,
         url="http://db/rpc",
-        status=Status.DEGRADED,
-        reason=Reason.LATENCY_OVER_TARGET,
         detail="slow",
         duration_ms=250.0,
         latency_ms=LatencySummary(p95=120.0),

@@ -95,7 +95,7 @@ async def test_a_hanging_receiver_does_not_delay_the_others(
     try:
         for i, name in enumerate(names):
             down = event(service_name=name, receivers=("hung", "ok", "ok2"), minute=i)
-            await outbox.asave(AlertState(), batches_for([down]), T0)
+            await asyncio.to_thread(outbox.save, AlertState(), batches_for([down]), T0)
             wake.set()
             if i == 0:
                 await until(lambda: hanging.received == 1)

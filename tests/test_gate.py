@@ -22,6 +22,7 @@ from monitor.gate.verdict import (
     render_table,
 )
 from monitor.model import CheckKind, CheckStatus, LatencySummary, Reason, ServiceStatus, Status
+from tests.check_builders import check_status
 
 H, D, U = Status.HEALTHY, Status.DEGRADED, Status.UNHEALTHY
 
@@ -38,12 +39,12 @@ def check(
     version: str | None = None,
     within: bool | None = None,
 ) -> CheckStatus:
-    return CheckStatus(
-        name=name,
-        kind=kind,
+    return check_status(
+        name,
+        kind,
+        status,
+        reason,
         url=f"https://x.example/{name}",
-        status=status,
-        reason=reason,
         detail=detail,
         latency_ms=LatencySummary(p95=p95, count=50) if p95 is not None else None,
         target_ms=target,

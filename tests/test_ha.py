@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import aiohttp
-import pytest
 from aiohttp import web
 
 from monitor.fleet.sharding import assign
 from monitor.simulator import Behavior, Latency, SimService, SimulatedFleet
+from tests.polling import until_value
 from tests.processes import stop
 from tests.test_alertmanager import _free_port, running_alertmanager
 
@@ -148,18 +148,6 @@ def _who(hits: Any) -> dict[str, set[str]]:
     return result
 
 
-async def _until(what: str, condition: Any, timeout: float) -> Any:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = await condition()
-        if value:
-            return value
-        if loop.time() > deadline:
-            pytest.fail(f"{what}: not within {timeout}s")
-        await asyncio.sleep(0.1)  # polling other processes, bounded by the deadline
-
-
 async def _sent(session: aiohttp.ClientSession, url: str) -> float:
     async with session.get(f"{url}/metrics") as response:
         text = await response.text()
@@ -196,7 +184,9 @@ async def test_three_replicas_two_owners_failover_and_one_page(tmp_path: Path) -
                     who = _who(hits)
                     return all(len(who.get(p, ())) >= REPLICAS for p in expected)
 
-                await _until("every endpoint probed by 2 replicas", all_probed, 40)
+                await until_value(
+                    all_probed, 40, every=0.1, what="every endpoint probed by 2 replicas"
+                )
                 assert _who(hits) == expected
 
                 owned = []
@@ -217,7 +207,12 @@ async def test_three_replicas_two_owners_failover_and_one_page(tmp_path: Path) -
                     fresh = {p for (p, a), n in list(hits.items()) if n > before.get((p, a), 0)}
                     return fresh >= set(expected)
 
-                await _until("every endpoint probed after the kill", survivors_cover, 3 * INTERVAL)
+                await until_value(
+                    survivors_cover,
+                    3 * INTERVAL,
+                    every=0.1,
+                    what="every endpoint probed after the kill",
+                )
 
                 # 3. the victim goes down: both owners page, Alertmanager shows one alert and
                 #    notifies once
@@ -228,14 +223,16 @@ async def test_three_replicas_two_owners_failover_and_one_page(tmp_path: Path) -
                     counts = [await _sent(session, u) for u in owner_urls]
                     return all(c >= 1 for c in counts)
 
-                await _until("both owners sent the alert", both_sent, 30)
+                await until_value(both_sent, 30, every=0.1, what="both owners sent the alert")
 
                 async def am_alerts() -> list[dict[str, Any]]:
                     async with session.get(f"{am}/api/v2/alerts") as response:
                         alerts: list[dict[str, Any]] = await response.json()
                     return [a for a in alerts if a["labels"].get("service") == victim]
 
-                alerts = await _until("the alert in Alertmanager", am_alerts, 10)
+                alerts = await until_value(
+                    am_alerts, 10, every=0.1, what="the alert in Alertmanager"
+                )
                 assert len(alerts) == 1
                 assert "replica" not in alerts[0]["labels"]
 
@@ -250,7 +247,7 @@ async def test_three_replicas_two_owners_failover_and_one_page(tmp_path: Path) -
                 async def paged() -> bool:
                     return bool(notified())
 
-                await _until("Alertmanager notified", paged, 10)
+                await until_value(paged, 10, every=0.1, what="Alertmanager notified")
                 # a second notification would come after group_interval (2 s) if the second
                 # replica's copy counted as a change: watch one group_interval and more
                 loop = asyncio.get_running_loop()

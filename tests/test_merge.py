@@ -17,6 +17,7 @@ from monitor.model import (
     ShardInfo,
     Status,
 )
+from tests.check_builders import check_status
 
 T0 = datetime(2026, 11, 27, 17, 0, tzinfo=UTC)
 IDS = ["a/health/health", "a/rpc/db", "b/health/health"]
@@ -26,16 +27,7 @@ def _check(name: str, kind: CheckKind, status: Status, at: datetime | None) -> C
     reason = {Status.HEALTHY: Reason.OK, Status.UNHEALTHY: Reason.SERVER_ERROR}.get(
         status, Reason.NOT_CHECKED
     )
-    return CheckStatus(
-        name=name,
-        kind=kind,
-        url="http://x",
-        status=status,
-        reason=reason,
-        detail=reason.value,
-        checked_at=at,
-        since=at,
-    )
+    return check_status(name, kind, status, reason, detail=reason.value, checked_at=at, since=at)
 
 
 def _fleet(index: int, services: dict[str, list[CheckStatus]]) -> FleetStatus:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from monitor.answer import Answer, TransportError
 from monitor.model import Reason, Status
 from monitor.normalize import normalize_response
@@ -89,10 +91,75 @@ def _answer(code: int, content_type: str, body: bytes, **kw: Any) -> Answer:
     )
 
 
-def test_a_truncated_body_names_the_cap() -> None:
-    verdict = normalize_response(_answer(200, "application/json", b'{"status":', truncated=True))
-    assert (verdict.status, verdict.reason) == (Status.DEGRADED, Reason.BODY_TOO_LARGE)
-    assert verdict.detail == "HTTP 200 body is larger than the 10-byte cap; not read further"
+@pytest.mark.parametrize(
+    ("code", "content_type", "body", "options", "status", "reason", "detail"),
+    [
+        pytest.param(
+            200,
+            "application/json",
+            b'{"status":',
+            {"truncated": True},
+            Status.DEGRADED,
+            Reason.BODY_TOO_LARGE,
+            "HTTP 200 body is larger than the 10-byte cap; not read further",
+            id="a truncated body names the cap",
+        ),
+        pytest.param(
+            200,
+            "image/png",
+            b"\x89PNG\r\n",
+            {},
+            Status.DEGRADED,
+            Reason.UNEXPECTED_CONTENT_TYPE,
+            "HTTP 200 answers with image/png, not a health answer; "
+            "is the path routed to the right handler?",
+            id="a binary media type is not a health answer",
+        ),
+        pytest.param(
+            204,
+            "image/png",
+            b"",
+            {},
+            Status.HEALTHY,
+            Reason.OK,
+            None,
+            id="an empty binary answer is judged by its status",
+        ),
+        pytest.param(
+            200,
+            "text/plain; charset=utf-8",
+            b"ok \xff",
+            {},
+            Status.DEGRADED,
+            Reason.INVALID_ENCODING,
+            "HTTP 200 body is not valid text in its declared charset",
+            id="text in another charset than declared is invalid encoding",
+        ),
+        pytest.param(
+            200,
+            "application/json",
+            b"  ",
+            {},
+            Status.DEGRADED,
+            Reason.INVALID_JSON,
+            "HTTP 200 declares application/json but the body is not JSON (empty body)",
+            id="declared json that is empty says so",
+        ),
+    ],
+)
+def test_a_body_that_cannot_be_read_says_why(
+    code: int,
+    content_type: str,
+    body: bytes,
+    options: dict[str, Any],
+    status: Status,
+    reason: Reason,
+    detail: str | None,
+) -> None:
+    verdict = normalize_response(_answer(code, content_type, body, **options))
+    assert (verdict.status, verdict.reason) == (status, reason)
+    if detail is not None:
+        assert verdict.detail == detail
 
 
 def test_a_truncated_body_names_the_probe_s_cap_even_when_a_secret_was_scrubbed_from_it() -> None:
@@ -103,34 +170,9 @@ def test_a_truncated_body_names_the_probe_s_cap_even_when_a_secret_was_scrubbed_
     assert verdict.detail == "HTTP 200 body is larger than the 46-byte cap; not read further"
 
 
-def test_a_binary_media_type_is_not_a_health_answer() -> None:
-    verdict = normalize_response(_answer(200, "image/png", b"\x89PNG\r\n"))
-    assert (verdict.status, verdict.reason) == (Status.DEGRADED, Reason.UNEXPECTED_CONTENT_TYPE)
-    assert verdict.detail == (
-        "HTTP 200 answers with image/png, not a health answer; "
-        "is the path routed to the right handler?"
-    )
+def test_a_pdf_is_not_a_health_answer_either() -> None:
     pdf = normalize_response(_answer(200, "application/pdf", b"%PDF-1.7"))
     assert pdf.reason is Reason.UNEXPECTED_CONTENT_TYPE
-
-
-def test_an_empty_binary_answer_is_judged_by_its_status() -> None:
-    verdict = normalize_response(_answer(204, "image/png", b""))
-    assert (verdict.status, verdict.reason) == (Status.HEALTHY, Reason.OK)
-
-
-def test_text_in_another_charset_than_declared_is_invalid_encoding() -> None:
-    verdict = normalize_response(_answer(200, "text/plain; charset=utf-8", b"ok \xff"))
-    assert (verdict.status, verdict.reason) == (Status.DEGRADED, Reason.INVALID_ENCODING)
-    assert verdict.detail == "HTTP 200 body is not valid text in its declared charset"
-
-
-def test_declared_json_that_is_empty_says_so() -> None:
-    verdict = normalize_response(_answer(200, "application/json", b"  "))
-    assert (verdict.status, verdict.reason) == (Status.DEGRADED, Reason.INVALID_JSON)
-    assert verdict.detail == (
-        "HTTP 200 declares application/json but the body is not JSON (empty body)"
-    )
 
 
 def test_a_malformed_detail_is_cut_at_300_characters() -> None:

@@ -9,6 +9,7 @@ import pytest
 from monitor.answer import Answer
 from monitor.model import Reason, Status
 from monitor.normalize import Explanation, explain
+from tests.padding import padded
 
 H, D, U = Status.HEALTHY, Status.DEGRADED, Status.UNHEALTHY
 
@@ -117,9 +118,7 @@ def test_at_most_40_visible_lines(lines: int, read_as_page: bool) -> None:
 
 @pytest.mark.parametrize(("length", "read_as_page"), [(16_000, True), (16_001, False)])
 def test_at_most_16000_characters(length: int, read_as_page: bool) -> None:
-    head, tail = "<html><body><p>Service ready.</p>", "</body></html>"
-    html = head + " " * (length - len(head) - len(tail)) + tail
-    assert len(html) == length
+    html = padded("<html><body><p>Service ready.</p>", "</body></html>", length, " ")
     assert (_explain(html).decided_by == "html_page") is read_as_page
 
 

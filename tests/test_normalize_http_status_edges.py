@@ -10,6 +10,7 @@ import pytest
 from monitor.answer import Answer
 from monitor.model import Reason, Status, Verdict
 from monitor.normalize import explain, normalize_response
+from tests.padding import padded
 
 URL = "http://svc.test/health"
 D, U, K = Status.DEGRADED, Status.UNHEALTHY, Status.UNKNOWN
@@ -76,7 +77,7 @@ def _page_whose_title_ends_at(end: int) -> bytes:
     """One line of HTML whose `</title>` ends at character `end` (the title is searched for in
     the first 4000 characters only: a page is not read to its end for a few words)."""
     head, tail = '<html><head><meta name="pad" content="', '"><title>Acme Portal</title>'
-    return (head + "p" * (end - len(head) - len(tail)) + tail + "</head></html>").encode()
+    return (padded(head, tail, end, "p") + "</head></html>").encode()
 
 
 def test_a_title_that_ends_at_character_4000_is_read() -> None:

@@ -9,6 +9,7 @@ import pytest
 from monitor.answer import Answer
 from monitor.model import Reason, Status
 from monitor.normalize import Explanation, explain
+from tests.padding import padded
 
 H, D, U, K = Status.HEALTHY, Status.DEGRADED, Status.UNHEALTHY, Status.UNKNOWN
 
@@ -82,9 +83,7 @@ def test_at_most_fifty_rows_are_read(rows: int, read_as_table: bool) -> None:
 
 @pytest.mark.parametrize(("length", "read_as_table"), [(20_000, True), (20_001, False)])
 def test_at_most_20000_characters_are_read(length: int, read_as_table: bool) -> None:
-    head, tail = "name status\n", " green"
-    text = head + "n" * (length - len(head) - len(tail)) + tail
-    assert len(text) == length
+    text = padded("name status\n", " green", length, "n")
     assert (_explain(text).decided_by == "text_table") is read_as_table
 
 

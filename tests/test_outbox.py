@@ -9,8 +9,10 @@ import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -19,7 +21,7 @@ import structlog
 from monitor.alerting.delivery import MAX_RETRY_AFTER, next_attempt
 from monitor.alerting.evaluate import evaluate
 from monitor.alerting.outbox import Outbox, batches_for
-from monitor.alerting.state import AlertState, Batch, Phase, RuleInput
+from monitor.alerting.state import AlertEvent, AlertState, Batch, Phase, RuleInput
 from monitor.receivers import Receiver
 from monitor.receivers.webhook import WebhookConfig, WebhookReceiver
 from tests.alerting_fixtures import INTERVAL, T0, H, Recorder, U, event, rules, service
@@ -58,6 +60,31 @@ def webhook(url: str) -> dict[str, Receiver]:
     }
 
 
+Paging = Callable[..., Outbox]
+
+
+@pytest.fixture
+def paging(recorder: Recorder, tmp_path: Path) -> Iterator[Paging]:
+    """Makes an outbox holding one firing page for `recorder`'s webhook, which answers with
+    the script given; its jitter seeded, so retry times repeat. Closed after the test."""
+    made: list[Outbox] = []
+
+    def make(script: list[tuple[int, dict[str, str]]], **options: Any) -> Outbox:
+        recorder.script = script
+        options.setdefault("rng", random.Random(1))
+        made.append(Outbox(tmp_path / "a.db", webhook(recorder.url), **options))
+        enqueue(made[-1], event())
+        return made[-1]
+
+    yield make
+    for outbox in made:
+        outbox.close()
+
+
+def enqueue(outbox: Outbox, page: AlertEvent) -> None:
+    outbox.save(AlertState(), [Batch(receiver="hook", events=(page,))], T0)
+
+
 async def drain(outbox: Outbox, session: aiohttp.ClientSession, passes: int = 20) -> None:
     """Run delivery passes at each next due time (a simulated clock: no sleeping)."""
     for _ in range(passes):
@@ -68,17 +95,13 @@ async def drain(outbox: Outbox, session: aiohttp.ClientSession, passes: int = 20
 
 
 async def test_503_three_times_then_200_is_delivered_once(
-    tmp_path: Path, recorder: Recorder, session: aiohttp.ClientSession
+    paging: Paging, recorder: Recorder, session: aiohttp.ClientSession
 ) -> None:
-    recorder.script = [(503, {}), (503, {"Retry-After": "2"}), (503, {}), (200, {})]
     results: list[tuple[str, str]] = []
-    outbox = Outbox(
-        tmp_path / "alerts.db",
-        webhook(recorder.url),
-        rng=random.Random(1),
+    outbox = paging(
+        [(503, {}), (503, {"Retry-After": "2"}), (503, {}), (200, {})],
         on_result=lambda r, o: results.append((r, o)),
     )
-    outbox.save(AlertState(), [Batch(receiver="hook", events=(event(),))], T0)
     assert outbox.depth() == 1
     await drain(outbox, session)
     assert len(recorder.requests) == 4
@@ -87,35 +110,27 @@ async def test_503_three_times_then_200_is_delivered_once(
     (row,) = outbox.rows()
     assert (row["state"], row["attempts"], row["last_status"]) == ("delivered", 4, 200)
     assert outbox.depth() == 0 and outbox.next_due() is None
-    outbox.close()
 
 
 async def test_retry_after_is_honoured(
-    tmp_path: Path, recorder: Recorder, session: aiohttp.ClientSession
+    paging: Paging, recorder: Recorder, session: aiohttp.ClientSession
 ) -> None:
-    recorder.script = [(429, {"Retry-After": "120"})]
-    outbox = Outbox(tmp_path / "a.db", webhook(recorder.url), rng=random.Random(1))
-    outbox.save(AlertState(), [Batch(receiver="hook", events=(event(),))], T0)
+    outbox = paging([(429, {"Retry-After": "120"})])
     await outbox.deliver_due(session, now=T0)
     assert outbox.next_due() == T0 + timedelta(seconds=120)
     await outbox.deliver_due(session, now=T0 + timedelta(seconds=119))
     assert len(recorder.requests) == 1
-    outbox.close()
 
 
 async def test_gives_up_after_the_bound(
-    tmp_path: Path, recorder: Recorder, session: aiohttp.ClientSession
+    paging: Paging, recorder: Recorder, session: aiohttp.ClientSession
 ) -> None:
-    recorder.script = [(503, {})] * 10
     results: list[str] = []
-    outbox = Outbox(
-        tmp_path / "a.db",
-        webhook(recorder.url),
+    outbox = paging(
+        [(503, {})] * 10,
         max_attempts=3,
-        rng=random.Random(1),
         on_result=lambda r, o: results.append(o),
     )
-    outbox.save(AlertState(), [Batch(receiver="hook", events=(event(),))], T0)
     with structlog.testing.capture_logs() as logs:
         await drain(outbox, session)
     assert len(recorder.requests) == 3
@@ -123,34 +138,27 @@ async def test_gives_up_after_the_bound(
     assert outbox.counts() == {"dead": 1}
     assert [entry["event"] for entry in logs] == ["alert_notification_dead"]
     assert logs[0]["receiver"] == "hook" and logs[0]["attempts"] == 3
-    outbox.close()
 
 
 async def test_a_400_is_final(
-    tmp_path: Path, recorder: Recorder, session: aiohttp.ClientSession
+    paging: Paging, recorder: Recorder, session: aiohttp.ClientSession
 ) -> None:
-    recorder.script = [(400, {})]
-    outbox = Outbox(tmp_path / "a.db", webhook(recorder.url))
-    outbox.save(AlertState(), [Batch(receiver="hook", events=(event(),))], T0)
+    outbox = paging([(400, {})])
     await drain(outbox, session)
     assert len(recorder.requests) == 1 and outbox.counts() == {"dead": 1}
-    outbox.close()
 
 
 async def test_a_resolve_never_overtakes_its_firing(
-    tmp_path: Path, recorder: Recorder, session: aiohttp.ClientSession
+    paging: Paging, recorder: Recorder, session: aiohttp.ClientSession
 ) -> None:
-    recorder.script = [(503, {"Retry-After": "60"})]
-    outbox = Outbox(tmp_path / "a.db", webhook(recorder.url), rng=random.Random(1))
-    outbox.save(AlertState(), [Batch(receiver="hook", events=(event(),))], T0)
+    outbox = paging([(503, {"Retry-After": "60"})])
     await outbox.deliver_due(session, now=T0)
-    outbox.save(AlertState(), [Batch(receiver="hook", events=(event("resolved"),))], T0)
+    enqueue(outbox, event("resolved"))
     await outbox.deliver_due(session, now=T0 + timedelta(seconds=30))
     assert len(recorder.requests) == 1  # the resolve waits behind the firing in backoff
     await drain(outbox, session)
     statuses = [json.loads(body)["status"] for _, _, body in recorder.requests]
     assert statuses == ["firing", "firing", "resolved"]
-    outbox.close()
 
 
 async def test_the_same_batch_is_enqueued_once(tmp_path: Path) -> None:

@@ -7,17 +7,19 @@ import contextlib
 import gzip
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
 
-from monitor.answer import TransportError
+from monitor.answer import Answer, TransportError
 from monitor.config import Check
 from monitor.model import CheckKind, Reason, Status
 from monitor.normalize import normalize_response
 from monitor.probes.http import probe_http
 from monitor.probes.timing import timed_connector, wire_stamps
+from tests.check_builders import check_config
 from tests.conftest import free_port
 from tests.loopback import serving
 
@@ -34,12 +36,11 @@ def make_check(
     redirects: int = 5,
     kind: CheckKind = CheckKind.HEALTH,
 ) -> Check:
-    return Check(
+    return check_config(
         service="svc",
         name="health",
         kind=kind,
         url=url,
-        method="GET",
         interval=10.0,
         timeout=timeout,
         target=0.05,
@@ -103,15 +104,29 @@ async def web_server() -> AsyncIterator[Callable[[Routes], Awaitable[str]]]:
         yield start
 
 
-async def test_healthy_answer_is_timed_and_read(
-    session: aiohttp.ClientSession, web_server: Callable[..., Awaitable[str]]
-) -> None:
+Probe = Callable[..., Awaitable[Answer]]
+
+
+@pytest.fixture
+def probe_routes(
+    session: aiohttp.ClientSession, web_server: Callable[[Routes], Awaitable[str]]
+) -> Probe:
+    """`await probe_routes({path: handler}, **check)`: the probe's answer for GET /health on a
+    loopback server answering those paths, through each `session`."""
+
+    async def probe(routes: Routes, **check: Any) -> Answer:
+        base = await web_server(routes)
+        return await probe_http(session, make_check(base + "/health", **check))
+
+    return probe
+
+
+async def test_healthy_answer_is_timed_and_read(probe_routes: Probe) -> None:
     async def health(_: web.Request) -> web.Response:
         await asyncio.sleep(0.02)
         return web.json_response({"status": "ok"}, headers={"Server-Timing": "rpc;dur=1.5"})
 
-    base = await web_server({"/health": health})
-    answer = await probe_http(session, make_check(base + "/health"))
+    answer = await probe_routes({"/health": health})
     assert answer.error is None and answer.status_code == 200
     assert answer.body == b'{"status": "ok"}'
     assert answer.headers["server-timing"] == "rpc;dur=1.5"
@@ -162,9 +177,7 @@ async def test_slow_trickled_body_is_stopped_by_the_total_deadline(
     assert time.perf_counter() - start < 5.0
 
 
-async def test_oversized_body_is_capped_while_streaming(
-    session: aiohttp.ClientSession, web_server: Callable[..., Awaitable[str]]
-) -> None:
+async def test_oversized_body_is_capped_while_streaming(probe_routes: Probe) -> None:
     async def huge(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "application/json"})
         await response.prepare(request)
@@ -173,8 +186,7 @@ async def test_oversized_body_is_capped_while_streaming(
             await response.write(chunk)
         return response
 
-    base = await web_server({"/health": huge})
-    answer = await probe_http(session, make_check(base + "/health", cap=65536, timeout=5))
+    answer = await probe_routes({"/health": huge}, cap=65536, timeout=5)
     assert answer.truncated and len(answer.body) == 65536
     verdict = normalize_response(answer)
     assert (verdict.status, verdict.reason) == (Status.DEGRADED, Reason.BODY_TOO_LARGE)
@@ -198,66 +210,61 @@ async def test_gzip_bomb_is_capped_on_decoded_size(
     assert len(bomb) < 200_000
 
 
-async def test_reset_mid_body(
-    session: aiohttp.ClientSession, raw_server: Callable[[Handler], Awaitable[str]]
+@pytest.mark.parametrize(
+    ("sent", "abort", "errors"),
+    [
+        pytest.param(
+            b'HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n{"status":',
+            True,
+            {TransportError.PROTOCOL_ERROR, TransportError.CONNECTION_RESET},
+            id="reset mid body",
+        ),
+        pytest.param(b"", True, {TransportError.CONNECTION_RESET}, id="close before headers"),
+        pytest.param(
+            b"SSH-2.0-OpenSSH_9.6\r\n\r\n",
+            False,
+            {TransportError.PROTOCOL_ERROR},
+            id="garbage instead of http",
+        ),
+    ],
+)
+async def test_a_broken_answer_is_a_transport_error(
+    session: aiohttp.ClientSession,
+    raw_server: Callable[[Handler], Awaitable[str]],
+    sent: bytes,
+    abort: bool,
+    errors: set[TransportError],
 ) -> None:
-    async def reset(writer: asyncio.StreamWriter) -> None:
-        writer.write(b'HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n{"status":')
-        await writer.drain()
-        writer.transport.abort()
+    async def broken(writer: asyncio.StreamWriter) -> None:
+        if sent:
+            writer.write(sent)
+            await writer.drain()
+        if abort:
+            writer.transport.abort()
 
-    url = await raw_server(reset)
+    url = await raw_server(broken)
     answer = await probe_http(session, make_check(url))
-    assert answer.error in (TransportError.PROTOCOL_ERROR, TransportError.CONNECTION_RESET)
+    assert answer.error in errors
     assert normalize_response(answer).status is Status.UNHEALTHY
 
 
-async def test_close_before_headers(
-    session: aiohttp.ClientSession, raw_server: Callable[[Handler], Awaitable[str]]
-) -> None:
-    async def close(writer: asyncio.StreamWriter) -> None:
-        writer.transport.abort()
-
-    url = await raw_server(close)
-    answer = await probe_http(session, make_check(url))
-    assert answer.error is TransportError.CONNECTION_RESET
-
-
-async def test_garbage_instead_of_http(
-    session: aiohttp.ClientSession, raw_server: Callable[[Handler], Awaitable[str]]
-) -> None:
-    async def garbage(writer: asyncio.StreamWriter) -> None:
-        writer.write(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
-        await writer.drain()
-
-    url = await raw_server(garbage)
-    answer = await probe_http(session, make_check(url))
-    assert answer.error is TransportError.PROTOCOL_ERROR
-
-
-async def test_redirect_loop(
-    session: aiohttp.ClientSession, web_server: Callable[..., Awaitable[str]]
-) -> None:
+async def test_redirect_loop(probe_routes: Probe) -> None:
     async def loop(_: web.Request) -> web.Response:
         raise web.HTTPFound("/health")
 
-    base = await web_server({"/health": loop})
-    answer = await probe_http(session, make_check(base + "/health", redirects=3))
+    answer = await probe_routes({"/health": loop}, redirects=3)
     assert answer.error is TransportError.TOO_MANY_REDIRECTS
     assert normalize_response(answer).reason is Reason.TOO_MANY_REDIRECTS
 
 
-async def test_redirect_followed_and_recorded(
-    session: aiohttp.ClientSession, web_server: Callable[..., Awaitable[str]]
-) -> None:
+async def test_redirect_followed_and_recorded(probe_routes: Probe) -> None:
     async def old(_: web.Request) -> web.Response:
         raise web.HTTPMovedPermanently("/v2/health")
 
     async def new(_: web.Request) -> web.Response:
         return web.json_response({"status": "pass"})
 
-    base = await web_server({"/health": old, "/v2/health": new})
-    answer = await probe_http(session, make_check(base + "/health"))
+    answer = await probe_routes({"/health": old, "/v2/health": new})
     assert answer.redirects == 1 and answer.final_url.endswith("/v2/health")
     assert normalize_response(answer).status is Status.HEALTHY
 

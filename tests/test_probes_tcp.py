@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from monitor.config import parse_config
-from monitor.errors import ConfigError
 from monitor.model import CheckKind, FleetStatus, Reason, Status
 from tests.certs import CertificateAuthority
 from tests.one_round import one_round
+from tests.refusals import assert_refused
 
 Serve = Callable[..., Awaitable[int]]
 
@@ -132,8 +132,4 @@ services:
 )
 def test_bad_tcp_checks_are_config_errors(entry: str, field: str, message: str) -> None:
     text = f"services:\n  - name: s\n    url: http://127.0.0.1:1\n    tcp:\n      - {entry}\n"
-    with pytest.raises(ConfigError) as info:
-        parse_config(text)
-    [problem] = info.value.problems
-    assert (problem.location, problem.line) == (field, 5)
-    assert message in problem.message
+    assert_refused(lambda: parse_config(text), 5, field, message)

@@ -15,8 +15,7 @@ import math
 import shutil
 import ssl
 import subprocess
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +42,7 @@ from monitor.simulator.graphql_api import (
     demo_analytics,
 )
 from tests.certs import CertificateAuthority
+from tests.polling import until_value
 from tests.processes import stop
 from tests.prometheus_server import start_prometheus, tool
 from tests.test_dashboards import ROOT, panel_queries
@@ -76,18 +76,6 @@ def substitute(expr: str) -> str:
     # label_replace's "$1" is a regex group, which Grafana leaves alone (no variable "1")
     assert "$" not in expr.replace('"$1"', ""), f"a template variable is left: {expr}"
     return expr
-
-
-async def until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    """Poll an async predicate until it returns something truthy, or fail naming `what`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not before the deadline: {what}")
-        await asyncio.sleep(0.2)
 
 
 @dataclass
@@ -212,7 +200,7 @@ async def scraped(stack: Stack) -> Stack:
             return False
         return body.get("status") == "success" and bool(body["data"]["result"])
 
-    await until(ready, 20.0, "Prometheus scraped the daemon three times")
+    await until_value(ready, 20.0, every=0.2, what="Prometheus scraped the daemon three times")
     for signal in ("/start", "/0"):  # one run of the push check, between scrapes
         async with stack.session.post(f"{stack.daemon_url}/push/{PUSH_TOKEN}{signal}") as answer:
             assert answer.status == 200
@@ -222,7 +210,7 @@ async def scraped(stack: Stack) -> Stack:
         s = stack.monitor.tracked["queue/health/health"].state
         return s is not None and s.verdict.status.value == "unhealthy"
 
-    await until(down, 10.0, "queue checked unhealthy")
+    await until_value(down, 10.0, every=0.2, what="queue checked unhealthy")
     stack.fleet.set_behavior("queue", UP)
 
     async def gauges() -> bool:
@@ -232,7 +220,9 @@ async def scraped(stack: Stack) -> Stack:
         )
         return bool(body["data"]["result"])
 
-    await until(gauges, 20.0, "rpc latency samples and a status change scraped")
+    await until_value(
+        gauges, 20.0, every=0.2, what="rpc latency samples and a status change scraped"
+    )
     return stack
 
 
@@ -253,7 +243,9 @@ async def test_panel_query_is_valid_and_returns_data(
         assert body["status"] == "success", f"{title}: {body.get('error')}\n{query}"
         return body if finite(body["data"]["result"]) or title in EXEMPT else None
 
-    body = await until(answered, 15.0, f"{uid} / {title} / {ref} returns numbers:\n{query}")
+    body = await until_value(
+        answered, 15.0, every=0.2, what=f"{uid} / {title} / {ref} returns numbers:\n{query}"
+    )
     assert finite(body["data"]["result"]) or title in EXEMPT
 
 

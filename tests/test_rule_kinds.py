@@ -15,11 +15,11 @@ from monitor.alerting.evaluate import evaluate
 from monitor.alerting.kinds import RULE_KINDS, RuleKind
 from monitor.alerting.prometheus_export import alerting_rule
 from monitor.alerting.rules import AlertsConfig, parse_alert_rules
-from monitor.alerting.state import AlertState, RuleInput
+from monitor.alerting.state import AlertState, CheckInput, RuleInput
 from monitor.alerting.template import template_errors
 from monitor.errors import ConfigError
 from monitor.model import CheckKind, Status
-from tests.alerting_fixtures import T0, check, service
+from tests.alerting_fixtures import T0, H, service
 
 ALERTING = Path(kinds_pkg.__file__).parent.parent
 MODELS = {kind.model.__name__ for kind in RULE_KINDS.values()}
@@ -66,7 +66,7 @@ def test_every_kind_has_annotations_export_and_evaluation(name: str) -> None:
     config = parse_alert_rules(
         f"route: [log]\nreceivers: [{{name: log, type: log}}]\nrules: [{{name: R, kind: {name}}}]\n"
     )
-    rpc = check("db", CheckKind.RPC, T0, duration=0.5, target=0.005)
+    rpc = CheckInput("db", CheckKind.RPC, H, T0, duration_s=0.5, target_s=0.005)
     view = RuleInput({"svc": service("svc", Status.UNHEALTHY, T0, checks=[rpc])}, T0, T0)
     evaluate(config, AlertState(), view, T0)  # no kind raises NotImplementedError
 

@@ -11,21 +11,20 @@ import pytest
 from monitor.config import Check
 from monitor.model import CheckKind
 from monitor.runtime.scheduler import CheckScheduler, first_offset, next_due
+from tests.check_builders import check_config
 from tests.polling import until
 
 
 def check(name: str, interval: float) -> Check:
-    return Check(
+    return check_config(
         service=name,
         name="health",
         kind=CheckKind.HEALTH,
         url="http://x",
-        method="GET",
         interval=interval,
         timeout=interval,
         target=0.05,
         max_body_bytes=1024,
-        max_redirects=0,
     )
 
 

@@ -27,22 +27,12 @@ from monitor.slo import (
     judging_window,
     within_target,
 )
+from tests.check_builders import check_config
 from tests.polling import until
 
 
 def check(kind: CheckKind, target: float = 0.005) -> Check:
-    return Check(
-        service="gw",
-        name="db",
-        kind=kind,
-        url="http://x/smoke/db",
-        method="GET",
-        interval=1,
-        timeout=1,
-        target=target,
-        max_body_bytes=65536,
-        max_redirects=0,
-    )
+    return check_config(kind=kind, target=target)
 
 
 def answer(headers: dict[str, str] | None = None, body: bytes = b"", **kw: Any) -> Answer:

@@ -10,8 +10,9 @@ import pytest
 from monitor.answer import Answer, TransportError
 from monitor.config import Check
 from monitor.latency import WindowSummary
-from monitor.model import CheckKind, Reason, Status, Verdict
+from monitor.model import Reason, Status, Verdict
 from monitor.slo import LatencySource, judge_latency, judged_latency
+from tests.check_builders import check_config
 
 OK = Verdict(status=Status.HEALTHY, reason=Reason.OK, detail="fine")
 
@@ -42,18 +43,7 @@ def test_a_smaller_minimum_is_honoured() -> None:
 
 
 def _rpc() -> Check:
-    return Check(
-        service="gw",
-        name="db",
-        kind=CheckKind.RPC,
-        url="http://x/smoke/db",
-        method="GET",
-        interval=1,
-        timeout=1,
-        target=0.005,
-        max_body_bytes=65536,
-        max_redirects=0,
-    )
+    return check_config()
 
 
 def test_no_answer_and_a_failed_answer_record_no_sample() -> None:

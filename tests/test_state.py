@@ -10,6 +10,7 @@ from monitor.config import parse_config
 from monitor.model import CheckKind, CheckStatus, Reason, Status, Verdict
 from monitor.state import CheckState, advance, track_service
 from monitor.status import fleet_status, service_verdict
+from tests.check_builders import check_status
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -45,14 +46,7 @@ def test_service_track_keeps_since() -> None:
 
 
 def check(kind: CheckKind, status: Status, reason: Reason, name: str = "health") -> CheckStatus:
-    return CheckStatus(
-        name=name,
-        kind=kind,
-        url="http://x",
-        status=status,
-        reason=reason,
-        detail=f"{name} {status.value}",
-    )
+    return check_status(name, kind, status, reason, detail=f"{name} {status.value}")
 
 
 @pytest.mark.parametrize(

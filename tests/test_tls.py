@@ -7,17 +7,21 @@ import ssl
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
 
 from monitor.config import parse_config
-from monitor.errors import ConfigError
+from monitor.http.app import bound_port
 from monitor.model import Reason, Status
 from monitor.tls import TlsSettings
 from monitor.tls.certificates import Presented, certificate_summary, expiry_finding
 from tests.certs import CertificateAuthority
+from tests.check_builders import check_status
+from tests.loopback import start_site
 from tests.one_round import one_round as _run_once
+from tests.refusals import assert_refused
 
 DAY = 86400.0
 NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC).timestamp()
@@ -83,9 +87,15 @@ services:
 """
 
 
-def test_service_tls_overrides_defaults_key_by_key(tmp_path: Path) -> None:
+def _trusted(tmp_path: Path, authority: CertificateAuthority) -> Path:
+    """`authority`'s certificate as the CA file a config names."""
     ca = tmp_path / "ca.pem"
-    ca.write_text(CertificateAuthority().cert_pem)
+    ca.write_text(authority.cert_pem)
+    return ca
+
+
+def test_service_tls_overrides_defaults_key_by_key(tmp_path: Path) -> None:
+    ca = _trusted(tmp_path, CertificateAuthority())
     text = BASE.format(
         ca=ca, port=1, service="    tls: {critical_before: 1d, server_name: api.example}"
     )
@@ -119,13 +129,9 @@ def test_service_tls_overrides_defaults_key_by_key(tmp_path: Path) -> None:
 def test_bad_tls_settings_are_config_errors(
     tmp_path: Path, service: str, line: int, field: str, message: str
 ) -> None:
-    ca = tmp_path / "ca.pem"
-    ca.write_text(CertificateAuthority().cert_pem)
-    with pytest.raises(ConfigError) as info:
-        parse_config(BASE.format(ca=ca, port=1, service=service.replace("CA", str(ca))), "m.yaml")
-    [problem] = info.value.problems
-    assert (problem.line, problem.location) == (line, field)
-    assert message in problem.message
+    ca = _trusted(tmp_path, CertificateAuthority())
+    text = BASE.format(ca=ca, port=1, service=service.replace("CA", str(ca)))
+    assert_refused(lambda: parse_config(text, "m.yaml"), line, field, message)
 
 
 ServerFactory = Callable[..., "AsyncIterator[int]"]
@@ -146,27 +152,30 @@ async def https_server(tmp_path: Path) -> AsyncIterator[Callable[[bytes, bytes],
 
         app = web.Application()
         app.router.add_get("/health", health)
-        runner = web.AppRunner(app)
-        await runner.setup()
+        runner, site = await start_site(app, tls=context)
         runners.append(runner)
-        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
-        await site.start()
-        port: int = runner.addresses[0][1]
-        return port
+        return bound_port(site)
 
     yield start
     for runner in runners:
         await runner.cleanup()
 
 
+def _not_after(monitor: Any, cert: str) -> float | None:
+    """The exported expiry of the `leaf` or the earliest `chain` certificate of gw/health."""
+    labels = {"service": "gw", "check": "health", "cert": cert}
+    value: float | None = monitor.metrics.registry.get_sample_value(
+        "monitor_tls_not_after_timestamp_seconds", labels
+    )
+    return value
+
+
 async def test_an_expiring_leaf_degrades_the_check_and_is_exported(
     tmp_path: Path, https_server: Callable[..., object]
 ) -> None:
     authority = CertificateAuthority(valid_days=400)
-    ca = tmp_path / "ca.pem"
-    ca.write_text(authority.cert_pem)
-    cert, key = authority.leaf(valid_days=9.5)
-    port = await https_server(cert, key)  # type: ignore[misc]
+    ca = _trusted(tmp_path, authority)
+    port = await https_server(*authority.leaf(valid_days=9.5))  # type: ignore[misc]
     text = BASE.format(ca=ca, port=port, service="    tls: {warn_before: 14d}")
     monitor, status = await _run_once(text)
     [service] = status.services  # type: ignore[attr-defined]
@@ -176,18 +185,15 @@ async def test_an_expiring_leaf_degrades_the_check_and_is_exported(
     assert check.detail == f"certificate for 127.0.0.1 expires in 9 days ({expires})"
     assert check.tls.days_left == 9 and check.tls.verified
     leaf_at = (authority.now + timedelta(days=9.5)).replace(microsecond=0).timestamp()
-    sample = monitor.metrics.registry.get_sample_value
-    labels = {"service": "gw", "check": "health"}
-    assert sample("monitor_tls_not_after_timestamp_seconds", {**labels, "cert": "leaf"}) == leaf_at
-    assert sample("monitor_tls_not_after_timestamp_seconds", {**labels, "cert": "chain"}) == leaf_at
+    assert _not_after(monitor, "leaf") == leaf_at
+    assert _not_after(monitor, "chain") == leaf_at
 
 
 async def test_a_chain_certificate_expiring_first_is_judged_and_named(
     tmp_path: Path, https_server: Callable[..., object]
 ) -> None:
     authority = CertificateAuthority(valid_days=2.5)
-    ca = tmp_path / "ca.pem"
-    ca.write_text(authority.cert_pem)
+    ca = _trusted(tmp_path, authority)
     cert, key = authority.leaf(valid_days=60)
     port = await https_server(cert + authority.cert_pem.encode(), key)  # type: ignore[misc]
     monitor, status = await _run_once(BASE.format(ca=ca, port=port, service=""))
@@ -196,10 +202,7 @@ async def test_a_chain_certificate_expiring_first_is_judged_and_named(
     assert check.detail.startswith(
         "certificate CN=hostile corpus test CA in the chain for 127.0.0.1 expires in 2 days"
     )
-    sample = monitor.metrics.registry.get_sample_value
-    labels = {"service": "gw", "check": "health"}
-    leaf = sample("monitor_tls_not_after_timestamp_seconds", {**labels, "cert": "leaf"})
-    chain = sample("monitor_tls_not_after_timestamp_seconds", {**labels, "cert": "chain"})
+    leaf, chain = _not_after(monitor, "leaf"), _not_after(monitor, "chain")
     assert leaf is not None and chain is not None and chain < leaf
 
 
@@ -227,18 +230,15 @@ services:
 
 
 def test_the_status_page_shows_the_days_left() -> None:
-    from monitor.model import Certificate, CheckKind, CheckStatus
+    from monitor.model import Certificate
     from monitor.web.view import latency_line
 
     at = datetime(2026, 12, 9, tzinfo=UTC)
     cert = Certificate(host="h", not_after=at, chain_not_after=at, days_left=9, verified=False)
-    check = CheckStatus(
-        name="health",
-        kind=CheckKind.HEALTH,
-        url="https://h",
+    check = check_status(
         status=Status.DEGRADED,
         reason=Reason.CERTIFICATE_EXPIRING,
-        detail="",
+        url="https://h",
         duration_ms=3.0,
         tls=cert,
     )

@@ -20,6 +20,7 @@ from monitor.web.history import Bucket
 from monitor.web.timeline import bar
 from monitor.web.view import latency_line
 from monitor.web.words import PHRASES, banner, duration, percent, phrase
+from tests.check_builders import check_status
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 H, D, U, K = Status.HEALTHY, Status.DEGRADED, Status.UNHEALTHY, Status.UNKNOWN
@@ -145,13 +146,9 @@ def check(
     target: float | None = 5.0,
     within: bool | None = None,
 ) -> CheckStatus:
-    return CheckStatus(
-        name="health" if kind is CheckKind.HEALTH else "db",
-        kind=kind,
-        url="http://x",
-        status=H,
-        reason=Reason.OK,
-        detail="",
+    return check_status(
+        "health" if kind is CheckKind.HEALTH else "db",
+        kind,
         duration_ms=last,
         latency_ms=LatencySummary(p95=p95, count=100) if p95 is not None else None,
         target_ms=target,

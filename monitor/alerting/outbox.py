@@ -195,7 +195,8 @@ class Outbox:
         groups: Mapping[str, AlertGroup] | None = None,
     ) -> int:
         """Persist `state` (and the notification `groups`, when given) and enqueue `batches`
-        atomically; return how many rows were new."""
+        atomically; return how many rows were new. Blocking: the daemon calls it through
+        `asyncio.to_thread` (an fsync must not show up as loop lag)."""
         scrub = self.scrubber.scrub
         rows: dict[tuple[str, str], str] = {
             ("alerts", k): scrub(r.model_dump_json()) for k, r in state.alerts.items()
@@ -240,16 +241,6 @@ class Outbox:
                 raise
         self._saved = rows
         return added
-
-    async def asave(
-        self,
-        state: AlertState,
-        batches: Iterable[Batch],
-        now: datetime,
-        groups: Mapping[str, AlertGroup] | None = None,
-    ) -> int:
-        """`save` off the event loop (an fsync must not show up as loop lag)."""
-        return await asyncio.to_thread(self.save, state, list(batches), now, groups)
 
     def _replace(self, table: str, column: str, rows: list[tuple[str, str]]) -> None:
         """Replace every row of a small table of the API's objects, in one transaction."""

@@ -149,7 +149,7 @@ class Alerter:
             self.groups, events, state.alerts, self.grouping, now, self.rules.config.external_url
         )
         self.state, self.groups = state, groups
-        await self.outbox.asave(state, batches, now, groups)
+        await asyncio.to_thread(self.outbox.save, state, batches, now, groups)
         if batches:
             self._wake.set()
         for event in events:
@@ -304,7 +304,7 @@ class Alerter:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-        await self.outbox.asave(self.state, [], self.clock(), self.groups)
+        await asyncio.to_thread(self.outbox.save, self.state, [], self.clock(), self.groups)
         self.outbox.close()
         if self._session is not None:
             await self._session.close()

@@ -59,30 +59,18 @@ def judge_expectation(
         result = evaluate(expectation.cel, variables)
     except Exception as exc:  # the library's KeyError, TypeError, ValueError...: never a crash
         message = " ".join(str(exc).split())[:160] or type(exc).__name__
-        return _worse(
-            verdict,
-            Status.DEGRADED,
-            Reason.ASSERTION_ERROR,
-            f"expectation `{_cut(expectation.cel)}` could not be evaluated: {message}; "
-            + _shown(expectation.cel, variables),
-        )
-    if result is True:
-        return _held(verdict)
-    if result is False:
-        return _worse(
-            verdict,
-            Status.UNHEALTHY,
-            Reason.ASSERTION_FAILED,
-            f"expectation `{_cut(expectation.cel)}` is false; "
-            + _shown(expectation.cel, variables),
-        )
-    return _worse(
-        verdict,
-        Status.DEGRADED,
-        Reason.ASSERTION_ERROR,
-        f"expectation `{_cut(expectation.cel)}` gave {_cut(_render(result))}, "
-        "expected true or false",
-    )
+        status, reason = Status.DEGRADED, Reason.ASSERTION_ERROR
+        finding = f"could not be evaluated: {message}; {_shown(expectation.cel, variables)}"
+    else:
+        if result is True:
+            return _held(verdict)
+        if result is False:
+            status, reason = Status.UNHEALTHY, Reason.ASSERTION_FAILED
+            finding = f"is false; {_shown(expectation.cel, variables)}"
+        else:
+            status, reason = Status.DEGRADED, Reason.ASSERTION_ERROR
+            finding = f"gave {_cut(_render(result))}, expected true or false"
+    return _worse(verdict, status, reason, f"expectation `{_cut(expectation.cel)}` {finding}")
 
 
 def _held(verdict: Verdict) -> Verdict:

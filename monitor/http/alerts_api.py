@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from monitor.alerting.maintenance import MaintenanceWindow
 from monitor.durations import parse_duration
-from monitor.http.auth import admin_only
+from monitor.http.auth import Handler, admin_only
 from monitor.http.json_api import MONITOR_KEY, json_response
 
 MAX_SILENCE = timedelta(days=30)
@@ -55,17 +55,23 @@ async def list_silences(request: web.Request) -> web.Response:
     return json_response({"silences": [s.model_dump(mode="json") for s in alerter.all_silences()]})
 
 
-async def _admin_create(
-    request: web.Request, create: Callable[[Any, Any], Awaitable[BaseModel]]
-) -> web.Response:
-    """An admin write that makes one thing (its handler is `admin_only`): 400 (with why) for
-    a body that does not validate, else 201 with what `create(alerter, body)` made."""
-    alerter = _alerter(request)
-    try:
-        made = await create(alerter, await request.json())
-    except (ValidationError, ValueError) as exc:
-        return json_response({"error": str(exc)[:500]}, status=400)
-    return json_response(made.model_dump(mode="json", exclude_none=True), status=201)
+def _bad_request(exc: Exception) -> web.Response:
+    return json_response({"error": str(exc)[:500]}, status=400)
+
+
+def _admin_create(create: Callable[[Any, Any], Awaitable[BaseModel]]) -> Handler:
+    """An admin write that makes one thing: 400 (with why) for a body that does not validate,
+    else 201 with what `create(alerter, body)` made."""
+
+    @admin_only
+    async def handler(request: web.Request) -> web.Response:
+        try:
+            made = await create(_alerter(request), await request.json())
+        except (ValidationError, ValueError) as exc:
+            return _bad_request(exc)
+        return json_response(made.model_dump(mode="json", exclude_none=True), status=201)
+
+    return handler
 
 
 def _span(
@@ -93,9 +99,7 @@ async def _create_silence(alerter: Any, data: Any) -> BaseModel:
     return silence
 
 
-@admin_only
-async def add_silence(request: web.Request) -> web.Response:
-    return await _admin_create(request, _create_silence)
+add_silence = _admin_create(_create_silence)
 
 
 @admin_only
@@ -155,9 +159,7 @@ async def _create_window(alerter: Any, data: Any) -> BaseModel:
     return window
 
 
-@admin_only
-async def add_window(request: web.Request) -> web.Response:
-    return await _admin_create(request, _create_window)
+add_window = _admin_create(_create_window)
 
 
 MAX_DEPLOY_HOLD = timedelta(hours=2)
@@ -194,9 +196,7 @@ async def _create_deploy(alerter: Any, data: Any) -> BaseModel:
     return deploy
 
 
-@admin_only
-async def announce_deploy(request: web.Request) -> web.Response:
-    return await _admin_create(request, _create_deploy)
+announce_deploy = _admin_create(_create_deploy)
 
 
 @admin_only
@@ -205,7 +205,7 @@ async def deploy_verdict(request: web.Request) -> web.Response:
     try:
         body = VerdictRequest.model_validate(await request.json())
     except (ValidationError, ValueError) as exc:
-        return json_response({"error": str(exc)[:500]}, status=400)
+        return _bad_request(exc)
     deploy = await alerter.close_deploy(request.match_info["id"], body.passed)
     if deploy is None:
         return json_response({"error": "no such deploy"}, status=404)
