@@ -201,3 +201,30 @@ async def test_a_tick_cancelled_by_shutdown_is_not_an_error(
         assert all(tick.cancelled() for tick in ticks)
     assert [r for r in caplog.records if "executed successfully" in r.getMessage()] == []
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_checks_added_before_start_are_phased_once_on_the_fleets_spread() -> None:
+    """A fleet larger than SPREAD allows is phased over checks / start_rate seconds, each check
+    once: one heap entry a check (the heap was built twice at 100,000 checks' start-up)."""
+
+    async def nothing(_c: Check) -> None:
+        return None
+
+    clock = [1000.0]
+    scheduler = CheckScheduler(nothing, spread=2.0, start_rate=100.0, monotonic=lambda: clock[0])
+    fleet = [check(f"svc{i}", 600.0) for i in range(1000)]
+    for c in fleet:
+        scheduler.add(c)
+    scheduler.add(fleet[0])  # added again before start: still one entry
+    assert scheduler.spread == 10.0  # 1,000 checks at 100 a second
+    scheduler.start()
+    try:
+        heap = scheduler._heap
+        assert len(heap) == len(fleet)
+        assert sorted(c for _, _, c in heap) == sorted(c.id for c in fleet)
+        assert {round(due - 1000.0, 9) for due, _, _ in heap} == {
+            round(first_offset(c.id, 600.0, 10.0), 9) for c in fleet
+        }
+        assert heap[0][0] == min(due for due, _, _ in heap)  # a heap
+    finally:
+        scheduler.shutdown()
