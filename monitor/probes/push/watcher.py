@@ -127,8 +127,7 @@ class PushWatcher:
         if gone and self.store is not None:  # a reload removed them: their pings go too
             self.store.forget(gone)
         fresh = [c for cid, c in self.checks.items() if previous.get(cid) != c]
-        for check in fresh:
-            self.metrics.declare(check)
+        self.metrics.declare_many(fresh)
         return fresh
 
     def restore(self, records: Mapping[str, PushRecord]) -> None:
