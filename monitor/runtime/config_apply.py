@@ -55,6 +55,7 @@ class ConfigApply(MonitorBase):
                     record.check = c
                 self.tracked[c.id] = record
         self.by_service = {s.name: [] for s in config.services}
+        self._headless_names = frozenset(s.name for s in config.services if s.url is None)
         for record in self.tracked.values():
             self.by_service[record.check.service].append(record)
         self._shard_info = None
