@@ -7,6 +7,7 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -137,3 +138,32 @@ services:
     finally:
         await monitor.stop(grace=0)
         store.close()
+
+
+async def test_push_checks_judged_together_recompute_their_service_once() -> None:
+    """The start judges every push check: a service of ten is recomputed once for the batch
+    (it was once per check: 1,000,000 check views for 100,000 push checks), to the same track."""
+    jobs = ", ".join(
+        f"{{name: job{i}, every: 1h, grace: 1m, token: job-token-{i:04d}-abcdef}}"
+        for i in range(10)
+    )
+    config = parse_config(f"services:\n  - name: batch\n    push: [{jobs}]\n")
+    now = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    monitor = Monitor(config, clock=lambda: now)
+    recomputed: list[str] = []
+    update = monitor.services.update
+
+    def counted(name: str, *args: Any, **kwargs: Any) -> None:
+        recomputed.append(name)
+        update(name, *args, **kwargs)
+
+    monitor.services.update = counted  # type: ignore[method-assign]
+    await monitor.start(schedule=False)
+    try:
+        assert recomputed == ["batch"]
+        assert all(t.state is not None for t in monitor.by_service["batch"])
+        expected = ServiceTracks(monitor.metrics, monitor.log)
+        expected.update("batch", monitor.by_service["batch"], now, log=False, headless=True)
+        assert monitor.services.tracks == expected.tracks
+    finally:
+        await monitor.stop(grace=0)

@@ -70,6 +70,8 @@ class MonitorBase:
     _gauge_task: asyncio.Task[None] | None
     _lag_task: asyncio.Task[None] | None
     _in_flight: set[asyncio.Task[Any]]
+    _batched: dict[str, datetime] | None
+    """Inside `services_batched`: the services to recompute at its end, with the time."""
     _stopping: bool
 
     def _headless(self, name: str) -> bool:
