@@ -228,3 +228,29 @@ async def test_checks_added_before_start_are_phased_once_on_the_fleets_spread() 
         assert heap[0][0] == min(due for due, _, _ in heap)  # a heap
     finally:
         scheduler.shutdown()
+
+
+async def test_add_many_while_running_phases_each_as_add_does() -> None:
+    """A reload's changed checks: each on its own phase from now, in one heapify; the older
+    entry of a check added again is dropped as stale when it comes up."""
+
+    async def nothing(_c: Check) -> None:
+        return None
+
+    clock = [50.0]
+    scheduler = CheckScheduler(nothing, spread=2.0, monotonic=lambda: clock[0])
+    first = check("svc0", 60.0)
+    scheduler.add(first)
+    scheduler.start()
+    try:
+        clock[0] = 80.0
+        fleet = [first, *(check(f"svc{i}", 30.0) for i in range(1, 4))]
+        scheduler.add_many(fleet)
+        for c in fleet:
+            assert scheduler._due[c.id] == 80.0 + first_offset(c.id, c.interval, 2.0)
+        live = [e for e in scheduler._heap if scheduler._version.get(e[2]) == e[1]]
+        assert sorted(e[2] for e in live) == sorted(c.id for c in fleet)
+        assert len(scheduler._heap) == len(fleet) + 1  # svc0's entry of start() is stale
+        assert scheduler._heap[0][0] == min(e[0] for e in scheduler._heap)
+    finally:
+        scheduler.shutdown()

@@ -117,9 +117,7 @@ class ConfigApply(MonitorBase):
         )
         self.metrics.checks_configured.set(len(self.tracked))
         if self.scheduler.running:
-            for check in (*added, *changed):
-                if polled(check):
-                    self.scheduler.add(check)
+            self.scheduler.add_many(c for c in (*added, *changed) if polled(c))
             self._start_analytics()
         self.push.rejudge([c for c in (*added, *changed) if not polled(c)])
         if self.store is not None and removed:
