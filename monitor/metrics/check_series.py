@@ -104,8 +104,7 @@ class CheckSeries(Collector):
         self.declare_many(((labels, target, detailed),))
 
     def declare_many(self, checks: Iterable[tuple[Labels, float, bool]]) -> None:
-        """`declare` for each of `checks` (labels, target, detailed), the arrays grown once for
-        all the new ones: 100,000 checks at start-up."""
+        """`declare` of each (labels, target, detailed), the arrays grown once for all."""
         checks = list(checks)
         index = self._index
         new = {labels for labels, _, _ in checks if labels not in index}
@@ -147,15 +146,13 @@ class CheckSeries(Collector):
 
     def _grow(self, count: int) -> range:
         """`count` new slots at the end (none for count <= 0), every array grown at once."""
-        start = len(self._labels)
-        if count <= 0:
-            return range(start, start)
+        start, count = len(self._labels), max(count, 0)
         self._detailed.extend(array("b", [0]) * count)
         self._status.extend(array("b", [_UNKNOWN]) * count)
         self._reason.extend(array("b", [_NOT_CHECKED]) * count)
-        self._failed.extend(array("d", [0.0]) * count)
         self._totals.extend(array("d", [0.0]) * (count * self._n_status))
-        self._changes.extend(array("d", [0.0]) * count)
+        for zeros in (self._failed, self._changes):
+            zeros.extend(array("d", [0.0]) * count)
         self._created.extend(array("d", [time.time()]) * count)
         nans = array("d", [_NAN]) * count
         for column in (self._last, self._since, self._target, *self._p95, *self._ratio):
@@ -167,8 +164,8 @@ class CheckSeries(Collector):
         return range(start, start + count)
 
     def _reset(self, i: int) -> None:
-        for s in range(self._n_status):
-            self._totals[i * self._n_status + s] = 0.0
+        n = self._n_status
+        self._totals[i * n : (i + 1) * n] = array("d", [0.0]) * n
         self._changes[i] = self._failed[i] = 0.0
         self._created[i] = time.time()
         self._last[i] = self._since[i] = _NAN
