@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from monitor.config import parse_config
 from monitor.model import Reason
 from monitor.probes.push.schedule import PushRecord, Signal
+from tests.processes import cpu_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 PER_SERVICE = 10
@@ -109,13 +110,6 @@ def _settle(port: int, checks: int, limit: float = 600.0) -> None:
         fast = fast + 1 if time.monotonic() - t0 < 0.05 else 0
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far: start-up's cost whatever the load."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def throughput(
     checks: int, duration: float, connections: int, start_limit: float = 600.0
 ) -> dict[str, float]:
@@ -156,7 +150,7 @@ def throughput(
                         raise SystemExit("the daemon did not start") from None
                     time.sleep(0.5)
             ready_s = time.monotonic() - started
-            ready_cpu_s = _cpu_seconds(daemon.pid)
+            ready_cpu_s = cpu_seconds(daemon.pid)
             os.sched_setaffinity(0, {1})
             _settle(port, checks)
             before = _pings_counted(port)

@@ -203,6 +203,15 @@ _SEARCHED = str.maketrans(
 """How forms and text are searched: hex letters upper-cased (`%2f` is `%2F`), surrogates (from
 bytes decoded with surrogate escapes) as U+FFFD, which the automaton's UTF-8 cannot hold. One
 character for one, so positions stay; each hit is then checked against the text itself."""
+_HEX_UPPER = bytes.maketrans(b"abcdef", b"ABCDEF")
+
+
+def _searched(text: str) -> str:
+    """`text` as `_SEARCHED` writes it; ASCII text (almost all) through a byte table, several
+    times faster than the str mapping (300,000 forms at 100,000 push tokens, every scrub)."""
+    if text.isascii():
+        return text.encode("ascii").translate(_HEX_UPPER).decode("ascii")
+    return text.translate(_SEARCHED)
 
 
 class _Automaton:
@@ -215,7 +224,7 @@ class _Automaton:
     def __init__(self, forms: Iterable[str]) -> None:
         keyed: dict[str, str | tuple[str, ...]] = {}
         for form in forms:
-            key, canonical = form.translate(_SEARCHED), _upper_escapes(form)
+            key, canonical = _searched(form), _upper_escapes(form)
             held = keyed.setdefault(key, canonical)
             if isinstance(held, str) and held != canonical:
                 keyed[key] = (held, canonical)
@@ -229,7 +238,7 @@ class _Automaton:
         overlapping (what one regex of the forms, longest first, finds)."""
         found: list[tuple[int, int]] = []
         for index, start, stop in self.search.find_matches_as_indexes(
-            text.translate(_SEARCHED), overlapping=True
+            _searched(text), overlapping=True
         ):
             piece, canonical = _upper_escapes(text[start:stop]), self.canonical[index]
             if piece == canonical or (isinstance(canonical, tuple) and piece in canonical):

@@ -354,3 +354,28 @@ def test_a_scrape_in_another_thread_while_checks_come_and_go_never_fails() -> No
         thread.join(timeout=60)
     assert not errors
     assert renders >= 3
+
+
+def test_declare_many_is_declare_of_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start-up declares 100,000 checks at once, the arrays grown once: the series are those of
+    declaring them one by one (a freed slot reused, one declared twice, one already there)."""
+    monkeypatch.setattr("time.time", lambda: 1_790_000_000.5)
+    a, b, c, d = (("svc", name, "rpc") for name in "abcd")
+    texts = []
+    for bulk in (False, True):
+        registry = CollectorRegistry()
+        series = CheckSeries(LATENCY_BUCKETS)
+        registry.register(series)
+        series.declare(a, 0.2)
+        series.declare(b, 0.3, True)
+        series.observe(a, Status.HEALTHY, Reason.OK, 0.1, 1.0, 1.0, True, True)
+        series.forget(b)
+        batch = [(c, 0.25, False), (a, 0.2, True), (d, 0.5, False), (c, 0.25, False)]
+        if bulk:
+            series.declare_many(batch)
+        else:
+            for labels, target, detailed in batch:
+                series.declare(labels, target, detailed)
+        texts.append(generate_latest(registry).decode())
+    assert texts[0] == texts[1]
+    assert 'monitor_check_latency_target_seconds{bucket="0.5",check="d"' in texts[1]

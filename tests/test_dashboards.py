@@ -8,8 +8,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
@@ -227,9 +228,9 @@ def test_push_and_certificate_series_have_panels() -> None:
     dashboard, and certificates also on the fleet overview (issue 16)."""
     registry = CollectorRegistry()
     push = PushMetrics(registry)
-    push.last_ping.labels("a", "job").set(1.0)
-    push.run_time.labels("a", "job").observe(1.0)
-    push.pings.labels("a", "job", "success").inc()
+    job = SimpleNamespace(service="a", name="job")
+    push.declare(job)  # type: ignore[arg-type]  # only its service and name are read
+    push.ping(job, "success", datetime(2026, 1, 1, tzinfo=UTC), 1.0)  # type: ignore[arg-type]
     families = service_families(registry)
     assert len(families) == 3, families  # last ping, run time, pings by outcome
     read: dict[str, set[str]] = {}

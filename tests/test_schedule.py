@@ -201,3 +201,56 @@ async def test_a_tick_cancelled_by_shutdown_is_not_an_error(
         assert all(tick.cancelled() for tick in ticks)
     assert [r for r in caplog.records if "executed successfully" in r.getMessage()] == []
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_checks_added_before_start_are_phased_once_on_the_fleets_spread() -> None:
+    """A fleet larger than SPREAD allows is phased over checks / start_rate seconds, each check
+    once: one heap entry a check (the heap was built twice at 100,000 checks' start-up)."""
+
+    async def nothing(_c: Check) -> None:
+        return None
+
+    clock = [1000.0]
+    scheduler = CheckScheduler(nothing, spread=2.0, start_rate=100.0, monotonic=lambda: clock[0])
+    fleet = [check(f"svc{i}", 600.0) for i in range(1000)]
+    for c in fleet:
+        scheduler.add(c)
+    scheduler.add(fleet[0])  # added again before start: still one entry
+    assert scheduler.spread == 10.0  # 1,000 checks at 100 a second
+    scheduler.start()
+    try:
+        heap = scheduler._heap
+        assert len(heap) == len(fleet)
+        assert sorted(c for _, _, c in heap) == sorted(c.id for c in fleet)
+        assert {round(due - 1000.0, 9) for due, _, _ in heap} == {
+            round(first_offset(c.id, 600.0, 10.0), 9) for c in fleet
+        }
+        assert heap[0][0] == min(due for due, _, _ in heap)  # a heap
+    finally:
+        scheduler.shutdown()
+
+
+async def test_add_many_while_running_phases_each_as_add_does() -> None:
+    """A reload's changed checks: each on its own phase from now, in one heapify; the older
+    entry of a check added again is dropped as stale when it comes up."""
+
+    async def nothing(_c: Check) -> None:
+        return None
+
+    clock = [50.0]
+    scheduler = CheckScheduler(nothing, spread=2.0, monotonic=lambda: clock[0])
+    first = check("svc0", 60.0)
+    scheduler.add(first)
+    scheduler.start()
+    try:
+        clock[0] = 80.0
+        fleet = [first, *(check(f"svc{i}", 30.0) for i in range(1, 4))]
+        scheduler.add_many(fleet)
+        for c in fleet:
+            assert scheduler._due[c.id] == 80.0 + first_offset(c.id, c.interval, 2.0)
+        live = [e for e in scheduler._heap if scheduler._version.get(e[2]) == e[1]]
+        assert sorted(e[2] for e in live) == sorted(c.id for c in fleet)
+        assert len(scheduler._heap) == len(fleet) + 1  # svc0's entry of start() is stale
+        assert scheduler._heap[0][0] == min(e[0] for e in scheduler._heap)
+    finally:
+        scheduler.shutdown()

@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from monitor.config import Check, parse_config
 from monitor.model import Reason, Status, Verdict
 from monitor.runtime.daemon import Monitor
+from monitor.runtime.service_tracks import ServiceTracks
 from monitor.runtime.store import Store
 from monitor.runtime.store_writer import dirty_states
 from monitor.runtime.tracked import TrackedCheck
 from monitor.simulator import SimulatedFleet, fleet_config
 from monitor.slo import LatencySource
-from monitor.state import advance
+from monitor.state import CheckState, ServiceTrack, advance
 
 WINDOWS = (60.0, 300.0)
 
@@ -104,3 +106,64 @@ async def test_reload_keeps_changed_checks_and_flushes_none_of_the_removed(
     finally:
         await monitor.stop()
         store.close()
+
+
+async def test_restore_gives_each_service_what_its_checks_give(tmp_path: Path) -> None:
+    """At start, a service with a restored check is recomputed from its checks; the others
+    (none checked yet, most of a first start) are unknown since now, as recomputing gives."""
+    text = """\
+services:
+  - {name: api, url: "http://127.0.0.1:9/health", rpc: [{name: db, path: /db}]}
+  - {name: web, url: "http://127.0.0.1:9/"}
+  - name: jobs
+    push: [{name: nightly, every: 1h, grace: 1m, token: nightly-token-12345}]
+"""
+    config = parse_config(text)
+    now = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    since = now - timedelta(hours=2)
+    store = Store(tmp_path / "monitor.db")
+    down = Verdict(status=Status.UNHEALTHY, reason=Reason.REPORTED_UNHEALTHY, detail="503")
+    store.save({"api/rpc/db": CheckState(down, since, since, 3, 0.01, Status.HEALTHY)}, [])
+    monitor = Monitor(config, store=store, clock=lambda: now)
+    await monitor.start(schedule=False)
+    try:
+        restored = dict(monitor.services.tracks)
+        expected = ServiceTracks(monitor.metrics, monitor.log)
+        for name, records in monitor.by_service.items():
+            expected.update(name, records, now, log=False, headless=monitor._headless(name))
+        assert restored == expected.tracks
+        assert set(restored) == {"api", "web", "jobs"}
+        assert restored["api"] == ServiceTrack(Status.DEGRADED, now)
+        assert restored["web"] == ServiceTrack(Status.UNKNOWN, now)
+    finally:
+        await monitor.stop(grace=0)
+        store.close()
+
+
+async def test_push_checks_judged_together_recompute_their_service_once() -> None:
+    """The start judges every push check: a service of ten is recomputed once for the batch
+    (it was once per check: 1,000,000 check views for 100,000 push checks), to the same track."""
+    jobs = ", ".join(
+        f"{{name: job{i}, every: 1h, grace: 1m, token: job-token-{i:04d}-abcdef}}"
+        for i in range(10)
+    )
+    config = parse_config(f"services:\n  - name: batch\n    push: [{jobs}]\n")
+    now = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    monitor = Monitor(config, clock=lambda: now)
+    recomputed: list[str] = []
+    update = monitor.services.update
+
+    def counted(name: str, *args: Any, **kwargs: Any) -> None:
+        recomputed.append(name)
+        update(name, *args, **kwargs)
+
+    monitor.services.update = counted  # type: ignore[method-assign]
+    await monitor.start(schedule=False)
+    try:
+        assert recomputed == ["batch"]
+        assert all(t.state is not None for t in monitor.by_service["batch"])
+        expected = ServiceTracks(monitor.metrics, monitor.log)
+        expected.update("batch", monitor.by_service["batch"], now, log=False, headless=True)
+        assert monitor.services.tracks == expected.tracks
+    finally:
+        await monitor.stop(grace=0)

@@ -101,20 +101,31 @@ class CheckSeries(Collector):
         with bounds around the target, run and failure counters, target, status-since.
         Detailed: today's full set (both histograms on fleet-wide bounds, per-window gauges,
         per-status counters, `_created`)."""
-        i = self._index.get(labels)
-        if i is None:
-            i = self._slot()
-            self._labels[i] = labels
-            self._index[labels] = i
-        self._status[i] = _UNKNOWN
-        self._reason[i] = _NOT_CHECKED
-        self.configure(labels, target, detailed)
+        self.declare_many(((labels, target, detailed),))
+
+    def declare_many(self, checks: Iterable[tuple[Labels, float, bool]]) -> None:
+        """`declare` of each (labels, target, detailed), the arrays grown once for all."""
+        checks = list(checks)
+        index = self._index
+        new = {labels for labels, _, _ in checks if labels not in index}
+        fresh = iter(self._grow(len(new) - len(self._free)))
+        for labels, target, detailed in checks:
+            i = index.get(labels)
+            if i is None:
+                i = self._slot() if self._free else next(fresh)
+                self._labels[i] = labels
+                index[labels] = i
+            self._status[i] = _UNKNOWN
+            self._reason[i] = _NOT_CHECKED
+            self._configure(i, target, detailed)
 
     def configure(self, labels: Labels, target: float, detailed: bool) -> None:
         """A reloaded check's new target or mode; its status and counters stay."""
         i = self._index.get(labels)
-        if i is None:
-            return
+        if i is not None:
+            self._configure(i, target, detailed)
+
+    def _configure(self, i: int, target: float, detailed: bool) -> None:
         self._target[i] = target
         self._detailed[i] = 1 if detailed else 0
         self.duration.set_bounds(i, self._buckets)
@@ -131,28 +142,30 @@ class CheckSeries(Collector):
             i = self._free.pop()
             self._reset(i)
             return i
-        i = len(self._labels)
-        self._detailed.append(0)
-        self._status.append(_UNKNOWN)
-        self._reason.append(_NOT_CHECKED)
-        self._failed.append(0.0)
-        self._totals.extend([0.0] * self._n_status)
-        self._changes.append(0.0)
-        self._created.append(time.time())
-        self._last.append(_NAN)
-        self._since.append(_NAN)
-        self._target.append(_NAN)
-        self._within.append(-1)
-        self.duration.grow()
-        self.latency.grow()
-        for column in (*self._p95, *self._ratio):
-            column.append(_NAN)
-        self._labels.append(None)  # last: a scrape only sees indices whose arrays are all grown
-        return i
+        return self._grow(1)[0]
+
+    def _grow(self, count: int) -> range:
+        """`count` new slots at the end (none for count <= 0), every array grown at once."""
+        start, count = len(self._labels), max(count, 0)
+        self._detailed.extend(array("b", [0]) * count)
+        self._status.extend(array("b", [_UNKNOWN]) * count)
+        self._reason.extend(array("b", [_NOT_CHECKED]) * count)
+        self._totals.extend(array("d", [0.0]) * (count * self._n_status))
+        for zeros in (self._failed, self._changes):
+            zeros.extend(array("d", [0.0]) * count)
+        self._created.extend(array("d", [time.time()]) * count)
+        nans = array("d", [_NAN]) * count
+        for column in (self._last, self._since, self._target, *self._p95, *self._ratio):
+            column.extend(nans)
+        self._within.extend(array("b", [-1]) * count)
+        self.duration.grow(count)
+        self.latency.grow(count)
+        self._labels.extend([None] * count)  # last: a scrape sees only fully grown indices
+        return range(start, start + count)
 
     def _reset(self, i: int) -> None:
-        for s in range(self._n_status):
-            self._totals[i * self._n_status + s] = 0.0
+        n = self._n_status
+        self._totals[i * n : (i + 1) * n] = array("d", [0.0]) * n
         self._changes[i] = self._failed[i] = 0.0
         self._created[i] = time.time()
         self._last[i] = self._since[i] = _NAN

@@ -147,16 +147,14 @@ class MonitorMetrics:
 
     def declare(self, checks: Iterable[Check], services: Iterable[str]) -> None:
         """Export every known series at 0 from the start, so absent never means zero."""
-        count = 0
-        detailed: set[str] = set()
-        for check in checks:
-            count += 1
-            self.checks.declare(_labels(check), check.target, check.detailed_metrics)
-            if check.detailed_metrics:
-                detailed.add(check.service)
+        checks = list(checks)
+        self.checks.declare_many(
+            (_labels(check), check.target, check.detailed_metrics) for check in checks
+        )
+        detailed = {check.service for check in checks if check.detailed_metrics}
         for service in services:
             self.checks.declare_service(service, service in detailed)
-        self.checks_configured.set(count)
+        self.checks_configured.set(len(checks))
 
     def configure(self, checks: Iterable[Check], services: Iterable[str]) -> None:
         """After a reload: changed checks take their new target and `metrics:` mode, and

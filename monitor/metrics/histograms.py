@@ -11,6 +11,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterator
+from functools import lru_cache
 
 from prometheus_client.samples import Sample
 from prometheus_client.utils import floatToGoString
@@ -20,6 +21,7 @@ LEAN_FACTORS = (0.5, 0.75, 1.0, 1.5, 2.5, 5.0)
 bound. Six bounds and +Inf keep a check within 1.5 KB of text (tests/test_metrics_lean.py)."""
 
 
+@lru_cache(maxsize=4096)  # a fleet has few distinct targets, and 100,000 checks
 def lean_bounds(target: float) -> tuple[float, ...]:
     """Bounds around `target`, the target itself exactly (6 significant digits elsewhere, so
     `le` labels stay short: 0.00375, not 0.0037500000000000003)."""
@@ -45,12 +47,14 @@ class ArrayHistogram:
         self.bounds: list[tuple[float, ...]] = []
         self.les: list[tuple[str, ...]] = []
         self._le_cache: dict[tuple[float, ...], tuple[str, ...]] = {}
+        self._zeros = array("d", bytes(8 * self.stride))
 
-    def grow(self) -> None:
-        self.counts.frombytes(bytes(8 * self.stride))  # stride zeros
-        self.sums.append(0.0)
-        self.bounds.append(())
-        self.les.append(("+Inf",))
+    def grow(self, count: int = 1) -> None:
+        """`count` more checks, with no bounds yet."""
+        self.counts.frombytes(bytes(8 * self.stride * count))  # zeros
+        self.sums.frombytes(bytes(8 * count))
+        self.bounds.extend([()] * count)
+        self.les.extend([("+Inf",)] * count)
 
     def set_bounds(self, i: int, bounds: tuple[float, ...]) -> None:
         """Give check `i` its bounds; counts restart when they change (bucket meaning did)."""
@@ -66,8 +70,7 @@ class ArrayHistogram:
 
     def reset(self, i: int) -> None:
         base = i * self.stride
-        for j in range(base, base + self.stride):
-            self.counts[j] = 0.0
+        self.counts[base : base + self.stride] = self._zeros
         self.sums[i] = 0.0
 
     def observe(self, i: int, value: float) -> None:

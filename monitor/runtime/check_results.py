@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from monitor.config import Check
@@ -94,15 +96,34 @@ class CheckResults(MonitorBase):
                 http_status=verdict.http_status,
             )
         if state.changed or check.service not in self.services.tracks:
-            self.services.update(
-                check.service,
-                self.by_service[check.service],
-                now,
-                headless=self._headless(check.service),
-            )
+            if self._batched is not None:
+                self._batched[check.service] = now
+            else:
+                self._update_service(check.service, now)
         if self.alerter is not None:
             self.alerter.request()
         return state
+
+    def _update_service(self, name: str, now: datetime) -> None:
+        self.services.update(name, self.by_service[name], now, headless=self._headless(name))
+
+    @contextmanager
+    def services_batched(self) -> Iterator[None]:
+        """Verdicts applied inside recompute each service they touch once, at the end: the
+        push kind judges its checks in batches (all of them at start, a mass of deadlines),
+        and a service of 10 push checks was recomputed from all 10 ten times."""
+        if self._batched is not None:  # already in a batch: it recomputes them
+            yield
+            return
+        batched: dict[str, datetime] = {}
+        self._batched = batched
+        try:
+            yield
+        finally:
+            self._batched = None
+            for name, now in batched.items():
+                if name in self.by_service:
+                    self._update_service(name, now)
 
     async def run_all_once(self) -> None:
         """Run every check once, concurrently (start-up, tests and the deploy gate)."""

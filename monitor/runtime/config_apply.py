@@ -55,6 +55,7 @@ class ConfigApply(MonitorBase):
                     record.check = c
                 self.tracked[c.id] = record
         self.by_service = {s.name: [] for s in config.services}
+        self._headless_names = frozenset(s.name for s in config.services if s.url is None)
         for record in self.tracked.values():
             self.by_service[record.check.service].append(record)
         self._shard_info = None
@@ -116,9 +117,7 @@ class ConfigApply(MonitorBase):
         )
         self.metrics.checks_configured.set(len(self.tracked))
         if self.scheduler.running:
-            for check in (*added, *changed):
-                if polled(check):
-                    self.scheduler.add(check)
+            self.scheduler.add_many(c for c in (*added, *changed) if polled(c))
             self._start_analytics()
         self.push.rejudge([c for c in (*added, *changed) if not polled(c)])
         if self.store is not None and removed:

@@ -85,12 +85,14 @@ class Monitor(Lifecycle, ConfigApply, CheckResults):
         self.runs = 0
         self.reloads = 0
         self._born = time.time_ns()
+        self._batched = None
         self.push = PushWatcher(
             self.apply_verdict,
             PushMetrics(self.registry),
             clock,
             store=None if store is None else PushStore(store.path),
             scrub=self._scrub_evidence,
+            batch=self.services_batched,
         )
         if settings.shard is not None and settings.peers:
             self.push.peers_of = self._push_peers

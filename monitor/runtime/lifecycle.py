@@ -99,17 +99,20 @@ class Lifecycle(MonitorBase):
         stored = await asyncio.to_thread(self.store.load_states)
         now = self.clock()
         restored = 0
+        judged: set[str] = set()  # services with a restored check
         for check_id, state in stored.items():
             record = self.tracked.get(check_id)
             if record is None:
                 continue
             record.state = state
             restored += 1
+            judged.add(record.check.service)
             self.metrics.observe_restored(record.check, state)
-        for name in self.by_service:
+        for name in judged & self.by_service.keys():
             self.services.update(
                 name, self.by_service[name], now, log=False, headless=self._headless(name)
             )
+        self.services.not_checked([n for n in self.by_service if n not in judged], now)
         self.log.info("store.restored", checks=restored, path=self.store.path)
 
     async def flush(self) -> None:

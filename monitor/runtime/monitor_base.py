@@ -48,6 +48,8 @@ class MonitorBase:
     """Every check this monitor runs, by check id, in config order."""
     by_service: dict[str, list[TrackedCheck]]
     services: ServiceTracks
+    _headless_names: frozenset[str]
+    """Services without url (config_apply.py sets it with each config)."""
     push: PushWatcher
     """The push kind's source: pings in, deadlines watched (probes/push/)."""
     session: aiohttp.ClientSession | None
@@ -68,12 +70,13 @@ class MonitorBase:
     _gauge_task: asyncio.Task[None] | None
     _lag_task: asyncio.Task[None] | None
     _in_flight: set[asyncio.Task[Any]]
+    _batched: dict[str, datetime] | None
+    """Inside `services_batched`: the services to recompute at its end, with the time."""
     _stopping: bool
 
     def _headless(self, name: str) -> bool:
         """A service without url has no health check: its own checks are its health."""
-        service = self.config.service(name)
-        return service is not None and service.url is None
+        return name in self._headless_names
 
     def rule_input(self) -> RuleInput:
         raise NotImplementedError

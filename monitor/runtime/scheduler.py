@@ -15,7 +15,7 @@ import heapq
 import itertools
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from datetime import UTC
 from typing import Any
 
@@ -120,10 +120,9 @@ class CheckScheduler:
         return max(self._spread, len(self._checks) / self._start_rate)
 
     def start(self) -> None:
-        if self.spread > self._spread:  # now that the fleet's size is known
-            for check_id in self._unphased & self._checks.keys():
-                interval = self._checks[check_id].interval
-                self._push(check_id, self._now() + first_offset(check_id, interval, self.spread))
+        """Checks added before now take their phase here, once the fleet's size (and so the
+        spread) is known: one heapify, not a push per check (100,000 at start-up)."""
+        self._phase(self._unphased & self._checks.keys())
         self._unphased.clear()
         self._scheduler.add_job(
             self._launch_due,
@@ -134,6 +133,16 @@ class CheckScheduler:
             misfire_grace_time=None,
         )
         self._scheduler.start()
+
+    def _phase(self, check_ids: Iterable[str]) -> None:
+        """Each check's next run on its own phase of the current spread, one heapify."""
+        now, spread, checks = self._now(), self.spread, self._checks
+        for check_id in check_ids:
+            due = now + first_offset(check_id, checks[check_id].interval, spread)
+            version = next(self._seq)
+            self._version[check_id], self._due[check_id] = version, due
+            self._heap.append((due, version, check_id))
+        heapq.heapify(self._heap)
 
     def shutdown(self) -> None:
         if self._scheduler.running:
@@ -146,14 +155,29 @@ class CheckScheduler:
         heapq.heappush(self._heap, (due, version, check_id))
 
     def add(self, check: Check, *, immediately: bool = False) -> None:
-        """Schedule (or reschedule, keeping nothing of the old timing) a check."""
+        """Schedule (or reschedule, keeping nothing of the old timing) a check; before
+        `start()`, one not `immediately` is phased there."""
         self._checks[check.id] = check
-        offset = 0.0 if immediately else first_offset(check.id, check.interval, self.spread)
-        if immediately or self.running:
-            self._unphased.discard(check.id)
-        else:
+        if not immediately and not self.running:
             self._unphased.add(check.id)
+            self._version.pop(check.id, None)  # an earlier entry of it is stale
+            self._due.pop(check.id, None)
+            return
+        self._unphased.discard(check.id)
+        offset = 0.0 if immediately else first_offset(check.id, check.interval, self.spread)
         self._push(check.id, self._now() + offset)
+
+    def add_many(self, checks: Iterable[Check]) -> None:
+        """`add` of each (a reload's 100,000 changed checks): one heapify, not a push each."""
+        checks = list(checks)
+        if not self.running:
+            for check in checks:
+                self.add(check)
+            return
+        for check in checks:
+            self._checks[check.id] = check
+            self._unphased.discard(check.id)
+        self._phase([check.id for check in checks])
 
     def remove(self, check_id: str) -> None:
         self._checks.pop(check_id, None)
@@ -164,7 +188,10 @@ class CheckScheduler:
         """Bring a check's next run forward (a failing check is re-checked sooner); never
         pushes it back."""
         soon = self._now() + delay
-        if check_id in self._checks and soon < self._due.get(check_id, float("inf")):
+        due = self._due.get(check_id, float("inf"))
+        if check_id in self._unphased and check_id in self._checks:  # its phase, as start() sets it
+            due = self._now() + first_offset(check_id, self._checks[check_id].interval, self.spread)
+        if check_id in self._checks and soon < due:
             self._unphased.discard(check_id)
             self._push(check_id, soon)
 

@@ -5,7 +5,7 @@ exported as a metric and logged when it changes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from itertools import repeat
 from operator import attrgetter
@@ -61,6 +61,16 @@ class ServiceTracks:
                 reason=reason.value,
                 detail=detail,
             )
+
+    def not_checked(self, names: Iterable[str], now: datetime) -> None:
+        """What `update` gives services none of whose checks has a state yet (the verdict of
+        no news, since `now`), without a status per check: a first start has 100,000."""
+        status = service_verdict(())[0]
+        track = track_service(None, status, now)
+        for name in names:
+            if name not in self.tracks:
+                self.tracks[name] = track  # frozen: one object serves them all
+                self.metrics.observe_service(name, status)
 
     def statuses(self, names: Sequence[str]) -> list[Status]:
         """Each named service's status now, `unknown` before its first verdict (as

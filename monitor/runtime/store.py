@@ -8,7 +8,6 @@ is not reported as new.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping
@@ -137,11 +136,16 @@ class Store:
                 "FROM check_state"
             ).fetchall()
         states: dict[str, CheckState] = {}
+        verdicts: dict[str, Verdict] = {}  # frozen; a fleet's rows share a few texts
         for check_id, verdict, checked_at, since, consecutive, duration_s, previous in rows:
             try:
-                states[check_id] = CheckState(
+                judged = verdicts.get(verdict)
+                if judged is None:
                     # rows written before a secret was known (or by an older version) too
-                    verdict=Verdict.model_validate(json.loads(self.scrubber.scrub(verdict))),
+                    judged = Verdict.model_validate_json(self.scrubber.scrub(verdict))
+                    verdicts[verdict] = judged
+                states[check_id] = CheckState(
+                    verdict=judged,
                     checked_at=datetime.fromisoformat(checked_at),
                     since=datetime.fromisoformat(since),
                     consecutive=int(consecutive),

@@ -19,6 +19,7 @@ import heapq
 import hmac
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from datetime import datetime
 
 import structlog
@@ -76,10 +77,13 @@ class PushWatcher:
         store: PushStore | None = None,
         scrub: Callable[[str], str] = lambda text: text,
         monotonic: Callable[[], float] = time.monotonic,
+        batch: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,
     ) -> None:
         """`scrub` removes the config's secrets by value from a ping's evidence (a job that
-        prints its own token, or another's, publishes nothing)."""
+        prints its own token, or another's, publishes nothing); `batch` wraps each batch of
+        verdicts (the daemon recomputes each touched service once, at its end)."""
         self._apply = apply
+        self._batch = batch
         self.store = store
         self._scrub = scrub
         self.metrics = metrics
@@ -127,8 +131,7 @@ class PushWatcher:
         if gone and self.store is not None:  # a reload removed them: their pings go too
             self.store.forget(gone)
         fresh = [c for cid, c in self.checks.items() if previous.get(cid) != c]
-        for check in fresh:
-            self.metrics.declare(check)
+        self.metrics.declare_many(fresh)
         return fresh
 
     def restore(self, records: Mapping[str, PushRecord]) -> None:
@@ -189,8 +192,9 @@ class PushWatcher:
         """Apply each check's verdict at the current time and arm its next deadline."""
         for start in range(0, len(checks), BATCH):
             now = self.clock()
-            for check in checks[start : start + BATCH]:
-                self._judge(check, now)
+            with self._batch():
+                for check in checks[start : start + BATCH]:
+                    self._judge(check, now)
             await asyncio.sleep(0)
 
     async def stop(self) -> None:
@@ -273,13 +277,17 @@ class PushWatcher:
             stamp = now.timestamp()
             handled = 0
             while self._heap and self._heap[0][0] <= stamp:
-                at, check_id = heapq.heappop(self._heap)
-                if self._deadline.get(check_id) != at:
-                    continue  # superseded by a later ping, or the check is gone
-                del self._deadline[check_id]
-                self._judge(self.checks[check_id], now)
-                handled += 1
-                if handled % BATCH == 0:
+                with self._batch():
+                    while self._heap and self._heap[0][0] <= stamp:
+                        at, check_id = heapq.heappop(self._heap)
+                        if self._deadline.get(check_id) != at:
+                            continue  # superseded by a later ping, or the check is gone
+                        del self._deadline[check_id]
+                        self._judge(self.checks[check_id], now)
+                        handled += 1
+                        if handled % BATCH == 0:
+                            break
+                if handled % BATCH == 0 and handled:
                     await asyncio.sleep(0)
                     now = self.clock()
                     stamp = now.timestamp()
