@@ -182,9 +182,7 @@ async def test_healthy_services_keep_schedule_beside_the_whole_corpus(
             for c in corpus.cases
         ]
         config = parse_config(
-            json.dumps(
-                {"defaults": {"interval": "1s", "timeout": "800ms"}, "services": services}
-            )
+            json.dumps({"defaults": {"interval": "1s", "timeout": "800ms"}, "services": services})
         )
         monitor = RecordingMonitor(config, ssl_context=corpus.client_ssl_context())
         await monitor.start()
