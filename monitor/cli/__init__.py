@@ -4,24 +4,48 @@ group (global options: logging) and `main`; exit codes are monitor/exit_codes.py
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 import click
 
 from monitor import __version__
-from monitor.cli.config_check import config_group
-from monitor.cli.demo import demo
-from monitor.cli.discover import discover
-from monitor.cli.explain import explain_command
-from monitor.cli.load import load
-from monitor.cli.push import push_command
-from monitor.cli.rules_export import rules_group
-from monitor.cli.run import run
-from monitor.cli.schema import schema
-from monitor.cli.status import status_command
-from monitor.cli.verify import verify
 from monitor.logs import configure_logging
 
+COMMANDS = {
+    "run": "monitor.cli.run:run",
+    "demo": "monitor.cli.demo:demo",
+    "config": "monitor.cli.config_check:config_group",
+    "verify": "monitor.cli.verify:verify",
+    "discover": "monitor.cli.discover:discover",
+    "explain": "monitor.cli.explain:explain_command",
+    "rules": "monitor.cli.rules_export:rules_group",
+    "schema": "monitor.cli.schema:schema",
+    "status": "monitor.cli.status:status_command",
+    "load": "monitor.cli.load:load",
+    "push": "monitor.cli.push:push_command",
+}
+"""Each command's module, imported only when the command runs (or help lists it): `monitor
+run` at 100,000 endpoints must not pay for the simulator and the load generator."""
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """click's documented lazy-loading group: same names, same help, modules loaded on use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module, attr = target.split(":")
+        command: Any = getattr(importlib.import_module(module), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="monitor")
 @click.option(
     "--log-level",
@@ -39,22 +63,6 @@ def cli(log_level: str, log_format: str) -> None:
     """fleet monitor: polls every service's health and smoke paths, normalizes the answers,
     exports /status and /metrics."""
     configure_logging(log_level, json=None if log_format == "auto" else log_format == "json")
-
-
-for command in (
-    run,
-    demo,
-    config_group,
-    verify,
-    discover,
-    explain_command,
-    rules_group,
-    schema,
-    status_command,
-    load,
-    push_command,
-):
-    cli.add_command(command)
 
 
 def main() -> None:
