@@ -50,7 +50,7 @@ async def _demo(
         timeout = f"{min(2.0, seconds * 0.8):g}s"
         beats = seed_heartbeats()
         as_data: dict[str, Any] = fleet_config(
-            fleet, interval=interval, timeout=timeout, heartbeats=beats
+            fleet, interval=interval, timeout=timeout, heartbeats=beats, every_kind=True
         )
         as_data["cloudflare"] = {
             "account_id": analytics_api.sim.account_id,

@@ -28,6 +28,13 @@ class SimService:
     """Smoke checks: check name -> path (declared in the demo config as `rpc:`)."""
     expected: str = "healthy"
     """The status the seed report gives this service (for tests and the demo banner)."""
+    http: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """API checks: check name -> (path, CEL expectation), declared as `http:` with `expect:`."""
+    mcp_tools: tuple[str, ...] = ()
+    """Tools an MCP endpoint at /mcp lists (none: no endpoint); the `mcp:` check expects them."""
+    banner: str | None = None
+    """The first line a TCP server beside the service sends (none: no server); a `tcp:` check
+    connects and matches it."""
 
 
 WORKER_EXCEPTION = Behavior(
@@ -72,9 +79,14 @@ def seed_fleet() -> list[SimService]:
                 "/smoke/db": Behavior(
                     body=_json({"ok": True, "rpc": "db.ping"}), latency=_FAST, rpc=_RPC_FAST
                 ),
+                "/smoke/items": Behavior(
+                    body=_json({"ok": True, "items": [{"id": "it_1", "name": "smoke"}]}),
+                    latency=_FAST,
+                ),
             },
             depends_on=("do-db", "auth"),
             rpc={"db": "/smoke/db"},
+            http={"items": ("/smoke/items", "json.ok == true && size(json.items) >= 1")},
         ),
         SimService(
             "do-db",
@@ -124,7 +136,12 @@ def seed_fleet() -> list[SimService]:
             depends_on=("do-db",),
             rpc={"db": "/smoke/db"},
         ),
-        SimService("do-mcp", {"/health": WORKER_EXCEPTION}, expected="unhealthy"),
+        SimService(
+            "do-mcp",
+            {"/health": WORKER_EXCEPTION},
+            expected="unhealthy",
+            mcp_tools=("search", "fetch"),
+        ),
         SimService(
             "email",
             {
@@ -137,6 +154,7 @@ def seed_fleet() -> list[SimService]:
                 )
             },
             expected="unhealthy",
+            banner="220 email.simulated ESMTP ready",
         ),
         SimService("deploy", {"/health": ok("deploy")}),
         SimService("dispatcher", {"/health": ok("dispatcher")}),

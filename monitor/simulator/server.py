@@ -21,6 +21,10 @@ from monitor.http.app import bound_port
 from monitor.simulator.behavior import Behavior
 from monitor.simulator.fleet import SimService
 from monitor.simulator.heartbeats import Heartbeat
+from monitor.simulator.mcp_endpoint import mcp_handler
+
+MCP_PATH = "/mcp"
+BANNER_EXPECTED = "^220 "
 
 CONTROL_PATH = "/__sim__/behavior"
 _STATE: web.AppKey[_Service] = web.AppKey("sim_service")
@@ -36,6 +40,8 @@ class _Service:
     """Requests per (path, User-Agent): which client asked for what (sharding tests)."""
     runner: web.AppRunner | None = None
     port: int = 0
+    banner_server: asyncio.Server | None = None
+    banner_port: int = 0
     started: float = field(default_factory=time.monotonic)
     injected: list[float] | None = None
     """Every latency the server injected (seconds), for benchmarks measuring error: the time
@@ -105,6 +111,8 @@ def _app(service: _Service) -> web.Application:
     app = web.Application()
     app[_STATE] = service
     app.router.add_put(CONTROL_PATH, _control)
+    if service.spec.mcp_tools:
+        app.router.add_post(MCP_PATH, mcp_handler(service.spec.mcp_tools, service.spec.name))
     app.router.add_route("*", "/{tail:.*}", _handle)
     return app
 
@@ -143,6 +151,10 @@ class SimulatedFleet:
     def url(self, name: str) -> str:
         return f"http://{self.host}:{self._services[name].port}"
 
+    def tcp_address(self, name: str) -> str:
+        """`host:port` of the service's banner server (services with a `banner`)."""
+        return f"{self.host}:{self._services[name].banner_port}"
+
     def served(self, name: str) -> int:
         return self._services[name].served
 
@@ -172,9 +184,25 @@ class SimulatedFleet:
                 await site.start()
             service.port = bound_port(site)
             service.runner = runner
+        # banner servers take the ports after the services' (8711 for the demo's email)
+        banner_port = self.base_port + len(self._services) if self.base_port else 0
+        for service in self._services.values():
+            if service.spec.banner is not None:
+                try:
+                    server = await _banner_server(service.spec.banner, self.host, banner_port)
+                except OSError:  # taken, as for the services: any free port
+                    server = await _banner_server(service.spec.banner, self.host, 0)
+                service.banner_server = server
+                service.banner_port = server.sockets[0].getsockname()[1]
+                if banner_port:
+                    banner_port += 1
 
     async def stop(self) -> None:
         for service in self._services.values():
+            if service.banner_server is not None:
+                service.banner_server.close()
+                await service.banner_server.wait_closed()
+                service.banner_server = None
             if service.runner is not None:
                 await service.runner.cleanup()
                 service.runner = None
@@ -187,15 +215,32 @@ class SimulatedFleet:
         await self.stop()
 
 
+async def _banner_server(banner: str, host: str, port: int) -> asyncio.Server:
+    """A TCP server on loopback that sends `banner` as its first line and hangs up."""
+
+    async def greet(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            writer.write(banner.encode() + b"\r\n")
+            await writer.drain()
+        except OSError:  # the client left first: nothing to greet
+            pass
+        finally:
+            writer.close()
+
+    return await asyncio.start_server(greet, host, port)
+
+
 def fleet_config(
     fleet: SimulatedFleet,
     *,
     interval: str = "5s",
     timeout: str = "2s",
     heartbeats: Sequence[Heartbeat] = (),
+    every_kind: bool = False,
 ) -> dict[str, object]:
     """A monitor.yaml (as data) that watches every service of a running simulated fleet, and
-    expects the given heartbeats as push checks of their services."""
+    expects the given heartbeats as push checks of their services. With `every_kind`, also
+    the services' http (with CEL `expect:`), mcp and tcp checks, as `monitor demo` shows them."""
     services = []
     for name in fleet.names:
         spec = fleet.spec(name)
@@ -206,8 +251,30 @@ def fleet_config(
             entry["rpc"] = [{"name": n, "path": p} for n, p in spec.rpc.items()]
         if pushed := [beat.config() for beat in heartbeats if beat.service == name]:
             entry["push"] = pushed
+        if every_kind:
+            entry.update(_protocol_checks(fleet, spec))
         services.append(entry)
     return {"defaults": {"interval": interval, "timeout": timeout}, "services": services}
+
+
+def _protocol_checks(fleet: SimulatedFleet, spec: SimService) -> dict[str, object]:
+    checks: dict[str, object] = {}
+    if spec.http:
+        checks["http"] = [
+            {"name": n, "path": path, "expect": {"cel": cel}}
+            for n, (path, cel) in spec.http.items()
+        ]
+    if spec.mcp_tools:
+        checks["mcp"] = [{"name": "tools", "path": MCP_PATH, "expect_tools": list(spec.mcp_tools)}]
+    if spec.banner is not None:
+        checks["tcp"] = [
+            {
+                "name": "banner",
+                "address": fleet.tcp_address(spec.name),
+                "expect_banner": BANNER_EXPECTED,
+            }
+        ]
+    return checks
 
 
 def fleet_config_yaml(fleet: SimulatedFleet, **kwargs: Any) -> str:
