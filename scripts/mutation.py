@@ -39,6 +39,7 @@ NORMALIZE_TESTS = [
     "tests/test_normalize_spring_edges.py",
     "tests/test_normalize_plain_text_edges.py",
     "tests/test_normalize_html_page_edges.py",
+    "tests/test_normalize_generic_json_edges.py",
 ]
 
 CONFIG_TESTS = [
