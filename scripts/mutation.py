@@ -42,6 +42,13 @@ NORMALIZE_TESTS = [
     "tests/test_normalize_generic_json_edges.py",
 ]
 
+# Every kind goes through evaluate.py and _base.py: each kind's edge file speaks for them too.
+KIND_TESTS = [
+    "tests/test_kind_burn_rate_edges.py",
+    "tests/test_kind_flapping_edges.py",
+    "tests/test_kind_latency_edges.py",
+]
+
 CONFIG_TESTS = [
     "tests/test_config.py",
     "tests/test_config_refusals.py",
@@ -102,12 +109,17 @@ CORE: dict[str, list[str]] = {
         "tests/test_alerting_maintenance_edges.py",
         "tests/test_alerting_maintenance.py",
     ],
-    "monitor/alerting/evaluate.py": ["tests/test_alerting_rules.py", "tests/test_rule_kinds.py"],
+    "monitor/alerting/evaluate.py": [
+        "tests/test_alerting_rules.py",
+        "tests/test_rule_kinds.py",
+        *KIND_TESTS,
+    ],
     **{
         str(p.relative_to(ROOT)): [
             "tests/test_rule_kinds.py",
             "tests/test_rule_kinds_edges.py",
             "tests/test_alerting_rules.py",
+            *KIND_TESTS,
         ]
         for p in sorted(ROOT.glob("monitor/alerting/kinds/*.py"))
     },
