@@ -47,6 +47,7 @@ KIND_TESTS = [
     "tests/test_kind_burn_rate_edges.py",
     "tests/test_kind_flapping_edges.py",
     "tests/test_kind_latency_edges.py",
+    "tests/test_kind_base_edges.py",
 ]
 
 CONFIG_TESTS = [
