@@ -39,6 +39,7 @@ def test_a_for_that_is_neither_checks_nor_a_duration_is_refused(written: str, me
         ("for: 2, resolve_after: 4", {"for": "30s", "keep_firing_for": "90s"}),
         ("for: 90s, resolve_after: 1", {"for": "90s"}),
         ("for: 1, resolve_after: 2m", {"keep_firing_for": "2m"}),
+        ("for: 500ms, resolve_after: 1", {"for": "500ms"}),  # under a second stays so
     ],
 )
 def test_checks_export_as_one_interval_fewer_and_zero_is_left_out(
