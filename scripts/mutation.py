@@ -114,6 +114,7 @@ CORE: dict[str, list[str]] = {
     "monitor/alerting/evaluate.py": [
         "tests/test_alerting_rules.py",
         "tests/test_rule_kinds.py",
+        "tests/test_alerting_evaluate_edges.py",
         *KIND_TESTS,
     ],
     **{

@@ -1,0 +1,193 @@
+"""Alert evaluation (alerting/evaluate.py) at its edges: what counts as a new observation, a
+check exactly at its target, resolve counts that wait for new checks, several services and
+rules in one evaluation, and what the events carry (end time, link, annotation values)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from monitor.alerting.evaluate import evaluate
+from monitor.alerting.state import AlertEvent, AlertState, RuleInput, ServiceInput
+from monitor.model import CheckKind, Status
+from tests.alerting_fixtures import INTERVAL, T0, H, U, check, rules, service
+
+DOWN = "rules:\n  - {name: Down, kind: status, for: %s, resolve_after: %s}\n"
+
+
+def _steps(
+    text: str, steps: list[list[ServiceInput]], state: AlertState | None = None
+) -> list[tuple[int, str, str, str]]:
+    """Evaluate each list of services 30 s after the previous one."""
+    config, state = rules(text), state or AlertState()
+    out: list[tuple[int, str, str, str]] = []
+    for tick, services in enumerate(steps):
+        now = T0 + tick * INTERVAL
+        view = RuleInput({s.name: s for s in services}, T0, now)
+        state, events = evaluate(config, state, view, now)
+        out += [(tick, e.kind, e.rule, e.labels.get("service", "")) for e in events]
+    return out
+
+
+def _at(tick: int) -> datetime:
+    return T0 + tick * INTERVAL
+
+
+def test_an_evaluation_without_a_new_check_does_not_count_towards_for() -> None:
+    # the same result (checked at tick 0) evaluated three times: `for: 2` is never met
+    same = service("svc", U, _at(0))
+    assert _steps(DOWN % (2, 1), [[same], [same], [same]]) == []
+    assert _steps(DOWN % (2, 1), [[same], [service("svc", U, _at(1))]]) == [
+        (1, "firing", "Down", "svc")
+    ]
+
+
+def test_a_service_never_checked_is_never_observed() -> None:
+    never = service("svc", U, None)
+    assert _steps(DOWN % (2, 1), [[never], [never], [never]]) == []
+
+
+def test_resolve_after_counts_new_checks_not_evaluations() -> None:
+    healthy_once = service("svc", H, _at(1))
+    steps = [[service("svc", U, _at(0))], [healthy_once], [healthy_once], [healthy_once]]
+    assert _steps(DOWN % (1, 2), steps) == [(0, "firing", "Down", "svc")]
+    steps = [[service("svc", U, _at(0))], [healthy_once], [service("svc", H, _at(2))]]
+    assert _steps(DOWN % (1, 2), steps) == [
+        (0, "firing", "Down", "svc"),
+        (2, "resolved", "Down", "svc"),
+    ]
+
+
+def test_a_healthy_service_first_does_not_stop_the_others() -> None:
+    steps = [[service("a", H, _at(t)), service("b", U if t < 2 else H, _at(t))] for t in range(3)]
+    assert _steps(DOWN % (1, 1), steps) == [
+        (0, "firing", "Down", "b"),
+        (2, "resolved", "Down", "b"),
+    ]
+
+
+def test_a_pending_or_resolved_service_first_does_not_stop_the_others() -> None:
+    text = DOWN % (1, 1) + "  - {name: Slow, kind: status, for: 3}\n"
+    steps = [[service("a", U if t == 0 else H, _at(t)), service("b", U, _at(t))] for t in range(3)]
+    assert _steps(text, steps) == [
+        (0, "firing", "Down", "a"),
+        (0, "firing", "Down", "b"),
+        (1, "resolved", "Down", "a"),
+        (2, "firing", "Slow", "b"),
+    ]
+
+
+def test_a_silenced_service_first_does_not_stop_the_others() -> None:
+    text = DOWN % (1, 1) + (
+        "silences:\n  - matchers: [{name: service, op: '=', value: a}]\n"
+        f"    starts_at: '{T0.isoformat()}'\n"
+        f"    ends_at: '{(T0 + timedelta(hours=1)).isoformat()}'\n"
+    )
+    steps = [[service("a", U, _at(0)), service("b", U, _at(0))]]
+    assert _steps(text, steps) == [(0, "firing", "Down", "b")]
+
+
+def test_a_check_exactly_at_its_target_is_not_bad() -> None:
+    text = (
+        "rules:\n  - {name: Burn, kind: burn_rate, objective: 0.5, burn_rate: 1, long: 10m,"
+        " short: 5m, min_samples: 1}\n"
+    )
+
+    def search(tick: int, duration: float) -> list[ServiceInput]:
+        c = check("search", CheckKind.HTTP, _at(tick), duration=duration, target=0.050)
+        return [service("svc", H, _at(tick), checks=[c])]
+
+    assert _steps(text, [search(0, 0.050)]) == []
+    assert _steps(text, [search(0, 0.0501)]) == [(0, "firing", "Burn", "svc")]
+
+
+def test_every_check_of_a_service_is_observed() -> None:
+    text = "rules:\n  - {name: Slow, kind: latency, for: 2, resolve_after: 1}\n"
+
+    def checks(tick: int) -> list[ServiceInput]:
+        stale = check("a", CheckKind.RPC, _at(0), duration=0.001, target=0.005, p95=0.001)
+        slow = check("b", CheckKind.RPC, _at(tick), duration=0.009, target=0.005, p95=0.009)
+        return [service("svc", H, _at(tick), checks=[stale, slow])]
+
+    assert _steps(text, [checks(0), checks(1)]) == [(1, "firing", "Slow", "svc")]
+
+
+def _events(text: str, steps: list[list[ServiceInput]]) -> list[AlertEvent]:
+    config, state, out = rules(text), AlertState(), []
+    for tick, services in enumerate(steps):
+        now = _at(tick)
+        view = RuleInput({s.name: s for s in services}, T0, now, loop_lag_s=0.5 if tick else 0)
+        state, events = evaluate(config.config, state, view, now)  # the config alone will do
+        out += events
+    return out
+
+
+EVENTS = """external_url: https://monitor.example/
+dashboard_url: https://grafana.example/d/fleet?var-service={service}&sev={severity}
+rules:
+  - name: Down
+    kind: status
+    for: 1
+    resolve_after: 1
+    repeat_interval: 30s
+    severity: critical
+    annotations: {description: '{alertname}/{rule} {severity} at {external_url}'}
+  - {name: LoopLag, kind: loop_lag, threshold: 100ms, for: 1, resolve_after: 1}
+"""
+
+
+def test_events_carry_their_end_link_and_annotation_values() -> None:
+    steps = [[service("svc", U, _at(0))], [service("svc", U, _at(1))], [service("svc", H, _at(2))]]
+    events = _events(EVENTS, steps)
+    assert [(e.kind, e.rule, e.at, e.ends_at, e.generator_url) for e in events] == [
+        ("firing", "Down", _at(0), None, "https://monitor.example/status?service=svc"),
+        ("repeat", "Down", _at(1), None, "https://monitor.example/status?service=svc"),
+        ("firing", "LoopLag", _at(1), None, "https://monitor.example/status"),
+        ("resolved", "Down", _at(2), _at(2), "https://monitor.example/status?service=svc"),
+    ]
+    assert events[0].annotations["description"] == (
+        "Down/Down critical at https://monitor.example/"
+    )
+    assert events[0].annotations["dashboard_url"] == (
+        "https://grafana.example/d/fleet?var-service=svc&sev=critical"
+    )
+    without = EVENTS.replace(
+        "dashboard_url: https://grafana.example/d/fleet?var-service={service}&sev={severity}\n", ""
+    )
+    assert "dashboard_url" not in _events(without, steps)[0].annotations
+
+
+def test_a_removed_service_resolves_with_its_link_and_end() -> None:
+    events = _events(EVENTS, [[service("svc", U, _at(0))], []])
+    assert [(e.kind, e.ends_at, e.generator_url) for e in events if e.rule == "Down"] == [
+        ("firing", None, "https://monitor.example/status?service=svc"),
+        ("resolved", _at(1), "https://monitor.example/status?service=svc"),
+    ]
+
+
+def test_without_an_external_url_there_is_no_link() -> None:
+    text = DOWN % (1, 1)
+    config = rules(text)
+    view = RuleInput({"svc": service("svc", U, T0)}, T0, T0)
+    (fired,) = evaluate(config, AlertState(), view, T0)[1]
+    assert fired.generator_url == ""
+
+
+def test_the_root_cause_names_the_services_it_explains() -> None:
+    steps = [[service("db", U, _at(0)), service("api", U, _at(0), depends_on=["db"])]]
+    (fired,) = _events(DOWN % (1, 1), steps)
+    assert (fired.labels["service"], fired.annotations["likely_cause_of"]) == ("db", "api")
+
+
+def test_evaluate_leaves_the_input_state_s_buckets_and_changes_alone() -> None:
+    text = "rules:\n  - {name: Burn, kind: burn_rate}\n  - {name: Flaps, kind: flapping}\n"
+    config, state = rules(text), AlertState()
+    for tick, status in enumerate([Status.UNHEALTHY, Status.HEALTHY]):
+        c = check("search", CheckKind.HTTP, _at(tick), duration=0.1, target=0.05)
+        view = RuleInput({"svc": service("svc", status, _at(tick), checks=[c])}, T0, _at(tick))
+        state, _ = evaluate(config, state, view, _at(tick))
+    before = state.model_dump_json()
+    c = check("search", CheckKind.HTTP, _at(5), duration=0.1, target=0.05)
+    view = RuleInput({"svc": service("svc", U, _at(5), checks=[c])}, T0, _at(5))
+    after, _ = evaluate(config, state, view, _at(5) + timedelta(hours=2))
+    assert state.model_dump_json() == before
+    assert after.model_dump_json() != before
