@@ -191,3 +191,120 @@ def test_evaluate_leaves_the_input_state_s_buckets_and_changes_alone() -> None:
     after, _ = evaluate(config, state, view, _at(5) + timedelta(hours=2))
     assert state.model_dump_json() == before
     assert after.model_dump_json() != before
+
+
+HELD = f"""rules:
+  - {{name: Down, kind: status, for: 1, resolve_after: 1}}
+  - {{name: Flaps, kind: flapping, changes: 1, window: 5m}}
+silences:
+  - matchers: [{{name: service, op: '=', value: quiet}}]
+    starts_at: '{T0.isoformat()}'
+    ends_at: '{(T0 + timedelta(hours=1)).isoformat()}'
+"""
+
+
+def _state(text: str, steps: list[list[ServiceInput]]) -> AlertState:
+    config, state = rules(text), AlertState()
+    for tick, services in enumerate(steps):
+        view = RuleInput({s.name: s for s in services}, T0, _at(tick))
+        state, _ = evaluate(config, state, view, _at(tick))
+    return state
+
+
+def _held(state: AlertState) -> dict[tuple[str, str], tuple[str, str | None]]:
+    return {
+        (r.rule, r.labels["service"]): (r.phase.value, r.suppressed_by)
+        for r in state.alerts.values()
+    }
+
+
+def test_what_holds_a_page_back_is_recorded_and_cleared_on_resolve() -> None:
+    def step(t: int, api: Status, quiet: Status) -> list[ServiceInput]:
+        return [
+            service("db", U, _at(t)),
+            service("cache", U, _at(t)),
+            service("api", api, _at(t), depends_on=["db", "cache"]),
+            service("quiet", quiet, _at(t)),
+        ]
+
+    state = _state(HELD, [step(0, U, U), step(1, H, H), step(2, U, H)])
+    assert _held(state) == {
+        ("Down", "db"): ("firing", None),
+        ("Down", "cache"): ("firing", None),
+        ("Down", "api"): ("pending", "flapping"),
+        ("Down", "quiet"): ("resolved", None),
+        ("Flaps", "api"): ("firing", None),
+    }
+    state = _state(HELD, [step(0, U, U)])
+    api = next(r for r in state.alerts.values() if r.labels["service"] == "api")
+    assert api.suppressed_by == "dependency:db,cache"
+    assert api.annotations["likely_cause"] == "db unhealthy; cache unhealthy"
+    db = next(r for r in state.alerts.values() if r.labels["service"] == "db")
+    assert db.annotations["likely_cause_of"] == "api"
+
+
+def test_a_root_cause_names_every_service_it_explains() -> None:
+    steps = [
+        [
+            service("db", U, _at(0)),
+            service("api", U, _at(0), depends_on=["db"]),
+            service("web", U, _at(0), depends_on=["db"]),
+        ]
+    ]
+    (fired,) = _events(DOWN % (1, 1), steps)
+    assert fired.annotations["likely_cause_of"] == "api, web"
+
+
+def test_only_pending_status_pages_ask_for_a_fast_recheck() -> None:
+    text = DOWN % (3, 1) + "  - {name: LoopLag, kind: loop_lag, threshold: 100ms, for: 3}\n"
+    config = rules(text)
+    view = RuleInput({"a": service("a", U, T0), "b": service("b", H, T0)}, T0, T0, loop_lag_s=0.5)
+    state, _ = evaluate(config, AlertState(), view, T0)
+    assert state.recheck_soon == ["a"]
+
+
+def test_a_firing_page_that_is_clearing_is_not_repeated() -> None:
+    text = (
+        "rules:\n  - {name: Down, kind: status, for: 1, resolve_after: 2, repeat_interval: 30s}\n"
+    )
+    steps = [[service("svc", U, _at(0))], [service("svc", H, _at(1))], [service("svc", U, _at(2))]]
+    assert _steps(text, steps) == [(0, "firing", "Down", "svc"), (2, "repeat", "Down", "svc")]
+
+
+def test_every_removed_service_resolves_but_only_a_notified_page_says_so() -> None:
+    text = DOWN % (1, 1) + "  - {name: Slow, kind: status, for: 5}\n" + HELD.split("\n", 3)[3]
+    both = [service(n, U, _at(0)) for n in ("a", "b", "quiet")]
+    out = _steps(text, [both, [service("a", U, _at(1))]])
+    assert out == [
+        (0, "firing", "Down", "a"),
+        (0, "firing", "Down", "b"),
+        (1, "resolved", "Down", "b"),
+    ]
+
+
+def test_the_link_keeps_the_external_url_s_path() -> None:
+    text = "external_url: https://monitor.example/PROX/\n" + DOWN % (1, 1)
+    (fired,) = _events(text, [[service("svc", U, _at(0))]])
+    assert fired.generator_url == "https://monitor.example/PROX/status?service=svc"
+
+
+def test_buckets_follow_the_short_window() -> None:
+    # short 10m: buckets of 120 s, so at 660 s the short window still holds the bad check
+    # made at 30 s (its bucket starts at 0 s); buckets of 60 s would have dropped it
+    text = (
+        "rules:\n  - {name: Burn, kind: burn_rate, objective: 0.5, burn_rate: 1, long: 20m,"
+        " short: 10m, min_samples: 1}\n"
+    )
+
+    def search(second: int, duration: float) -> list[ServiceInput]:
+        at = T0 + timedelta(seconds=second)
+        c = check("search", CheckKind.HTTP, at, duration=duration, target=0.050)
+        return [service("svc", H, at, checks=[c])]
+
+    config, state, out = rules(text), AlertState(), []
+    for second, duration in [(30, 0.1), (660, 0.01)]:
+        now = T0 + timedelta(seconds=second)
+        view = RuleInput({"svc": search(second, duration)[0]}, T0, now)
+        state, events = evaluate(config, state, view, now)
+        out += [(second, e.kind) for e in events]
+    assert out == [(30, "firing")]
