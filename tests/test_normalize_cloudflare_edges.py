@@ -198,3 +198,15 @@ def test_an_error_type_header_alone_is_an_edge_error_cut_at_40_characters() -> N
     )
     evidence = _explain("oops", 503, {"cf-error-type": "origin"}).verdict.evidence
     assert evidence == "oops"
+
+
+def test_a_decoded_page_keeps_the_body_as_evidence() -> None:
+    verdict = _explain("error code: 1102").verdict
+    assert verdict.evidence == "error code: 1102"
+
+
+def test_a_json_body_speaks_for_itself_whatever_the_edge_headers_say() -> None:
+    headers = {"content-type": "application/json", "cf-error-code": "1101"}
+    explanation = _explain('{"status": "ok", "note": "cloudflare Error 1016"}', 200, headers)
+    assert explanation.decided_by == "generic_json"
+    assert explanation.verdict.status is Status.HEALTHY
