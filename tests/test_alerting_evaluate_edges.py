@@ -256,11 +256,21 @@ def test_a_root_cause_names_every_service_it_explains() -> None:
 
 
 def test_only_pending_status_pages_ask_for_a_fast_recheck() -> None:
-    text = DOWN % (3, 1) + "  - {name: LoopLag, kind: loop_lag, threshold: 100ms, for: 3}\n"
-    config = rules(text)
-    view = RuleInput({"a": service("a", U, T0), "b": service("b", H, T0)}, T0, T0, loop_lag_s=0.5)
-    state, _ = evaluate(config, AlertState(), view, T0)
+    text = (
+        DOWN % (3, 1)
+        + "  - {name: LoopLag, kind: loop_lag, threshold: 100ms, for: 3}\n"
+        + "  - {name: Slow, kind: latency, for: 3}\n"
+    )
+    slow = check("read", CheckKind.RPC, T0, duration=0.009, target=0.005, p95=0.009)
+    services = [service("a", U, T0), service("b", H, T0), service("c", H, T0, checks=[slow])]
+    view = RuleInput({s.name: s for s in services}, T0, T0, loop_lag_s=0.5)
+    state, _ = evaluate(rules(text), AlertState(), view, T0)
     assert state.recheck_soon == ["a"]
+    assert {r.rule: (r.phase.value, r.suppressed_by) for r in state.alerts.values()} == {
+        "Down": ("pending", None),
+        "LoopLag": ("pending", None),
+        "Slow": ("pending", None),
+    }
 
 
 def test_a_firing_page_that_is_clearing_is_not_repeated() -> None:
@@ -272,7 +282,12 @@ def test_a_firing_page_that_is_clearing_is_not_repeated() -> None:
 
 
 def test_every_removed_service_resolves_but_only_a_notified_page_says_so() -> None:
-    text = DOWN % (1, 1) + "  - {name: Slow, kind: status, for: 5}\n" + HELD.split("\n", 3)[3]
+    # Slow's records come first: a removed pending one must not end the sweep
+    text = (
+        "rules:\n  - {name: Slow, kind: status, for: 5}\n"
+        + (DOWN % (1, 1)).removeprefix("rules:\n")
+        + HELD.split("\n", 3)[3]
+    )
     both = [service(n, U, _at(0)) for n in ("a", "b", "quiet")]
     out = _steps(text, [both, [service("a", U, _at(1))]])
     assert out == [
@@ -308,3 +323,8 @@ def test_buckets_follow_the_short_window() -> None:
         state, events = evaluate(config, state, view, now)
         out += [(second, e.kind) for e in events]
     assert out == [(30, "firing")]
+
+
+def test_an_alerts_file_without_rules_evaluates_to_nothing() -> None:
+    steps = [[service("svc", U, _at(0))], [service("svc", H, _at(1))], [service("svc", U, _at(2))]]
+    assert _steps("rules: []\n", steps) == []
