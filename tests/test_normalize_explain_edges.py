@@ -9,6 +9,7 @@ import json
 import pytest
 
 from monitor.answer import Answer, TransportError
+from monitor.expectations import Expectation
 from monitor.model import Reason, Status, Verdict
 from monitor.normalize import explain, normalize_response
 from monitor.normalize._body import Body
@@ -102,3 +103,24 @@ def test_a_redirect_to_another_origin_is_said_in_the_detail() -> None:
         "without the configured headers"
     )
     assert normalize_response(_answer({"status": "ok"}, 200)).detail == "reports healthy (JSON)"
+
+
+@pytest.mark.parametrize(
+    ("body", "cel", "status"),
+    [
+        (b'{"rows": 3}', "json.rows >= 1 && status == 200 && tls == null", Status.HEALTHY),
+        (b'{"rows": 0}', "json.rows >= 1", Status.UNHEALTHY),
+        (b"pong", 'body == "pong" && json == null', Status.HEALTHY),
+        (b"pang", 'body == "pong"', Status.UNHEALTHY),
+    ],
+)
+def test_the_check_s_expectation_judges_the_body_it_was_given(
+    body: bytes, cel: str, status: Status
+) -> None:
+    headers = JSON if body.startswith(b"{") else {"content-type": "text/plain"}
+    answer = Answer("http://svc.test/x", 200, headers, body, expect=Expectation(cel=cel))
+    explanation = explain(answer)
+    assert explanation.verdict.status is status
+    assert normalize_response(answer).status is status
+    if status is Status.UNHEALTHY:
+        assert explanation.verdict.reason is Reason.ASSERTION_FAILED
