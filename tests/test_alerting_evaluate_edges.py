@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from monitor.alerting.evaluate import evaluate
-from monitor.alerting.state import AlertEvent, AlertState, RuleInput, ServiceInput
+from monitor.alerting.state import AlertEvent, AlertState, CheckInput, RuleInput, ServiceInput
 from monitor.model import CheckKind, Status
-from tests.alerting_fixtures import INTERVAL, T0, H, U, check, rules, service
+from tests.alerting_fixtures import INTERVAL, T0, H, U, rules, service
 
 DOWN = "rules:\n  - {name: Down, kind: status, for: %s, resolve_after: %s}\n"
 
@@ -93,7 +93,9 @@ def test_a_check_exactly_at_its_target_is_not_bad() -> None:
     )
 
     def search(tick: int, duration: float) -> list[ServiceInput]:
-        c = check("search", CheckKind.HTTP, _at(tick), duration=duration, target=0.050)
+        c = CheckInput(
+            "search", CheckKind.HTTP, Status.HEALTHY, _at(tick), duration_s=duration, target_s=0.050
+        )
         return [service("svc", H, _at(tick), checks=[c])]
 
     assert _steps(text, [search(0, 0.050)]) == []
@@ -104,8 +106,24 @@ def test_every_check_of_a_service_is_observed() -> None:
     text = "rules:\n  - {name: Slow, kind: latency, for: 2, resolve_after: 1}\n"
 
     def checks(tick: int) -> list[ServiceInput]:
-        stale = check("a", CheckKind.RPC, _at(0), duration=0.001, target=0.005, p95=0.001)
-        slow = check("b", CheckKind.RPC, _at(tick), duration=0.009, target=0.005, p95=0.009)
+        stale = CheckInput(
+            "a",
+            CheckKind.RPC,
+            Status.HEALTHY,
+            _at(0),
+            duration_s=0.001,
+            target_s=0.005,
+            p95_s=0.001,
+        )
+        slow = CheckInput(
+            "b",
+            CheckKind.RPC,
+            Status.HEALTHY,
+            _at(tick),
+            duration_s=0.009,
+            target_s=0.005,
+            p95_s=0.009,
+        )
         return [service("svc", H, _at(tick), checks=[stale, slow])]
 
     assert _steps(text, [checks(0), checks(1)]) == [(1, "firing", "Slow", "svc")]
@@ -182,11 +200,13 @@ def test_evaluate_leaves_the_input_state_s_buckets_and_changes_alone() -> None:
     text = "rules:\n  - {name: Burn, kind: burn_rate}\n  - {name: Flaps, kind: flapping}\n"
     config, state = rules(text), AlertState()
     for tick, status in enumerate([Status.UNHEALTHY, Status.HEALTHY]):
-        c = check("search", CheckKind.HTTP, _at(tick), duration=0.1, target=0.05)
+        c = CheckInput(
+            "search", CheckKind.HTTP, Status.HEALTHY, _at(tick), duration_s=0.1, target_s=0.05
+        )
         view = RuleInput({"svc": service("svc", status, _at(tick), checks=[c])}, T0, _at(tick))
         state, _ = evaluate(config, state, view, _at(tick))
     before = state.model_dump_json()
-    c = check("search", CheckKind.HTTP, _at(5), duration=0.1, target=0.05)
+    c = CheckInput("search", CheckKind.HTTP, Status.HEALTHY, _at(5), duration_s=0.1, target_s=0.05)
     view = RuleInput({"svc": service("svc", U, _at(5), checks=[c])}, T0, _at(5))
     after, _ = evaluate(config, state, view, _at(5) + timedelta(hours=2))
     assert state.model_dump_json() == before
@@ -261,7 +281,9 @@ def test_only_pending_status_pages_ask_for_a_fast_recheck() -> None:
         + "  - {name: LoopLag, kind: loop_lag, threshold: 100ms, for: 3}\n"
         + "  - {name: Slow, kind: latency, for: 3}\n"
     )
-    slow = check("read", CheckKind.RPC, T0, duration=0.009, target=0.005, p95=0.009)
+    slow = CheckInput(
+        "read", CheckKind.RPC, Status.HEALTHY, T0, duration_s=0.009, target_s=0.005, p95_s=0.009
+    )
     services = [service("a", U, T0), service("b", H, T0), service("c", H, T0, checks=[slow])]
     view = RuleInput({s.name: s for s in services}, T0, T0, loop_lag_s=0.5)
     state, _ = evaluate(rules(text), AlertState(), view, T0)
@@ -313,7 +335,9 @@ def test_buckets_follow_the_short_window() -> None:
 
     def search(second: int, duration: float) -> list[ServiceInput]:
         at = T0 + timedelta(seconds=second)
-        c = check("search", CheckKind.HTTP, at, duration=duration, target=0.050)
+        c = CheckInput(
+            "search", CheckKind.HTTP, Status.HEALTHY, at, duration_s=duration, target_s=0.050
+        )
         return [service("svc", H, at, checks=[c])]
 
     config, state, out = rules(text), AlertState(), []

@@ -10,10 +10,10 @@ import pytest
 
 from monitor.alerting.evaluate import evaluate
 from monitor.alerting.prometheus_export import alerting_rule
-from monitor.alerting.state import AlertEvent, AlertState, RuleInput
+from monitor.alerting.state import AlertEvent, AlertState, CheckInput, RuleInput
 from monitor.errors import ConfigError
-from monitor.model import CheckKind
-from tests.alerting_fixtures import T0, check, rules, service
+from monitor.model import CheckKind, Status
+from tests.alerting_fixtures import T0, rules, service
 
 # budget 0.5 and burn 1: a window burns when half its checks or more are bad. Buckets are 60 s
 # (the short window / 5), and T0 is on a bucket boundary.
@@ -34,7 +34,9 @@ def _evaluate(
         now = T0 + timedelta(seconds=second)
         if bad is not None:
             duration = 0.080 if bad else 0.010
-            last = check("search", CheckKind.HTTP, now, duration=duration, target=0.050)
+            last = CheckInput(
+                "search", CheckKind.HTTP, Status.HEALTHY, now, duration_s=duration, target_s=0.050
+            )
         assert last is not None
         view = RuleInput({"svc": service("svc", last.status, now, checks=[last])}, T0, now)
         state, events = evaluate(config, state, view, now)

@@ -11,9 +11,9 @@ import pytest
 
 from monitor.alerting.evaluate import evaluate
 from monitor.alerting.prometheus_export import alerting_rule
-from monitor.alerting.state import AlertEvent, AlertState, RuleInput
-from monitor.model import CheckKind
-from tests.alerting_fixtures import INTERVAL, T0, check, rules, service
+from monitor.alerting.state import AlertEvent, AlertState, CheckInput, RuleInput
+from monitor.model import CheckKind, Status
+from tests.alerting_fixtures import INTERVAL, T0, rules, service
 
 RULE = "external_url: https://monitor.example\nrules:\n  - {name: Slow, kind: latency%s}\n"
 
@@ -27,13 +27,14 @@ def _evaluate(
     for tick, p95 in enumerate(p95s_ms):
         now = T0 + tick * INTERVAL
         at = now if new else T0
-        rpc = check(
+        rpc = CheckInput(
             "db-read",
             CheckKind.RPC,
+            Status.HEALTHY,
             at,
-            duration=0.004,
-            target=0.005,
-            p95=None if p95 is None else p95 / 1000,
+            duration_s=0.004,
+            target_s=0.005,
+            p95_s=None if p95 is None else p95 / 1000,
         )
         view = RuleInput({"svc": service("svc", rpc.status, at, checks=[rpc])}, T0, now)
         state, events = evaluate(config, state, view, now)
