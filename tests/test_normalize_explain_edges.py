@@ -5,6 +5,7 @@ going on), `monitor explain`'s text and JSON written out, and a redirect to anot
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
@@ -71,7 +72,9 @@ def _raising(answer: Answer, body: Body) -> Verdict | None:
     raise RuntimeError("x" * 300)
 
 
-def test_a_parser_that_raises_is_named_cut_and_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_parser_that_raises_is_named_cut_and_skipped(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     import monitor.normalize as normalize
 
     monkeypatch.setattr(normalize, "PARSERS", (("broken", _raising), *normalize.PARSERS))
@@ -83,8 +86,12 @@ def test_a_parser_that_raises_is_named_cut_and_skipped(monkeypatch: pytest.Monke
     assert "failed:     broken: RuntimeError: " + "x" * 186 in explanation.render().splitlines()
     assert explanation.as_dict()["failed"] == [{"parser": "broken", "error": error}]
     named: list[str] = []
-    verdict = normalize_response(_answer(DOWN), on_parser_error=named.append)
+    with caplog.at_level(logging.DEBUG, logger="monitor.normalize"):
+        verdict = normalize_response(_answer(DOWN), on_parser_error=named.append)
     assert (named, verdict.status) == (["broken"], Status.UNHEALTHY)
+    assert [r.getMessage() for r in caplog.records] == [
+        "normalize: parser broken raised RuntimeError: " + "x" * 186
+    ]
 
 
 def test_when_no_parser_recognizes_the_body_the_status_code_decides() -> None:
