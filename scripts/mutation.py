@@ -39,6 +39,17 @@ NORMALIZE_TESTS = [
     "tests/test_normalize_spring_edges.py",
     "tests/test_normalize_plain_text_edges.py",
     "tests/test_normalize_html_page_edges.py",
+    "tests/test_normalize_generic_json_edges.py",
+    "tests/test_normalize_cloudflare_edges.py",
+    "tests/test_normalize_explain_edges.py",
+]
+
+# Every kind goes through evaluate.py and _base.py: each kind's edge file speaks for them too.
+KIND_TESTS = [
+    "tests/test_kind_burn_rate_edges.py",
+    "tests/test_kind_flapping_edges.py",
+    "tests/test_kind_latency_edges.py",
+    "tests/test_kind_base_edges.py",
 ]
 
 CONFIG_TESTS = [
@@ -101,12 +112,18 @@ CORE: dict[str, list[str]] = {
         "tests/test_alerting_maintenance_edges.py",
         "tests/test_alerting_maintenance.py",
     ],
-    "monitor/alerting/evaluate.py": ["tests/test_alerting_rules.py", "tests/test_rule_kinds.py"],
+    "monitor/alerting/evaluate.py": [
+        "tests/test_alerting_rules.py",
+        "tests/test_rule_kinds.py",
+        "tests/test_alerting_evaluate_edges.py",
+        *KIND_TESTS,
+    ],
     **{
         str(p.relative_to(ROOT)): [
             "tests/test_rule_kinds.py",
             "tests/test_rule_kinds_edges.py",
             "tests/test_alerting_rules.py",
+            *KIND_TESTS,
         ]
         for p in sorted(ROOT.glob("monitor/alerting/kinds/*.py"))
     },
