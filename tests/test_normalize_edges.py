@@ -239,3 +239,14 @@ def test_a_secret_split_by_a_zero_width_space_is_still_scrubbed_from_the_detail(
         _answer(503, "application/json", body), Scrubber(["s3cr3t-value-0123456789"])
     )
     assert verdict.detail == "reports unhealthy: bad token [redacted]"
+
+
+def test_a_status_object_is_not_a_spring_answer_and_fails_no_parser() -> None:
+    """`{"status": {...}}` made the Spring parser raise (unhashable) on every such answer."""
+    failed: list[str] = []
+    body = b'{"status": {"state": "ok"}, "components": {"db": {"status": ["UP"]}}}'
+    normalize_response(
+        _answer(200, "application/json", body),
+        on_parser_error=failed.append,
+    )
+    assert failed == []

@@ -25,6 +25,11 @@ _STATUS = {
 }
 
 
+def _known(status: object) -> bool:
+    """A Spring status word; a JSON object or list there is not (and is unhashable)."""
+    return isinstance(status, str) and status in _STATUS
+
+
 def _component_detail(value: Mapping[str, Any]) -> str:
     details = value.get("details") or value.get("data")
     if isinstance(details, Mapping):
@@ -35,7 +40,7 @@ def _component_detail(value: Mapping[str, Any]) -> str:
 def _actuator_components(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Component]:
     found: dict[str, Component] = {}
     for name, value in list(tree.items())[:50]:
-        if not isinstance(value, Mapping) or value.get("status") not in _STATUS:
+        if not isinstance(value, Mapping) or not _known(value.get("status")):
             continue
         nested = value.get("components")
         if isinstance(nested, Mapping) and nested:
@@ -50,7 +55,7 @@ def _actuator_components(tree: Mapping[str, Any], prefix: str = "") -> dict[str,
 def _microprofile_components(checks: list[Any]) -> dict[str, Component]:
     found: dict[str, Component] = {}
     for index, check in enumerate(checks[:50]):
-        if isinstance(check, Mapping) and check.get("status") in _STATUS:
+        if isinstance(check, Mapping) and _known(check.get("status")):
             name = short(str(check.get("name", index)), 60)
             found[name] = Component(
                 status=_STATUS[check["status"]], detail=_component_detail(check)
@@ -60,7 +65,7 @@ def _microprofile_components(checks: list[Any]) -> dict[str, Component]:
 
 def parse(answer: Answer, body: Body) -> Verdict | None:
     data = body.json
-    if not body.has_json or not isinstance(data, Mapping) or data.get("status") not in _STATUS:
+    if not body.has_json or not isinstance(data, Mapping) or not _known(data.get("status")):
         return None
     checks = data.get("checks")
     if isinstance(checks, list):
