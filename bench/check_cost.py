@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 async def measure(checks: int, rounds: int) -> float:
     """CPU microseconds per completed check, over `rounds` timed rounds."""
+    import monitor.runtime.check_results as check_results
     import monitor.runtime.daemon as daemon
     from monitor.answer import Answer
     from monitor.config import parse_config
@@ -39,7 +40,7 @@ async def measure(checks: int, rounds: int) -> float:
     async def instant(_session: Any, _check: Any) -> Answer:
         return answer
 
-    daemon.probe_for = lambda _check: instant  # type: ignore[assignment,return-value]
+    check_results.probe_for = lambda _check: instant  # type: ignore[assignment,return-value]
     services = [{"name": f"s{i:05d}", "url": f"http://127.0.0.1:9/s{i}"} for i in range(checks)]
     monitor = daemon.Monitor(parse_config(json.dumps({"services": services})))
     await monitor.start(schedule=False)
