@@ -201,7 +201,7 @@ class Monitor(Lifecycle, ConfigApply, CheckResults):
 
     def service_status_now(self, name: str) -> Status:
         """A service's current status without building its view (unknown before a verdict)."""
-        return self.services.statuses((name,))[0]
+        return self.services.status(name)
 
     def self_health(self) -> tuple[bool, dict[str, Any]]:
         """The monitor's own health for `/healthz` (runtime/self_health.py)."""

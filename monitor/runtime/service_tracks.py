@@ -72,6 +72,10 @@ class ServiceTracks:
                 self.tracks[name] = track  # frozen: one object serves them all
                 self.metrics.observe_service(name, status)
 
+    def status(self, name: str) -> Status:
+        """One service's status now, `unknown` before its first verdict (`_NOT_YET`)."""
+        return self.tracks.get(name, _NOT_YET).status
+
     def statuses(self, names: Sequence[str]) -> list[Status]:
         """Each named service's status now, `unknown` before its first verdict (as
         `Monitor.service_status_now`), in C loops: the status page reads 100,000 a second."""
