@@ -347,6 +347,8 @@ async def test_a_missed_heartbeat_pages_like_a_failed_poll(tmp_path: Path, recor
         assert "late" in json_text(page)
         # as two good polls resolve an outage (`resolve_after: 2`), two pings resolve a silence
         assert (await curl(url))[0] == 200
+        # rules count what one evaluation observes: two pings before one evaluation are one
+        await monitor.alerter.evaluate_now()
         clock.advance(seconds=5)
         assert (await curl(url))[0] == 200
         await until(lambda: pages("resolved"), timeout=30)
