@@ -25,7 +25,7 @@ from monitor.http.status_query import (
     select_services,
 )
 from monitor.model import Status
-from monitor.web.routes import Snapshot, StatusPage, own_services
+from monitor.web.routes import Snapshot, StatusPage
 from monitor.web.summary import MAX_CARDS
 from monitor.web.view import fold, search_line
 from monitor.web.words import ICONS, banner
@@ -44,7 +44,7 @@ def add_page_api(app: web.Application, handlers: StatusPage) -> None:
             query = parse_status_query(params)
             limit = min(query.limit or PAGE_LIMIT, MAX_PAGE_LIMIT)
             query = dataclasses.replace(query, limit=limit)
-            index = indexes.index(own_services(monitor))
+            index = indexes.index(handlers.config(monitor).index.services)  # kept per config
             chosen = select_services(index, query, monitor.service_status_now)
         except BadStatusQuery as exc:
             return json_response({"error": str(exc)}, status=400)
