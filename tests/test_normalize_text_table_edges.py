@@ -9,22 +9,14 @@ import pytest
 from monitor.answer import Answer
 from monitor.model import Reason, Status
 from monitor.normalize import Explanation, explain
+from tests.answers import explained
 from tests.padding import padded
 
 H, D, U, K = Status.HEALTHY, Status.DEGRADED, Status.UNHEALTHY, Status.UNKNOWN
 
 
 def _explain(text: str, code: int = 200, **kw: object) -> Explanation:
-    answer = Answer(
-        url="http://search.test/_cat/health",
-        status_code=code,
-        headers={"content-type": "text/plain"},
-        body=text.encode(),
-        **kw,  # type: ignore[arg-type]
-    )
-    explanation = explain(answer)
-    assert explanation.failed == ()  # declining is never a parser error
-    return explanation
+    return explained(text.encode(), code, "text/plain", url="http://search.test/_cat/health", **kw)
 
 
 def _table(text: str, code: int = 200) -> Explanation:
