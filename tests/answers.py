@@ -24,10 +24,18 @@ def answer_of(
 
 
 def explained(
-    body: object, code: int | None = 200, content_type: str = JSON, *, url: str = URL, **fields: Any
+    body: object,
+    code: int | None = 200,
+    content_type: str = JSON,
+    *,
+    url: str = URL,
+    decided_by: str | None = None,
+    **fields: Any,
 ) -> Explanation:
     """The normalizer's account of `answer_of(...)`; no parser raised on the way (a parser that
-    does not know a body declines, it never fails)."""
+    does not know a body declines, it never fails), and `decided_by`, when given, decided."""
     explanation = explain(answer_of(body, code, content_type, url=url, **fields))
     assert explanation.failed == ()
+    if decided_by is not None:
+        assert explanation.decided_by == decided_by
     return explanation

@@ -21,9 +21,7 @@ def _explain(data: Any, code: int = 200, content_type: str = DECLARED) -> Explan
 
 
 def _ietf(data: Any, code: int = 200, content_type: str = DECLARED) -> Explanation:
-    explanation = _explain(data, code, content_type)
-    assert explanation.decided_by == "health_json"
-    return explanation
+    return explained(data, code, content_type, decided_by="health_json")
 
 
 def test_declared_health_json_accepts_the_draft_s_aliases() -> None:

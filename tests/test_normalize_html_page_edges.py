@@ -19,9 +19,7 @@ def _explain(html: str, code: int = 200, content_type: str = "text/html") -> Exp
 
 
 def _page(html: str, code: int = 200, content_type: str = "text/html") -> Explanation:
-    explanation = _explain(html, code, content_type)
-    assert explanation.decided_by == "html_page"
-    return explanation
+    return explained(html.encode(), code, content_type, decided_by="html_page")
 
 
 @pytest.mark.parametrize(

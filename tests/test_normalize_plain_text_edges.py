@@ -18,9 +18,7 @@ def _explain(text: str, code: int = 200, content_type: str = "text/plain") -> Ex
 
 
 def _text(text: str, code: int = 200, content_type: str = "text/plain") -> Verdict:
-    explanation = _explain(text, code, content_type)
-    assert explanation.decided_by == "plain_text"
-    return explanation.verdict
+    return explained(text.encode(), code, content_type, decided_by="plain_text").verdict
 
 
 @pytest.mark.parametrize(
