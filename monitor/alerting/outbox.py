@@ -118,35 +118,27 @@ class Outbox(SendQueue):
         else:
             rows.update({("groups", k): scrub(g.model_dump_json()) for k, g in groups.items()})
         added = 0
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for (table, key), value in rows.items():
-                    if self._saved.get((table, key)) != value:
-                        column = _KEY_COLUMN[table]
-                        self._db.execute(
-                            f"INSERT OR REPLACE INTO {table} ({column}, value) VALUES (?, ?)",
-                            (key, value),
-                        )
-                for table, key in set(self._saved) - set(rows):
+        with self._transaction():
+            for (table, key), value in rows.items():
+                if self._saved.get((table, key)) != value:
                     column = _KEY_COLUMN[table]
-                    self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", (key,))
-                for batch in batches:
-                    added += self._enqueue(batch, now)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+                    self._db.execute(
+                        f"INSERT OR REPLACE INTO {table} ({column}, value) VALUES (?, ?)",
+                        (key, value),
+                    )
+            for table, key in set(self._saved) - set(rows):
+                column = _KEY_COLUMN[table]
+                self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", (key,))
+            for batch in batches:
+                added += self._enqueue(batch, now)
         self._saved = rows
         return added
 
     def _replace(self, table: str, column: str, rows: list[tuple[str, str]]) -> None:
         """Replace every row of a small table of the API's objects, in one transaction."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+        with self._transaction():
             self._db.execute(f"DELETE FROM {table}")
             self._db.executemany(f"INSERT INTO {table} ({column}, value) VALUES (?, ?)", rows)
-            self._db.execute("COMMIT")
 
     def _values(self, table: str, column: str) -> list[str]:
         with self._lock:

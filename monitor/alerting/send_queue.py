@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sqlite3
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from monitor.alerting.state import Batch, fingerprint
 from monitor.receivers import Receiver
 from monitor.receivers._base import DETAIL_CHARS
+from monitor.runtime.store import open_sqlite
 from monitor.secrets_scrub import NO_SECRETS, Scrubber
 
 RECEIVER_IN_FLIGHT = 4
@@ -89,13 +90,8 @@ class SendQueue:
         self.on_result = on_result or (lambda receiver, outcome: None)
         self._lock = threading.Lock()
         self.log = structlog.get_logger("monitor.outbox")
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(_SCHEMA)
+        self._db = open_sqlite(self.path, _SCHEMA)
+        self._db.execute("PRAGMA synchronous=FULL")  # a saved page survives a power cut too
         self._opened()
         self._rekey_pending()
 
@@ -121,9 +117,22 @@ class SendQueue:
         with self._lock:
             self._db.close()
 
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write under the lock, committed whole or rolled back on any error: a
+        transaction left open would refuse every later one."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
     def _enqueue(self, batch: Batch, now: datetime) -> int:
         """Insert one row unless its dedup key is already queued; 1 if it was new. Call it
-        holding the lock, inside the caller's transaction."""
+        inside the caller's `_transaction`."""
         cursor = self._db.execute(
             "INSERT OR IGNORE INTO outbox (receiver, dedup_key, order_key, payload,"
             " created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
