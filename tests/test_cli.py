@@ -15,7 +15,7 @@ import aiohttp
 
 from monitor.config import parse_config
 from monitor.simulator import SimulatedFleet, fleet_config_yaml
-from tests.conftest import free_port
+from tests.processes import port_from_file
 from tests.test_daemon import SEED_TABLE
 
 MONITOR = [sys.executable, "-m", "monitor"]
@@ -40,21 +40,16 @@ async def test_run_serves_status_and_metrics_and_stops_on_sigterm(
 ) -> None:
     config = tmp_path / "monitor.yaml"
     config.write_text(fleet_config_yaml(fleet, interval="1s", timeout="500ms"))
-    port = free_port()
     proc = await asyncio.create_subprocess_exec(
         *MONITOR,
-        "run",
-        "--config",
-        str(config),
-        "--listen",
-        f"127.0.0.1:{port}",
-        "--data-dir",
-        str(tmp_path),
+        *("run", "--config", str(config), "--data-dir", str(tmp_path)),
+        *("--listen", "127.0.0.1:0", "--port-file", str(tmp_path / "port")),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    base = f"http://127.0.0.1:{port}"
     try:
+        port = await port_from_file(tmp_path / "port", proc)
+        base = f"http://127.0.0.1:{port}"
         status: dict[str, object] | None = None
         deadline = time.monotonic() + 20
         async with aiohttp.ClientSession() as session:
@@ -86,10 +81,70 @@ async def test_run_serves_status_and_metrics_and_stops_on_sigterm(
     events = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
     names = [e["event"] for e in events]
     assert "monitor.started" in names and "monitor.stopped" in names
+    assert [e["url"] for e in events if e["event"] == "monitor.listening"] == [base]
     changes = [e for e in events if e["event"] == "check.status_changed"]
     # one event per status change, not per check: each check changed once, from unknown
     checks = len(parse_config(config.read_text()).checks())
     assert len(changes) == checks
+
+
+async def test_two_daemons_on_port_0_get_different_ports_and_each_reports_its_own(
+    tmp_path: Path,
+) -> None:
+    """`--listen 127.0.0.1:0` lets the OS pick; the port file and the `monitor.listening` event
+    say which port, and that port answers with this daemon's own services."""
+    procs = []
+    for name in ("alpha", "beta"):
+        (tmp_path / name).mkdir()
+        config = tmp_path / name / "monitor.yaml"
+        config.write_text(
+            f"services:\n  - {{name: {name}, url: 'http://127.0.0.1:9', interval: 1h}}\n"
+        )
+        procs.append(
+            await asyncio.create_subprocess_exec(
+                *MONITOR,
+                *("run", "--config", str(config), "--data-dir", str(tmp_path / name)),
+                *("--listen", "127.0.0.1:0", "--port-file", str(tmp_path / name / "port")),
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
+            )
+        )
+    try:
+        ports = [
+            await port_from_file(tmp_path / n / "port", p)
+            for n, p in zip(("alpha", "beta"), procs, strict=True)
+        ]
+        assert ports[0] != ports[1] and 0 not in ports
+        async with aiohttp.ClientSession() as session:
+            for name, port in zip(("alpha", "beta"), ports, strict=True):
+                status = await fetch_json(session, f"http://127.0.0.1:{port}/status")
+                assert status is not None
+                assert [s["name"] for s in status["services"]] == [name]  # type: ignore[union-attr]
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        codes = [await asyncio.wait_for(proc.wait(), timeout=15) for proc in procs]
+    assert codes == [0, 0]
+    for proc, port in zip(procs, ports, strict=True):
+        stderr = (await proc.stderr.read()).decode() if proc.stderr else ""
+        events = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+        listening = [e["url"] for e in events if e["event"] == "monitor.listening"]
+        assert listening == [f"http://127.0.0.1:{port}"]
+
+
+def test_a_port_file_that_cannot_be_written_stops_the_daemon_with_exit_2(tmp_path: Path) -> None:
+    config = tmp_path / "monitor.yaml"
+    config.write_text("services:\n  - {name: a, url: 'http://127.0.0.1:9', interval: 1h}\n")
+    port_file = tmp_path / "missing-dir" / "port"
+    result = run_cli(
+        *("run", "--config", str(config), "--data-dir", str(tmp_path)),
+        *("--listen", "127.0.0.1:0", "--port-file", str(port_file)),
+    )
+    assert result.returncode == 2
+    assert f"monitor: cannot write the port file {port_file}: No such file or directory" in (
+        result.stderr
+    )
+    assert list((tmp_path / "missing-dir").parent.glob("missing-dir*")) == []
 
 
 def test_bad_config_refused_with_exit_2_and_the_field(tmp_path: Path) -> None:
