@@ -27,10 +27,23 @@ from tests.alerting_fixtures import Recorder
 from tests.serving import serving
 
 
-def free_port() -> int:
+@contextlib.contextmanager
+def reserved_port() -> Iterator[int]:
+    """A loopback port held for the block: bound with SO_REUSEPORT and never listening, so a
+    connection to it is refused and no other process can bind it (a port picked, closed and
+    reused later can be taken in between), while a server in this test may still listen on it
+    by binding with `reuse_port=True`."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        yield int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def refused_port() -> Iterator[int]:
+    """A loopback port that refuses connections for the whole test."""
+    with reserved_port() as port:
+        yield port
 
 
 @pytest.fixture

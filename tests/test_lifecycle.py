@@ -19,7 +19,7 @@ import pytest
 
 from monitor.config import parse_config
 from monitor.simulator import SimulatedFleet, fleet_config
-from tests.conftest import free_port
+from tests.processes import port_from_file
 
 ADMIN = "adm-7f3c9a2e51b84d06"
 SECRET = "tok-5be1c0d9e8a74f23"
@@ -39,13 +39,14 @@ class Daemon:
         extra: tuple[str, ...] = (),
     ) -> None:
         self.config, self.data_dir, self.extra = config, data_dir, extra
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.port_file = data_dir / "monitor.port"
+        self.base = ""  # known once the daemon has bound port 0 and said which
         self.env = {**os.environ, **(env or {})}
         self.proc: asyncio.subprocess.Process | None = None
         self.stderr = b""
 
     async def start(self) -> None:
+        self.port_file.unlink(missing_ok=True)  # an earlier daemon's, killed before it could
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -53,8 +54,7 @@ class Daemon:
             "run",
             "--config",
             str(self.config),
-            "--listen",
-            f"127.0.0.1:{self.port}",
+            *("--listen", "127.0.0.1:0", "--port-file", str(self.port_file)),
             "--data-dir",
             str(self.data_dir),
             *self.extra,
@@ -62,6 +62,7 @@ class Daemon:
             stderr=asyncio.subprocess.PIPE,
             env=self.env,
         )
+        self.base = f"http://127.0.0.1:{await port_from_file(self.port_file, self.proc)}"
         await self.until(lambda s: s is not None, "/healthz", timeout=15)
 
     async def get(self, path: str, token: str | None = None) -> tuple[int, Any]:
@@ -260,7 +261,7 @@ async def test_admin_api_disabled_without_a_token(
 
 
 async def test_secrets_never_appear_in_any_output(
-    fleet: SimulatedFleet, tmp_path: Path, launch: Launch
+    fleet: SimulatedFleet, tmp_path: Path, launch: Launch, refused_port: int
 ) -> None:
     config = tmp_path / "monitor.yaml"
     data: dict[str, Any] = fleet_config(fleet, interval="500ms", timeout="400ms")
@@ -280,10 +281,10 @@ async def test_secrets_never_appear_in_any_output(
         "  - {name: ServiceDown, kind: status, status: [unhealthy], for: 1}\n"
     )
     receiver_secrets = {
-        "HOOK_URL": f"http://127.0.0.1:{free_port()}/hooks/{HOOK_SECRET}",
+        "HOOK_URL": f"http://127.0.0.1:{refused_port}/hooks/{HOOK_SECRET}",
         "HOOK_HMAC": HMAC_SECRET,
         "PD_KEY": PD_SECRET,
-        "PD_URL": f"http://127.0.0.1:{free_port()}/v2/enqueue",
+        "PD_URL": f"http://127.0.0.1:{refused_port}/v2/enqueue",
     }
     daemon = await launch(
         config,

@@ -20,7 +20,6 @@ from monitor.normalize import normalize_response
 from monitor.probes.http import probe_http
 from monitor.probes.timing import timed_connector, wire_stamps
 from tests.check_builders import check_config
-from tests.conftest import free_port
 from tests.loopback import serving
 
 Handler = Callable[[asyncio.StreamWriter], Awaitable[None]]
@@ -134,8 +133,8 @@ async def test_healthy_answer_is_timed_and_read(probe_routes: Probe) -> None:
     assert normalize_response(answer).status is Status.HEALTHY
 
 
-async def test_refused(session: aiohttp.ClientSession) -> None:
-    answer = await probe_http(session, make_check(f"http://127.0.0.1:{free_port()}/health"))
+async def test_refused(session: aiohttp.ClientSession, refused_port: int) -> None:
+    answer = await probe_http(session, make_check(f"http://127.0.0.1:{refused_port}/health"))
     assert answer.error is TransportError.CONNECTION_REFUSED
     assert normalize_response(answer).reason is Reason.CONNECTION_REFUSED
 

@@ -272,10 +272,8 @@ async def test_the_wrapper_reports_the_commands_exit_code_and_output(daemon: Dae
     assert runs == 2
 
 
-async def test_an_unreachable_monitor_never_fails_the_job() -> None:
-    from tests.conftest import free_port
-
-    url = f"http://127.0.0.1:{free_port()}/push/{NIGHTLY}"
+async def test_an_unreachable_monitor_never_fails_the_job(refused_port: int) -> None:
+    url = f"http://127.0.0.1:{refused_port}/push/{NIGHTLY}"
     code, out, err = await monitor_push(
         url, "--timeout", "1", "--", sys.executable, "-c", "print('ok')"
     )

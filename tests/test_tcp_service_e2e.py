@@ -14,8 +14,8 @@ import aiohttp
 import pytest
 
 from tests.alerting_fixtures import Recorder
-from tests.conftest import free_port
 from tests.polling import until, until_value
+from tests.processes import port_from_file
 from tests.test_alerts_api import RULES
 from tests.test_cli import MONITOR, fetch_json, run_cli
 
@@ -52,16 +52,15 @@ async def test_a_tcp_only_service_runs_pages_and_fails_the_gate(
     assert run_cli("config", "check", str(config), str(alerts)).returncode == 0
     gate = run_cli("verify", "--config", str(config))
     assert gate.returncode == 0, gate.stdout + gate.stderr
-    listen = free_port()
     proc = await asyncio.create_subprocess_exec(
         *MONITOR,
-        *("run", "--config", str(config), "--alerts", str(alerts)),
-        *("--listen", f"127.0.0.1:{listen}", "--data-dir", str(tmp_path)),
+        *("run", "--config", str(config), "--alerts", str(alerts), "--data-dir", str(tmp_path)),
+        *("--listen", "127.0.0.1:0", "--port-file", str(tmp_path / "port")),
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
-    base = f"http://127.0.0.1:{listen}"
     try:
+        base = f"http://127.0.0.1:{await port_from_file(tmp_path / 'port', proc)}"
         async with aiohttp.ClientSession() as session:
 
             async def db_proxy() -> dict[str, object] | None:

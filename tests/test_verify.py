@@ -40,7 +40,6 @@ from monitor.simulator import (
     healthy_fleet,
 )
 from monitor.simulator.fleet import WORKER_EXCEPTION
-from tests.conftest import free_port
 from tests.loopback import serving
 from tests.test_daemon import SEED_TABLE
 
@@ -247,8 +246,8 @@ async def test_from_judges_a_running_daemons_status(daemon_url: str) -> None:
     assert "deploy gate: OK (2 services pass)" in out
 
 
-async def test_from_a_daemon_that_does_not_answer_exits_2() -> None:
-    code, out, err = await monitor_cli("verify", "--from", f"http://127.0.0.1:{free_port()}")
+async def test_from_a_daemon_that_does_not_answer_exits_2(refused_port: int) -> None:
+    code, out, err = await monitor_cli("verify", "--from", f"http://127.0.0.1:{refused_port}")
     assert code == 2 and out == ""
     assert "/status: cannot read it" in err
 
