@@ -51,7 +51,7 @@ async def port_from_file(
             raise AssertionError(f"the daemon exited with {code} before it listened")
         if time.monotonic() > deadline:
             raise AssertionError(f"no port file {path.name} within {timeout} s")
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.02)  # polling a child's file, bounded by the deadline
     return int(path.read_text())
 
 

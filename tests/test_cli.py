@@ -15,6 +15,7 @@ import aiohttp
 
 from monitor.config import parse_config
 from monitor.simulator import SimulatedFleet, fleet_config_yaml
+from tests.polling import until_value
 from tests.processes import port_from_file
 from tests.test_daemon import SEED_TABLE
 
@@ -50,17 +51,16 @@ async def test_run_serves_status_and_metrics_and_stops_on_sigterm(
     try:
         port = await port_from_file(tmp_path / "port", proc)
         base = f"http://127.0.0.1:{port}"
-        status: dict[str, object] | None = None
-        deadline = time.monotonic() + 20
         async with aiohttp.ClientSession() as session:
-            while time.monotonic() < deadline:
+
+            async def all_checked() -> dict[str, object] | None:
                 status = await fetch_json(session, base + "/status")
                 services = status["services"] if status else []
                 assert isinstance(services, list)
-                if services and all(s["reason"] != "not_checked" for s in services):
-                    break
-                await asyncio.sleep(0.1)
-            assert status is not None, "the daemon never answered /status"
+                done = services and all(s["reason"] != "not_checked" for s in services)
+                return status if done else None
+
+            status = await until_value(all_checked, timeout=20, every=0.1, what="every check run")
             got = {s["name"]: (s["status"], s["reason"]) for s in status["services"]}  # type: ignore[index, union-attr]
             assert got == {k: (v[0].value, v[1].value) for k, v in SEED_TABLE.items()}
             async with session.get(base + "/metrics") as response:

@@ -9,7 +9,6 @@ import os
 import signal
 import sqlite3
 import sys
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import pytest
 
 from monitor.config import parse_config
 from monitor.simulator import SimulatedFleet, fleet_config
+from tests.polling import until_value
 from tests.processes import port_from_file
 
 ADMIN = "adm-7f3c9a2e51b84d06"
@@ -95,13 +95,17 @@ class Daemon:
         timeout: float = 15,
         token: str | None = None,
     ) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            code, body = await self.get(path, token)
-            if code and predicate(body):
-                return body
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"{path} never satisfied the condition; last: {body!r}"[:500])
+        last: list[Any] = [None]
+
+        async def satisfied() -> tuple[Any] | None:
+            code, last[0] = await self.get(path, token)
+            return (last[0],) if code and predicate(last[0]) else None
+
+        try:
+            (body,) = await until_value(satisfied, timeout, every=0.1, what=path)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; last: {last[0]!r}"[:500]) from None
+        return body
 
     async def stop(self, sig: int = signal.SIGTERM) -> int:
         assert self.proc is not None
@@ -113,17 +117,16 @@ class Daemon:
 
 
 async def wait_for_rows(db: Path, count: int, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if db.exists():
-            with contextlib.closing(sqlite3.connect(db)) as conn:
-                try:
-                    if conn.execute("SELECT count(*) FROM check_state").fetchone()[0] >= count:
-                        return
-                except sqlite3.OperationalError:
-                    pass
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"the store never held {count} states")
+    async def stored() -> bool:
+        if not db.exists():
+            return False
+        with contextlib.closing(sqlite3.connect(db)) as conn:
+            try:
+                return bool(conn.execute("SELECT count(*) FROM check_state").fetchone()[0] >= count)
+            except sqlite3.OperationalError:  # not created yet
+                return False
+
+    await until_value(stored, timeout, every=0.1, what=f"the store holding {count} states")
 
 
 def all_checked(status: Any) -> bool:

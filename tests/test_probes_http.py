@@ -122,7 +122,7 @@ def probe_routes(
 
 async def test_healthy_answer_is_timed_and_read(probe_routes: Probe) -> None:
     async def health(_: web.Request) -> web.Response:
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.02)  # the served behaviour: the answer's duration under test
         return web.json_response({"status": "ok"}, headers={"Server-Timing": "rpc;dur=1.5"})
 
     answer = await probe_routes({"/health": health})
@@ -143,7 +143,7 @@ async def test_accepts_and_never_answers_times_out_on_time(
     session: aiohttp.ClientSession, raw_server: Callable[[Handler], Awaitable[str]]
 ) -> None:
     async def silent(writer: asyncio.StreamWriter) -> None:
-        await asyncio.sleep(30)
+        await asyncio.sleep(30)  # the served behaviour: accepts, never answers
 
     url = await raw_server(silent)
     start = time.perf_counter()
@@ -166,7 +166,7 @@ async def test_slow_trickled_body_is_stopped_by_the_total_deadline(
         for _ in range(100):
             writer.write(b" ")
             await writer.drain()
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.1)  # the served behaviour: a trickled body
 
     url = await raw_server(trickle)
     start = time.perf_counter()
@@ -277,11 +277,11 @@ async def test_timed_connector_takes_the_duration_on_the_wire(
     web_server: Callable[..., Awaitable[str]],
 ) -> None:
     async def hop(_: web.Request) -> web.Response:
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # the served behaviour: each hop's duration under test
         raise web.HTTPFound("/health")
 
     async def health(_: web.Request) -> web.Response:
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.02)  # the served behaviour: the duration under test
         return web.json_response({"status": "ok"})
 
     base = await web_server({"/health": health, "/hop": hop})

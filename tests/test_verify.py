@@ -434,7 +434,7 @@ async def test_samples_are_bounded_per_check_and_in_total() -> None:
         total["now"] += 1
         peak[path] = max(peak.get(path, 0), in_flight[path])
         total["peak"] = max(total["peak"], total["now"])
-        await asyncio.sleep(0.002)
+        await asyncio.sleep(0.002)  # the served behaviour: service time, so requests overlap
         in_flight[path] -= 1
         total["now"] -= 1
         served[path] = served.get(path, 0) + 1
