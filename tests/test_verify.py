@@ -17,7 +17,9 @@ from pathlib import Path
 import json5
 import pytest
 from aiohttp import web
+from click.testing import CliRunner
 
+from monitor.cli import cli
 from monitor.config import parse_config
 from monitor.gate.rounds import (
     GateUsageError,
@@ -64,6 +66,13 @@ async def monitor_cli(
     out, err = await asyncio.wait_for(proc.communicate(), timeout)
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    """The command in this process: for refusals, where a child process proves nothing more
+    than one does (`test_missing_config_exits_2`) and costs an interpreter start each."""
+    result = CliRunner().invoke(cli, list(args), env={"GITHUB_ACTIONS": ""})
+    return result.exit_code, result.stdout, result.stderr
 
 
 def write_config(tmp_path: Path, fleet: SimulatedFleet) -> str:
@@ -246,8 +255,8 @@ async def test_from_judges_a_running_daemons_status(daemon_url: str) -> None:
     assert "deploy gate: OK (2 services pass)" in out
 
 
-async def test_from_a_daemon_that_does_not_answer_exits_2(refused_port: int) -> None:
-    code, out, err = await monitor_cli("verify", "--from", f"http://127.0.0.1:{refused_port}")
+def test_from_a_daemon_that_does_not_answer_exits_2(refused_port: int) -> None:
+    code, out, err = invoke("verify", "--from", f"http://127.0.0.1:{refused_port}")
     assert code == 2 and out == ""
     assert "/status: cannot read it" in err
 
@@ -325,12 +334,12 @@ async def test_from_an_address_that_is_not_a_daemon(healthy: SimulatedFleet) -> 
         ),
     ],
 )
-async def test_bad_config_or_usage_exits_2(
+def test_bad_config_or_usage_exits_2(
     tmp_path: Path, text: str, args: tuple[str, ...], message: str
 ) -> None:
     config = tmp_path / "monitor.yaml"
     config.write_text(text)
-    code, out, err = await monitor_cli("verify", "--config", str(config), *args)
+    code, out, err = invoke("verify", "--config", str(config), *args)
     assert code == 2, out + err
     assert message in err
     assert out == ""
