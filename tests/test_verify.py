@@ -69,8 +69,9 @@ async def monitor_cli(
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
-    """The command in this process: for refusals, where a child process proves nothing more
-    than one does (`test_missing_config_exits_2`) and costs an interpreter start each."""
+    """The command in this process, for commands that need no served loop (refusals, discover):
+    a child process proves nothing more than `test_missing_config_exits_2`'s one does, and
+    costs an interpreter start each."""
     result = CliRunner().invoke(cli, list(args), env={"GITHUB_ACTIONS": ""})
     return result.exit_code, result.stdout, result.stderr
 
@@ -389,9 +390,7 @@ def wrangler_bindings() -> dict[str, list[str]]:
 
 async def test_discover_writes_a_config_verify_accepts(tmp_path: Path) -> None:
     target = tmp_path / "monitor.yaml"
-    code, out, err = await monitor_cli(
-        "discover", str(FIXTURES), "--subdomain", "acme", "-o", str(target)
-    )
+    code, out, err = invoke("discover", str(FIXTURES), "--subdomain", "acme", "-o", str(target))
     assert code == 0, err
     assert out == ""
     assert "could not resolve service binding 'AI'" in err
@@ -420,11 +419,11 @@ async def test_discover_writes_a_config_verify_accepts(tmp_path: Path) -> None:
     assert f"deploy gate: OK ({len(specs)} services pass)" in out
 
 
-async def test_discover_to_stdout_and_nothing_found(tmp_path: Path) -> None:
-    code, out, _ = await monitor_cli("discover", str(FIXTURES))
+def test_discover_to_stdout_and_nothing_found(tmp_path: Path) -> None:
+    code, out, _ = invoke("discover", str(FIXTURES))
     assert code == 0 and out.startswith("# monitor.yaml drafted by `monitor discover`")
     assert parse_config(out).service("queue") is not None
-    code, out, err = await monitor_cli("discover", str(tmp_path))
+    code, out, err = invoke("discover", str(tmp_path))
     assert code == 2 and out == "" and "no worker with a URL found" in err
 
 
