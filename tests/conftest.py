@@ -10,6 +10,7 @@ once aioresponses ships the fix.
 from __future__ import annotations
 
 import contextlib
+import gc
 import socket
 import types
 from collections.abc import AsyncIterator, Iterator
@@ -25,6 +26,16 @@ from monitor.runtime.daemon import Monitor
 from monitor.simulator import SimulatedFleet, fleet_config_yaml, seed_fleet
 from tests.alerting_fixtures import Recorder
 from tests.serving import serving
+
+
+@pytest.fixture(autouse=True)
+def _collector_left_on() -> Iterator[None]:
+    """`monitor run` pauses the garbage collector for its start-up; one run in this process
+    that is refused at config load (CliRunner) would leave it off for every later test."""
+    enabled = gc.isenabled()
+    yield
+    if enabled:
+        gc.enable()
 
 
 @contextlib.contextmanager
