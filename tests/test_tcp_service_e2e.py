@@ -18,6 +18,7 @@ from tests.polling import until, until_value
 from tests.processes import port_from_file
 from tests.test_alerts_api import RULES
 from tests.test_cli import MONITOR, fetch_json, run_cli
+from tests.test_verify import invoke
 
 
 async def _port_server() -> asyncio.Server:
@@ -124,6 +125,6 @@ def test_a_service_without_url_needs_checks_that_name_their_target(
 ) -> None:
     config = tmp_path / "monitor.yaml"
     config.write_text("services:\n" + service)
-    result = run_cli("run", "--config", str(config))
-    assert result.returncode == 2
-    assert f"{config}:2: {message}" in result.stderr
+    code, _, err = invoke("run", "--config", str(config))  # refused before anything starts
+    assert code == 2
+    assert f"{config}:2: {message}" in err
