@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import aiohttp
+from click.testing import CliRunner
 
+from monitor.cli import cli
 from monitor.config import parse_config
 from monitor.simulator import SimulatedFleet, fleet_config_yaml
 from tests.polling import until_value
@@ -26,6 +28,15 @@ def run_cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]
     return subprocess.run(
         [*MONITOR, *args], capture_output=True, text=True, timeout=timeout, check=False
     )
+
+
+def invoke(*args: str, env: Mapping[str, str] | None = None) -> tuple[int, str, str]:
+    """The command in this process, for commands that need no served loop (refusals, checks,
+    discover): exit code, stdout, stderr. A child process for each proved nothing more than
+    the few kept (`test_bad_config_refused_with_exit_2_and_the_field`) and cost an
+    interpreter start each."""
+    result = CliRunner().invoke(cli, list(args), env={"GITHUB_ACTIONS": "", **(env or {})})
+    return result.exit_code, result.stdout, result.stderr
 
 
 async def fetch_json(session: aiohttp.ClientSession, url: str) -> dict[str, object] | None:
@@ -162,16 +173,14 @@ def test_a_javascript_runbook_link_is_refused_at_load_with_exit_2(tmp_path: Path
         "services:\n  - name: a\n    url: http://127.0.0.1:1\n"
         "    runbook: 'javascript:fetch(\"//evil\")'\n"
     )
-    result = run_cli("run", "--config", str(config))
-    assert result.returncode == 2
-    assert f"{config}:4: services[0].runbook: expected an http:// or https:// URL" in (
-        result.stderr
-    )
+    code, _, err = invoke("run", "--config", str(config))
+    assert code == 2
+    assert f"{config}:4: services[0].runbook: expected an http:// or https:// URL" in err
 
 
 def test_missing_config_file_exit_2(tmp_path: Path) -> None:
-    result = run_cli("run", "--config", str(tmp_path / "nope.yaml"))
-    assert result.returncode == 2 and "cannot read" in result.stderr
+    code, _, err = invoke("run", "--config", str(tmp_path / "nope.yaml"))
+    assert code == 2 and "cannot read" in err
 
 
 def test_config_check(tmp_path: Path) -> None:
@@ -179,10 +188,10 @@ def test_config_check(tmp_path: Path) -> None:
     good.write_text("services:\n  - name: a\n    url: http://127.0.0.1:1\n")
     bad = tmp_path / "bad.yaml"
     bad.write_text("services:\n  - name: a\n    url: http://127.0.0.1:1\n    colour: red\n")
-    assert run_cli("config", "check", str(good)).returncode == 0
-    result = run_cli("config", "check", str(good), str(bad))
-    assert result.returncode == 2
-    assert f"{bad}:4: services[0].colour: unknown key" in result.stderr
+    assert invoke("config", "check", str(good))[0] == 0
+    code, _, err = invoke("config", "check", str(good), str(bad))
+    assert code == 2
+    assert f"{bad}:4: services[0].colour: unknown key" in err
 
 
 def test_demo_once_prints_the_seed_table() -> None:
@@ -194,9 +203,9 @@ def test_demo_once_prints_the_seed_table() -> None:
 
 
 def test_schema_command_prints_the_status_schema() -> None:
-    result = run_cli("schema")
-    assert result.returncode == 0
-    assert json.loads(result.stdout)["title"] == "FleetStatus"
+    code, out, _ = invoke("schema")
+    assert code == 0
+    assert json.loads(out)["title"] == "FleetStatus"
 
 
 ALERTS_ENV = {
@@ -212,13 +221,10 @@ ROOT = Path(__file__).parent.parent
 def test_config_check_takes_alerts_files_and_checks_them_against_the_services(
     tmp_path: Path,
 ) -> None:
-    env = {**os.environ, **ALERTS_ENV}
     shipped = [str(ROOT / "examples" / "monitor.yaml"), str(ROOT / "alerts.yaml")]
-    result = subprocess.run(
-        [*MONITOR, "config", "check", *shipped], capture_output=True, text=True, env=env
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == [f"{f}: ok" for f in shipped]
+    code, out, err = invoke("config", "check", *shipped, env=ALERTS_ENV)
+    assert code == 0, err
+    assert out.splitlines() == [f"{f}: ok" for f in shipped]
     monitor_yaml = tmp_path / "monitor.yaml"
     monitor_yaml.write_text("services:\n  - name: a\n    url: http://127.0.0.1:1\n")
     alerts = tmp_path / "alerts.yaml"
@@ -226,12 +232,7 @@ def test_config_check_takes_alerts_files_and_checks_them_against_the_services(
         "receivers:\n  - {name: log, type: log}\nroute: [log]\nrules:\n"
         "  - name: down\n    kind: status\n    match: {services: [b]}\n"
     )
-    result = subprocess.run(
-        [*MONITOR, "config", "check", str(alerts), str(monitor_yaml)],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    assert result.returncode == 2
-    assert f"{alerts}:7: rules[0].match.services[0]: unknown service 'b'" in result.stderr
-    assert result.stdout == f"{monitor_yaml}: ok\n"
+    code, out, err = invoke("config", "check", str(alerts), str(monitor_yaml), env=ALERTS_ENV)
+    assert code == 2
+    assert f"{alerts}:7: rules[0].match.services[0]: unknown service 'b'" in err
+    assert out == f"{monitor_yaml}: ok\n"

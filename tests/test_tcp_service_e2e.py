@@ -17,8 +17,7 @@ from tests.alerting_fixtures import Recorder
 from tests.polling import until, until_value
 from tests.processes import port_from_file
 from tests.test_alerts_api import RULES
-from tests.test_cli import MONITOR, fetch_json, run_cli
-from tests.test_verify import invoke
+from tests.test_cli import MONITOR, fetch_json, invoke, run_cli
 
 
 async def _port_server() -> asyncio.Server:

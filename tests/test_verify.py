@@ -17,9 +17,7 @@ from pathlib import Path
 import json5
 import pytest
 from aiohttp import web
-from click.testing import CliRunner
 
-from monitor.cli import cli
 from monitor.config import parse_config
 from monitor.gate.rounds import (
     GateUsageError,
@@ -43,6 +41,7 @@ from monitor.simulator import (
 )
 from monitor.simulator.fleet import WORKER_EXCEPTION
 from tests.loopback import serving
+from tests.test_cli import invoke
 from tests.test_daemon import SEED_TABLE
 
 FIXTURES = Path(__file__).parent / "fixtures" / "workers"
@@ -66,14 +65,6 @@ async def monitor_cli(
     out, err = await asyncio.wait_for(proc.communicate(), timeout)
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    """The command in this process, for commands that need no served loop (refusals, discover):
-    a child process proves nothing more than `test_missing_config_exits_2`'s one does, and
-    costs an interpreter start each."""
-    result = CliRunner().invoke(cli, list(args), env={"GITHUB_ACTIONS": ""})
-    return result.exit_code, result.stdout, result.stderr
 
 
 def write_config(tmp_path: Path, fleet: SimulatedFleet) -> str:
