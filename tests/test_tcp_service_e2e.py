@@ -49,7 +49,7 @@ async def test_a_tcp_only_service_runs_pages_and_fails_the_gate(
     )
     alerts = tmp_path / "alerts.yaml"
     alerts.write_text(RULES.replace("${HOOK_URL}", recorder.url + "/hook"))
-    assert run_cli("config", "check", str(config), str(alerts)).returncode == 0
+    assert invoke("config", "check", str(config), str(alerts))[0] == 0
     gate = run_cli("verify", "--config", str(config))
     assert gate.returncode == 0, gate.stdout + gate.stderr
     proc = await asyncio.create_subprocess_exec(
