@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sqlite3
 import sys
@@ -45,6 +46,23 @@ def parse_listen(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def write_port_file(path: str, port: int) -> bool:
+    """The bound port for a supervisor (or a test) that asked for port 0: written to a temporary
+    file beside `path` and renamed, so a reader sees nothing or the whole number, never half.
+    False (and why, on stderr) when it cannot be written: the daemon then stops, exit 2."""
+    temporary = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(temporary, "w", encoding="ascii") as file:
+            file.write(f"{port}\n")
+        os.replace(temporary, path)
+    except OSError as exc:
+        click.echo(f"monitor: cannot write the port file {path}: {exc.strerror or exc}", err=True)
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        return False
+    return True
+
+
 async def _wait_for_signal(stop_after: float | None, on_hup: Callable[[], Any] | None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -70,6 +88,7 @@ async def serve_daemon(
     outbox_path: str | None = None,
     shard: ShardSpec | None = None,
     peers: tuple[str, ...] = (),
+    port_file: str | None = None,
 ) -> ExitCode:
     from monitor.alerting.service import Alerter
     from monitor.http.app import serve
@@ -102,7 +121,7 @@ async def serve_daemon(
         click.echo(f"monitor: cannot listen on {listen}: {exc.strerror or exc}", err=True)
         return ExitCode.USAGE_OR_CONFIG
     shown = f"[{host}]" if ":" in host else host
-    ready(f"http://{shown}:{bound}")
+    monitor.log.info("monitor.listening", url=f"http://{shown}:{bound}")
 
     def reload() -> None:
         if config_path is not None:
@@ -110,6 +129,9 @@ async def serve_daemon(
             set_log_scrubber(monitor.scrubber)
 
     try:
+        if port_file is not None and not write_port_file(port_file, bound):
+            return ExitCode.USAGE_OR_CONFIG
+        ready(f"http://{shown}:{bound}")
         await _wait_for_signal(stop_after, reload if config_path else None)
     finally:
         freezer.cancel()
@@ -125,7 +147,15 @@ async def serve_daemon(
 @click.option(
     "--listen",
     default=None,
-    help="HOST:PORT for /status and /metrics [default: the config's listen, 127.0.0.1:8700]",
+    help="HOST:PORT for /status and /metrics [default: the config's listen, 127.0.0.1:8700]; "
+    "port 0 takes any free port (see --port-file)",
+)
+@click.option(
+    "--port-file",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="once listening, write the bound port here (atomically): how a supervisor learns the "
+    "port it got from --listen HOST:0",
 )
 @click.option(
     "--loop",
@@ -167,6 +197,7 @@ def run(
     alerts_path: str | None,
     stop_after: float | None,
     peer_url: str | None,
+    port_file: str | None,
     **shard_args: Any,
 ) -> None:
     """Run the daemon until SIGTERM or SIGINT; SIGHUP reloads the config."""
@@ -202,6 +233,7 @@ def run(
                 outbox_path=outbox_path,
                 shard=shard,
                 peers=peers,
+                port_file=port_file,
             )
         )
     )
