@@ -275,10 +275,6 @@ async def test_the_wrapper_reports_the_commands_exit_code_and_output(daemon: Dae
     assert runs == 2
 
 
-# `run_wrapped` leaves the child's pipes to the garbage collector: harmless in the one-shot
-# `monitor push` process (and hidden there by PYTHONWARNINGS=ignore, see `monitor_push`),
-# visible in this one. Remove once monitor/cli/push.py closes them.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_an_unreachable_monitor_never_fails_the_job(
     refused_port: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
