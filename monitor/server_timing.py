@@ -149,17 +149,13 @@ def parse_server_timing(value: str) -> list[ServerTimingMetric]:
 
 
 def _header_values(headers: Mapping[str, str], name: str) -> list[str]:
-    """Every value of `name`, case-insensitively, from a dict or a multidict."""
-    getall = getattr(headers, "getall", None)
-    if callable(getall):
-        try:
-            values = list(getall(name, []))
-        except (TypeError, KeyError):
-            values = []
-        if values:
-            return [v for v in values if isinstance(v, str)]
-    found = [v for k, v in headers.items() if isinstance(k, str) and k.lower() == name.lower()]
-    return [v for v in found if isinstance(v, str)]
+    """Every value of `name` (given in lower case) under a key in any case: a multidict's
+    `items()` lists each repeated header, so a dict and aiohttp's headers read alike."""
+    return [
+        v
+        for k, v in headers.items()
+        if isinstance(k, str) and k.lower() == name and isinstance(v, str)
+    ]
 
 
 def rpc_duration_s(
