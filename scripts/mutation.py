@@ -42,6 +42,7 @@ NORMALIZE_TESTS = [
     "tests/test_normalize_generic_json_edges.py",
     "tests/test_normalize_cloudflare_edges.py",
     "tests/test_normalize_explain_edges.py",
+    "tests/test_normalize_vocabulary_edges.py",
 ]
 
 # Every kind goes through evaluate.py and _base.py: each kind's edge file speaks for them too.
