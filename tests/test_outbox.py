@@ -266,3 +266,27 @@ def test_a_failed_replace_is_rolled_back_and_later_saves_still_commit(tmp_path: 
     assert outbox.save(AlertState(), [Batch(receiver="hook", events=(event(),))], T0) == 1
     outbox.close()
     assert Outbox(tmp_path / "a.db", {}).depth() == 1
+
+
+def test_rows_this_version_cannot_read_are_skipped_not_fatal(tmp_path: Path) -> None:
+    """A file written by another version (or damaged) must not stop the daemon from starting:
+    each unreadable row is skipped, the readable ones load. Before, one bad silence, window,
+    deploy or alert row raised out of the alerting service's restore."""
+    from monitor.alerting.maintenance import Deploy
+
+    outbox = Outbox(tmp_path / "a.db", {})
+    kept = Deploy(id="d1", services=("svc",), version="1", started_at=T0)
+    outbox.save_deploys([kept])
+    db = sqlite3.connect(tmp_path / "a.db")
+    for table, key in (("silences", "id"), ("maintenance", "name"), ("deploys", "id")):
+        db.execute(f"INSERT INTO {table} ({key}, value) VALUES ('bad', '{{\"from\": 2}}')")
+    db.execute("INSERT INTO alerts (key, value) VALUES ('bad', 'not json')")
+    db.execute("INSERT INTO history (service, value) VALUES ('svc', '[]')")
+    db.commit()
+    db.close()
+    assert outbox.load_silences() == []
+    assert outbox.load_windows() == []
+    assert outbox.load_deploys() == [kept]
+    state = outbox.load_state()
+    assert (state.alerts, state.services) == ({}, {})
+    outbox.close()

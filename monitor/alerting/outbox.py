@@ -21,9 +21,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import TypeVar
 
 import aiohttp
-from pydantic import ValidationError
+from pydantic import BaseModel
 
 from monitor.alerting import delivery
 from monitor.alerting.delivery import DeliveryStats
@@ -39,6 +40,7 @@ from monitor.alerting.state import (
     Silence,
     keyed_by_labels,
 )
+from monitor.runtime.store import readable
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -57,6 +59,17 @@ def batches_for(events: Iterable[AlertEvent], external_url: str = "") -> list[Ba
         for e in events
         for r in e.receivers
     ]
+
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def _by_key(rows: Iterable[tuple[str, str]], model: type[_Model], what: str) -> dict[str, _Model]:
+    return dict(readable(rows, lambda row: (row[0], model.model_validate_json(row[1])), what))
+
+
+def _models(texts: Iterable[str], model: type[_Model], what: str) -> list[_Model]:
+    return list(readable(texts, model.model_validate_json, what))
 
 
 _KEY_COLUMN = {"alerts": "key", "history": "service", "groups": "key"}
@@ -78,8 +91,8 @@ class Outbox(SendQueue):
             alerts = self._db.execute("SELECT key, value FROM alerts").fetchall()
             history = self._db.execute("SELECT service, value FROM history").fetchall()
         state = AlertState(
-            alerts=keyed_by_labels({k: AlertRecord.model_validate_json(v) for k, v in alerts}),
-            services={k: ServiceHistory.model_validate_json(v) for k, v in history},
+            alerts=keyed_by_labels(_by_key(alerts, AlertRecord, "alerts")),
+            services=_by_key(history, ServiceHistory, "history"),
         )
         self._saved = {("alerts", k): v for k, v in alerts}
         self._saved.update({("history", k): v for k, v in history})
@@ -89,12 +102,7 @@ class Outbox(SendQueue):
         """The notification groups as last saved (call after `load_state`)."""
         with self._lock:
             rows = self._db.execute("SELECT key, value FROM groups").fetchall()
-        groups: dict[str, AlertGroup] = {}
-        for key, value in rows:
-            try:
-                groups[key] = AlertGroup.model_validate_json(value)
-            except ValidationError:  # a row this version cannot read: its group starts anew
-                continue
+        groups = _by_key(rows, AlertGroup, "groups")
         self._saved.update({("groups", k): v for k, v in rows})
         return groups
 
@@ -150,23 +158,21 @@ class Outbox(SendQueue):
         self._replace("silences", "id", [(s.id, s.model_dump_json()) for s in silences])
 
     def load_silences(self) -> list[Silence]:
-        return [Silence.model_validate_json(v) for v in self._values("silences", "id")]
+        return _models(self._values("silences", "id"), Silence, "silences")
 
     def save_windows(self, windows: Iterable[MaintenanceWindow]) -> None:
         """Replace the stored run-time maintenance windows (the API's)."""
         self._replace("maintenance", "name", [(w.name, w.model_dump_json()) for w in windows])
 
     def load_windows(self) -> list[MaintenanceWindow]:
-        return [
-            MaintenanceWindow.model_validate_json(v) for v in self._values("maintenance", "name")
-        ]
+        return _models(self._values("maintenance", "name"), MaintenanceWindow, "windows")
 
     def save_deploys(self, deploys: Iterable[Deploy]) -> None:
         """Replace the stored deploys: the page's timeline marks them after a restart too."""
         self._replace("deploys", "id", [(d.id, d.model_dump_json()) for d in deploys])
 
     def load_deploys(self) -> list[Deploy]:
-        deploys = [Deploy.model_validate_json(v) for v in self._values("deploys", "id")]
+        deploys = _models(self._values("deploys", "id"), Deploy, "deploys")
         return sorted(deploys, key=lambda d: d.started_at)
 
     async def deliver_due(

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import random
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from monitor.alerting.state import Batch, fingerprint
 from monitor.receivers import Receiver
 from monitor.receivers._base import DETAIL_CHARS
-from monitor.runtime.store import open_sqlite
+from monitor.runtime.store import open_sqlite, transaction
 from monitor.secrets_scrub import NO_SECRETS, Scrubber
 
 RECEIVER_IN_FLIGHT = 4
@@ -117,18 +117,8 @@ class SendQueue:
         with self._lock:
             self._db.close()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        """One write under the lock, committed whole or rolled back on any error: a
-        transaction left open would refuse every later one."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+    def _transaction(self) -> AbstractContextManager[None]:
+        return transaction(self._db, self._lock)
 
     def _enqueue(self, batch: Batch, now: datetime) -> int:
         """Insert one row unless its dedup key is already queued; 1 if it was new. Call it
