@@ -14,7 +14,7 @@ import pytest
 
 from monitor.config import parse_config
 from monitor.http.status_query import BadStatusQuery, encode_cursor, parse_status_query
-from monitor.model import FleetStatus
+from monitor.model import FleetStatus, Reason, Status, Verdict
 from monitor.runtime.daemon import Monitor
 from monitor.simulator import SimulatedFleet, fleet_config
 from tests.serving import serving
@@ -101,6 +101,41 @@ async def test_filters_follow_a_reload(daemon: Daemon) -> None:
     daemon.monitor.apply_config(parse_config(json.dumps(data)))
     assert names(await daemon.json("?team=platform")) == ["do-gateway", "queue"]
     assert names(await daemon.json("?team=security&service=auth")) == ["auth"]
+
+
+async def test_status_filters_follow_each_service_s_status_as_the_daemon_recomputes_it(
+    daemon: Daemon,
+) -> None:
+    """The index keeps each status's members as the daemon changes a service's status (the
+    hook in ServiceTracks): every filter agrees with the daemon's own status of every service,
+    before and after one goes down and comes back, and so does the page's search."""
+    monitor = daemon.monitor
+    every = names(await daemon.json())
+
+    async def agree() -> None:
+        for status in Status:
+            want = [n for n in every if monitor.service_status_now(n) is status]
+            assert names(await daemon.json(f"?status={status.value}")) == want, status
+            async with daemon.session.get(
+                f"{daemon.url}/page/services?status={status.value}&limit=500"
+            ) as response:
+                found = await response.json()
+            assert [s["name"] for s in found["services"]] == want and found["total"] == len(want)
+
+    await agree()
+    target = "do-gateway"
+    assert monitor.service_status_now(target) is Status.HEALTHY
+    down = Verdict(status=Status.UNHEALTHY, reason=Reason.SERVER_ERROR, detail="HTTP 500")
+    for _ in range(10):  # bounded: a few failures confirm it
+        for check in [c for c in monitor.checks() if c.service == target]:
+            monitor.apply_verdict(check, down, monitor.clock())
+        if monitor.service_status_now(target) is Status.UNHEALTHY:
+            break
+    assert target in names(await daemon.json("?status=unhealthy"))
+    await agree()
+    await monitor.run_all_once()  # the simulator answers healthy again
+    assert target not in names(await daemon.json("?status=unhealthy"))
+    await agree()
 
 
 async def test_pages_walk_the_whole_list_once(daemon: Daemon) -> None:
