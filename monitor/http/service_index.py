@@ -11,7 +11,7 @@ services, in config order, block by block.
 from __future__ import annotations
 
 import operator
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import compress, repeat
 from typing import TYPE_CHECKING
@@ -44,14 +44,16 @@ class ServiceIndex:
         self.teams = [s.team or NO_TEAM for s in services]
         """Each service's team for the page's counts; NO_TEAM for services without one."""
         self.team_totals = Counter(self.teams)
-        self.position: dict[str, int] = {}
-        self.by_team: dict[str | None, list[int]] = {}
-        self.by_label: dict[tuple[str, str], list[int]] = {}
-        for i, service in enumerate(services):
-            self.position.setdefault(service.name, i)
-            self.by_team.setdefault(service.team, []).append(i)
+        positions = range(len(self.names))
+        self.position = dict(zip(reversed(self.names), reversed(positions), strict=True))
+        """A duplicate name is refused by the config; were there one, the first would win."""
+        by_team: defaultdict[str | None, list[int]] = defaultdict(list)
+        by_label: defaultdict[tuple[str, str], list[int]] = defaultdict(list)
+        for i, service in zip(positions, services, strict=True):
+            by_team[service.team].append(i)
             for label in service.labels.items():
-                self.by_label.setdefault(label, []).append(i)
+                by_label[label].append(i)
+        self.by_team, self.by_label = dict(by_team), dict(by_label)
         self.status_at = (
             [Status.UNKNOWN] * len(self.names) if statuses is None else list(statuses(self.names))
         )
@@ -101,9 +103,11 @@ class ServiceIndex:
     def matching(self, piece: str, positions: Sequence[int] | None = None) -> list[int]:
         """Those of `positions` (ascending; None: all) whose name holds `piece` (lower case),
         in C loops."""
-        pool = range(len(self.names)) if positions is None else positions
-        found = map(str.__contains__, map(self.lowered.__getitem__, pool), repeat(piece))
-        return list(compress(pool, found))
+        if positions is None:
+            found = map(str.__contains__, self.lowered, repeat(piece))
+            return list(compress(range(len(self.names)), found))
+        found = map(str.__contains__, map(self.lowered.__getitem__, positions), repeat(piece))
+        return list(compress(positions, found))
 
 
 def own_services(monitor: Monitor) -> list[ServiceConfig]:
