@@ -11,23 +11,32 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.config import ServiceConfig
+from monitor.config import MonitorConfig, ServiceConfig
 from monitor.http.service_index import BLOCK, ServiceIndex
 from monitor.http.status_query import StatusQuery, encode_cursor, select_services
 from monitor.model import Status
+from tests.big_fleet import fleet_services
 
 H, D, U, K = Status.HEALTHY, Status.DEGRADED, Status.UNHEALTHY, Status.UNKNOWN
 STATUSES = list(Status)
 N = 3 * BLOCK + 7
-SERVICES = [
-    ServiceConfig(
-        name=f"{'Svc' if i % 13 == 0 else 'svc'}-{i:05d}",
-        url=f"http://127.0.0.1:9/{i}",
-        team=None if i % 11 == 0 else f"team-{i % 5}",
-        labels={"tier": "edge" if i % 3 == 0 else "core", **({"zone": "a"} if i % 4 else {})},
-    )
-    for i in range(N)
-]
+
+
+def fleet() -> list[ServiceConfig]:
+    """The benches' fleet (20 teams, tier=edge|core), with services without a team, a second
+    label on most and upper-case names here and there."""
+    entries = fleet_services(N, "http://127.0.0.1:9")
+    for i, entry in enumerate(entries):
+        if i % 11 == 0:
+            del entry["team"]
+        if i % 4:
+            entry["labels"]["zone"] = "a"
+        if i % 13 == 0:
+            entry["name"] = entry["name"].upper()
+    return MonitorConfig.model_validate({"services": entries}, context={"env": {}}).services
+
+
+SERVICES = fleet()
 NAMES = [s.name for s in SERVICES]
 AT = {name: i for i, name in enumerate(NAMES)}
 EDGES = [0, 1, BLOCK - 1, BLOCK, BLOCK + 1, 2 * BLOCK - 1, 2 * BLOCK, 3 * BLOCK, N - 1]
@@ -69,8 +78,8 @@ queries = st.builds(
     services=st.frozensets(st.sampled_from([*(NAMES[i] for i in EDGES), "nope"]), max_size=3),
     labels=st.lists(st.sampled_from([("tier", "edge"), ("zone", "a"), ("tier", "x")]), max_size=2)
     .map(tuple),
-    teams=st.frozensets(st.sampled_from(["team-1", "team-4", "nope"]), max_size=2),
-    search=st.sampled_from(["", "svc-0", "-01", "svc-03", "zz"]),
+    teams=st.frozensets(st.sampled_from(["team-1", "team-14", "nope"]), max_size=2),
+    search=st.sampled_from(["", "s0", "s001", "s0030", "zz"]),
     limit=st.none() | st.integers(1, 300),
     after=st.none() | positions.map(NAMES.__getitem__),
 )  # fmt: skip
