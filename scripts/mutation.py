@@ -103,7 +103,6 @@ CORE: dict[str, list[str]] = {
     "monitor/fleet/sharding.py": [
         "tests/test_sharding.py",
         "tests/test_sharding_golden.py",
-        "tests/test_sharding_edges.py",
     ],
     "monitor/alerting/grouping.py": [
         "tests/test_alerting_grouping.py",
