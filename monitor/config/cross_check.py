@@ -34,44 +34,58 @@ def _url_less_problems(i: int, service: ServiceConfig) -> list[ConfigProblem]:
     return []
 
 
-def cross_check(config: MonitorConfig) -> list[ConfigProblem]:
-    """Rules across fields: unique names, known dependencies, timeout within interval."""
+def _name_problems(config: MonitorConfig) -> list[ConfigProblem]:
+    """Duplicate service names, url-less services, duplicate check names within a service:
+    most services of a big fleet have one name and one or two checks, and skip the work."""
     problems: list[ConfigProblem] = []
-    if config.latency.status_window not in config.latency.windows:
-        problems.append(
-            ConfigProblem("latency.status_window", "expected one of the latency.windows")
-        )
     seen: dict[str, int] = {}
     for i, service in enumerate(config.services):
-        if service.name in seen:
+        first = seen.setdefault(service.name, i)
+        if first != i:
             problems.append(
                 ConfigProblem(
                     f"services[{i}].name",
-                    f"duplicate service name {service.name!r} "
-                    f"(first at services[{seen[service.name]}])",
+                    f"duplicate service name {service.name!r} (first at services[{first}])",
                 )
             )
-        seen.setdefault(service.name, i)
         if service.url is None:
             problems.extend(_url_less_problems(i, service))
-        smoke_seen: set[tuple[str, str]] = set()
-        for kind in ("rpc", "http", "tcp", "mcp", "push"):
-            for j, smoke in enumerate(getattr(service, kind)):
-                key = (kind, smoke.name)
-                if key in smoke_seen:
-                    problems.append(
-                        ConfigProblem(
-                            f"services[{i}].{kind}[{j}].name",
-                            f"duplicate {kind} check name {smoke.name!r} "
-                            f"in service {service.name!r}",
-                        )
+        if (
+            len(service.rpc)
+            + len(service.http)
+            + len(service.tcp)
+            + len(service.mcp)
+            + len(service.push)
+            > 1
+        ):
+            problems.extend(_duplicate_checks(i, service))
+    return problems
+
+
+def _duplicate_checks(i: int, service: ServiceConfig) -> list[ConfigProblem]:
+    problems: list[ConfigProblem] = []
+    smoke_seen: set[tuple[str, str]] = set()
+    for kind in ("rpc", "http", "tcp", "mcp", "push"):
+        for j, smoke in enumerate(getattr(service, kind)):
+            key = (kind, smoke.name)
+            if key in smoke_seen:
+                problems.append(
+                    ConfigProblem(
+                        f"services[{i}].{kind}[{j}].name",
+                        f"duplicate {kind} check name {smoke.name!r} in service {service.name!r}",
                     )
-                smoke_seen.add(key)
-    names = {s.name for s in config.services}
-    for i, service in enumerate(config.services):
+                )
+            smoke_seen.add(key)
+    return problems
+
+
+def _reference_problems(i: int, service: ServiceConfig, names: set[str]) -> list[ConfigProblem]:
+    """`load.check` and `depends_on` name things that exist."""
+    problems: list[ConfigProblem] = []
+    if service.load is not None:
         checks = [*(["health"] if service.url else []), *(c.name for c in service.rpc)]
         checks.extend(c.name for c in service.http)
-        if service.load is not None and service.load.check not in checks:
+        if service.load.check not in checks:
             problems.append(
                 ConfigProblem(
                     f"services[{i}].load.check",
@@ -79,20 +93,33 @@ def cross_check(config: MonitorConfig) -> list[ConfigProblem]:
                     f"{', '.join(checks) or 'the http checks under a url (the service has none)'}",
                 )
             )
-        for j, dep in enumerate(service.depends_on):
-            if dep not in names:
-                problems.append(
-                    ConfigProblem(
-                        f"services[{i}].depends_on[{j}]",
-                        f"unknown service {dep!r}; expected one of the names under services",
-                    )
+    for j, dep in enumerate(service.depends_on):
+        if dep not in names:
+            problems.append(
+                ConfigProblem(
+                    f"services[{i}].depends_on[{j}]",
+                    f"unknown service {dep!r}; expected one of the names under services",
                 )
-            elif dep == service.name:
-                problems.append(
-                    ConfigProblem(
-                        f"services[{i}].depends_on[{j}]", "a service cannot depend on itself"
-                    )
-                )
+            )
+        elif dep == service.name:
+            problems.append(
+                ConfigProblem(f"services[{i}].depends_on[{j}]", "a service cannot depend on itself")
+            )
+    return problems
+
+
+def cross_check(config: MonitorConfig) -> list[ConfigProblem]:
+    """Rules across fields: unique names, known dependencies, timeout within interval."""
+    problems: list[ConfigProblem] = []
+    if config.latency.status_window not in config.latency.windows:
+        problems.append(
+            ConfigProblem("latency.status_window", "expected one of the latency.windows")
+        )
+    problems.extend(_name_problems(config))
+    names = {s.name for s in config.services}
+    for i, service in enumerate(config.services):
+        if service.load is not None or service.depends_on:
+            problems.extend(_reference_problems(i, service, names))
     cloudflare = config.cloudflare
     if (
         cloudflare is not None
@@ -117,11 +144,15 @@ def cross_check(config: MonitorConfig) -> list[ConfigProblem]:
                         f"the same token as push check {first}; expected one token per check",
                     )
                 )
-    for check in config.checks():
-        if check.timeout > check.interval:
+    late = [check for check in config.checks() if check.timeout > check.interval]
+    if late:
+        position: dict[str, int] = {}
+        for i, service in enumerate(config.services):
+            position.setdefault(service.name, i)
+        for check in late:
             problems.append(
                 ConfigProblem(
-                    f"services[{seen[check.service]}].timeout",
+                    f"services[{position[check.service]}].timeout",
                     f"timeout {check.timeout}s of check {check.id} is longer than its interval "
                     f"{check.interval}s; expected timeout <= interval",
                 )
