@@ -152,8 +152,7 @@ class MonitorMetrics:
             (_labels(check), check.target, check.detailed_metrics) for check in checks
         )
         detailed = {check.service for check in checks if check.detailed_metrics}
-        for service in services:
-            self.checks.declare_service(service, service in detailed)
+        self.checks.declare_services(services, detailed)
         self.checks_configured.set(len(checks))
 
     def configure(self, checks: Iterable[Check], services: Iterable[str]) -> None:

@@ -62,7 +62,8 @@ class ArrayHistogram:
             raise ValueError(f"{len(bounds)} bounds; at most {self.stride - 1}")
         if self.bounds[i] == bounds:
             return
-        self.reset(i)
+        if self.bounds[i]:  # a new slot's counts are zeros already (grow, or a free one reset)
+            self.reset(i)
         les = self._le_cache.get(bounds)
         if les is None:
             les = self._le_cache[bounds] = (*(le_label(b) for b in bounds), "+Inf")

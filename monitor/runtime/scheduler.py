@@ -170,14 +170,18 @@ class CheckScheduler:
     def add_many(self, checks: Iterable[Check]) -> None:
         """`add` of each (a reload's 100,000 changed checks): one heapify, not a push each."""
         checks = list(checks)
-        if not self.running:
-            for check in checks:
-                self.add(check)
+        ids = [check.id for check in checks]
+        if not self.running:  # start() phases them all: a start-up's 100,000 in bulk
+            self._checks.update(zip(ids, checks, strict=True))
+            self._unphased.update(ids)
+            for earlier in (self._version, self._due):  # an earlier entry is stale
+                if earlier:
+                    for check_id in ids:
+                        earlier.pop(check_id, None)
             return
-        for check in checks:
-            self._checks[check.id] = check
-            self._unphased.discard(check.id)
-        self._phase([check.id for check in checks])
+        self._checks.update(zip(ids, checks, strict=True))
+        self._unphased.difference_update(ids)
+        self._phase(ids)
 
     def remove(self, check_id: str) -> None:
         self._checks.pop(check_id, None)
