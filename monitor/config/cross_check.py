@@ -36,11 +36,23 @@ def _url_less_problems(i: int, service: ServiceConfig) -> list[ConfigProblem]:
 
 def _name_problems(config: MonitorConfig) -> list[ConfigProblem]:
     """Duplicate service names, url-less services, duplicate check names within a service:
-    most services of a big fleet have one name and one or two checks, and skip the work."""
+    the services to look at are found in C loops, then each is looked at in service order."""
+    services = config.services
+    names = [s.name for s in services]
+    duplicated = len(set(names)) != len(names)
+    suspects = set(range(len(names))) if duplicated else set()
+    suspects.update(i for i, s in enumerate(services) if s.url is None)
+    suspects.update(
+        i
+        for i, s in enumerate(services)
+        if s.rpc or s.http or s.tcp or s.mcp or s.push
+        if len(s.rpc) + len(s.http) + len(s.tcp) + len(s.mcp) + len(s.push) > 1
+    )
     problems: list[ConfigProblem] = []
-    seen: dict[str, int] = {}
-    for i, service in enumerate(config.services):
-        first = seen.setdefault(service.name, i)
+    first_at = {n: i for i, n in reversed(list(enumerate(names)))} if duplicated else {}
+    for i in sorted(suspects):
+        service = services[i]
+        first = first_at.get(service.name, i)
         if first != i:
             problems.append(
                 ConfigProblem(
@@ -50,15 +62,7 @@ def _name_problems(config: MonitorConfig) -> list[ConfigProblem]:
             )
         if service.url is None:
             problems.extend(_url_less_problems(i, service))
-        if (
-            len(service.rpc)
-            + len(service.http)
-            + len(service.tcp)
-            + len(service.mcp)
-            + len(service.push)
-            > 1
-        ):
-            problems.extend(_duplicate_checks(i, service))
+        problems.extend(_duplicate_checks(i, service))
     return problems
 
 
@@ -117,9 +121,9 @@ def cross_check(config: MonitorConfig) -> list[ConfigProblem]:
         )
     problems.extend(_name_problems(config))
     names = {s.name for s in config.services}
-    for i, service in enumerate(config.services):
-        if service.load is not None or service.depends_on:
-            problems.extend(_reference_problems(i, service, names))
+    referring = [i for i, s in enumerate(config.services) if s.load is not None or s.depends_on]
+    for i in referring:
+        problems.extend(_reference_problems(i, config.services[i], names))
     cloudflare = config.cloudflare
     if (
         cloudflare is not None
@@ -134,7 +138,8 @@ def cross_check(config: MonitorConfig) -> list[ConfigProblem]:
             )
         )
     tokens: dict[str, str] = {}
-    for i, service in enumerate(config.services):
+    for i in [i for i, s in enumerate(config.services) if s.push]:
+        service = config.services[i]
         for j, push in enumerate(service.push):
             first = tokens.setdefault(push.token.get_secret_value(), f"{service.name}/{push.name}")
             if first != f"{service.name}/{push.name}":
@@ -146,9 +151,7 @@ def cross_check(config: MonitorConfig) -> list[ConfigProblem]:
                 )
     late = [check for check in config.checks() if check.timeout > check.interval]
     if late:
-        position: dict[str, int] = {}
-        for i, service in enumerate(config.services):
-            position.setdefault(service.name, i)
+        position = {s.name: i for i, s in reversed(list(enumerate(config.services)))}
         for check in late:
             problems.append(
                 ConfigProblem(

@@ -99,20 +99,40 @@ class CheckSeries(ServiceSeries, Collector):
         self.declare_many(((labels, target, detailed),))
 
     def declare_many(self, checks: Iterable[tuple[Labels, float, bool]]) -> None:
-        """`declare` of each (labels, target, detailed), the arrays grown once for all."""
+        """`declare` of each (labels, target, detailed); new checks take slots at the end,
+        every array set once for all of them (a start-up declares 100,000)."""
         checks = list(checks)
         index = self._index
-        new = {labels for labels, _, _ in checks if labels not in index}
-        fresh = iter(self._grow(len(new) - len(self._free)))
+        if self._free:  # a reload after removals: freed slots reused one at a time
+            for labels, target, detailed in checks:
+                self._declare_one(labels, target, detailed)
+            return
+        fresh: dict[Labels, tuple[float, bool]] = {}
         for labels, target, detailed in checks:
-            i = index.get(labels)
-            if i is None:
-                i = self._slot() if self._free else next(fresh)
-                self._labels[i] = labels
-                index[labels] = i
-            self._status[i] = _UNKNOWN
-            self._reason[i] = _NOT_CHECKED
-            self._configure(i, target, detailed)
+            if labels in index:
+                self._declare_one(labels, target, detailed)
+            else:
+                fresh[labels] = (target, detailed)  # declared twice: the last one holds
+        slots = self._grow(len(fresh))
+        settings = list(fresh.values())
+        self._target[slots.start : slots.stop] = array("d", [t for t, _ in settings])
+        self._detailed[slots.start : slots.stop] = array("b", [d for _, d in settings])
+        self.duration.set_new_bounds(slots, [self._buckets] * len(settings))
+        self.latency.set_new_bounds(
+            slots, [self._buckets if d else lean_bounds(t) for t, d in settings]
+        )
+        self._labels[slots.start : slots.stop] = list(fresh)  # last, as in _grow
+        index.update(zip(fresh, slots, strict=True))
+
+    def _declare_one(self, labels: Labels, target: float, detailed: bool) -> None:
+        i = self._index.get(labels)
+        if i is None:
+            i = self._slot()
+            self._labels[i] = labels
+            self._index[labels] = i
+        self._status[i] = _UNKNOWN
+        self._reason[i] = _NOT_CHECKED
+        self._configure(i, target, detailed)
 
     def configure(self, labels: Labels, target: float, detailed: bool) -> None:
         """A reloaded check's new target or mode; its status and counters stay."""

@@ -69,6 +69,19 @@ class ArrayHistogram:
             les = self._le_cache[bounds] = (*(le_label(b) for b in bounds), "+Inf")
         self.bounds[i], self.les[i] = bounds, les
 
+    def set_new_bounds(self, slots: range, bounds: list[tuple[float, ...]]) -> None:
+        """`set_bounds` of slots just grown (counts at zero, no bounds yet), in one step."""
+        cache, les = self._le_cache, []
+        for each in bounds:
+            if len(each) >= self.stride:
+                raise ValueError(f"{len(each)} bounds; at most {self.stride - 1}")
+            le = cache.get(each)
+            if le is None:
+                le = cache[each] = (*(le_label(b) for b in each), "+Inf")
+            les.append(le)
+        self.bounds[slots.start : slots.stop] = bounds
+        self.les[slots.start : slots.stop] = les
+
     def reset(self, i: int) -> None:
         base = i * self.stride
         self.counts[base : base + self.stride] = self._zeros

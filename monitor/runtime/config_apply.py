@@ -46,18 +46,24 @@ class ConfigApply(MonitorBase):
         check still configured keeps its record (state, windows), with the new `Check` in it."""
         shard = self.settings.shard
         previous, self.tracked = self.tracked, {}
-        for c in config.checks():
-            if shard is None or shard.owns(c.id, c.service):
+        checks = config.checks()
+        if shard is not None:
+            checks = [c for c in checks if shard.owns(c.id, c.service)]
+        if previous:
+            for c in checks:
                 record = previous.get(c.id)
                 if record is None:
                     record = TrackedCheck(c)
                 else:
                     record.check = c
                 self.tracked[c.id] = record
+        else:  # the first config: a record each, in bulk
+            self.tracked = {c.id: TrackedCheck(c) for c in checks}
         self.by_service = {s.name: [] for s in config.services}
         self._headless_names = frozenset(s.name for s in config.services if s.url is None)
+        by_service = self.by_service
         for record in self.tracked.values():
-            self.by_service[record.check.service].append(record)
+            by_service[record.check.service].append(record)
         self._shard_info = None
         self.push.configure(self.checks(), config.checks() if shard is not None else ())
         if shard is not None:  # a service none of whose checks we own is not ours to track
