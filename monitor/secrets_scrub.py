@@ -203,6 +203,12 @@ def secrets_in(value: Any) -> Iterator[str]:
         for item in value.values():
             yield from secrets_in(item)
     elif isinstance(value, list | tuple | set | frozenset):
+        kinds = {type(item) for item in value}
+        model = kinds.pop() if len(kinds) == 1 else None
+        if model is not None and issubclass(model, BaseModel):  # 100,000 services: by field
+            for name in _fields_with_secrets(model):
+                yield from secrets_in([field for item in value if (field := getattr(item, name))])
+            return
         for item in value:
             yield from secrets_in(item)
 

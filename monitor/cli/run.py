@@ -10,13 +10,12 @@ import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from prometheus_client import CollectorRegistry
 
 from monitor import __version__
-from monitor.alerting.rules import AlertRules
 from monitor.cli.options import (
     config_option,
     event_loop_runner,
@@ -32,6 +31,9 @@ from monitor.fleet.sharding import ShardSpec
 from monitor.logs import set_log_scrubber
 from monitor.metrics.daemon_metrics import MonitorMetrics
 from monitor.runtime.gc_policy import freeze_after_first_round, pause_collector, tune_collector
+
+if TYPE_CHECKING:
+    from monitor.alerting.rules import AlertRules
 
 SHUTDOWN_GRACE = 5.0
 

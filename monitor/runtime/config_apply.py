@@ -7,8 +7,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from monitor.analytics.client import AnalyticsPoller
-from monitor.analytics.series import AnalyticsSeries
 from monitor.config import Check, MonitorConfig, load_config
 from monitor.durations import format_duration
 from monitor.errors import ConfigError
@@ -80,7 +78,10 @@ class ConfigApply(MonitorBase):
             self.analytics = None
         elif self.analytics is not None:
             self.analytics.apply_config(config)
-        else:
+        else:  # imported here: a config without `cloudflare:` never needs them
+            from monitor.analytics.client import AnalyticsPoller
+            from monitor.analytics.series import AnalyticsSeries
+
             if self._analytics_series is None:
                 self._analytics_series = AnalyticsSeries(self.metrics.registry)
             self.analytics = AnalyticsPoller(
