@@ -104,11 +104,13 @@ class ConfigApply(MonitorBase):
         self._ensure_analytics(new)
         removed = [c for cid, c in old_checks.items() if cid not in self.tracked]
         added = [t.check for cid, t in self.tracked.items() if cid not in old_checks]
-        changed = [
-            t.check
-            for cid, t in self.tracked.items()
-            if cid in old_checks and old_checks[cid] != t.check
-        ]
+        changed, restyled = [], []  # restyled: a new target or `metrics:` mode
+        for cid, t in self.tracked.items():
+            old = old_checks.get(cid)
+            if old is not None and old != t.check:
+                changed.append(t.check)
+                if (old.target, old.detailed_metrics) != (t.check.target, t.check.detailed_metrics):
+                    restyled.append(t.check)
         for check in removed:
             self.scheduler.remove(check.id)
             self.metrics.forget(check)
@@ -119,8 +121,13 @@ class ConfigApply(MonitorBase):
         for name in gone_services:
             self.services.forget(name)
         self.metrics.declare(added, {c.service for c in added} - set(self.services.tracks))
+        # only services whose checks' series may look different: a reload that changes every
+        # interval reconfigures none
+        restyled_services = {c.service for c in (*added, *restyled, *removed)}
+        restyled_services &= self.by_service.keys()
         self.metrics.configure(
-            [t.check for t in self.tracked.values()], {c.service for c in (*added, *changed)}
+            [t.check for name in restyled_services for t in self.by_service[name]],
+            restyled_services,
         )
         self.metrics.checks_configured.set(len(self.tracked))
         if self.scheduler.running:
