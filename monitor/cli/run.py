@@ -73,7 +73,6 @@ async def serve_daemon(
     shard: ShardSpec | None = None,
     peers: tuple[str, ...] = (),
 ) -> ExitCode:
-    from monitor.alerting.service import Alerter
     from monitor.http.app import serve
     from monitor.runtime.daemon import Monitor, utc_now
     from monitor.runtime.settings import MonitorSettings
@@ -88,6 +87,8 @@ async def serve_daemon(
     metrics = MonitorMetrics(CollectorRegistry(), __version__)
     alerter = None
     if alerts is not None and outbox_path is not None:
+        from monitor.alerting.service import Alerter  # its receivers' imports: only with --alerts
+
         alerter = Alerter(alerts, outbox_path, metrics, clock=utc_now)
     settings = MonitorSettings(config_path=config_path, shard=shard, peers=peers)
     monitor = Monitor(config, settings, metrics=metrics, store=store, alerter=alerter)

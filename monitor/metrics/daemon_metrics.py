@@ -148,8 +148,8 @@ class MonitorMetrics:
     def declare(self, checks: Iterable[Check], services: Iterable[str]) -> None:
         """Export every known series at 0 from the start, so absent never means zero."""
         checks = list(checks)
-        self.checks.declare_many(
-            (_labels(check), check.target, check.detailed_metrics) for check in checks
+        self.checks.declare_many(  # _labels inlined: 100,000 calls at start-up
+            ((c.service, c.name, c.kind.value), c.target, c.detailed_metrics) for c in checks
         )
         detailed = {check.service for check in checks if check.detailed_metrics}
         self.checks.declare_services(services, detailed)

@@ -71,16 +71,13 @@ class ArrayHistogram:
 
     def set_new_bounds(self, slots: range, bounds: list[tuple[float, ...]]) -> None:
         """`set_bounds` of slots just grown (counts at zero, no bounds yet), in one step."""
-        cache, les = self._le_cache, []
-        for each in bounds:
+        cache = self._le_cache
+        for each in set(bounds) - cache.keys():  # a fleet has few distinct targets
             if len(each) >= self.stride:
                 raise ValueError(f"{len(each)} bounds; at most {self.stride - 1}")
-            le = cache.get(each)
-            if le is None:
-                le = cache[each] = (*(le_label(b) for b in each), "+Inf")
-            les.append(le)
+            cache[each] = (*(le_label(b) for b in each), "+Inf")
         self.bounds[slots.start : slots.stop] = bounds
-        self.les[slots.start : slots.stop] = les
+        self.les[slots.start : slots.stop] = [cache[each] for each in bounds]
 
     def reset(self, i: int) -> None:
         base = i * self.stride
