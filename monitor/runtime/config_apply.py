@@ -12,7 +12,7 @@ from monitor.durations import format_duration
 from monitor.errors import ConfigError
 from monitor.fleet.sharding import shard_info
 from monitor.probes import polled
-from monitor.runtime.gc_policy import paused_collector
+from monitor.runtime.gc_policy import freeze_after_reload, paused_collector
 from monitor.runtime.monitor_base import MonitorBase
 from monitor.runtime.tracked import TrackedCheck
 from monitor.secrets_scrub import scrubber_for
@@ -153,6 +153,7 @@ class ConfigApply(MonitorBase):
             return False, str(exc)
         with paused_collector():
             counts = self.apply_config(new)
+            freeze_after_reload()
         self.metrics.config_last_reload_successful.set(1)
         self.metrics.config_last_reload_success_timestamp.set(time.time())
         self.log.info("config.reloaded", file=path, **counts)
