@@ -11,13 +11,12 @@ import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from prometheus_client import CollectorRegistry
 
 from monitor import __version__
-from monitor.alerting.rules import AlertRules
 from monitor.cli.options import (
     config_option,
     event_loop_runner,
@@ -33,6 +32,9 @@ from monitor.fleet.sharding import ShardSpec
 from monitor.logs import set_log_scrubber
 from monitor.metrics.daemon_metrics import MonitorMetrics
 from monitor.runtime.gc_policy import freeze_after_first_round, pause_collector, tune_collector
+
+if TYPE_CHECKING:
+    from monitor.alerting.rules import AlertRules
 
 SHUTDOWN_GRACE = 5.0
 
@@ -90,7 +92,6 @@ async def serve_daemon(
     peers: tuple[str, ...] = (),
     port_file: str | None = None,
 ) -> ExitCode:
-    from monitor.alerting.service import Alerter
     from monitor.http.app import serve
     from monitor.runtime.daemon import Monitor, utc_now
     from monitor.runtime.settings import MonitorSettings
@@ -105,6 +106,8 @@ async def serve_daemon(
     metrics = MonitorMetrics(CollectorRegistry(), __version__)
     alerter = None
     if alerts is not None and outbox_path is not None:
+        from monitor.alerting.service import Alerter  # its receivers' imports: only with --alerts
+
         alerter = Alerter(alerts, outbox_path, metrics, clock=utc_now)
     settings = MonitorSettings(config_path=config_path, shard=shard, peers=peers)
     monitor = Monitor(config, settings, metrics=metrics, store=store, alerter=alerter)
