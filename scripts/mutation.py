@@ -64,7 +64,11 @@ CONFIG_TESTS = [
 CORE: dict[str, list[str]] = {
     "monitor/durations.py": ["tests/test_durations.py", "tests/test_config.py"],
     "monitor/state.py": ["tests/test_state.py", "tests/test_state_edges.py"],
-    "monitor/status.py": ["tests/test_state.py", "tests/test_status_document.py"],
+    "monitor/status.py": [
+        "tests/test_state.py",
+        "tests/test_status_document.py",
+        "tests/test_status_edges.py",
+    ],
     "monitor/slo.py": ["tests/test_slo.py", "tests/test_slo_edges.py"],
     "monitor/latency.py": [
         "tests/test_latency.py",
