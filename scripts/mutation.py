@@ -53,6 +53,29 @@ KIND_TESTS = [
     "tests/test_kind_base_edges.py",
 ]
 
+# The kinds' private helpers, read alone with the kinds' tests that reach them.
+KIND_HELPER_TESTS = {
+    "monitor/alerting/kinds/_lag.py": [
+        "tests/test_kind_lag_edges.py",
+        "tests/test_kind_latency_edges.py",
+        "tests/test_rule_kinds.py",
+    ],
+    "monitor/alerting/kinds/_checks.py": [
+        "tests/test_kind_checks_edges.py",
+        "tests/test_kind_latency_edges.py",
+        "tests/test_kind_burn_rate_edges.py",
+        "tests/test_rule_kinds.py",
+    ],
+    "monitor/alerting/kinds/_promql.py": [
+        "tests/test_kind_promql_edges.py",
+        "tests/test_kind_latency_edges.py",
+        "tests/test_kind_burn_rate_edges.py",
+        "tests/test_kind_flapping_edges.py",
+        "tests/test_rule_kinds_edges.py",
+        "tests/test_prometheus_rules.py",
+    ],
+}
+
 CONFIG_TESTS = [
     "tests/test_config.py",
     "tests/test_config_refusals.py",
@@ -130,7 +153,9 @@ CORE: dict[str, list[str]] = {
             *KIND_TESTS,
         ]
         for p in sorted(ROOT.glob("monitor/alerting/kinds/*.py"))
+        if str(p.relative_to(ROOT)) not in KIND_HELPER_TESTS
     },
+    **KIND_HELPER_TESTS,
     "monitor/fleet/merge.py": ["tests/test_merge.py", "tests/test_merge_edges.py"],
     "monitor/gate/verdict.py": ["tests/test_gate.py", "tests/test_gate_verdict_edges.py"],
     "monitor/web/history.py": ["tests/test_history.py"],
