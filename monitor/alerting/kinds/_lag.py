@@ -4,7 +4,9 @@ checks_stalled): the signal, labelled service="monitor", and its exported fields
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Protocol, TypeVar, cast
+from typing import TypeVar
+
+from pydantic import Field
 
 from monitor.alerting.kinds._base import (
     Context,
@@ -15,6 +17,7 @@ from monitor.alerting.kinds._base import (
     base_labels,
 )
 from monitor.alerting.state import RuleInput
+from monitor.config import Duration
 from monitor.durations import format_duration
 
 M = TypeVar("M", bound=RuleModel)
@@ -45,11 +48,13 @@ class OverLimitKind(RuleKind[M]):
         fields["threshold"] = format_duration(self.limit(rule))
 
 
-class _LagRule(Protocol):
-    threshold: float
+class LagRule(RuleModel):
+    """A rule that fires while a lag exceeds `threshold`; each kind sets its default."""
+
+    threshold: Duration = Field(gt=0)
 
 
-L = TypeVar("L", bound=RuleModel)
+L = TypeVar("L", bound=LagRule)
 
 
 class LagKind(HeldKind[L], OverLimitKind[L]):
@@ -62,4 +67,4 @@ class LagKind(HeldKind[L], OverLimitKind[L]):
         return self.lag(ctx.view)
 
     def limit(self, rule: L) -> float:
-        return cast("_LagRule", rule).threshold  # every lag kind's model has `threshold`
+        return rule.threshold

@@ -6,13 +6,13 @@ from typing import Literal
 
 from pydantic import Field
 
-from monitor.alerting.kinds._base import RuleModel, Threshold, ThresholdField
-from monitor.alerting.kinds._lag import LagKind
+from monitor.alerting.kinds._base import Threshold, ThresholdField
+from monitor.alerting.kinds._lag import LagKind, LagRule
 from monitor.alerting.state import RuleInput
 from monitor.config import Duration
 
 
-class LoopLagRule(RuleModel):
+class LoopLagRule(LagRule):
     """The event loop lags more than `threshold` for `for`: latencies are being distorted."""
 
     kind: Literal["loop_lag"]

@@ -7,13 +7,13 @@ from typing import Literal
 
 from pydantic import Field
 
-from monitor.alerting.kinds._base import RuleModel, Threshold, ThresholdField
-from monitor.alerting.kinds._lag import LagKind
+from monitor.alerting.kinds._base import Threshold, ThresholdField
+from monitor.alerting.kinds._lag import LagKind, LagRule
 from monitor.alerting.state import RuleInput
 from monitor.config import Duration
 
 
-class ScheduleLagRule(RuleModel):
+class ScheduleLagRule(LagRule):
     """Checks start more than `threshold` late (p99 over the last minute) for `for`: the
     monitor cannot keep up and runs every check less often than configured."""
 
