@@ -34,49 +34,48 @@ def _check(kind: CheckKind, status: Status, reason: Reason, name: str) -> CheckS
     return check_status(name, kind, status, reason, detail=f"{name} says {status.value}")
 
 
-def test_a_health_check_s_own_detail_speaks_for_its_service() -> None:
-    health = _check(CheckKind.HEALTH, Status.UNHEALTHY, Reason.SERVER_ERROR, "health")
-    assert service_verdict([health]) == (
-        Status.UNHEALTHY,
-        Reason.SERVER_ERROR,
-        "health says unhealthy",
-    )
+UNKNOWN = Status.UNKNOWN
+CONNECT_NOT_RUN = (CheckKind.TCP, UNKNOWN, Reason.NOT_CHECKED, "connect")
 
 
-def test_checks_not_run_yet_leave_the_service_not_checked() -> None:
-    checks = [
-        _check(CheckKind.TCP, Status.UNKNOWN, Reason.NOT_CHECKED, "connect"),
-        _check(CheckKind.PUSH, Status.UNKNOWN, Reason.NOT_CHECKED, "consumer"),
-    ]
-    assert service_verdict(checks, headless=True) == (
-        Status.UNKNOWN,
-        Reason.NOT_CHECKED,
-        "not checked yet",
-    )
-
-
-def test_a_job_that_never_reported_names_itself_over_checks_not_run_yet() -> None:
-    checks = [
-        _check(CheckKind.TCP, Status.UNKNOWN, Reason.NOT_CHECKED, "connect"),
-        _check(CheckKind.PUSH, Status.UNKNOWN, Reason.NEVER_REPORTED, "consumer"),
-    ]
-    assert service_verdict(checks, headless=True) == (
-        Status.UNKNOWN,
-        Reason.NEVER_REPORTED,
-        "push check consumer: consumer says unknown",
-    )
-
-
-def test_push_checks_on_time_make_a_healthy_service() -> None:
-    checks = [
-        _check(CheckKind.PUSH, Status.HEALTHY, Reason.OK, "consumer"),
-        _check(CheckKind.PUSH, Status.UNKNOWN, Reason.NEVER_REPORTED, "nightly"),
-    ]
-    assert service_verdict(checks) == (
-        Status.HEALTHY,
-        Reason.OK,
-        "every push check reports on time",
-    )
+@pytest.mark.parametrize(
+    ("checks", "headless", "expected"),
+    [
+        # a health check's own detail speaks for its service, not prefixed like a smoke check's
+        (
+            [(CheckKind.HEALTH, Status.UNHEALTHY, Reason.SERVER_ERROR, "health")],
+            False,
+            (Status.UNHEALTHY, Reason.SERVER_ERROR, "health says unhealthy"),
+        ),
+        (
+            [CONNECT_NOT_RUN, (CheckKind.PUSH, UNKNOWN, Reason.NOT_CHECKED, "consumer")],
+            True,
+            (UNKNOWN, Reason.NOT_CHECKED, "not checked yet"),
+        ),
+        # a job that never reported names itself over a check not run yet
+        (
+            [CONNECT_NOT_RUN, (CheckKind.PUSH, UNKNOWN, Reason.NEVER_REPORTED, "consumer")],
+            True,
+            (UNKNOWN, Reason.NEVER_REPORTED, "push check consumer: consumer says unknown"),
+        ),
+        # push checks only, one on time: healthy (one not reported yet waits)
+        (
+            [
+                (CheckKind.PUSH, Status.HEALTHY, Reason.OK, "consumer"),
+                (CheckKind.PUSH, UNKNOWN, Reason.NEVER_REPORTED, "nightly"),
+            ],
+            False,
+            (Status.HEALTHY, Reason.OK, "every push check reports on time"),
+        ),
+    ],
+)
+def test_which_check_speaks_for_a_service(
+    checks: list[tuple[CheckKind, Status, Reason, str]],
+    headless: bool,
+    expected: tuple[Status, Reason, str],
+) -> None:
+    statuses = [_check(*c) for c in checks]
+    assert service_verdict(statuses, headless=headless) == expected
 
 
 HEALTHY = (Status.HEALTHY, Reason.OK)
