@@ -4,6 +4,8 @@ and positions are written out. Pure."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -156,3 +158,18 @@ def test_a_deploy_s_text_is_in_utc_whatever_zone_it_was_announced_in(
 ) -> None:
     berlin = datetime(2026, 11, 30, 11, 5, tzinfo=timezone(timedelta(hours=1)))
     assert deploy_text(deploy(berlin, passed)) == f"Deploy v1 at 10:05 UTC, {verdict}"
+
+
+@pytest.fixture
+def machine_in_tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local zone is Asia/Tokyo (UTC+9) for one test."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("machine_in_tokyo")
+def test_a_deploy_s_text_is_in_utc_whatever_zone_the_machine_is_in() -> None:
+    assert deploy_text(deploy(at(5))) == "Deploy v1 at 10:05 UTC, gate passed"
