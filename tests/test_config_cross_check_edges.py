@@ -8,7 +8,7 @@ import pytest
 
 from monitor.config import parse_config
 from monitor.errors import ConfigError
-from tests.refusals import assert_refused
+from tests.refusals import assert_refused_exactly
 
 TOKEN = "k" * 16
 
@@ -24,7 +24,7 @@ def problems(text: str) -> list[tuple[int | None, str, str]]:
 
 
 def test_the_status_window_must_be_one_of_the_windows() -> None:
-    assert_refused(
+    assert_refused_exactly(
         lambda: parse("latency:\n  windows: [1m, 1h]\n  status_window: 5m\n"),
         3,
         "latency.status_window",
@@ -111,7 +111,7 @@ def test_a_load_may_name_the_health_rpc_or_http_checks_only() -> None:
     )
     for name in ("health", "r", "h"):
         assert parse_config(text % name, env={}).services[0].load is not None
-    assert_refused(
+    assert_refused_exactly(
         lambda: parse(text % "t"),
         7,
         "services[0].load.check",
@@ -155,7 +155,7 @@ def test_cloudflare_is_asked_at_most_once_a_minute(interval: str, refused: bool)
         assert parse_config(CLOUDFLARE % interval, env={}).cloudflare is not None
         return
     seconds = {"59s": "59.0", "59999ms": "59.999"}[interval]
-    assert_refused(
+    assert_refused_exactly(
         lambda: parse(CLOUDFLARE % interval),
         1,
         "cloudflare.interval",
@@ -194,7 +194,7 @@ def test_a_timeout_may_equal_its_interval_but_not_exceed_it(timeout: str, refuse
     if not refused:
         assert parse_config(text, env={}).checks()[0].timeout == 5.0
         return
-    assert_refused(
+    assert_refused_exactly(
         lambda: parse(text),
         5,
         "services[0].timeout",

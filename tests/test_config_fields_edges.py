@@ -18,7 +18,7 @@ from monitor.config import (
     parse_ratio,
 )
 from monitor.errors import ConfigError
-from tests.refusals import assert_refused
+from tests.refusals import assert_refused, assert_refused_exactly
 
 RATIO_EXPECTED = "expected a ratio such as 0.1% or 0.001 (0 to 1), got "
 
@@ -56,7 +56,7 @@ def test_a_ratio_outside_0_to_1_or_not_a_number_is_refused(value: object) -> Non
 
 def test_a_refused_ratio_names_its_line_and_field() -> None:
     text = "services:\n  - name: a\n    url: http://a\n    load:\n      rate: 1/s\n"
-    assert_refused(
+    assert_refused_exactly(
         lambda: parse(text + "      max_error_ratio: 101%\n"),
         6,
         "services[0].load.max_error_ratio",
@@ -105,14 +105,14 @@ def test_a_header_value_that_is_not_text_is_refused(value: str) -> None:
 
 
 def test_a_boolean_header_value_is_refused_as_not_a_string() -> None:
-    assert_refused(
+    assert_refused_exactly(
         lambda: parse(headers("true")), 5, "services[0].headers.X-Key", "expected a string value"
     )
 
 
 @pytest.mark.parametrize("value", ['"a\\rb"', '"a\\nb"', '"${V}"'])
 def test_a_line_break_is_refused_also_when_it_comes_from_the_environment(value: str) -> None:
-    assert_refused(
+    assert_refused_exactly(
         lambda: parse(headers(value), {"V": "x\r\ny"}),
         5,
         "services[0].headers.X-Key",
@@ -156,7 +156,7 @@ def test_a_refused_link_shows_only_its_first_80_characters() -> None:
 @pytest.mark.parametrize("path", ["health", "", " /health"])
 def test_a_request_path_must_start_with_a_slash(path: str) -> None:
     text = f"defaults:\n  health_path: '{path}'\n"
-    assert_refused(
+    assert_refused_exactly(
         lambda: parse(text),
         2,
         "defaults.health_path",
@@ -185,7 +185,7 @@ def test_another_api_url_is_any_http_base_url(url: str) -> None:
 
 
 def test_a_refused_api_url_never_shows_its_password() -> None:
-    error = assert_refused(
+    error = assert_refused_exactly(
         lambda: parse(CLOUDFLARE + "  api_url: https://u:hunter2@proxy.example/q?x=1\n", CF_ENV),
         4,
         "cloudflare.api_url",
@@ -204,7 +204,7 @@ def test_latency_windows_are_kept_sorted() -> None:
 
 @pytest.mark.parametrize("windows", ["[1m, 1m]", "[0s, 1m]", "[1m, 5m, 60s]"])
 def test_latency_windows_must_be_distinct_and_positive(windows: str) -> None:
-    assert_refused(
+    assert_refused_exactly(
         lambda: parse(f"latency:\n  windows: {windows}\n"),
         2,
         "latency.windows",
@@ -240,7 +240,7 @@ def test_an_empty_file_is_the_default_config(text: str) -> None:
 
 @pytest.mark.parametrize("text", ["- a\n", "just text\n", "42\n"])
 def test_a_file_that_is_not_a_mapping_is_refused_at_line_1(text: str) -> None:
-    assert_refused(
+    assert_refused_exactly(
         lambda: parse(text), 1, "", "expected a mapping with a services: list at the top"
     )
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from monitor.config import ServiceConfig, parse_config
-from tests.refusals import assert_refused
+from tests.refusals import assert_refused_exactly
 
 TOKEN = "t" * 16
 TOKEN_SHORT = "expected a secret of at least 16 characters"
@@ -42,7 +42,7 @@ def test_a_push_token_that_could_be_guessed_or_break_its_url_is_refused(
     token: str, message: str
 ) -> None:
     text = push("every: 1h", "grace: 5m", f'token: "{token}"')
-    assert_refused(lambda: parse(text), 8, "services[0].push[0].token", message)
+    assert_refused_exactly(lambda: parse(text), 8, "services[0].push[0].token", message)
 
 
 @pytest.mark.parametrize("token", ["t" * 16, "t" * 7 + " " + "t" * 8, "A-._~!$&'()*+,;=:@%x"])
@@ -61,7 +61,9 @@ def test_a_five_field_cron_is_accepted(schedule: str) -> None:
 @pytest.mark.parametrize("schedule", ["0 3 * *", "0 0 3 * * *", "61 * * * *", "x y z w v", ""])
 def test_a_cron_of_other_than_five_valid_fields_is_refused(schedule: str) -> None:
     text = push(f"schedule: '{schedule}'", "grace: 5m", f"token: {TOKEN}")
-    assert_refused(lambda: parse(text), 6, "services[0].push[0].schedule", CRON + repr(schedule))
+    assert_refused_exactly(
+        lambda: parse(text), 6, "services[0].push[0].schedule", CRON + repr(schedule)
+    )
 
 
 @pytest.mark.parametrize("zone", ["Europe/Berlin", "UTC", "America/Argentina/Buenos_Aires"])
@@ -76,7 +78,7 @@ def test_an_iana_time_zone_is_accepted_for_a_cron_schedule(zone: str) -> None:
 def test_an_unknown_time_zone_is_refused(zone: str) -> None:
     text = push("schedule: '0 3 * * *'", f"timezone: {zone}", "grace: 5m", f"token: {TOKEN}")
     shown = repr(zone.strip("'"))
-    assert_refused(
+    assert_refused_exactly(
         lambda: parse(text),
         7,
         "services[0].push[0].timezone",
@@ -94,7 +96,7 @@ def test_an_unknown_time_zone_is_refused(zone: str) -> None:
 )
 def test_a_push_check_has_exactly_one_schedule(settings: list[str], message: str) -> None:
     text = push(*settings, f"token: {TOKEN}")
-    assert_refused(lambda: parse(text), 5, "services[0].push[0]", message)
+    assert_refused_exactly(lambda: parse(text), 5, "services[0].push[0]", message)
 
 
 @pytest.mark.parametrize(
@@ -120,7 +122,7 @@ def test_a_base_url_loses_its_trailing_slashes(url: str, kept: str) -> None:
     ],
 )
 def test_a_base_url_with_a_query_or_another_scheme_is_refused(url: str, shown: str) -> None:
-    error = assert_refused(
+    error = assert_refused_exactly(
         lambda: parse(f"services:\n  - name: a\n    url: '{url}'\n"),
         3,
         "services[0].url",
