@@ -4,6 +4,7 @@ config may not put behind a link. Each refusal names file line, field and what w
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -46,12 +47,20 @@ def test_a_ratio_from_a_share_or_a_percentage(value: object, ratio: float) -> No
 
 
 @pytest.mark.parametrize(
-    "value", ["100.1%", "1.001", 2, "-0.1%", "-0.001", "%", "", "abc", "5 %%", True, False, None]
+    "value",
+    ["100.1%", "1.001", 2, "-0.1%", "-0.001", "%", "", "abc", "5 %%", True, False, None, [0.5]],
 )
 def test_a_ratio_outside_0_to_1_or_not_a_number_is_refused(value: object) -> None:
     with pytest.raises(ValueError) as info:
         parse_ratio(value)
     assert str(info.value) == RATIO_EXPECTED + repr(value)
+
+
+def test_a_ratio_is_read_from_text_or_a_number_only() -> None:
+    """A value built in code (not read from YAML) whose text is a number is still refused."""
+    with pytest.raises(ValueError) as info:
+        parse_ratio(Decimal("0.5"))
+    assert str(info.value) == RATIO_EXPECTED + "Decimal('0.5')"
 
 
 def test_a_refused_ratio_names_its_line_and_field() -> None:

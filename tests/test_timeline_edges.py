@@ -88,6 +88,12 @@ def test_unmerged_slices_sit_five_units_apart_four_wide() -> None:
     assert bars([]) == [] and bars([], merge=True) == []
 
 
+def test_slices_are_not_merged_unless_asked() -> None:
+    same = slices((H, "ok", ""), (H, "ok", ""))
+    assert [(b.x, b.width) for b in bars(same)] == [(0, 4), (5, 4)]
+    assert [(b.x, b.width) for b in bars(same, merge=True)] == [(0, 9)]
+
+
 def test_merged_runs_split_on_status_reason_or_detail() -> None:
     got = bars(
         slices(
