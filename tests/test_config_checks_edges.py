@@ -10,6 +10,7 @@ from monitor.checks.mcp import McpSpec
 from monitor.checks.tcp import TcpSpec
 from monitor.config import parse_config
 from monitor.config.checks import Check, PushSpec
+from monitor.expectations.program import Expectation
 from monitor.model import CheckKind
 from monitor.tls import TlsSettings
 
@@ -222,3 +223,25 @@ def test_an_analytics_check_times_out_within_a_short_interval() -> None:
 def test_a_check_id_is_service_kind_and_name() -> None:
     check = Check("svc", "db", CheckKind.RPC, "http://x/db", "GET", 1.0, 1.0, 0.1, 1024, 0)
     assert check.id == "svc/rpc/db"
+
+
+def test_expectations_go_to_the_check_they_are_written_under() -> None:
+    text = (
+        "services:\n  - name: a\n    url: http://a\n    expect: {status: [204]}\n"
+        "    rpc:\n      - {name: r, path: /r, expect: {status: [200, 201], cel: 'json.ok'}}\n"
+        "      - {name: plain, path: /p}\n"
+    )
+    health, rpc, plain = parse_config(text, env={}).checks()
+    assert health.expect == Expectation(statuses=(204,), cel="")
+    assert rpc.expect == Expectation(statuses=(200, 201), cel="json.ok")
+    assert plain.expect is None
+
+
+def test_defaults_tls_applies_to_an_https_service_without_its_own() -> None:
+    text = (
+        "defaults:\n  tls: {warn_before: 10d, server_name: example.org}\n"
+        "services:\n  - {name: a, url: 'https://a'}\n  - {name: b, url: 'http://b'}\n"
+    )
+    a, b = parse_config(text, env={}).checks()
+    assert a.tls == TlsSettings(warn_before=10 * 86400.0, server_name="example.org")
+    assert b.tls is None
