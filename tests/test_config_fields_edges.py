@@ -260,6 +260,7 @@ def test_a_file_in_another_encoding_is_refused_by_name(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(path)
     [problem] = info.value.problems
+    assert (problem.location, problem.line) == ("", None)
     assert problem.message.startswith("cannot read the file: ")
     assert "utf-8" in problem.message and str(path) in str(info.value)
 
@@ -272,3 +273,9 @@ def test_a_file_is_read_with_its_environment(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(path, env={})
     assert str(info.value).startswith(f"{path}:5: services[0].headers.X-Key: ")
+
+
+def test_a_config_without_a_file_name_is_called_config_in_its_errors() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config("- a\n", env={})
+    assert str(info.value) == ("<config>:1: expected a mapping with a services: list at the top")
