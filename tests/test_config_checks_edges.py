@@ -197,17 +197,10 @@ def test_with_cloudflare_every_service_with_a_url_gets_an_analytics_check() -> N
         "b/analytics/analytics",
     ]
     assert checks[1] == Check(
-        service="a",
-        name="analytics",
-        kind=CheckKind.ANALYTICS,
-        url="https://api.cloudflare.com/client/v4/graphql",
-        method="POST",
-        interval=120.0,
-        timeout=30.0,
-        target=0.020,
-        max_body_bytes=4 * 1024 * 1024,
-        max_redirects=0,
-    )
+        service="a", name="analytics", kind=CheckKind.ANALYTICS,
+        url="https://api.cloudflare.com/client/v4/graphql", method="POST", interval=120.0,
+        timeout=30.0, target=0.020, max_body_bytes=4 * 1024 * 1024, max_redirects=0,
+    )  # fmt: skip
     assert checks[3].target == 0.050
 
 
