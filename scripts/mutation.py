@@ -60,6 +60,7 @@ CONFIG_TESTS = [
     "tests/test_config_service_edges.py",
     "tests/test_config_checks_edges.py",
     "tests/test_config_cross_check_edges.py",
+    "tests/test_config_yaml_lines_edges.py",
 ]
 
 # The pure core (issue 14) and the tests that speak for each module: small and without real
