@@ -88,5 +88,28 @@ def test_a_path_back_to_its_location() -> None:
 def test_node_lines_has_no_line_for_a_missing_location() -> None:
     lines = NodeLines("services:\n  - name: a\n")
     assert lines[("services", 0, "name")] == 2
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError) as info:
         lines[("services", 1)]
+    assert info.value.args == (("services", 1),)
+
+
+def test_node_lines_refuses_to_list_or_count_what_it_finds_on_demand() -> None:
+    lines = NodeLines("a: 1\n")
+    with pytest.raises(TypeError) as listed:
+        list(lines)
+    assert str(listed.value) == "NodeLines finds lines by location; it does not list them"
+    with pytest.raises(TypeError) as counted:
+        len(lines)
+    assert str(counted.value) == "NodeLines finds lines by location; it does not count them"
+
+
+def test_a_character_yaml_cannot_read_is_refused_without_a_line() -> None:
+    """The reader's error has no mark and no `problem`: the message is the error's own."""
+    with pytest.raises(ConfigError) as info:
+        parse_config("services: []\n\x07\n", "m.yaml", env={})
+    [problem] = info.value.problems
+    assert (problem.line, problem.location) == (None, "")
+    assert problem.message == (
+        "not valid YAML: unacceptable character #x0007: special characters are not allowed\n"
+        '  in "<unicode string>", position 13'
+    )
