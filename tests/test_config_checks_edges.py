@@ -127,13 +127,19 @@ def test_every_field_of_every_kind_resolved() -> None:
     assert checks[6].push is not None and checks[6].push.token.get_secret_value() == TOKEN
 
 
+EVERY_KIND = """
+services:
+  - name: a
+    url: http://a
+    rpc: [{name: r, path: /r}]
+    http: [{name: h, path: /h}]
+    tcp: [{name: t, address: 'a:1'}]
+    mcp: [{name: m}]
+"""
+
+
 def test_without_defaults_the_documented_ones_apply() -> None:
-    text = (
-        "services:\n  - name: a\n    url: http://a\n    rpc: [{name: r, path: /r}]\n"
-        "    http: [{name: h, path: /h}]\n    tcp: [{name: t, address: 'a:1'}]\n"
-        "    mcp: [{name: m}]\n"
-    )
-    checks = parse_config(text, env={}).checks()
+    checks = parse_config(EVERY_KIND, env={}).checks()
     assert [(c.interval, c.timeout, c.target) for c in checks] == [
         (30.0, 5.0, 0.050),
         (30.0, 5.0, 0.005),
@@ -191,11 +197,8 @@ def test_with_cloudflare_every_service_with_a_url_gets_an_analytics_check() -> N
     )
     checks = parse_config(text, env={}).checks()
     assert [c.id for c in checks] == [
-        "a/health/health",
-        "a/analytics/analytics",
-        "b/health/health",
-        "b/analytics/analytics",
-    ]
+        "a/health/health", "a/analytics/analytics", "b/health/health", "b/analytics/analytics"
+    ]  # fmt: skip
     assert checks[1] == Check(
         service="a", name="analytics", kind=CheckKind.ANALYTICS,
         url="https://api.cloudflare.com/client/v4/graphql", method="POST", interval=120.0,

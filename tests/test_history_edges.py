@@ -25,9 +25,9 @@ from monitor.web.history import (
     window_start,
 )
 
+H, D, U, K = Status.HEALTHY, Status.DEGRADED, Status.UNHEALTHY, Status.UNKNOWN
 NOW = datetime(2026, 11, 27, 12, 5, tzinfo=UTC)
 """5 min into the bucket [12:00, 12:16); the bar's first bucket starts 2026-11-26 12:16."""
-H, D, U, K = Status.HEALTHY, Status.DEGRADED, Status.UNHEALTHY, Status.UNKNOWN
 
 
 def ago(minutes: float) -> datetime:

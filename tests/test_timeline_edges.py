@@ -4,8 +4,6 @@ and positions are written out. Pure."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -108,11 +106,8 @@ def test_merged_runs_split_on_status_reason_or_detail() -> None:
         merge=True,
     )
     assert [(b.css, b.x, b.width) for b in got] == [
-        ("unhealthy", 0, 9),
-        ("unhealthy", 10, 4),
-        ("unhealthy", 15, 4),
-        ("degraded", 20, 14),
-    ]
+        ("unhealthy", 0, 9), ("unhealthy", 10, 4), ("unhealthy", 15, 4), ("degraded", 20, 14)
+    ]  # fmt: skip
     assert got[0].title == "10:00 to 10:32 UTC (32 min): Down — Not answering in time (a)"
     assert got[1].title == "10:32 to 10:48 UTC: Down — Not answering in time (b)"
     assert got[3].title.startswith("11:04 to 11:52 UTC (48 min): Degraded")
@@ -166,16 +161,6 @@ def test_a_deploy_s_text_is_in_utc_whatever_zone_it_was_announced_in(
     assert deploy_text(deploy(berlin, passed)) == f"Deploy v1 at 10:05 UTC, {verdict}"
 
 
-@pytest.fixture
-def machine_in_tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The process's local zone is Asia/Tokyo (UTC+9) for one test."""
-    monkeypatch.setenv("TZ", "Asia/Tokyo")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
-@pytest.mark.usefixtures("machine_in_tokyo")
+@pytest.mark.usefixtures("new_york_machine")
 def test_a_deploy_s_text_is_in_utc_whatever_zone_the_machine_is_in() -> None:
     assert deploy_text(deploy(at(5))) == "Deploy v1 at 10:05 UTC, gate passed"
