@@ -8,11 +8,16 @@ written (JSON, which is YAML) and as block-style YAML, with the RSS it adds per 
 
 The daemon runs as `monitor run` in a child process (its own interpreter, as deployed); every
 wait is bounded. One in fifty services answers 500 (unhealthy), so the filtered /status has
-something to return.
+something to return. Each filter of FILTERS is timed three ways and printed on a line of its
+own: right after the first round (its burst), in the steady state with 110,000 checks a
+minute running, and with the loop idle (in this process, checks not scheduled).
 
     .venv/bin/python bench/outputs_scale.py 1000 10000 [100000] [--page-max 10000]
+    .venv/bin/python bench/outputs_scale.py 100000 --startup-only
 
 `--page-max N`: skip `/` above N services (today's page at 100,000 would be ~1 GB).
+`--startup-only`: the parse, start-up and reload figures only (the reload after 20 s of
+checks running, not after the first round): CPU seconds beside wall, for issue 18's 3 s.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -34,6 +40,7 @@ from aiohttp import web
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from monitor.http.app import bound_port
+from monitor.http.status_query import encode_cursor
 from tests.big_fleet import fleet_services
 from tests.loopback import start_site
 from tests.processes import cpu_seconds, stop
@@ -177,7 +184,13 @@ async def wait_first_round(
     await until(first_round_done, timeout, "first round")
 
 
-async def measure(n: int, page_max: int | None = None) -> dict[str, float]:
+RELOAD_SETTLE = 20.0
+"""Seconds of checks running before a `--startup-only` reload."""
+
+
+async def measure(
+    n: int, page_max: int | None = None, startup_only: bool = False
+) -> dict[str, float]:
     runner, target_port = await fleet_server()
     listen = free_port()
     base = f"http://127.0.0.1:{listen}"
@@ -204,11 +217,16 @@ async def measure(n: int, page_max: int | None = None) -> dict[str, float]:
                     f"{out['startup_cpu_s']:.1f} s of CPU",
                     file=sys.stderr, flush=True,
                 )  # fmt: skip
+                if startup_only:
+                    await asyncio.sleep(RELOAD_SETTLE)  # checks running, as a reload meets them
+                    out |= await reload(session, base, path, n, target_port, listen, daemon.pid)
+                    return out
                 try:  # on a loaded machine 110,000 checks may not all run in time
                     await wait_first_round(session, base)
                     out["first_round_s"] = time.perf_counter() - started
                 except TimeoutError:
                     out["first_round_s"] = float("nan")  # measured all the same
+                out |= await filtered_while_checking(session, base, n)
                 seconds, body = await timed_get(session, base + "/metrics")
                 lines = [
                     line for line in body.split(b"\n") if b'service="' in line
@@ -220,16 +238,8 @@ async def measure(n: int, page_max: int | None = None) -> dict[str, float]:
                     "bytes_per_check": sum(len(x) + 1 for x in lines) / checks,
                 }  # fmt: skip
                 identity = {"Accept-Encoding": "identity"}
-                for key, query in (
-                    ("status_all", ""),
-                    ("status_unhealthy", "?status=unhealthy,degraded"),
-                    ("status_page100", "?limit=100"),
-                    ("status_one", f"?service=s{n // 2:06d}"),
-                    ("status_team_page100", "?team=team-3&limit=100"),
-                    ("status_label_unhealthy", "?label=tier=edge&status=unhealthy&limit=100"),
-                ):
-                    seconds, body = await timed_get(session, base + "/status" + query, **identity)
-                    out[f"{key}_s"], out[f"{key}_mb"] = seconds, len(body) / 1e6
+                seconds, body = await timed_get(session, base + "/status", **identity)
+                out["status_all_s"], out["status_all_mb"] = seconds, len(body) / 1e6
                 seconds, body = await timed_get(
                     session, base + "/status", **{"Accept-Encoding": "gzip"}
                 )
@@ -237,13 +247,7 @@ async def measure(n: int, page_max: int | None = None) -> dict[str, float]:
                 if page_max is None or n <= page_max:
                     seconds, body = await timed_get(session, base + "/", **identity)
                     out["page_s"], out["page_mb"] = seconds, len(body) / 1e6
-                path.write_text(config(n, target_port, listen, ADMIN_TOKEN, interval=61))
-                started = time.perf_counter()
-                async with session.post(
-                    base + "/-/reload", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
-                ) as response:
-                    assert response.status == 200, await response.text()
-                out["reload_s"] = time.perf_counter() - started
+                out |= await reload(session, base, path, n, target_port, listen, daemon.pid)
                 out["rss_mb"] = rss_mb(daemon.pid)
         finally:
             stop(daemon, grace=60.0)
@@ -251,49 +255,113 @@ async def measure(n: int, page_max: int | None = None) -> dict[str, float]:
     return out
 
 
+async def reload(
+    session: aiohttp.ClientSession,
+    base: str,
+    path: Path,
+    n: int,
+    target_port: int,
+    listen: int,
+    pid: int,
+) -> dict[str, float]:
+    """`POST /-/reload` of the file with every interval changed (every check reschedules):
+    wall, and the daemon's CPU meanwhile (its probing's share included)."""
+    path.write_text(config(n, target_port, listen, ADMIN_TOKEN, interval=61))
+    cpu, started = cpu_seconds(pid), time.perf_counter()
+    async with session.post(
+        base + "/-/reload", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    ) as response:
+        assert response.status == 200, await response.text()
+    return {"reload_s": time.perf_counter() - started, "reload_cpu_s": cpu_seconds(pid) - cpu}
+
+
 FILTERS = (
     ("one", "?service={mid}"),
     ("team_page100", "?team=team-3&limit=100"),
     ("label_page100", "?label=tier=edge&limit=100"),
+    ("label_unhealthy_page100", "?label=tier=edge&status=unhealthy&limit=100"),
+    ("unhealthy_page100", "?status=unhealthy,degraded&limit=100"),
     ("unknown_page100", "?status=unknown&limit=100"),
+    ("healthy_cursor_page100", "?status=healthy&limit=100&cursor={cursor}"),
+    ("page100", "?limit=100"),
     ("cursor_page100", "?limit=100&cursor={cursor}"),
+    ("unhealthy_all", "?status=unhealthy,degraded"),
 )
+"""Each filtered `/status` the bench times: with checks running (right after the first round,
+and in the steady state after it) and with the loop idle."""
+STEADY_AFTER_S = 20.0
+"""The steady state: this long after the first round completed, when its burst (every
+service's first verdict: a status change logged, stored and exported) is over."""
+SAMPLES, SAMPLE_GAP_S = 5, 0.5
+
+
+def filter_urls(base: str, n: int) -> list[tuple[str, str]]:
+    marks = {"mid": f"s{n // 2:06d}", "cursor": encode_cursor(f"s{n // 2:06d}")}
+    return [(key, base + "/status" + query.format(**marks)) for key, query in FILTERS]
+
+
+async def filtered_while_checking(
+    session: aiohttp.ClientSession, base: str, n: int
+) -> dict[str, float]:
+    """Each filter once right after the first round (its burst), then SAMPLES times in the
+    steady state (median and max), with the daemon's loop lag at that moment. Milliseconds."""
+    out: dict[str, float] = {}
+    identity = {"Accept-Encoding": "identity"}
+    for key, url in filter_urls(base, n):
+        out[f"{key}_burst_ms"] = (await timed_get(session, url, **identity))[0] * 1000
+    await asyncio.sleep(STEADY_AFTER_S)  # a bench waiting for a state of the daemon, not a test
+    async with session.get(base + "/healthz") as response:
+        out["steady_loop_lag_ms"] = (await response.json())["event_loop_lag_seconds"] * 1000
+    for key, url in filter_urls(base, n):
+        times = []
+        for _ in range(SAMPLES):
+            times.append((await timed_get(session, url, **identity))[0] * 1000)
+            await asyncio.sleep(SAMPLE_GAP_S)  # samples spread over the checks' steady run
+        out[f"{key}_steady_ms"] = sorted(times)[SAMPLES // 2]
+        out[f"{key}_steady_max_ms"] = max(times)
+    return out
 
 
 async def filtered_in_process(n: int) -> dict[str, float]:
     """/status filtered with nothing else running: the daemon's own loop (checks not
-    scheduled) in this process, so the time is the answer's, not a wait behind 110,000
-    checks on a loaded machine. Median of 5, milliseconds."""
-    from monitor.config import parse_config
+    scheduled, one verdict fed per check as tests/big_fleet.py does: the same statuses as the
+    bench's fleet) in this process, so the time is the answer's, not a wait behind 110,000
+    checks on a loaded machine. Median of SAMPLES, milliseconds."""
     from monitor.http.app import serve
-    from monitor.http.status_query import encode_cursor
     from monitor.runtime.daemon import Monitor
+    from tests.big_fleet import QUIET, big_config, feed
 
-    monitor = Monitor(parse_config(config(n, 9, free_port())))
+    monitor = Monitor(big_config(n), logger=QUIET)
     await monitor.start(schedule=False)
+    await feed(monitor, datetime.now(UTC))
     runner, port = await serve(monitor, "127.0.0.1", 0)
-    out: dict[str, float] = {"services": n}
-    marks = {"mid": f"s{n // 2:06d}", "cursor": encode_cursor(f"s{n // 2:06d}")}
+    out: dict[str, float] = {}
     try:
         async with aiohttp.ClientSession() as session:
-            for key, query in FILTERS:
-                url = f"http://127.0.0.1:{port}/status" + query.format(**marks)
-                times = [(await timed_get(session, url))[0] for _ in range(5)]
-                out[f"{key}_ms"] = sorted(times)[2] * 1000
+            for key, url in filter_urls(f"http://127.0.0.1:{port}", n):
+                times = [(await timed_get(session, url))[0] for _ in range(SAMPLES)]
+                out[f"{key}_idle_ms"] = sorted(times)[SAMPLES // 2] * 1000
     finally:
         await runner.cleanup()
         await monitor.stop(grace=0)
     return out
 
 
-def main(sizes: list[int], page_max: int | None = None) -> None:
+def main(sizes: list[int], page_max: int | None = None, startup_only: bool = False) -> None:
     print(f"load average before: {os.getloadavg()}", flush=True)
+    rows = {}
     for n in sizes:
-        row = asyncio.run(measure(n, page_max))
-        print(json.dumps({k: round(v, 4) for k, v in row.items()}), flush=True)
-    for n in sizes:
-        row = asyncio.run(filtered_in_process(n))
-        print(json.dumps({"filtered_in_process": {k: round(v, 2) for k, v in row.items()}}))
+        rows[n] = asyncio.run(measure(n, page_max, startup_only))
+        print(json.dumps({k: round(v, 4) for k, v in rows[n].items()}), flush=True)
+    print(f"load average after the daemons: {os.getloadavg()}", flush=True)
+    for n in [] if startup_only else sizes:
+        idle = asyncio.run(filtered_in_process(n))
+        for key, query in FILTERS:  # a line per filter: checks running vs the loop idle
+            row = {"services": n, "filter": key, "query": query}
+            for when in ("burst_ms", "steady_ms", "steady_max_ms"):
+                row[when] = round(rows[n].get(f"{key}_{when}", float("nan")), 1)
+            row["idle_ms"] = round(idle[f"{key}_idle_ms"], 2)
+            print(json.dumps(row), flush=True)
     print(f"load average after: {os.getloadavg()}")
 
 
@@ -304,4 +372,6 @@ if __name__ == "__main__":
         at = args.index("--page-max")
         page_max = int(args[at + 1])
         del args[at : at + 2]
-    main([int(a) for a in args] or [1000, 10000], page_max)
+    startup_only = "--startup-only" in args
+    args = [a for a in args if a != "--startup-only"]
+    main([int(a) for a in args] or [1000, 10000], page_max, startup_only)

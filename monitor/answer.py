@@ -18,18 +18,19 @@ ERROR_DETAIL_CHARS = 300
 
 
 class TransportError(enum.StrEnum):
-    """Failures before a complete HTTP answer was in hand."""
+    """Failures before a complete HTTP answer was in hand; each is worded as the `Reason` its
+    verdict carries, so the two vocabularies cannot drift apart."""
 
-    TIMEOUT = "timeout"
-    CONNECTION_REFUSED = "connection_refused"
-    CONNECTION_RESET = "connection_reset"
-    DNS_FAILURE = "dns_failure"
-    TLS_CERTIFICATE_EXPIRED = "tls_certificate_expired"
-    TLS_CERTIFICATE_UNTRUSTED = "tls_certificate_untrusted"
-    TLS_ERROR = "tls_error"
-    PROTOCOL_ERROR = "protocol_error"
-    TOO_MANY_REDIRECTS = "too_many_redirects"
-    CONNECTION_ERROR = "connection_error"
+    TIMEOUT = Reason.TIMEOUT.value
+    CONNECTION_REFUSED = Reason.CONNECTION_REFUSED.value
+    CONNECTION_RESET = Reason.CONNECTION_RESET.value
+    DNS_FAILURE = Reason.DNS_FAILURE.value
+    TLS_CERTIFICATE_EXPIRED = Reason.TLS_CERTIFICATE_EXPIRED.value
+    TLS_CERTIFICATE_UNTRUSTED = Reason.TLS_CERTIFICATE_UNTRUSTED.value
+    TLS_ERROR = Reason.TLS_ERROR.value
+    PROTOCOL_ERROR = Reason.PROTOCOL_ERROR.value
+    TOO_MANY_REDIRECTS = Reason.TOO_MANY_REDIRECTS.value
+    CONNECTION_ERROR = Reason.CONNECTION_ERROR.value
 
 
 @dataclass(frozen=True, slots=True)

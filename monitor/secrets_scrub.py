@@ -153,8 +153,10 @@ def _may_hold_secret(annotation: Any) -> bool:
     """Whether a field so typed can hold a `SecretStr`; unsure (Any, a string annotation)
     counts as yes."""
     if isinstance(annotation, type) and not get_args(annotation):
-        if issubclass(annotation, SecretStr | BaseModel):
+        if issubclass(annotation, SecretStr):
             return True
+        if issubclass(annotation, BaseModel):  # a model of durations only holds none
+            return annotation in _EXAMINING or bool(_fields_with_secrets(annotation))
         return not issubclass(annotation, (*_PLAIN, Enum))
     origin, args = get_origin(annotation), get_args(annotation)
     if origin is Literal:
@@ -166,13 +168,21 @@ def _may_hold_secret(annotation: Any) -> bool:
     return True
 
 
+_EXAMINING: set[type[BaseModel]] = set()
+"""Models whose fields are being looked at: one that contains itself counts as holding."""
+
+
 @cache
 def _fields_with_secrets(model: type[BaseModel]) -> tuple[str, ...]:
     """The fields `secrets_in` walks: at 100,000 services, walking every field of every
     model (durations, names, flags) was most of the scrubber's start-up."""
-    return tuple(
-        name for name, info in model.model_fields.items() if _may_hold_secret(info.annotation)
-    )
+    _EXAMINING.add(model)
+    try:
+        return tuple(
+            name for name, info in model.model_fields.items() if _may_hold_secret(info.annotation)
+        )
+    finally:
+        _EXAMINING.discard(model)
 
 
 def secrets_in(value: Any) -> Iterator[str]:
@@ -193,6 +203,12 @@ def secrets_in(value: Any) -> Iterator[str]:
         for item in value.values():
             yield from secrets_in(item)
     elif isinstance(value, list | tuple | set | frozenset):
+        kinds = {type(item) for item in value}
+        model = kinds.pop() if len(kinds) == 1 else None
+        if model is not None and issubclass(model, BaseModel):  # 100,000 services: by field
+            for name in _fields_with_secrets(model):
+                yield from secrets_in([field for item in value if (field := getattr(item, name))])
+            return
         for item in value:
             yield from secrets_in(item)
 

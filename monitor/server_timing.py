@@ -121,11 +121,11 @@ def _metric(entry: str) -> ServerTimingMetric | None:
         return None
     params: dict[str, str | None] = {}
     for segment in segments[1:]:
-        key, sep, raw = segment.partition("=")
+        key, _, raw = segment.partition("=")  # a flag without `=` reads as "": no value
         key = key.strip(" \t").lower()
         if not _TOKEN.fullmatch(key) or key in params:
             continue
-        params[key] = _param_value(raw) if sep else None
+        params[key] = _param_value(raw)
     return ServerTimingMetric(name, _duration_ms(params.get("dur")), params.get("desc"))
 
 
@@ -138,9 +138,7 @@ def parse_server_timing(value: str) -> list[ServerTimingMetric]:
         entries.pop()  # the unterminated quote swallowed the rest: that entry is unreadable
     metrics: list[ServerTimingMetric] = []
     for entry in entries:
-        if not entry.strip(" \t"):
-            continue
-        metric = _metric(entry)
+        metric = _metric(entry)  # an empty entry has no name: None
         if metric is not None:
             metrics.append(metric)
             if len(metrics) >= _MAX_METRICS:
@@ -149,17 +147,13 @@ def parse_server_timing(value: str) -> list[ServerTimingMetric]:
 
 
 def _header_values(headers: Mapping[str, str], name: str) -> list[str]:
-    """Every value of `name`, case-insensitively, from a dict or a multidict."""
-    getall = getattr(headers, "getall", None)
-    if callable(getall):
-        try:
-            values = list(getall(name, []))
-        except (TypeError, KeyError):
-            values = []
-        if values:
-            return [v for v in values if isinstance(v, str)]
-    found = [v for k, v in headers.items() if isinstance(k, str) and k.lower() == name.lower()]
-    return [v for v in found if isinstance(v, str)]
+    """Every value of `name` (given in lower case) under a key in any case: a multidict's
+    `items()` lists each repeated header, so a dict and aiohttp's headers read alike."""
+    return [
+        v
+        for k, v in headers.items()
+        if isinstance(k, str) and k.lower() == name and isinstance(v, str)
+    ]
 
 
 def rpc_duration_s(

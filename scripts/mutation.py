@@ -42,6 +42,7 @@ NORMALIZE_TESTS = [
     "tests/test_normalize_generic_json_edges.py",
     "tests/test_normalize_cloudflare_edges.py",
     "tests/test_normalize_explain_edges.py",
+    "tests/test_normalize_vocabulary_edges.py",
 ]
 
 # Every kind goes through evaluate.py and _base.py: each kind's edge file speaks for them too.
@@ -107,7 +108,6 @@ CORE: dict[str, list[str]] = {
     "monitor/fleet/sharding.py": [
         "tests/test_sharding.py",
         "tests/test_sharding_golden.py",
-        "tests/test_sharding_edges.py",
     ],
     "monitor/alerting/grouping.py": [
         "tests/test_alerting_grouping.py",

@@ -97,6 +97,18 @@ def run(
     return out, state
 
 
+def page(event: AlertEvent) -> dict[str, object]:
+    """What a person paged by `event` reads, as one value: a test compares all of it at once
+    and a failure shows every part that differs."""
+    return {
+        "kind": event.kind,
+        "labels": event.labels,
+        "summary": event.annotations.get("summary"),
+        "description": event.annotations.get("description"),
+        "link": event.generator_url,
+    }
+
+
 def kinds(events: list[AlertEvent]) -> list[str]:
     return [e.kind for e in events]
 

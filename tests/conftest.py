@@ -10,6 +10,7 @@ once aioresponses ships the fix.
 from __future__ import annotations
 
 import contextlib
+import gc
 import socket
 import time
 import types
@@ -28,10 +29,33 @@ from tests.alerting_fixtures import Recorder
 from tests.serving import serving
 
 
-def free_port() -> int:
+@pytest.fixture(autouse=True)
+def _collector_left_on() -> Iterator[None]:
+    """`monitor run` pauses the garbage collector for its start-up; one run in this process
+    that is refused at config load (CliRunner) would leave it off for every later test."""
+    enabled = gc.isenabled()
+    yield
+    if enabled:
+        gc.enable()
+
+
+@contextlib.contextmanager
+def reserved_port() -> Iterator[int]:
+    """A loopback port held for the block: bound with SO_REUSEPORT and never listening, so a
+    connection to it is refused and no other process can bind it (a port picked, closed and
+    reused later can be taken in between), while a server in this test may still listen on it
+    by binding with `reuse_port=True`."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        yield int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def refused_port() -> Iterator[int]:
+    """A loopback port that refuses connections for the whole test."""
+    with reserved_port() as port:
+        yield port
 
 
 @pytest.fixture

@@ -107,7 +107,7 @@ async def _slow_loris(_r: Reader, w: Writer, _req: bytes) -> None:
     await _answer(w, _json_head(len(_OK)))
     for byte in _OK:  # 1 byte/s: never trips a read-idle timeout, only a total deadline
         await _answer(w, b"", bytes([byte]))
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(1.0)  # the served behaviour
 
 
 async def _huge_body(_r: Reader, w: Writer, _req: bytes) -> None:

@@ -1,9 +1,13 @@
-"""Stopping the real binaries and daemons that tests run as child processes."""
+"""Child processes in tests (real binaries, `monitor run`): the port each got; stopping them."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import subprocess
+import time
+from pathlib import Path
 
 
 def stop(*processes: subprocess.Popen[bytes], grace: float = 10.0) -> None:
@@ -24,3 +28,46 @@ def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def exit_code(process: subprocess.Popen[bytes] | asyncio.subprocess.Process) -> int | None:
+    """The exit code if the process has exited, else None (Popen or asyncio's process)."""
+    if isinstance(process, subprocess.Popen):
+        return process.poll()
+    return process.returncode
+
+
+async def port_from_file(
+    path: Path,
+    process: subprocess.Popen[bytes] | asyncio.subprocess.Process,
+    timeout: float = 30.0,
+) -> int:
+    """The port a `monitor run --listen 127.0.0.1:0 --port-file PATH` got: no port is guessed
+    before the daemon binds it, so no other process can take it in between. Fails at once if
+    the daemon exits first, or after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if (code := exit_code(process)) is not None:
+            raise AssertionError(f"the daemon exited with {code} before it listened")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no port file {path.name} within {timeout} s")
+        await asyncio.sleep(0.02)  # polling a child's file, bounded by the deadline
+    return int(path.read_text())
+
+
+LISTENING = re.compile(r'msg="Listening on" address=(\S+)')
+
+
+def listening_address(
+    log: Path, process: subprocess.Popen[bytes], what: str, timeout: float = 30.0
+) -> str:
+    """HOST:PORT that a Prometheus-family binary started with `--web.listen-address=...:0` and
+    `--log.level=info` bound, read from its log: the port is the OS's pick, never a guess."""
+    deadline = time.monotonic() + timeout
+    while not (found := LISTENING.search(log.read_text(errors="replace"))):
+        if process.poll() is not None:
+            raise AssertionError(f"{what} exited with {process.returncode}: {log.read_text()}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not listening within {timeout} s: {log.read_text()}")
+        time.sleep(0.02)  # polling a child's log, bounded by the deadline
+    return found.group(1)

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.conftest import free_port
+from tests.processes import listening_address
 
 
 def tool(name: str) -> str:
@@ -21,10 +21,9 @@ def tool(name: str) -> str:
 def start_prometheus(
     directory: Path, target: str, interval: str = "1s", timeout: str | None = None
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """Prometheus on a free loopback port scraping `target` as job `monitor` every `interval`
-    (`timeout` defaults to Prometheus' own, 10 s or the interval if shorter); its TSDB and
-    log in `directory` (read the log when something fails)."""
-    port = free_port()
+    """Prometheus on a loopback port of the OS's choice scraping `target` as job `monitor`
+    every `interval` (`timeout` defaults to Prometheus' own, 10 s or the interval if shorter);
+    its TSDB and log in `directory` (read the log when something fails)."""
     config = directory / "prometheus.yml"
     scrape = {"scrape_interval": interval, "evaluation_interval": interval}
     if timeout is not None:
@@ -39,16 +38,17 @@ def start_prometheus(
             }
         )
     )
-    with (directory / "prometheus.log").open("wb") as log:
+    log = directory / "prometheus.log"
+    with log.open("wb") as output:
         process = subprocess.Popen(
             [
                 tool("prometheus"),
                 f"--config.file={config}",
                 f"--storage.tsdb.path={directory / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                "--log.level=warn",
+                "--web.listen-address=127.0.0.1:0",
+                "--log.level=info",  # the "Listening on" line with the port it got
             ],
-            stdout=log,
+            stdout=output,
             stderr=subprocess.STDOUT,
         )
-    return process, f"http://127.0.0.1:{port}"
+    return process, f"http://{listening_address(log, process, 'prometheus')}"

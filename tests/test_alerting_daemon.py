@@ -19,7 +19,6 @@ from monitor.config import parse_config
 from monitor.runtime.daemon import Monitor
 from monitor.simulator import Behavior, SimulatedFleet, fleet_config
 from tests.alerting_fixtures import HOOK_ALERTS, Recorder, alerting_monitor
-from tests.conftest import free_port
 from tests.polling import until
 
 RULES = (
@@ -196,7 +195,7 @@ async def test_sigkill_with_an_undelivered_page_delivers_it_once_after_restart(
             "--data-dir",
             str(tmp_path),
             "--listen",
-            f"127.0.0.1:{free_port()}",
+            "127.0.0.1:0",  # the test reads the outbox and the recorder, never this port
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
             env=env,

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from monitor.alerting import evaluate as evaluate_module
-from monitor.alerting import outbox as outbox_module
+from monitor.alerting import send_queue as send_queue_module
 from monitor.alerting import state as state_module
 from monitor.alerting.evaluate import evaluate
 from monitor.alerting.outbox import Outbox, batches_for
@@ -109,7 +109,7 @@ async def test_an_alert_firing_across_the_upgrade_is_not_re_paged_and_resolves(
     with monkeypatch.context() as old:
         old.setattr(state_module, "fingerprint", old_fingerprint)
         old.setattr(evaluate_module, "fingerprint", old_fingerprint)
-        old.setattr(outbox_module, "fingerprint", old_fingerprint)
+        old.setattr(send_queue_module, "fingerprint", old_fingerprint)
         outbox = Outbox(db, {})
         state = AlertState()
         kinds: list[str] = []

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -23,7 +22,7 @@ import pytest
 from monitor.alerting.state import AlertEvent, Batch, fingerprint
 from monitor.receivers import Outcome
 from monitor.receivers.alertmanager import AlertmanagerConfig, AlertmanagerReceiver
-from tests.processes import stop
+from tests.processes import listening_address, stop
 
 BINARY = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
 CONFIG = """
@@ -35,38 +34,31 @@ receivers:
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def running_alertmanager(workdir: Path, config: str) -> Iterator[str]:
-    """A real Alertmanager with `config` on a free loopback port, clustering off, its files in
-    `workdir`; yields its URL, and stops it (killing it if it will not stop) on exit."""
+    """A real Alertmanager with `config` on a loopback port of the OS's choice, clustering off,
+    its files in `workdir`; yields its URL, and stops it (killing it if it will not stop)."""
     if BINARY is None:
         pytest.fail(
             "prometheus-alertmanager is not installed; the real-Alertmanager tests require it "
             "(apt-get install prometheus-alertmanager)"
         )
     (workdir / "alertmanager.yml").write_text(config)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     log = (workdir / "alertmanager.log").open("wb")
     process = subprocess.Popen(
         [
             BINARY,
             f"--config.file={workdir / 'alertmanager.yml'}",
             f"--storage.path={workdir / 'alertmanager-data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
+            "--web.listen-address=127.0.0.1:0",
             "--cluster.listen-address=",
-            "--log.level=warn",
+            "--log.level=info",  # the "Listening on" line with the port it got
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     try:
+        url = f"http://{listening_address(workdir / 'alertmanager.log', process, 'alertmanager')}"
         _wait_ready(url, process, workdir / "alertmanager.log")
         yield url
     finally:

@@ -26,7 +26,6 @@ from aiohttp import web
 
 from monitor.simulator import Behavior, SimulatedFleet, fleet_config
 from tests.alerting_fixtures import serve_posts
-from tests.conftest import free_port
 from tests.polling import until, until_value
 
 TOKEN = "ap-7c1d9e40b2f58a36"
@@ -94,7 +93,7 @@ class Daemon:
             *(sys.executable, "-m", "monitor", "run", "--data-dir", str(self.data)),
             *("--config", str(self.data / "monitor.yaml")),
             *("--alerts", str(self.data / "alerts.yaml")),
-            *("--listen", f"127.0.0.1:{free_port()}"),
+            *("--listen", "127.0.0.1:0"),  # read through the outbox file, never this port
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
             env=self.env,

@@ -29,6 +29,29 @@ h: {"n": null, "t": true, "f": false}
 i: ""
 """
 
+BLOCK = """
+base: &base {interval: 30s, timeout: 5s, n: 3, ok: yes, off: ~}
+services:
+  - <<: *base
+    name: merged
+    7: an int key
+    on: a bool key
+    when: 2026-11-30
+    tagged: !!str 123
+    blob: !!binary aGVsbG8=
+    again: *base
+    set: !!set {a, b}
+    pairs: !!omap [{x: 1}, {y: 2}]
+  - name: plain
+    text: |
+      two
+      lines
+    empty: []
+    none:
+"""
+"""Block style with what the fast YAML path hands to PyYAML: anchors, a merge key, non-string
+keys and scalars, explicit tags."""
+
 
 @pytest.mark.parametrize(
     "text",
@@ -40,6 +63,7 @@ i: ""
         '{"a": 1} # a comment, so not JSON',
         "{}",
         "",
+        BLOCK,
     ],
 )
 def test_the_fast_path_reads_what_the_line_tracking_loader_reads(text: str) -> None:

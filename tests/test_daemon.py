@@ -98,7 +98,6 @@ async def test_one_slow_service_does_not_delay_the_others(fleet: SimulatedFleet)
     monitor = Monitor(config)
     await monitor.start()
     try:
-        await asyncio.sleep(0)  # let the scheduler take its first jobs
         await until(
             lambda: (
                 (

@@ -206,7 +206,7 @@ async def test_stop_with_a_send_hanging_is_cancelled_and_the_row_kept(
     delivery = asyncio.create_task(outbox.run(session, stop, idle=0.5))
     await until(lambda: hanging.open == 1 and len(recorder.requests) == 1)
     stop.set()
-    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # one turn: `run` sees `stop`, and must still wait on the hung send
     assert not delivery.done()  # the hanging send is still in flight
     delivery.cancel()
     done, _ = await asyncio.wait({delivery}, timeout=10)

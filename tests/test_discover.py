@@ -9,16 +9,14 @@ from typing import Any
 import pytest
 import yaml
 
-from monitor.cli.wrangler import (
+from monitor.cli.fleet_draft import (
     PLACEHOLDER_DOMAIN,
     Discovery,
-    Route,
     discover_fleet,
     discover_from_configs,
     render_yaml,
-    route_url,
-    workers_from_configs,
 )
+from monitor.cli.wrangler import Route, route_url, workers_from_configs
 from monitor.config import parse_config
 
 FIXTURE = Path(__file__).parent / "fixtures" / "workers"

@@ -9,7 +9,6 @@ import os
 import signal
 import sqlite3
 import sys
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,8 @@ import pytest
 
 from monitor.config import parse_config
 from monitor.simulator import SimulatedFleet, fleet_config
-from tests.conftest import free_port
+from tests.polling import until_value
+from tests.processes import port_from_file
 
 ADMIN = "adm-7f3c9a2e51b84d06"
 SECRET = "tok-5be1c0d9e8a74f23"
@@ -39,13 +39,14 @@ class Daemon:
         extra: tuple[str, ...] = (),
     ) -> None:
         self.config, self.data_dir, self.extra = config, data_dir, extra
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.port_file = data_dir / "monitor.port"
+        self.base = ""  # known once the daemon has bound port 0 and said which
         self.env = {**os.environ, **(env or {})}
         self.proc: asyncio.subprocess.Process | None = None
         self.stderr = b""
 
     async def start(self) -> None:
+        self.port_file.unlink(missing_ok=True)  # an earlier daemon's, killed before it could
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -53,8 +54,7 @@ class Daemon:
             "run",
             "--config",
             str(self.config),
-            "--listen",
-            f"127.0.0.1:{self.port}",
+            *("--listen", "127.0.0.1:0", "--port-file", str(self.port_file)),
             "--data-dir",
             str(self.data_dir),
             *self.extra,
@@ -62,6 +62,7 @@ class Daemon:
             stderr=asyncio.subprocess.PIPE,
             env=self.env,
         )
+        self.base = f"http://127.0.0.1:{await port_from_file(self.port_file, self.proc)}"
         await self.until(lambda s: s is not None, "/healthz", timeout=15)
 
     async def get(self, path: str, token: str | None = None) -> tuple[int, Any]:
@@ -94,13 +95,17 @@ class Daemon:
         timeout: float = 15,
         token: str | None = None,
     ) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            code, body = await self.get(path, token)
-            if code and predicate(body):
-                return body
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"{path} never satisfied the condition; last: {body!r}"[:500])
+        last: list[Any] = [None]
+
+        async def satisfied() -> tuple[Any] | None:
+            code, last[0] = await self.get(path, token)
+            return (last[0],) if code and predicate(last[0]) else None
+
+        try:
+            (body,) = await until_value(satisfied, timeout, every=0.1, what=path)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; last: {last[0]!r}"[:500]) from None
+        return body
 
     async def stop(self, sig: int = signal.SIGTERM) -> int:
         assert self.proc is not None
@@ -112,17 +117,16 @@ class Daemon:
 
 
 async def wait_for_rows(db: Path, count: int, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if db.exists():
-            with contextlib.closing(sqlite3.connect(db)) as conn:
-                try:
-                    if conn.execute("SELECT count(*) FROM check_state").fetchone()[0] >= count:
-                        return
-                except sqlite3.OperationalError:
-                    pass
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"the store never held {count} states")
+    async def stored() -> bool:
+        if not db.exists():
+            return False
+        with contextlib.closing(sqlite3.connect(db)) as conn:
+            try:
+                return bool(conn.execute("SELECT count(*) FROM check_state").fetchone()[0] >= count)
+            except sqlite3.OperationalError:  # not created yet
+                return False
+
+    await until_value(stored, timeout, every=0.1, what=f"the store holding {count} states")
 
 
 def all_checked(status: Any) -> bool:
@@ -260,7 +264,7 @@ async def test_admin_api_disabled_without_a_token(
 
 
 async def test_secrets_never_appear_in_any_output(
-    fleet: SimulatedFleet, tmp_path: Path, launch: Launch
+    fleet: SimulatedFleet, tmp_path: Path, launch: Launch, refused_port: int
 ) -> None:
     config = tmp_path / "monitor.yaml"
     data: dict[str, Any] = fleet_config(fleet, interval="500ms", timeout="400ms")
@@ -280,10 +284,10 @@ async def test_secrets_never_appear_in_any_output(
         "  - {name: ServiceDown, kind: status, status: [unhealthy], for: 1}\n"
     )
     receiver_secrets = {
-        "HOOK_URL": f"http://127.0.0.1:{free_port()}/hooks/{HOOK_SECRET}",
+        "HOOK_URL": f"http://127.0.0.1:{refused_port}/hooks/{HOOK_SECRET}",
         "HOOK_HMAC": HMAC_SECRET,
         "PD_KEY": PD_SECRET,
-        "PD_URL": f"http://127.0.0.1:{free_port()}/v2/enqueue",
+        "PD_URL": f"http://127.0.0.1:{refused_port}/v2/enqueue",
     }
     daemon = await launch(
         config,

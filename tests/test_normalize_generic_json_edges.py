@@ -4,32 +4,19 @@ and the cuts of what `monitor explain` says it read."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
-from monitor.answer import Answer
 from monitor.model import Reason, Status
-from monitor.normalize import Explanation, explain
+from monitor.normalize import Explanation
+from tests.answers import explained
 
 H, D, U, UNKNOWN = Status.HEALTHY, Status.DEGRADED, Status.UNHEALTHY, Status.UNKNOWN
 
 
-def _explain(data: Any, code: int = 200) -> Explanation:
-    answer = Answer(
-        "http://svc.test/health",
-        code,
-        {"content-type": "application/json"},
-        json.dumps(data).encode(),
-    )
-    explanation = explain(answer)
-    assert explanation.failed == ()
-    return explanation
-
-
 def _generic(data: Any, code: int = 200) -> Explanation:
-    explanation = _explain(data, code)
+    explanation = explained(data, code)
     assert explanation.decided_by == "generic_json"
     return explanation
 
@@ -57,7 +44,7 @@ def test_a_bare_status_word_or_boolean_is_the_verdict(data: Any, status: Status,
 
 @pytest.mark.parametrize("data", [1, None, "banana", ["ok"], [1, 2], [{"Name": "a"}]])
 def test_a_bare_value_or_list_without_a_status_is_not_read(data: Any) -> None:
-    explanation = _explain(data)
+    explanation = explained(data)
     assert explanation.decided_by == "http_status"
     assert explanation.verdict.status is UNKNOWN
 
@@ -171,7 +158,7 @@ def test_an_object_with_every_message_key_and_both_codes_is_still_a_lone_message
     ],
 )
 def test_an_object_that_is_no_lone_status_message_is_not_read(data: dict[str, Any]) -> None:
-    explanation = _explain(data)
+    explanation = explained(data)
     assert explanation.decided_by == "http_status"
     assert explanation.verdict.status is UNKNOWN
 
@@ -221,7 +208,7 @@ def test_the_error_is_quoted_up_to_160_characters() -> None:
 
 
 def test_an_error_field_at_400_is_left_to_the_status_code() -> None:
-    explanation = _explain({"error": "boom"}, 400)
+    explanation = explained({"error": "boom"}, 400)
     assert explanation.decided_by == "http_status"
     assert explanation.verdict.reason is Reason.CLIENT_ERROR
 

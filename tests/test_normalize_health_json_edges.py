@@ -4,32 +4,24 @@ service's own output and notes, the release id, and what `monitor explain` says 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
-from monitor.answer import Answer
 from monitor.model import Reason, Status
-from monitor.normalize import Explanation, explain
+from monitor.normalize import Explanation
+from tests.answers import explained
 
 H, D, U = Status.HEALTHY, Status.DEGRADED, Status.UNHEALTHY
 DECLARED = "application/health+json"
 
 
 def _explain(data: Any, code: int = 200, content_type: str = DECLARED) -> Explanation:
-    answer = Answer(
-        "http://svc.test/health", code, {"content-type": content_type}, json.dumps(data).encode()
-    )
-    explanation = explain(answer)
-    assert explanation.failed == ()
-    return explanation
+    return explained(data, code, content_type)
 
 
 def _ietf(data: Any, code: int = 200, content_type: str = DECLARED) -> Explanation:
-    explanation = _explain(data, code, content_type)
-    assert explanation.decided_by == "health_json"
-    return explanation
+    return explained(data, code, content_type, decided_by="health_json")
 
 
 def test_declared_health_json_accepts_the_draft_s_aliases() -> None:

@@ -6,23 +6,20 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.answer import Answer
 from monitor.model import Reason, Status
-from monitor.normalize import Explanation, explain
+from monitor.normalize import Explanation
+from tests.answers import explained
 from tests.padding import padded
 
 H, D, U = Status.HEALTHY, Status.DEGRADED, Status.UNHEALTHY
 
 
 def _explain(html: str, code: int = 200, content_type: str = "text/html") -> Explanation:
-    headers = {"content-type": content_type} if content_type else {}
-    return explain(Answer("http://svc.test/health", code, headers, html.encode()))
+    return explained(html.encode(), code, content_type)
 
 
 def _page(html: str, code: int = 200, content_type: str = "text/html") -> Explanation:
-    explanation = _explain(html, code, content_type)
-    assert explanation.decided_by == "html_page"
-    return explanation
+    return explained(html.encode(), code, content_type, decided_by="html_page")
 
 
 @pytest.mark.parametrize(

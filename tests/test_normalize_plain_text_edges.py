@@ -6,22 +6,19 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.answer import Answer
 from monitor.model import Reason, Status, Verdict
-from monitor.normalize import Explanation, explain
+from monitor.normalize import Explanation
+from tests.answers import explained
 
 H, D, U = Status.HEALTHY, Status.DEGRADED, Status.UNHEALTHY
 
 
 def _explain(text: str, code: int = 200, content_type: str = "text/plain") -> Explanation:
-    answer = Answer("http://svc.test/health", code, {"content-type": content_type}, text.encode())
-    return explain(answer)
+    return explained(text.encode(), code, content_type)
 
 
 def _text(text: str, code: int = 200, content_type: str = "text/plain") -> Verdict:
-    explanation = _explain(text, code, content_type)
-    assert explanation.decided_by == "plain_text"
-    return explanation.verdict
+    return explained(text.encode(), code, content_type, decided_by="plain_text").verdict
 
 
 @pytest.mark.parametrize(

@@ -4,26 +4,18 @@ named or numbered, the 50-entry and 60-character limits, and what `monitor expla
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from monitor.answer import Answer
 from monitor.model import Status, Verdict
 from monitor.normalize import explain
+from tests.answers import explained
 
 H, U, K = Status.HEALTHY, Status.UNHEALTHY, Status.UNKNOWN
 
 
 def _spring(data: Any, code: int = 200) -> Verdict:
-    answer = Answer(
-        "http://svc.test/actuator/health",
-        code,
-        {"content-type": "application/json"},
-        json.dumps(data).encode(),
-    )
-    explanation = explain(answer)
-    assert (explanation.decided_by, explanation.failed) == ("spring", ())
-    return explanation.verdict
+    return explained(data, code, url="http://svc.test/actuator/health", decided_by="spring").verdict
 
 
 def _parts(verdict: Verdict) -> dict[str, tuple[Status, str]]:

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from monitor.answer import Answer
 from monitor.model import Reason, Status
-from monitor.normalize import Explanation, explain
+from monitor.normalize import Explanation
+from tests.answers import explained
 
 H, D, U = Status.HEALTHY, Status.DEGRADED, Status.UNHEALTHY
 ACTIVE = {"initialized": True, "sealed": False, "standby": False}
@@ -19,13 +19,7 @@ STANDBY = {**ACTIVE, "standby": True}
 
 
 def _explain(code: int, data: Any) -> Explanation:
-    answer = Answer(
-        "http://vault.test/v1/sys/health",
-        code,
-        {"content-type": "application/json"},
-        json.dumps(data).encode(),
-    )
-    return explain(answer)
+    return explained(data, code, url="http://vault.test/v1/sys/health")
 
 
 @pytest.mark.parametrize(

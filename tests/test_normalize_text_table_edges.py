@@ -4,33 +4,25 @@ explain` says was read. A table that is declined goes on to the other parsers, n
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from monitor.answer import Answer
 from monitor.model import Reason, Status
 from monitor.normalize import Explanation, explain
+from tests.answers import explained
 from tests.padding import padded
 
 H, D, U, K = Status.HEALTHY, Status.DEGRADED, Status.UNHEALTHY, Status.UNKNOWN
 
 
-def _explain(text: str, code: int = 200, **kw: object) -> Explanation:
-    answer = Answer(
-        url="http://search.test/_cat/health",
-        status_code=code,
-        headers={"content-type": "text/plain"},
-        body=text.encode(),
-        **kw,  # type: ignore[arg-type]
-    )
-    explanation = explain(answer)
-    assert explanation.failed == ()  # declining is never a parser error
-    return explanation
+def _explain(text: str, code: int = 200, **kw: Any) -> Explanation:
+    return explained(text.encode(), code, "text/plain", url="http://search.test/_cat/health", **kw)
 
 
 def _table(text: str, code: int = 200) -> Explanation:
-    explanation = _explain(text, code)
-    assert explanation.decided_by == "text_table"
-    return explanation
+    return _explain(text, code, decided_by="text_table")
 
 
 def test_a_cluster_health_row_is_read() -> None:

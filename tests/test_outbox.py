@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -247,4 +248,45 @@ async def test_prune_keeps_pending_rows(
     assert outbox.counts() == {"delivered": 1, "dead": 1}
     assert outbox.prune(T0 + timedelta(days=1)) == 2
     assert outbox.counts() == {}
+    outbox.close()
+
+
+def test_a_failed_replace_is_rolled_back_and_later_saves_still_commit(tmp_path: Path) -> None:
+    """A write that fails half way (here: two deploys with one id; in the field a full disk)
+    must leave no open transaction behind, or every later save is refused."""
+    from monitor.alerting.maintenance import Deploy
+
+    outbox = Outbox(tmp_path / "a.db", {})
+    kept = Deploy(id="d1", services=("svc",), version="1", started_at=T0)
+    outbox.save_deploys([kept])
+    twice = Deploy(id="d2", services=("svc",), version="2", started_at=T0)
+    with pytest.raises(sqlite3.IntegrityError):
+        outbox.save_deploys([twice, twice])
+    assert outbox.load_deploys() == [kept]
+    assert outbox.save(AlertState(), [Batch(receiver="hook", events=(event(),))], T0) == 1
+    outbox.close()
+    assert Outbox(tmp_path / "a.db", {}).depth() == 1
+
+
+def test_rows_this_version_cannot_read_are_skipped_not_fatal(tmp_path: Path) -> None:
+    """A file written by another version (or damaged) must not stop the daemon from starting:
+    each unreadable row is skipped, the readable ones load. Before, one bad silence, window,
+    deploy or alert row raised out of the alerting service's restore."""
+    from monitor.alerting.maintenance import Deploy
+
+    outbox = Outbox(tmp_path / "a.db", {})
+    kept = Deploy(id="d1", services=("svc",), version="1", started_at=T0)
+    outbox.save_deploys([kept])
+    db = sqlite3.connect(tmp_path / "a.db")
+    for table, key in (("silences", "id"), ("maintenance", "name"), ("deploys", "id")):
+        db.execute(f"INSERT INTO {table} ({key}, value) VALUES ('bad', '{{\"from\": 2}}')")
+    db.execute("INSERT INTO alerts (key, value) VALUES ('bad', 'not json')")
+    db.execute("INSERT INTO history (service, value) VALUES ('svc', '[]')")
+    db.commit()
+    db.close()
+    assert outbox.load_silences() == []
+    assert outbox.load_windows() == []
+    assert outbox.load_deploys() == [kept]
+    state = outbox.load_state()
+    assert (state.alerts, state.services) == ({}, {})
     outbox.close()

@@ -20,7 +20,6 @@ from monitor.normalize import normalize_response
 from monitor.probes.http import probe_http
 from monitor.probes.timing import timed_connector, wire_stamps
 from tests.check_builders import check_config
-from tests.conftest import free_port
 from tests.loopback import serving
 
 Handler = Callable[[asyncio.StreamWriter], Awaitable[None]]
@@ -123,7 +122,7 @@ def probe_routes(
 
 async def test_healthy_answer_is_timed_and_read(probe_routes: Probe) -> None:
     async def health(_: web.Request) -> web.Response:
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.02)  # the served behaviour: the answer's duration under test
         return web.json_response({"status": "ok"}, headers={"Server-Timing": "rpc;dur=1.5"})
 
     answer = await probe_routes({"/health": health})
@@ -134,8 +133,8 @@ async def test_healthy_answer_is_timed_and_read(probe_routes: Probe) -> None:
     assert normalize_response(answer).status is Status.HEALTHY
 
 
-async def test_refused(session: aiohttp.ClientSession) -> None:
-    answer = await probe_http(session, make_check(f"http://127.0.0.1:{free_port()}/health"))
+async def test_refused(session: aiohttp.ClientSession, refused_port: int) -> None:
+    answer = await probe_http(session, make_check(f"http://127.0.0.1:{refused_port}/health"))
     assert answer.error is TransportError.CONNECTION_REFUSED
     assert normalize_response(answer).reason is Reason.CONNECTION_REFUSED
 
@@ -144,7 +143,7 @@ async def test_accepts_and_never_answers_times_out_on_time(
     session: aiohttp.ClientSession, raw_server: Callable[[Handler], Awaitable[str]]
 ) -> None:
     async def silent(writer: asyncio.StreamWriter) -> None:
-        await asyncio.sleep(30)
+        await asyncio.sleep(30)  # the served behaviour: accepts, never answers
 
     url = await raw_server(silent)
     start = time.perf_counter()
@@ -167,7 +166,7 @@ async def test_slow_trickled_body_is_stopped_by_the_total_deadline(
         for _ in range(100):
             writer.write(b" ")
             await writer.drain()
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.1)  # the served behaviour: a trickled body
 
     url = await raw_server(trickle)
     start = time.perf_counter()
@@ -278,11 +277,11 @@ async def test_timed_connector_takes_the_duration_on_the_wire(
     web_server: Callable[..., Awaitable[str]],
 ) -> None:
     async def hop(_: web.Request) -> web.Response:
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # the served behaviour: each hop's duration under test
         raise web.HTTPFound("/health")
 
     async def health(_: web.Request) -> web.Response:
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.02)  # the served behaviour: the duration under test
         return web.json_response({"status": "ok"})
 
     base = await web_server({"/health": health, "/hop": hop})

@@ -114,7 +114,7 @@ async def _never_ending(request: web.Request) -> web.StreamResponse:
     await stream.prepare(request)
     for _ in range(10_000):  # keep-alive comments, never the answer (bounded for the test)
         await stream.write(b": ping\n\n")
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # the served behaviour: a keep-alive every 10 ms
     return stream
 
 

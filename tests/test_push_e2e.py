@@ -6,6 +6,7 @@ own deadline timer to notice (never a sleep, never a bound on wall time)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -16,7 +17,9 @@ from typing import Any
 
 import aiohttp
 import pytest
+from click.testing import CliRunner
 
+from monitor.cli import cli, push
 from monitor.config import parse_config
 from monitor.http.app import serve
 from monitor.runtime.daemon import Monitor
@@ -272,18 +275,27 @@ async def test_the_wrapper_reports_the_commands_exit_code_and_output(daemon: Dae
     assert runs == 2
 
 
-async def test_an_unreachable_monitor_never_fails_the_job() -> None:
-    from tests.conftest import free_port
-
-    url = f"http://127.0.0.1:{free_port()}/push/{NIGHTLY}"
-    code, out, err = await monitor_push(
-        url, "--timeout", "1", "--", sys.executable, "-c", "print('ok')"
+def test_an_unreachable_monitor_never_fails_the_job(
+    refused_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In this process, with the pauses between retries recorded instead of slept (the
+    wrapper's 2 x 4 s of them are what a child process would spend its time on)."""
+    pauses: list[float] = []
+    monkeypatch.setattr(push, "send", functools.partial(push.send, sleep=pauses.append))
+    url = f"http://127.0.0.1:{refused_port}/push/{NIGHTLY}"
+    runner = CliRunner()
+    wrapped = runner.invoke(
+        cli, ["push", url, "--timeout", "1", "--", sys.executable, "-c", "print('ok')"]
     )
-    assert (code, out) == (0, "ok\n")
+    assert (wrapped.exit_code, wrapped.stdout) == (0, "ok\n")
+    err = wrapped.stderr
     assert "warning: start not reported" in err and "warning: exit code 0 not reported" in err
+    assert "Connection refused" in err
     assert NIGHTLY not in err  # the URL's token is never printed
-    code, _, err = await monitor_push(url, "--timeout", "1", "--fail")
-    assert code == 1 and "warning: ping not reported" in err and NIGHTLY not in err
+    assert pauses == [1.0, 3.0, 1.0, 3.0]  # each report tried three times
+    ping = runner.invoke(cli, ["push", url, "--timeout", "1", "--fail"])
+    assert ping.exit_code == 1 and "warning: ping not reported" in ping.stderr
+    assert NIGHTLY not in ping.stderr
 
 
 async def test_a_missed_heartbeat_pages_like_a_failed_poll(tmp_path: Path, recorder: Any) -> None:

@@ -4,6 +4,7 @@ the other owner), non-owners keep no state, and lateness is found by the owners 
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,6 @@ from monitor.fleet.sharding import ShardSpec, assign
 from monitor.http.app import serve
 from monitor.runtime.daemon import Monitor
 from monitor.runtime.settings import MonitorSettings
-from tests.conftest import free_port
 from tests.polling import until
 
 CHECKS = 12
@@ -45,21 +45,24 @@ class Clock:
 
 @pytest.fixture
 async def replicas() -> AsyncIterator[tuple[list[Monitor], list[str], Clock]]:
-    ports = [free_port() for _ in range(REPLICAS)]
-    urls = [f"http://127.0.0.1:{port}" for port in ports]
     clock = Clock()
     config = parse_config(CONFIG)
-    monitors, runners = [], []
-    for index, port in enumerate(ports):
+    monitors, runners, urls = [], [], []
+    # each replica binds port 0; the peer URLs are known only once all have, so they are
+    # filled in then, before any request (a port picked in advance could be taken meanwhile)
+    unknown = ("http://127.0.0.1:9",) * REPLICAS
+    for index in range(REPLICAS):
         settings = MonitorSettings(
-            shard=ShardSpec(index, REPLICAS, replicas=2, name=f"monitor-{index}"),
-            peers=tuple(urls),
+            shard=ShardSpec(index, REPLICAS, replicas=2, name=f"monitor-{index}"), peers=unknown
         )
         monitor = Monitor(config, settings, clock=clock)
         await monitor.start()
-        runner, _ = await serve(monitor, "127.0.0.1", port)
+        runner, port = await serve(monitor, "127.0.0.1", 0)
         monitors.append(monitor)
         runners.append(runner)
+        urls.append(f"http://127.0.0.1:{port}")
+    for monitor in monitors:
+        monitor.settings = dataclasses.replace(monitor.settings, peers=tuple(urls))
     try:
         yield monitors, urls, clock
     finally:

@@ -293,6 +293,37 @@ def test_secrets_never_show_in_repr_and_come_from_env_or_file(tmp_path: Path) ->
         assert "FROM-A-FILE" not in text and ENV["SECRET"] not in text
 
 
+@pytest.mark.parametrize(
+    ("config", "fields", "key"),
+    [
+        (SlackConfig, {"type": "slack"}, "url"),
+        (PagerDutyConfig, {"type": "pagerduty"}, "routing_key"),
+        (WebhookConfig, {"type": "webhook"}, "url"),
+        (WebhookConfig, {"type": "webhook", "url": "https://h.example/"}, "hmac_secret"),
+    ],
+)
+def test_each_secret_key_may_come_from_a_file_but_not_from_both(
+    config: Any, fields: dict[str, str], key: str, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("https://FROM-A-FILE.example/\n")
+    read = config.model_validate({**fields, "name": "r", f"{key}_file": str(secret)})
+    assert getattr(read, key).get_secret_value() == "https://FROM-A-FILE.example/"
+    both = {**fields, "name": "r", key: "https://inline.example/", f"{key}_file": str(secret)}
+    with pytest.raises(ValueError, match=f"set either {key} or {key}_file, not both"):
+        config.model_validate(both)
+
+
+def test_a_secret_from_a_file_is_only_for_the_keys_that_take_one(tmp_path: Path) -> None:
+    """Alertmanager's URL is written inline: `url_file` stays an unknown key there."""
+    secret = tmp_path / "secret"
+    secret.write_text("http://am.example/")
+    with pytest.raises(ValueError, match="url_file"):
+        AlertmanagerConfig.model_validate(
+            {"type": "alertmanager", "name": "am", "url_file": str(secret)}
+        )
+
+
 def test_unset_env_var_is_a_config_error() -> None:
     with pytest.raises(ValueError, match="environment variable NOPE is not set"):
         SlackConfig.model_validate(

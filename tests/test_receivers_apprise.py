@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from monitor.receivers import Outcome, build_receivers
 from monitor.receivers.apprise import AppriseConfig, AppriseReceiver, keyed, text
 from monitor.secrets_scrub import scrubber_for
 from tests.alerting_fixtures import T0, Recorder, event, serve_posts
-from tests.conftest import free_port
+from tests.conftest import reserved_port
 
 TOKEN = "tok-5f2a9c81e4"
 PASSWORD = "smtp-pw-77d1e0"
@@ -41,13 +41,29 @@ class Mailbox:
         return "250 OK"
 
 
+class SharedPortController(Controller):
+    """aiosmtpd's Controller binding with SO_REUSEPORT, so that it can listen on the port the
+    test holds with `reserved_port()` (aiosmtpd 1.4 passes no socket options through)."""
+
+    def _create_server(self) -> Awaitable[asyncio.AbstractServer]:
+        return self.loop.create_server(
+            self._factory_invoker,
+            host=self.hostname,
+            port=self.port,
+            ssl=self.ssl_context,
+            reuse_port=True,
+        )
+
+
 @pytest.fixture
-def smtp_port() -> int:
-    return free_port()
+def smtp_port() -> Iterator[int]:
+    """Held for the whole test: refused while the SMTP server is down, never another's."""
+    with reserved_port() as port:
+        yield port
 
 
 def start_smtp(port: int, mailbox: Mailbox) -> Controller:
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller = SharedPortController(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
     return controller
 

@@ -203,7 +203,7 @@ class Peer:
         while chunk := await reader.read(65536):
             self.received += chunk
             if self.read_slowly:
-                await asyncio.sleep(0)
+                await asyncio.sleep(0)  # the served behaviour: a slow reader, one chunk a turn
         self.saw_eof.set()
 
 
@@ -315,8 +315,8 @@ async def test_pause_reading_holds_data_until_resumed(
     await peer.writer.drain()
     sock = transport.get_extra_info("socket")
     assert select.select([sock], [], [], 5)[0], "the bytes are waiting in our socket"
-    for _ in range(5):  # turns of the loop that would have read them
-        await asyncio.sleep(0)
+    for _ in range(5):
+        await asyncio.sleep(0)  # turns of the loop that would have read them: a count, no clock
     assert protocol.data == b""
     transport.resume_reading()
     await asyncio.wait_for(protocol.got_data.wait(), 5)

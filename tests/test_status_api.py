@@ -13,9 +13,11 @@ import aiohttp
 import pytest
 
 from monitor.config import parse_config
+from monitor.fleet.sharding import ShardSpec
 from monitor.http.status_query import BadStatusQuery, encode_cursor, parse_status_query
-from monitor.model import FleetStatus
+from monitor.model import FleetStatus, Reason, Status, Verdict
 from monitor.runtime.daemon import Monitor
+from monitor.runtime.settings import MonitorSettings
 from monitor.simulator import SimulatedFleet, fleet_config
 from tests.serving import serving
 
@@ -101,6 +103,69 @@ async def test_filters_follow_a_reload(daemon: Daemon) -> None:
     daemon.monitor.apply_config(parse_config(json.dumps(data)))
     assert names(await daemon.json("?team=platform")) == ["do-gateway", "queue"]
     assert names(await daemon.json("?team=security&service=auth")) == ["auth"]
+
+
+async def test_status_filters_follow_each_service_s_status_as_the_daemon_recomputes_it(
+    daemon: Daemon,
+) -> None:
+    """The index keeps each status's members as the daemon changes a service's status (the
+    hook in ServiceTracks): every filter agrees with the daemon's own status of every service,
+    before and after one goes down and comes back, and so does the page's search."""
+    monitor = daemon.monitor
+    every = names(await daemon.json())
+
+    async def agree() -> None:
+        for status in Status:
+            want = [n for n in every if monitor.service_status_now(n) is status]
+            assert names(await daemon.json(f"?status={status.value}")) == want, status
+            async with daemon.session.get(
+                f"{daemon.url}/page/services?status={status.value}&limit=500"
+            ) as response:
+                found = await response.json()
+            assert [s["name"] for s in found["services"]] == want and found["total"] == len(want)
+
+    await agree()
+    target = "do-gateway"
+    assert monitor.service_status_now(target) is Status.HEALTHY
+    down = Verdict(status=Status.UNHEALTHY, reason=Reason.SERVER_ERROR, detail="HTTP 500")
+    for _ in range(10):  # bounded: a few failures confirm it
+        for check in [c for c in monitor.checks() if c.service == target]:
+            monitor.apply_verdict(check, down, monitor.clock())
+        if monitor.service_status_now(target) is Status.UNHEALTHY:
+            break
+    assert target in names(await daemon.json("?status=unhealthy"))
+    await agree()
+    await monitor.run_all_once()  # the simulator answers healthy again
+    assert target not in names(await daemon.json("?status=unhealthy"))
+    await agree()
+
+
+async def test_a_sharded_replica_filters_and_counts_only_the_services_it_shows() -> None:
+    """A replica's /status shows the services it checks; a filter and its page count the same
+    ones (they counted every configured service: a page of 7 could hold fewer than 7)."""
+    config = parse_config(
+        "services:\n"
+        + "\n".join(f"  - {{name: t{i:02d}, url: 'http://127.0.0.1:9'}}" for i in range(30))
+    )
+    monitor = Monitor(config, MonitorSettings(shard=ShardSpec(0, 3, 1, by="service")))
+    await monitor.start(schedule=False)
+    async with serving(monitor) as url, aiohttp.ClientSession() as session:
+        replica = Daemon(monitor, url, session)
+        shown = names(await replica.json())
+        assert 0 < len(shown) < 30
+        data = await replica.json("?status=unknown")
+        assert names(data) == shown and data["page"]["total"] == len(shown)
+        seen: list[str] = []
+        query = "?status=unknown&limit=7"
+        for _ in range(30):  # bounded: a page holds 7 but the last
+            data = await replica.json(query)
+            assert data["page"]["total"] == len(shown)
+            seen += names(data)
+            if data["page"]["next_cursor"] is None:
+                break
+            assert len(data["services"]) == 7
+            query = f"?status=unknown&limit=7&cursor={data['page']['next_cursor']}"
+        assert seen == shown
 
 
 async def test_pages_walk_the_whole_list_once(daemon: Daemon) -> None:

@@ -167,17 +167,26 @@ def test_parse_status_round_trips_a_document() -> None:
 
 
 @pytest.mark.parametrize("path", ["/declared-over", "/not-json", "/wrong-schema"])
-async def test_both_commands_refuse_an_answer_with_the_same_reason(server: str, path: str) -> None:
+async def test_verify_refuses_an_answer_with_the_clients_reason(server: str, path: str) -> None:
     url = server + path
     [expected] = await fetch_all([url], timeout=5)
     assert expected.error is not None
     code, out, err = await monitor_cli("verify", "--from", url)
     assert (code, out) == (2, "")
     assert f"--from {url}: {expected.error}" in err
-    code, out, err = await monitor_cli("status", "--from", url, "--json")
+
+
+async def test_status_refuses_each_answer_with_the_clients_reason(server: str) -> None:
+    """The same reasons as `verify` (above): one `status` run reports every replica."""
+    urls = [server + path for path in ("/declared-over", "/not-json", "/wrong-schema")]
+    expected = await fetch_all(urls, timeout=5)
+    code, out, err = await monitor_cli(
+        "status", *(arg for url in urls for arg in ("--from", url)), "--json"
+    )
     assert code == 1, err
-    [replica] = json.loads(out)["replicas"]
-    assert (replica["ok"], replica["error"]) == (False, expected.error)
+    replicas = json.loads(out)["replicas"]
+    assert [(r["ok"], r["error"]) for r in replicas] == [(False, e.error) for e in expected]
+    assert all(e.error for e in expected)
 
 
 def _sharded(checks: list[CheckStatus]) -> bytes:

@@ -6,8 +6,6 @@ Fails (never skips) without /usr/bin/chromium: scripts/test installs it.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,7 @@ from monitor.http.app import serve
 from monitor.runtime.daemon import Monitor
 from monitor.runtime.store import Store
 from monitor.simulator import Behavior, SimulatedFleet, fleet_config_yaml, seed_fleet
+from tests.polling import until_value
 
 # The words a person reads, written out (not taken from monitor.web.view, the module under test)
 LABELS = {"healthy": "Healthy", "degraded": "Degraded", "unhealthy": "Down", "unknown": "Unknown"}
@@ -69,10 +68,12 @@ async def running() -> AsyncIterator[Running]:
         runner, port = await serve(monitor, "127.0.0.1", 0)
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 20
-            while any(s["reason"] == "not_checked" for s in (await _status(url))["services"]):
-                assert time.monotonic() < deadline, "the monitor never checked every service"
-                await asyncio.sleep(0.1)
+
+            async def all_checked() -> bool:
+                services = (await _status(url))["services"]
+                return all(s["reason"] != "not_checked" for s in services)
+
+            await until_value(all_checked, timeout=20, every=0.1, what="every service checked")
             yield Running(url, fleet)
         finally:
             await runner.cleanup()

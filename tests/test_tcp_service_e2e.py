@@ -14,10 +14,10 @@ import aiohttp
 import pytest
 
 from tests.alerting_fixtures import Recorder
-from tests.conftest import free_port
 from tests.polling import until, until_value
+from tests.processes import port_from_file
 from tests.test_alerts_api import RULES
-from tests.test_cli import MONITOR, fetch_json, run_cli
+from tests.test_cli import MONITOR, fetch_json, invoke, run_cli
 
 
 async def _port_server() -> asyncio.Server:
@@ -49,19 +49,18 @@ async def test_a_tcp_only_service_runs_pages_and_fails_the_gate(
     )
     alerts = tmp_path / "alerts.yaml"
     alerts.write_text(RULES.replace("${HOOK_URL}", recorder.url + "/hook"))
-    assert run_cli("config", "check", str(config), str(alerts)).returncode == 0
+    assert invoke("config", "check", str(config), str(alerts))[0] == 0
     gate = run_cli("verify", "--config", str(config))
     assert gate.returncode == 0, gate.stdout + gate.stderr
-    listen = free_port()
     proc = await asyncio.create_subprocess_exec(
         *MONITOR,
-        *("run", "--config", str(config), "--alerts", str(alerts)),
-        *("--listen", f"127.0.0.1:{listen}", "--data-dir", str(tmp_path)),
+        *("run", "--config", str(config), "--alerts", str(alerts), "--data-dir", str(tmp_path)),
+        *("--listen", "127.0.0.1:0", "--port-file", str(tmp_path / "port")),
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
-    base = f"http://127.0.0.1:{listen}"
     try:
+        base = f"http://127.0.0.1:{await port_from_file(tmp_path / 'port', proc)}"
         async with aiohttp.ClientSession() as session:
 
             async def db_proxy() -> dict[str, object] | None:
@@ -125,6 +124,6 @@ def test_a_service_without_url_needs_checks_that_name_their_target(
 ) -> None:
     config = tmp_path / "monitor.yaml"
     config.write_text("services:\n" + service)
-    result = run_cli("run", "--config", str(config))
-    assert result.returncode == 2
-    assert f"{config}:2: {message}" in result.stderr
+    code, _, err = invoke("run", "--config", str(config))  # refused before anything starts
+    assert code == 2
+    assert f"{config}:2: {message}" in err

@@ -9,18 +9,19 @@ import pytest
 
 from monitor.alerting.maintenance import Deploy
 from monitor.config import ServiceConfig
+from monitor.http.service_index import NO_TEAM, ServiceIndex
 from monitor.model import Status
 from monitor.web.history import BUCKET_WIDTH, Bucket, bucket_starts
 from monitor.web.journal import ChangeJournal
-from monitor.web.summary import FOLD_ABOVE, MAX_CARDS, NO_TEAM, FleetIndex, summarize
+from monitor.web.summary import FOLD_ABOVE, MAX_CARDS, summarize
 from monitor.web.timeline import bars, deploy_marks, deploy_text
 
 H, D, U, K = Status.HEALTHY, Status.DEGRADED, Status.UNHEALTHY, Status.UNKNOWN
 NOW = datetime(2026, 11, 30, 13, 7, tzinfo=UTC)
 
 
-def fleet(n: int, team: str | None = "core") -> FleetIndex:
-    return FleetIndex.of(
+def fleet(n: int, team: str | None = "core") -> ServiceIndex:
+    return ServiceIndex(
         [ServiceConfig(name=f"s{i:05d}", url=f"http://x/{i}", team=team) for i in range(n)]
     )
 
@@ -65,7 +66,7 @@ def test_teams_biggest_first_with_their_healthy_counts_and_the_rest_counted() ->
     ]
     statuses = [H] * len(services)
     statuses[0] = U  # team a: 2 of 3 healthy
-    summary = summarize(FleetIndex.of(services), statuses, max_teams=3)
+    summary = summarize(ServiceIndex(services), statuses, max_teams=3)
     got = [(t.team, t.healthy, t.total) for t in summary.teams]
     assert got == [(NO_TEAM, 60, 60), ("b", 5, 5), ("a", 2, 3)]  # a before c: same size, name
     assert summary.more_teams == 1

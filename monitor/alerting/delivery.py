@@ -13,63 +13,16 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter, deque
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
 
 import aiohttp
 from pydantic import ValidationError
 
+from monitor.alerting.send_queue import SendQueue
 from monitor.alerting.state import Batch
-from monitor.receivers import DeliveryResult, Outcome, Receiver
+from monitor.receivers import DeliveryResult, Outcome
 
-
-class Outbox(Protocol):
-    """What delivery needs of the outbox (monitor/alerting/outbox.py), named here so that
-    delivery depends on an interface, not on the module that calls it."""
-
-    @property
-    def receivers(self) -> Mapping[str, Receiver]: ...
-
-    max_attempts: int
-    receiver_in_flight: int
-    shared_slots: asyncio.Semaphore
-    rng: random.Random
-    on_result: Callable[[str, str], None]
-    log: Any
-
-    def due(self, receiver: str, now: datetime, limit: int) -> list[tuple[int, str, int]]: ...
-
-    def bury_unknown(self, now: datetime) -> None: ...
-
-    def finish(
-        self,
-        row_id: int,
-        state: str,
-        now: datetime,
-        status: int | None,
-        error: str,
-        attempts: int,
-        next_at: datetime | None = None,
-    ) -> None: ...
-
-    def gave_up(
-        self,
-        receiver: str,
-        batch: Batch | None,
-        detail: str,
-        status: int | None = None,
-        attempts: int = 0,
-    ) -> None: ...
-
-    def next_due(self, receiver: str | None = None) -> datetime | None: ...
-
-
-RECEIVER_IN_FLIGHT = 4
-"""Sends one receiver may have in flight at once, each for another alert."""
-SHARED_IN_FLIGHT = 16
-"""Sends beyond each receiver's first that all receivers together may have in flight."""
 PASS_LIMIT = 50
 """Rows one receiver's pass takes from the outbox; the rest come in the next pass."""
 
@@ -109,7 +62,7 @@ class DeliveryStats:
 
 
 async def deliver_due(
-    outbox: Outbox, session: aiohttp.ClientSession, now: datetime | None, limit: int
+    outbox: SendQueue, session: aiohttp.ClientSession, now: datetime | None, limit: int
 ) -> DeliveryStats:
     """One pass: every receiver sends its due rows on its own task; wait for all of them.
 
@@ -125,7 +78,7 @@ async def deliver_due(
 
 
 async def run(
-    outbox: Outbox,
+    outbox: SendQueue,
     session: aiohttp.ClientSession,
     stop: asyncio.Event,
     wake: asyncio.Event,
@@ -151,7 +104,7 @@ async def run(
 
 
 async def _lane(
-    outbox: Outbox,
+    outbox: SendQueue,
     session: aiohttp.ClientSession,
     name: str,
     stop: asyncio.Event,
@@ -174,7 +127,7 @@ async def _lane(
 
 
 async def _deliver_receiver(
-    outbox: Outbox,
+    outbox: SendQueue,
     session: aiohttp.ClientSession,
     name: str,
     moment: datetime,
@@ -207,7 +160,7 @@ async def _deliver_receiver(
 
 
 async def _send_row(
-    outbox: Outbox,
+    outbox: SendQueue,
     session: aiohttp.ClientSession,
     name: str,
     row: tuple[int, str, int],

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
+from monitor.cli.fleet_draft import discover_fleet, render_yaml
 from monitor.cli.options import output_option, write_output
-from monitor.cli.wrangler import discover_fleet, render_yaml
 from monitor.exit_codes import ExitCode
 
 

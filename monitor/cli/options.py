@@ -9,18 +9,19 @@ import socket
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from monitor.alerting.rules import AlertRules, load_alert_rules
 from monitor.config import MonitorConfig, load_config
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError
 from monitor.exit_codes import ExitCode
 from monitor.fleet.sharding import ShardSpec, ShardSpecError, resolve
-from monitor.gate.output import run_verify
-from monitor.gate.rounds import VerifyOptions
+
+if TYPE_CHECKING:
+    from monitor.alerting.rules import AlertRules
+    from monitor.gate.rounds import VerifyOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,6 +47,8 @@ def load_config_or_exit(path: str) -> MonitorConfig:
 
 
 def load_alerts_or_exit(path: str, config: MonitorConfig) -> AlertRules:
+    from monitor.alerting.rules import load_alert_rules  # not on `run`'s path without --alerts
+
     try:
         return load_alert_rules(path, services=[s.name for s in config.services])
     except ConfigError as exc:
@@ -156,6 +159,8 @@ def run_gate(
 ) -> int:
     """The deploy gate as `verify` and `verify --load` run it: this process's environment,
     errors on stderr, the report on `out` (stdout by default)."""
+    from monitor.gate.output import run_verify  # the gate's imports are not `run`'s
+
     return run_verify(
         config_path,
         options,

@@ -107,9 +107,10 @@ def run_wrapped(command: list[str]) -> tuple[int, bytes]:
     ]
     for pump in pumps:
         pump.start()
-    code = process.wait()
-    for pump in pumps:
-        pump.join()
+    with process:  # closes both pipes once the pumps have drained them
+        code = process.wait()
+        for pump in pumps:
+            pump.join()
     output = b"".join(tail)[-OUTPUT_TAIL_BYTES:]
     return (128 - code if code < 0 else code), output
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from prometheus_client import CollectorRegistry
 
 from monitor import __version__
-from monitor.alerting.rules import AlertRules
 from monitor.cli.options import (
     config_option,
     event_loop_runner,
@@ -33,6 +33,9 @@ from monitor.logs import set_log_scrubber
 from monitor.metrics.daemon_metrics import MonitorMetrics
 from monitor.runtime.gc_policy import freeze_after_first_round, pause_collector, tune_collector
 
+if TYPE_CHECKING:
+    from monitor.alerting.rules import AlertRules
+
 SHUTDOWN_GRACE = 5.0
 
 
@@ -43,6 +46,23 @@ def parse_listen(value: str) -> tuple[str, int]:
         raise click.BadParameter(f"expected HOST:PORT, got {value!r}")
     host = host.strip("[]") or "0.0.0.0"
     return host, int(port)
+
+
+def write_port_file(path: str, port: int) -> bool:
+    """The bound port for a supervisor (or a test) that asked for port 0: written to a temporary
+    file beside `path` and renamed, so a reader sees nothing or the whole number, never half.
+    False (and why, on stderr) when it cannot be written: the daemon then stops, exit 2."""
+    temporary = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(temporary, "w", encoding="ascii") as file:
+            file.write(f"{port}\n")
+        os.replace(temporary, path)
+    except OSError as exc:
+        click.echo(f"monitor: cannot write the port file {path}: {exc.strerror or exc}", err=True)
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        return False
+    return True
 
 
 async def _wait_for_signal(stop_after: float | None, on_hup: Callable[[], Any] | None) -> None:
@@ -70,8 +90,8 @@ async def serve_daemon(
     outbox_path: str | None = None,
     shard: ShardSpec | None = None,
     peers: tuple[str, ...] = (),
+    port_file: str | None = None,
 ) -> ExitCode:
-    from monitor.alerting.service import Alerter
     from monitor.http.app import serve
     from monitor.runtime.daemon import Monitor, utc_now
     from monitor.runtime.settings import MonitorSettings
@@ -86,6 +106,8 @@ async def serve_daemon(
     metrics = MonitorMetrics(CollectorRegistry(), __version__)
     alerter = None
     if alerts is not None and outbox_path is not None:
+        from monitor.alerting.service import Alerter  # its receivers' imports: only with --alerts
+
         alerter = Alerter(alerts, outbox_path, metrics, clock=utc_now)
     settings = MonitorSettings(config_path=config_path, shard=shard, peers=peers)
     monitor = Monitor(config, settings, metrics=metrics, store=store, alerter=alerter)
@@ -102,7 +124,7 @@ async def serve_daemon(
         click.echo(f"monitor: cannot listen on {listen}: {exc.strerror or exc}", err=True)
         return ExitCode.USAGE_OR_CONFIG
     shown = f"[{host}]" if ":" in host else host
-    ready(f"http://{shown}:{bound}")
+    monitor.log.info("monitor.listening", url=f"http://{shown}:{bound}")
 
     def reload() -> None:
         if config_path is not None:
@@ -110,6 +132,9 @@ async def serve_daemon(
             set_log_scrubber(monitor.scrubber)
 
     try:
+        if port_file is not None and not write_port_file(port_file, bound):
+            return ExitCode.USAGE_OR_CONFIG
+        ready(f"http://{shown}:{bound}")
         await _wait_for_signal(stop_after, reload if config_path else None)
     finally:
         freezer.cancel()
@@ -125,7 +150,15 @@ async def serve_daemon(
 @click.option(
     "--listen",
     default=None,
-    help="HOST:PORT for /status and /metrics [default: the config's listen, 127.0.0.1:8700]",
+    help="HOST:PORT for /status and /metrics [default: the config's listen, 127.0.0.1:8700]; "
+    "port 0 takes any free port (see --port-file)",
+)
+@click.option(
+    "--port-file",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="once listening, write the bound port here (atomically): how a supervisor learns the "
+    "port it got from --listen HOST:0",
 )
 @click.option(
     "--loop",
@@ -167,6 +200,7 @@ def run(
     alerts_path: str | None,
     stop_after: float | None,
     peer_url: str | None,
+    port_file: str | None,
     **shard_args: Any,
 ) -> None:
     """Run the daemon until SIGTERM or SIGINT; SIGHUP reloads the config."""
@@ -202,6 +236,7 @@ def run(
                 outbox_path=outbox_path,
                 shard=shard,
                 peers=peers,
+                port_file=port_file,
             )
         )
     )

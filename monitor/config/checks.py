@@ -60,7 +60,7 @@ class Check:
     """`service/kind/name`: made once, it is a dict key on every run of the check."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "id", f"{self.service}/{self.kind.value}/{self.name}")
+        object.__setattr__(self, "id", f"{self.service}/{self.kind}/{self.name}")  # StrEnum
 
 
 def resolve_checks(
@@ -84,18 +84,20 @@ def _service_checks(
     tls: TlsSettings,
 ) -> Iterator[Check]:
     """The checks of one service, in a fixed order: health, rpc, http, tcp, mcp, push,
-    analytics."""
-    headers = {**d.headers, **service.headers}
+    analytics. Header maps are shared, not copied, where nothing overrides them (a Check
+    never changes its headers): at 100,000 services the copies were a third of resolving."""
+    headers = {**d.headers, **service.headers} if service.headers else d.headers
     interval = service.interval or d.interval
     timeout = service.timeout or d.timeout
+    url = service.url
     common: dict[str, Any] = {
-        "tls": tls if (service.url or "").lower().startswith("https:") else None,
+        "tls": tls if url is not None and url[:6].lower() == "https:" else None,
         "max_body_bytes": d.max_body_bytes,
         "max_redirects": d.max_redirects,
         "cross_host_redirects": d.cross_host_redirects,
         "detailed_metrics": (service.metrics or metrics) == "detailed",
     }
-    if service.url is None:  # refused by cross_check unless every check names its own target
+    if url is None:  # refused by cross_check unless every check names its own target
         yield from _protocol_checks(service, "", interval, timeout, headers, tls, common)
         yield from _push_checks(service, common)
         return
@@ -103,7 +105,7 @@ def _service_checks(
         service=service.name,
         name="health",
         kind=CheckKind.HEALTH,
-        url=service.url + (service.health_path or d.health_path),
+        url=url + (service.health_path or d.health_path),
         method="GET",
         interval=interval,
         timeout=timeout,
@@ -112,6 +114,26 @@ def _service_checks(
         expect=service.expect.resolved() if service.expect else None,
         **common,
     )
+    if service.rpc or service.http:
+        yield from _smoke_checks(d, service, url, interval, timeout, headers, common)
+    if service.tcp or service.mcp:
+        yield from _protocol_checks(service, url, interval, timeout, headers, tls, common)
+    if service.push:
+        yield from _push_checks(service, common)
+    if cloudflare is not None:
+        yield _analytics_check(cloudflare, service)
+
+
+def _smoke_checks(
+    d: Defaults,
+    service: ServiceConfig,
+    url: str,
+    interval: float,
+    timeout: float,
+    headers: Mapping[str, SecretStr],
+    common: dict[str, Any],
+) -> Iterator[Check]:
+    """The rpc and http checks: paths under the service's url."""
     for kind, smoke_checks, default_target in (
         (CheckKind.RPC, service.rpc, d.rpc_target),
         (CheckKind.HTTP, service.http, d.http_target),
@@ -122,21 +144,17 @@ def _service_checks(
                 service=service.name,
                 name=smoke.name,
                 kind=kind,
-                url=service.url + smoke.path,
+                url=url + smoke.path,
                 method=smoke.method,
                 interval=smoke.interval or interval,
                 timeout=smoke.timeout or timeout,
                 target=smoke.target or default_target,
-                headers={**headers, **smoke.headers},
+                headers={**headers, **smoke.headers} if smoke.headers else headers,
                 body=body,
                 content_type=content_type,
                 expect=smoke.expect.resolved() if smoke.expect else None,
                 **common,
             )
-    yield from _protocol_checks(service, service.url, interval, timeout, headers, tls, common)
-    yield from _push_checks(service, common)
-    if cloudflare is not None:
-        yield _analytics_check(cloudflare, service)
 
 
 def _protocol_checks(

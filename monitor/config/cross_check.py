@@ -34,44 +34,62 @@ def _url_less_problems(i: int, service: ServiceConfig) -> list[ConfigProblem]:
     return []
 
 
-def cross_check(config: MonitorConfig) -> list[ConfigProblem]:
-    """Rules across fields: unique names, known dependencies, timeout within interval."""
+def _name_problems(config: MonitorConfig) -> list[ConfigProblem]:
+    """Duplicate service names, url-less services, duplicate check names within a service:
+    the services to look at are found in C loops, then each is looked at in service order."""
+    services = config.services
+    names = [s.name for s in services]
+    duplicated = len(set(names)) != len(names)
+    suspects = set(range(len(names))) if duplicated else set()
+    suspects.update(i for i, s in enumerate(services) if s.url is None)
+    suspects.update(
+        i
+        for i, s in enumerate(services)
+        if s.rpc or s.http or s.tcp or s.mcp or s.push
+        if len(s.rpc) + len(s.http) + len(s.tcp) + len(s.mcp) + len(s.push) > 1
+    )
     problems: list[ConfigProblem] = []
-    if config.latency.status_window not in config.latency.windows:
-        problems.append(
-            ConfigProblem("latency.status_window", "expected one of the latency.windows")
-        )
-    seen: dict[str, int] = {}
-    for i, service in enumerate(config.services):
-        if service.name in seen:
+    first_at = {n: i for i, n in reversed(list(enumerate(names)))} if duplicated else {}
+    for i in sorted(suspects):
+        service = services[i]
+        first = first_at.get(service.name, i)
+        if first != i:
             problems.append(
                 ConfigProblem(
                     f"services[{i}].name",
-                    f"duplicate service name {service.name!r} "
-                    f"(first at services[{seen[service.name]}])",
+                    f"duplicate service name {service.name!r} (first at services[{first}])",
                 )
             )
-        seen.setdefault(service.name, i)
         if service.url is None:
             problems.extend(_url_less_problems(i, service))
-        smoke_seen: set[tuple[str, str]] = set()
-        for kind in ("rpc", "http", "tcp", "mcp", "push"):
-            for j, smoke in enumerate(getattr(service, kind)):
-                key = (kind, smoke.name)
-                if key in smoke_seen:
-                    problems.append(
-                        ConfigProblem(
-                            f"services[{i}].{kind}[{j}].name",
-                            f"duplicate {kind} check name {smoke.name!r} "
-                            f"in service {service.name!r}",
-                        )
+        problems.extend(_duplicate_checks(i, service))
+    return problems
+
+
+def _duplicate_checks(i: int, service: ServiceConfig) -> list[ConfigProblem]:
+    problems: list[ConfigProblem] = []
+    smoke_seen: set[tuple[str, str]] = set()
+    for kind in ("rpc", "http", "tcp", "mcp", "push"):
+        for j, smoke in enumerate(getattr(service, kind)):
+            key = (kind, smoke.name)
+            if key in smoke_seen:
+                problems.append(
+                    ConfigProblem(
+                        f"services[{i}].{kind}[{j}].name",
+                        f"duplicate {kind} check name {smoke.name!r} in service {service.name!r}",
                     )
-                smoke_seen.add(key)
-    names = {s.name for s in config.services}
-    for i, service in enumerate(config.services):
+                )
+            smoke_seen.add(key)
+    return problems
+
+
+def _reference_problems(i: int, service: ServiceConfig, names: set[str]) -> list[ConfigProblem]:
+    """`load.check` and `depends_on` name things that exist."""
+    problems: list[ConfigProblem] = []
+    if service.load is not None:
         checks = [*(["health"] if service.url else []), *(c.name for c in service.rpc)]
         checks.extend(c.name for c in service.http)
-        if service.load is not None and service.load.check not in checks:
+        if service.load.check not in checks:
             problems.append(
                 ConfigProblem(
                     f"services[{i}].load.check",
@@ -79,20 +97,33 @@ def cross_check(config: MonitorConfig) -> list[ConfigProblem]:
                     f"{', '.join(checks) or 'the http checks under a url (the service has none)'}",
                 )
             )
-        for j, dep in enumerate(service.depends_on):
-            if dep not in names:
-                problems.append(
-                    ConfigProblem(
-                        f"services[{i}].depends_on[{j}]",
-                        f"unknown service {dep!r}; expected one of the names under services",
-                    )
+    for j, dep in enumerate(service.depends_on):
+        if dep not in names:
+            problems.append(
+                ConfigProblem(
+                    f"services[{i}].depends_on[{j}]",
+                    f"unknown service {dep!r}; expected one of the names under services",
                 )
-            elif dep == service.name:
-                problems.append(
-                    ConfigProblem(
-                        f"services[{i}].depends_on[{j}]", "a service cannot depend on itself"
-                    )
-                )
+            )
+        elif dep == service.name:
+            problems.append(
+                ConfigProblem(f"services[{i}].depends_on[{j}]", "a service cannot depend on itself")
+            )
+    return problems
+
+
+def cross_check(config: MonitorConfig) -> list[ConfigProblem]:
+    """Rules across fields: unique names, known dependencies, timeout within interval."""
+    problems: list[ConfigProblem] = []
+    if config.latency.status_window not in config.latency.windows:
+        problems.append(
+            ConfigProblem("latency.status_window", "expected one of the latency.windows")
+        )
+    problems.extend(_name_problems(config))
+    names = {s.name for s in config.services}
+    referring = [i for i, s in enumerate(config.services) if s.load is not None or s.depends_on]
+    for i in referring:
+        problems.extend(_reference_problems(i, config.services[i], names))
     cloudflare = config.cloudflare
     if (
         cloudflare is not None
@@ -107,7 +138,8 @@ def cross_check(config: MonitorConfig) -> list[ConfigProblem]:
             )
         )
     tokens: dict[str, str] = {}
-    for i, service in enumerate(config.services):
+    for i in [i for i, s in enumerate(config.services) if s.push]:
+        service = config.services[i]
         for j, push in enumerate(service.push):
             first = tokens.setdefault(push.token.get_secret_value(), f"{service.name}/{push.name}")
             if first != f"{service.name}/{push.name}":
@@ -117,11 +149,13 @@ def cross_check(config: MonitorConfig) -> list[ConfigProblem]:
                         f"the same token as push check {first}; expected one token per check",
                     )
                 )
-    for check in config.checks():
-        if check.timeout > check.interval:
+    late = [check for check in config.checks() if check.timeout > check.interval]
+    if late:
+        position = {s.name: i for i, s in reversed(list(enumerate(config.services)))}
+        for check in late:
             problems.append(
                 ConfigProblem(
-                    f"services[{seen[check.service]}].timeout",
+                    f"services[{position[check.service]}].timeout",
                     f"timeout {check.timeout}s of check {check.id} is longer than its interval "
                     f"{check.interval}s; expected timeout <= interval",
                 )

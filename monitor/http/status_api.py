@@ -9,15 +9,14 @@ weak ETag so a poller that sends `If-None-Match` gets 304 while nothing ran.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 from aiohttp import web
 
-from monitor.config import ServiceConfig
 from monitor.http.json_api import MONITOR_KEY, json_response
+from monitor.http.service_index import IndexCache
 from monitor.http.status_query import (
     BadStatusQuery,
-    ServiceIndex,
     etag_matches,
     parse_status_query,
     select_services,
@@ -28,21 +27,14 @@ from monitor.model import FleetStatus, Page, status_json_schema
 SERVICES_PER_CHUNK = 200
 
 
-class IndexCache:
-    """The `ServiceIndex` of the services the daemon runs now: rebuilt on the first filtered
-    request after a reload (the services list is a new object then)."""
-
-    def __init__(self) -> None:
-        self._services: Sequence[ServiceConfig] | None = None
-        self._index: ServiceIndex | None = None
-
-    def index(self, services: Sequence[ServiceConfig]) -> ServiceIndex:
-        if self._index is None or self._services is not services:
-            self._services, self._index = services, ServiceIndex(services)
-        return self._index
+INDEX_KEY = web.AppKey("service_index", IndexCache)
 
 
-INDEX_KEY = web.AppKey("status_index", IndexCache)
+def service_indexes(app: web.Application) -> IndexCache:
+    """The app's one index holder: /status, the page and its search share it."""
+    if INDEX_KEY not in app:
+        app[INDEX_KEY] = IndexCache()
+    return app[INDEX_KEY]
 
 
 async def status_handler(request: web.Request) -> web.StreamResponse:
@@ -60,8 +52,7 @@ async def status_handler(request: web.Request) -> web.StreamResponse:
         fleet = monitor.status()
     else:
         try:
-            index = request.app[INDEX_KEY].index(monitor.config.services)
-            chosen = select_services(index, query, monitor.service_status_now)
+            chosen = select_services(request.app[INDEX_KEY].index(monitor), query)
         except BadStatusQuery as exc:
             return json_response({"error": str(exc)}, status=400)
         page = Page(total=chosen.total, limit=query.limit, next_cursor=chosen.next_cursor)
@@ -113,7 +104,7 @@ async def schema_handler(request: web.Request) -> web.Response:
 
 
 def add_status_routes(app: web.Application) -> None:
-    app[INDEX_KEY] = IndexCache()
+    service_indexes(app)
     app.router.add_get("/status", status_handler)
     app.router.add_get("/status/schema", schema_handler)
     app.router.add_get("/status/{name}", service_handler)

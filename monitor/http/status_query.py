@@ -16,11 +16,12 @@ import binascii
 import hashlib
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import compress
+from itertools import islice
 
-from monitor.config import NAME_PATTERN, ServiceConfig
+from monitor.config import NAME_PATTERN
+from monitor.http.service_index import ServiceIndex
 from monitor.model import Status
 
 MAX_LIMIT = 10_000
@@ -140,60 +141,53 @@ class Selection:
     next_cursor: str | None
 
 
-class ServiceIndex:
-    """Where each service is, and which services each team and label holds: built once per
-    config, so a filtered answer costs what it selects, not a pass over 100,000 services."""
-
-    def __init__(self, services: Sequence[ServiceConfig]) -> None:
-        self.names = [s.name for s in services]
-        self.position: dict[str, int] = {}
-        self.by_team: dict[str | None, list[int]] = {}
-        self.by_label: dict[tuple[str, str], list[int]] = {}
-        for i, service in enumerate(services):
-            self.position.setdefault(service.name, i)
-            self.by_team.setdefault(service.team, []).append(i)
-            for label in service.labels.items():
-                self.by_label.setdefault(label, []).append(i)
-
-    def candidates(self, query: StatusQuery) -> Sequence[int]:
-        """Positions, ascending, that the name, team and label filters allow."""
-        chosen: list[set[int]] = []
-        if query.services:
-            chosen.append({self.position[n] for n in query.services if n in self.position})
-        if query.teams:
-            chosen.append({i for team in query.teams for i in self.by_team.get(team, ())})
-        chosen.extend(set(self.by_label.get(label, ())) for label in query.labels)
-        if not chosen:
-            return range(len(self.names))
-        chosen.sort(key=len)
-        return sorted(chosen[0].intersection(*chosen[1:]))
-
-
-def select_services(
-    index: ServiceIndex, query: StatusQuery, status_of: Callable[[str], Status]
-) -> Selection:
-    """The services `query` asks for. `status_of` is the service's current status (cheap:
-    the daemon's per-service track), asked only of the services the other filters leave, so
-    only the selected services' views get built."""
-    names = index.names
-    pool = index.candidates(query)
-    if query.search:
-        pool = [i for i in pool if query.search in names[i].lower()]
-    if query.statuses:  # the one filter the index cannot hold: asked in C loops but status_of
-        asked = names if isinstance(pool, range) else map(names.__getitem__, pool)
-        pool = list(compress(pool, map(query.statuses.__contains__, map(status_of, asked))))
-    total = len(pool)
+def select_services(index: ServiceIndex, query: StatusQuery) -> Selection:
+    """The services `query` asks for, from the index alone: the name, team and label filters
+    read its lists, a status filter its members of that status (walked in config order
+    when it is the only filter, so a page costs its own length), so only the selected
+    services' views get built."""
+    after = -1
     if query.after is not None:
-        after = index.position.get(query.after)
-        if after is None:
+        found = index.position.get(query.after)
+        if found is None:
             raise BadStatusQuery(
                 "cursor: its service is no longer configured; start again without cursor"
             )
-        pool = pool[bisect_right(pool, after) :]
-    page = pool if query.limit is None else pool[: query.limit]
-    more = len(pool) > len(page)
-    chosen = [names[i] for i in page]
+        after = found
+    pool = candidates(index, query)
+    if query.search:
+        pool = index.matching(query.search, pool)
+    rest: Iterable[int]
+    if pool is None and query.statuses:
+        total, rest = index.count(query.statuses), index.with_status(query.statuses, after)
+    else:
+        if pool is None:
+            pool = range(len(index.names))
+        if query.statuses:
+            pool = index.having_status(pool, query.statuses)
+        total, rest = len(pool), pool[bisect_right(pool, after) :]
+    page = list(islice(rest, None if query.limit is None else query.limit + 1))
+    more = query.limit is not None and len(page) > query.limit
+    chosen = [index.names[i] for i in page[: query.limit]]
     return Selection(chosen, total, encode_cursor(chosen[-1]) if more else None)
+
+
+def candidates(index: ServiceIndex, query: StatusQuery) -> Sequence[int] | None:
+    """Positions, ascending, that the name, team and label filters allow; None: no such
+    filter, every service."""
+    chosen: list[Collection[int]] = []
+    if query.services:
+        chosen.append({index.position[n] for n in query.services if n in index.position})
+    if query.teams:
+        teams = [index.by_team.get(team, []) for team in query.teams]
+        chosen.append(teams[0] if len(teams) == 1 else {i for held in teams for i in held})
+    chosen.extend(index.by_label.get(label, []) for label in query.labels)
+    if not chosen:
+        return None
+    if len(chosen) == 1 and isinstance(chosen[0], list):
+        return chosen[0]  # one team or one label: already in config order
+    chosen.sort(key=len)
+    return sorted(set(chosen[0]).intersection(*chosen[1:]))
 
 
 def status_etag(version: tuple[int, ...], query_string: str) -> str:

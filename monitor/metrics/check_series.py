@@ -29,6 +29,7 @@ from prometheus_client.samples import Sample
 
 from monitor.metrics.families import fresh_families
 from monitor.metrics.histograms import ArrayHistogram, le_label, lean_bounds
+from monitor.metrics.service_series import STATUS_VALUES, STATUSES, ServiceSeries
 from monitor.model import Reason, Status
 from monitor.slo import burn_rate
 
@@ -36,18 +37,16 @@ Labels = tuple[str, str, str]
 """(service, check, kind): every per-check series carries these, in this order."""
 
 CHECK_LABELS = ("service", "check", "kind")
-STATUSES = tuple(Status)
 REASONS = tuple(Reason)
 _STATUS_INDEX = {s: i for i, s in enumerate(STATUSES)}
 _REASON_INDEX = {r: i for i, r in enumerate(REASONS)}
 _UNKNOWN = _STATUS_INDEX[Status.UNKNOWN]
 _NOT_CHECKED = _REASON_INDEX[Reason.NOT_CHECKED]
-STATUS_VALUES = tuple(s.value for s in STATUSES)
 REASON_VALUES = tuple(r.value for r in REASONS)
 _NAN = math.nan
 
 
-class CheckSeries(Collector):
+class CheckSeries(ServiceSeries, Collector):
     """The per-check and per-service series of one monitor. Register it on the registry."""
 
     def __init__(self, buckets: tuple[float, ...]) -> None:
@@ -73,11 +72,7 @@ class CheckSeries(Collector):
         self._windows: dict[str, int] = {}  # window label -> column of _p95 and _ratio
         self._p95: list[array[float]] = []  # NaN: absent
         self._ratio: list[array[float]] = []  # NaN: absent (the burn rate follows it)
-        self._service_index: dict[str, int] = {}
-        self._services: list[str | None] = []
-        self._service_free: list[int] = []
-        self._service_status = array("b")
-        self._service_detailed = array("b")
+        ServiceSeries.__init__(self)
         self._use_created: bool = getattr(prometheus_client.metrics, "_use_created", True)
         self._quiet = threading.local()  # set: collect() yields nothing on this thread
 
@@ -104,20 +99,40 @@ class CheckSeries(Collector):
         self.declare_many(((labels, target, detailed),))
 
     def declare_many(self, checks: Iterable[tuple[Labels, float, bool]]) -> None:
-        """`declare` of each (labels, target, detailed), the arrays grown once for all."""
+        """`declare` of each (labels, target, detailed); new checks take slots at the end,
+        every array set once for all of them (a start-up declares 100,000)."""
         checks = list(checks)
         index = self._index
-        new = {labels for labels, _, _ in checks if labels not in index}
-        fresh = iter(self._grow(len(new) - len(self._free)))
+        if self._free:  # a reload after removals: freed slots reused one at a time
+            for labels, target, detailed in checks:
+                self._declare_one(labels, target, detailed)
+            return
+        fresh: dict[Labels, tuple[float, bool]] = {}
         for labels, target, detailed in checks:
-            i = index.get(labels)
-            if i is None:
-                i = self._slot() if self._free else next(fresh)
-                self._labels[i] = labels
-                index[labels] = i
-            self._status[i] = _UNKNOWN
-            self._reason[i] = _NOT_CHECKED
-            self._configure(i, target, detailed)
+            if labels in index:
+                self._declare_one(labels, target, detailed)
+            else:
+                fresh[labels] = (target, detailed)  # declared twice: the last one holds
+        slots = self._grow(len(fresh))
+        settings = list(fresh.values())
+        self._target[slots.start : slots.stop] = array("d", [t for t, _ in settings])
+        self._detailed[slots.start : slots.stop] = array("b", [d for _, d in settings])
+        self.duration.set_new_bounds(slots, [self._buckets] * len(settings))
+        self.latency.set_new_bounds(
+            slots, [self._buckets if d else lean_bounds(t) for t, d in settings]
+        )
+        self._labels[slots.start : slots.stop] = list(fresh)  # last, as in _grow
+        index.update(zip(fresh, slots, strict=True))
+
+    def _declare_one(self, labels: Labels, target: float, detailed: bool) -> None:
+        i = self._index.get(labels)
+        if i is None:
+            i = self._slot()
+            self._labels[i] = labels
+            self._index[labels] = i
+        self._status[i] = _UNKNOWN
+        self._reason[i] = _NOT_CHECKED
+        self._configure(i, target, detailed)
 
     def configure(self, labels: Labels, target: float, detailed: bool) -> None:
         """A reloaded check's new target or mode; its status and counters stay."""
@@ -261,37 +276,6 @@ class CheckSeries(Collector):
             if column is not None:
                 self._p95[column][i] = self._ratio[column][i] = _NAN
 
-    def declare_service(self, service: str, detailed: bool = False) -> None:
-        """Lean: one series, the current status; detailed: 0 for the other statuses too."""
-        self.observe_service(service, Status.UNKNOWN)
-        self.configure_service(service, detailed)
-
-    def configure_service(self, service: str, detailed: bool) -> None:
-        i = self._service_index.get(service)
-        if i is not None:
-            self._service_detailed[i] = 1 if detailed else 0
-
-    def observe_service(self, service: str, status: Status) -> None:
-        i = self._service_index.get(service)
-        if i is None:
-            if self._service_free:
-                i = self._service_free.pop()
-                self._service_detailed[i] = 0
-            else:
-                i = len(self._services)
-                self._service_status.append(_UNKNOWN)
-                self._service_detailed.append(0)
-                self._services.append(None)
-            self._services[i] = service
-            self._service_index[service] = i
-        self._service_status[i] = _STATUS_INDEX[status]
-
-    def forget_service(self, service: str) -> None:
-        i = self._service_index.pop(service, None)
-        if i is not None:
-            self._services[i] = None
-            self._service_free.append(i)
-
     # -- reads (any thread) ----------------------------------------------------------------
 
     def describe(self) -> Iterable[Metric]:
@@ -310,15 +294,7 @@ class CheckSeries(Collector):
                 self._collect_detailed(families, i, labels, windows)
             else:
                 self._collect_lean(families, i, labels)
-        service = families["service"].samples
-        for i, name in [(i, s) for i, s in enumerate(list(self._services)) if s is not None]:
-            current = self._service_status[i]
-            for s, st in enumerate(STATUS_VALUES):
-                if s == current or self._service_detailed[i]:
-                    value = 1.0 if s == current else 0.0
-                    service.append(
-                        Sample("monitor_service_status", {"service": name, "status": st}, value)
-                    )
+        self.collect_services(families["service"].samples)
         # no HELP/TYPE for a family no check has (a fleet of lean checks has no window gauges)
         return [family for family in families.values() if family.samples]
 

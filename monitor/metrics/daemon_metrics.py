@@ -148,12 +148,11 @@ class MonitorMetrics:
     def declare(self, checks: Iterable[Check], services: Iterable[str]) -> None:
         """Export every known series at 0 from the start, so absent never means zero."""
         checks = list(checks)
-        self.checks.declare_many(
-            (_labels(check), check.target, check.detailed_metrics) for check in checks
+        self.checks.declare_many(  # _labels inlined: 100,000 calls at start-up
+            ((c.service, c.name, c.kind.value), c.target, c.detailed_metrics) for c in checks
         )
         detailed = {check.service for check in checks if check.detailed_metrics}
-        for service in services:
-            self.checks.declare_service(service, service in detailed)
+        self.checks.declare_services(services, detailed)
         self.checks_configured.set(len(checks))
 
     def configure(self, checks: Iterable[Check], services: Iterable[str]) -> None:

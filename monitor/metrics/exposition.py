@@ -15,13 +15,10 @@ from collections.abc import Callable, Iterator
 
 from prometheus_client.utils import floatToGoString
 
-from monitor.metrics.check_series import (
-    REASON_VALUES,
-    STATUS_VALUES,
-    CheckSeries,
-)
+from monitor.metrics.check_series import REASON_VALUES, CheckSeries
 from monitor.metrics.families import DETAILED_ONLY, FAMILIES, FAMILY_HELP
 from monitor.metrics.histograms import ArrayHistogram
+from monitor.metrics.service_series import STATUS_VALUES
 from monitor.slo import P95_BUDGET
 
 _BATCH = 2000  # checks per chunk

@@ -62,11 +62,22 @@ class ArrayHistogram:
             raise ValueError(f"{len(bounds)} bounds; at most {self.stride - 1}")
         if self.bounds[i] == bounds:
             return
-        self.reset(i)
+        if self.bounds[i]:  # a new slot's counts are zeros already (grow, or a free one reset)
+            self.reset(i)
         les = self._le_cache.get(bounds)
         if les is None:
             les = self._le_cache[bounds] = (*(le_label(b) for b in bounds), "+Inf")
         self.bounds[i], self.les[i] = bounds, les
+
+    def set_new_bounds(self, slots: range, bounds: list[tuple[float, ...]]) -> None:
+        """`set_bounds` of slots just grown (counts at zero, no bounds yet), in one step."""
+        cache = self._le_cache
+        for each in set(bounds) - cache.keys():  # a fleet has few distinct targets
+            if len(each) >= self.stride:
+                raise ValueError(f"{len(each)} bounds; at most {self.stride - 1}")
+            cache[each] = (*(le_label(b) for b in each), "+Inf")
+        self.bounds[slots.start : slots.stop] = bounds
+        self.les[slots.start : slots.stop] = [cache[each] for each in bounds]
 
     def reset(self, i: int) -> None:
         base = i * self.stride

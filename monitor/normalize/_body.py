@@ -31,10 +31,12 @@ class Body:
 
 
 def _charset(content_type_header: str) -> str:
+    """The declared charset as written: the codec lookup ignores its case and the quotes and
+    spaces around it (`charset="ISO-8859-1"`)."""
     for param in content_type_header.split(";")[1:]:
         key, _, value = param.partition("=")
         if key.strip().lower() == "charset" and value.strip():
-            return value.strip().strip('"').lower()
+            return value
     return "utf-8"
 
 
@@ -59,6 +61,4 @@ def decode_body(answer: Answer) -> Body:
                 error = f"{type(exc).__name__}: {exc}"
             except RecursionError:
                 error = "JSON nested too deeply"
-    elif text is None and declared_json:
-        error = "body is not valid UTF-8"
     return Body(raw=raw, text=text, json=data, json_error=error, declared_json=declared_json)

@@ -1,13 +1,14 @@
 """The words services use for their own health, and where they put messages and versions.
 
 Shared by the JSON and text parsers so that `"ok"`, `"UP"`, `"pass"` and `true` mean the same
-thing everywhere. A word not listed here is not guessed at: it yields None.
+thing everywhere. A word not listed here is not guessed at: it yields None. The mappings read
+here are decoded JSON objects, whose keys are always strings.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from functools import lru_cache
 from http import HTTPStatus
 from typing import Any
@@ -157,17 +158,15 @@ def sentence_status(text: str) -> Status | None:
 def status_phrase(text: str) -> tuple[Status, str] | None:
     """A one-line answer: a status word (`ERROR`), a word or sentence before a colon and a detail
     (`WARN: inconsistent objects`, `unavailable: connection refused`, `Ingester not ready:
-    waiting for 15s`), or a sentence. Returns the status and the detail after the colon."""
+    waiting for 15s`), or a sentence. Returns the status and the detail after the colon.
+
+    Callers pass one line: a text's lines, or a message whose white space `short` collapsed."""
     line = text.strip()
-    if not line or len(line) > 300 or "\n" in line:
+    if len(line) > 300:
         return None
-    head, colon, rest = line.partition(":")
-    candidates = [(line, "")] if not colon else [(head, short(rest.strip()))]
-    for candidate, detail in candidates:
-        found = status_word(candidate.rstrip(".!")) or sentence_status(candidate)
-        if found is not None:
-            return found, detail
-    return None
+    head, _, rest = line.partition(":")  # without a colon, the head is the whole line
+    found = status_word(head.rstrip(".!")) or sentence_status(head)
+    return None if found is None else (found, short(rest.strip()))
 
 
 CONTROL_CHARS = re.compile(
@@ -231,7 +230,7 @@ def _key_rank(key: str) -> int | None:
 def _ranked_status_keys(data: Mapping[str, Any]) -> list[str]:
     found = []
     for key in data:
-        rank = _key_rank(key) if isinstance(key, str) else None
+        rank = _key_rank(key)
         if rank is not None:
             found.append((rank, key))
     return [key for _, key in sorted(found)]
@@ -252,7 +251,7 @@ def status_field(data: Mapping[str, Any]) -> tuple[str, Status] | None:
         if found is not None:
             return key, found
     for key, value in data.items():
-        if not isinstance(key, str) or key.lower().replace("_", "") not in _BOOL_NAMES:
+        if key.lower().replace("_", "") not in _BOOL_NAMES:
             continue
         if isinstance(value, bool) or (
             isinstance(value, str) and value.strip().lower() in _STRING_BOOLEANS
@@ -278,7 +277,7 @@ def _item_detail(item: Mapping[str, Any]) -> str:
     detail = message_of(item)
     if detail:
         return detail
-    for key in ("Output", "Notes", "output"):
+    for key in ("Output", "Notes"):  # Consul's; `output` and `notes` are message keys
         if isinstance(item.get(key), str) and item[key].strip():
             return short(item[key])
     return ""
@@ -310,13 +309,12 @@ def _plain_component(key: str, value: str) -> Component | None:
 _NOT_PARTS = set(MESSAGE_KEYS) | set(VERSION_KEYS)
 
 
-def components_of(data: Mapping[str, Any], skip: Iterable[str] = ()) -> dict[str, Component]:
+def components_of(data: Mapping[str, Any]) -> dict[str, Component]:
     """Sub-objects that carry a status of their own: top-level `postgres: {status: ...}` and
     entries of containers such as `components`, `checks` or `services` (mapping or list). In a
     mapping with no status of its own, plain-string values that are statuses count too
     (`{"database": "ok"}`): such a mapping is a component map."""
     found: dict[str, Component] = {}
-    skipped = set(skip)
     plain = status_of(data) is None
 
     def add(name: str, value: Any) -> None:
@@ -333,9 +331,9 @@ def components_of(data: Mapping[str, Any], skip: Iterable[str] = ()) -> dict[str
 
     status_keys = set(_ranked_status_keys(data))
     for key, value in data.items():
-        if key in skipped or key in status_keys:
+        if key in status_keys:
             continue
-        container = isinstance(key, str) and key.lower() in CONTAINER_KEYS
+        container = key.lower() in CONTAINER_KEYS
         if container and isinstance(value, Mapping) and status_of(value) is None:
             for name, item in value.items():
                 add(name, item)

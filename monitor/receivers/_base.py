@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Generic, Protocol, TypeVar
 
 import aiohttp
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationInfo
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    model_validator,
+)
 
 from monitor.alerting.state import AlertEvent, Batch
 from monitor.config import Duration, expand_env
@@ -154,7 +162,7 @@ Secret = Annotated[SecretStr, BeforeValidator(_secret)]
 
 
 def read_secret_files(data: Any, names: Sequence[str]) -> Any:
-    """`url_file: /run/secrets/x` -> `url: <file content>`, for a model_validator(mode='before')."""
+    """`url_file: /run/secrets/x` -> `url: <file content>`, for each of `names`."""
     if not isinstance(data, dict):
         return data
     data = dict(data)
@@ -184,6 +192,14 @@ class ReceiverConfig(BaseModel):
     """Grouping keys (`alerting/grouping.py`); unset: the top-level `grouping:` block's."""
     group_wait: Duration | None = Field(default=None, ge=0)
     group_interval: Duration | None = Field(default=None, ge=0)
+
+    secret_files: ClassVar[tuple[str, ...]] = ()
+    """Secret keys that may be read from a file instead: `<key>_file: /run/secrets/x`."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secret_files(cls, data: Any) -> Any:
+        return read_secret_files(data, cls.secret_files)
 
 
 ConfigT = TypeVar("ConfigT", bound=ReceiverConfig)

@@ -14,8 +14,6 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar, Literal
 
-from pydantic import model_validator
-
 from monitor.alerting.state import AlertEvent, Batch, fingerprint
 from monitor.receivers._base import (
     HttpReceiver,
@@ -24,7 +22,6 @@ from monitor.receivers._base import (
     Secret,
     group_title,
     listed,
-    read_secret_files,
     rfc3339,
 )
 
@@ -34,15 +31,11 @@ SEVERITIES = frozenset({"critical", "error", "warning", "info"})
 
 class PagerDutyConfig(ReceiverConfig):
     type: Literal["pagerduty"]
+    secret_files = ("routing_key",)
     routing_key: Secret
     url: str = EVENTS_URL
     source: str = "fleet-monitor"
     client: str = "fleet monitor"
-
-    @model_validator(mode="before")
-    @classmethod
-    def _files(cls, data: Any) -> Any:
-        return read_secret_files(data, ("routing_key",))
 
 
 def event_body(event: AlertEvent, config: PagerDutyConfig) -> dict[str, Any]:

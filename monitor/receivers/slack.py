@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar, Literal
 
-from pydantic import model_validator
-
 from monitor.alerting.state import AlertEvent, Batch
 from monitor.receivers._base import (
     HttpReceiver,
@@ -20,7 +18,6 @@ from monitor.receivers._base import (
     Secret,
     group_title,
     listed,
-    read_secret_files,
 )
 
 _ICON = {"firing": ":rotating_light:", "repeat": ":repeat:", "resolved": ":white_check_mark:"}
@@ -29,12 +26,8 @@ _LINKS = (("runbook_url", "Runbook"), ("dashboard_url", "Dashboard"))
 
 class SlackConfig(ReceiverConfig):
     type: Literal["slack"]
+    secret_files = ("url",)
     url: Secret
-
-    @model_validator(mode="before")
-    @classmethod
-    def _files(cls, data: Any) -> Any:
-        return read_secret_files(data, ("url",))
 
 
 def _cut(text: str, limit: int) -> str:

@@ -11,7 +11,7 @@ import hmac
 import json
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from monitor.alerting.state import AlertEvent, Batch
 from monitor.receivers._base import (
@@ -19,7 +19,6 @@ from monitor.receivers._base import (
     ReceiverConfig,
     Request,
     Secret,
-    read_secret_files,
     rfc3339,
 )
 
@@ -30,16 +29,12 @@ ZERO_TIME = "0001-01-01T00:00:00Z"
 
 class WebhookConfig(ReceiverConfig):
     type: Literal["webhook"]
+    secret_files = ("url", "hmac_secret")
     url: Secret
     hmac_secret: Secret | None = None
     max_alerts: int = Field(
         default=0, ge=0, description="0 = no limit; extra alerts are counted in truncatedAlerts"
     )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _files(cls, data: Any) -> Any:
-        return read_secret_files(data, ("url", "hmac_secret"))
 
 
 def sign(secret: str, body: bytes) -> str:

@@ -7,14 +7,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from monitor.analytics.client import AnalyticsPoller
-from monitor.analytics.series import AnalyticsSeries
 from monitor.config import Check, MonitorConfig, load_config
 from monitor.durations import format_duration
 from monitor.errors import ConfigError
 from monitor.fleet.sharding import shard_info
 from monitor.probes import polled
-from monitor.runtime.gc_policy import paused_collector
+from monitor.runtime.gc_policy import freeze_after_reload, paused_collector
 from monitor.runtime.monitor_base import MonitorBase
 from monitor.runtime.tracked import TrackedCheck
 from monitor.secrets_scrub import scrubber_for
@@ -46,18 +44,24 @@ class ConfigApply(MonitorBase):
         check still configured keeps its record (state, windows), with the new `Check` in it."""
         shard = self.settings.shard
         previous, self.tracked = self.tracked, {}
-        for c in config.checks():
-            if shard is None or shard.owns(c.id, c.service):
+        checks = config.checks()
+        if shard is not None:
+            checks = [c for c in checks if shard.owns(c.id, c.service)]
+        if previous:
+            for c in checks:
                 record = previous.get(c.id)
                 if record is None:
                     record = TrackedCheck(c)
                 else:
                     record.check = c
                 self.tracked[c.id] = record
+        else:  # the first config: a record each, in bulk
+            self.tracked = {c.id: TrackedCheck(c) for c in checks}
         self.by_service = {s.name: [] for s in config.services}
         self._headless_names = frozenset(s.name for s in config.services if s.url is None)
+        by_service = self.by_service
         for record in self.tracked.values():
-            self.by_service[record.check.service].append(record)
+            by_service[record.check.service].append(record)
         self._shard_info = None
         self.push.configure(self.checks(), config.checks() if shard is not None else ())
         if shard is not None:  # a service none of whose checks we own is not ours to track
@@ -74,7 +78,10 @@ class ConfigApply(MonitorBase):
             self.analytics = None
         elif self.analytics is not None:
             self.analytics.apply_config(config)
-        else:
+        else:  # imported here: a config without `cloudflare:` never needs them
+            from monitor.analytics.client import AnalyticsPoller
+            from monitor.analytics.series import AnalyticsSeries
+
             if self._analytics_series is None:
                 self._analytics_series = AnalyticsSeries(self.metrics.registry)
             self.analytics = AnalyticsPoller(
@@ -97,11 +104,13 @@ class ConfigApply(MonitorBase):
         self._ensure_analytics(new)
         removed = [c for cid, c in old_checks.items() if cid not in self.tracked]
         added = [t.check for cid, t in self.tracked.items() if cid not in old_checks]
-        changed = [
-            t.check
-            for cid, t in self.tracked.items()
-            if cid in old_checks and old_checks[cid] != t.check
-        ]
+        changed, restyled = [], []  # restyled: a new target or `metrics:` mode
+        for cid, t in self.tracked.items():
+            old = old_checks.get(cid)
+            if old is not None and old != t.check:
+                changed.append(t.check)
+                if (old.target, old.detailed_metrics) != (t.check.target, t.check.detailed_metrics):
+                    restyled.append(t.check)
         for check in removed:
             self.scheduler.remove(check.id)
             self.metrics.forget(check)
@@ -112,8 +121,13 @@ class ConfigApply(MonitorBase):
         for name in gone_services:
             self.services.forget(name)
         self.metrics.declare(added, {c.service for c in added} - set(self.services.tracks))
+        # only services whose checks' series may look different: a reload that changes every
+        # interval reconfigures none
+        restyled_services = {c.service for c in (*added, *restyled, *removed)}
+        restyled_services &= self.by_service.keys()
         self.metrics.configure(
-            [t.check for t in self.tracked.values()], {c.service for c in (*added, *changed)}
+            [t.check for name in restyled_services for t in self.by_service[name]],
+            restyled_services,
         )
         self.metrics.checks_configured.set(len(self.tracked))
         if self.scheduler.running:
@@ -139,6 +153,7 @@ class ConfigApply(MonitorBase):
             return False, str(exc)
         with paused_collector():
             counts = self.apply_config(new)
+            freeze_after_reload()
         self.metrics.config_last_reload_successful.set(1)
         self.metrics.config_last_reload_success_timestamp.set(time.time())
         self.log.info("config.reloaded", file=path, **counts)

@@ -12,14 +12,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from prometheus_client import CollectorRegistry
 
 from monitor import __version__
-from monitor.alerting.service import Alerter
-from monitor.alerting.state import RuleInput
 from monitor.config import Check, MonitorConfig
 from monitor.fleet.sharding import other_owners
 from monitor.metrics.daemon_metrics import MonitorMetrics
@@ -40,6 +38,10 @@ from monitor.runtime.store import Store
 from monitor.runtime.store_writer import StoreWriter
 from monitor.secrets_scrub import NO_SECRETS, Scrubber
 from monitor.status import fleet_status
+
+if TYPE_CHECKING:  # imported when --alerts asks (cli/run.py)
+    from monitor.alerting.service import Alerter
+    from monitor.alerting.state import RuleInput
 
 
 def utc_now() -> datetime:
@@ -139,6 +141,8 @@ class Monitor(Lifecycle, ConfigApply, CheckResults):
 
     def rule_input(self) -> RuleInput:
         """What the alert rules see: the fleet now, and the monitor's own liveness."""
+        from monitor.alerting.state import RuleInput
+
         now = self.clock()
         silences = self.alerter.active_silences(now) if self.alerter is not None else ()
         return RuleInput.from_fleet(

@@ -30,6 +30,7 @@ from monitor.config import Check
 __all__ = [
     "GC_THRESHOLDS",
     "freeze_after_first_round",
+    "freeze_after_reload",
     "pause_collector",
     "paused_collector",
     "tune_collector",
@@ -67,6 +68,14 @@ def tune_collector() -> None:
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
     gc.enable()
+
+
+def freeze_after_reload() -> None:
+    """What a reload built (the config, its checks) lives until the next one: frozen as at
+    start-up, or every full collection after a reload walks it again while checks wait. Only
+    where `tune_collector` set the daemon's policy (a test process keeps its own)."""
+    if gc.get_threshold() == GC_THRESHOLDS:
+        gc.freeze()
 
 
 async def freeze_after_first_round(monitor: _Checks) -> None:

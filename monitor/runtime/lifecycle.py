@@ -49,9 +49,7 @@ class Lifecycle(MonitorBase):
             await self.alerter.start(self.rule_input, self._recheck)
         await self.push.start()
         if schedule:
-            for record in self.tracked.values():
-                if polled(record.check):
-                    self.scheduler.add(record.check)
+            self.scheduler.add_many(t.check for t in self.tracked.values() if polled(t.check))
             self.scheduler.start()
             self._start_analytics()
         self.log.info(

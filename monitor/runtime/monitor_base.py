@@ -8,14 +8,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from monitor.alerting.service import Alerter
-from monitor.alerting.state import RuleInput
-from monitor.analytics.client import AnalyticsPoller
-from monitor.analytics.series import AnalyticsSeries
 from monitor.config import MonitorConfig
 from monitor.metrics.daemon_metrics import MonitorMetrics
 from monitor.model import ShardInfo, Verdict
@@ -28,6 +24,12 @@ from monitor.runtime.store import Store
 from monitor.runtime.store_writer import StoreWriter
 from monitor.runtime.tracked import TrackedCheck
 from monitor.secrets_scrub import Scrubber
+
+if TYPE_CHECKING:  # alerting and analytics are imported when a config or --alerts asks
+    from monitor.alerting.service import Alerter
+    from monitor.alerting.state import RuleInput
+    from monitor.analytics.client import AnalyticsPoller
+    from monitor.analytics.series import AnalyticsSeries
 
 __all__ = ["MonitorBase"]
 

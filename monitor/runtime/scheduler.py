@@ -46,9 +46,12 @@ runs (and so its phases) over checks / START_RATE seconds, up to each check's in
 def first_offset(check_id: str, interval: float, spread: float) -> float:
     """A stable offset in [0, min(interval, spread)) so checks do not all fire at once and a
     restart keeps the same phase."""
-    digest = hashlib.blake2b(check_id.encode(), digest_size=8).digest()
-    fraction = int.from_bytes(digest, "big") / 2**64
-    return fraction * min(interval, spread)
+    return _phase_fraction(check_id) * min(interval, spread)
+
+
+def _phase_fraction(check_id: str, blake2b: Any = hashlib.blake2b) -> float:
+    """Where in the spread a check's phase falls, [0, 1): the same after a restart."""
+    return int.from_bytes(blake2b(check_id.encode(), digest_size=8).digest(), "big") / 2**64
 
 
 def next_due(due: float, interval: float, now: float) -> float:
@@ -136,12 +139,13 @@ class CheckScheduler:
 
     def _phase(self, check_ids: Iterable[str]) -> None:
         """Each check's next run on its own phase of the current spread, one heapify."""
-        now, spread, checks = self._now(), self.spread, self._checks
-        for check_id in check_ids:
-            due = now + first_offset(check_id, checks[check_id].interval, spread)
-            version = next(self._seq)
-            self._version[check_id], self._due[check_id] = version, due
-            self._heap.append((due, version, check_id))
+        now, spread, checks, fraction = self._now(), self.spread, self._checks, _phase_fraction
+        ids = list(check_ids)
+        dues = [now + fraction(i) * min(checks[i].interval, spread) for i in ids]
+        versions = list(itertools.islice(self._seq, len(ids)))
+        self._version.update(zip(ids, versions, strict=True))
+        self._due.update(zip(ids, dues, strict=True))
+        self._heap.extend(zip(dues, versions, ids, strict=True))
         heapq.heapify(self._heap)
 
     def shutdown(self) -> None:
@@ -170,14 +174,18 @@ class CheckScheduler:
     def add_many(self, checks: Iterable[Check]) -> None:
         """`add` of each (a reload's 100,000 changed checks): one heapify, not a push each."""
         checks = list(checks)
-        if not self.running:
-            for check in checks:
-                self.add(check)
+        ids = [check.id for check in checks]
+        if not self.running:  # start() phases them all: a start-up's 100,000 in bulk
+            self._checks.update(zip(ids, checks, strict=True))
+            self._unphased.update(ids)
+            for earlier in (self._version, self._due):  # an earlier entry is stale
+                if earlier:
+                    for check_id in ids:
+                        earlier.pop(check_id, None)
             return
-        for check in checks:
-            self._checks[check.id] = check
-            self._unphased.discard(check.id)
-        self._phase([check.id for check in checks])
+        self._checks.update(zip(ids, checks, strict=True))
+        self._unphased.difference_update(ids)
+        self._phase(ids)
 
     def remove(self, check_id: str) -> None:
         self._checks.pop(check_id, None)

@@ -5,7 +5,7 @@ exported as a metric and logged when it changes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from itertools import repeat
 from operator import attrgetter
@@ -28,6 +28,8 @@ class ServiceTracks:
         self.metrics = metrics
         self.log = log
         self.tracks: dict[str, ServiceTrack] = {}
+        self.watchers: list[Callable[[str, Status], None]] = []
+        """Told each new status (the index /status and the page filter by)."""
 
     def update(
         self,
@@ -52,6 +54,8 @@ class ServiceTracks:
             return
         self.tracks[name] = track
         self.metrics.observe_service(name, status)
+        for watch in self.watchers:
+            watch(name, status)
         if log:
             self.log.info(
                 "service.status_changed",

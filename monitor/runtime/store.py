@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
+
+import structlog
 
 from monitor.model import Status, Verdict
 from monitor.secrets_scrub import NO_SECRETS, Scrubber
@@ -67,6 +71,39 @@ def open_sqlite(path: str, schema: str) -> sqlite3.Connection:
     return db
 
 
+_Row = TypeVar("_Row")
+_Read = TypeVar("_Read")
+
+
+def readable(rows: Iterable[_Row], parse: Callable[[_Row], _Read], what: str) -> Iterator[_Read]:
+    """`parse` of each row this version can read. A row it cannot (written by an older or
+    newer version, or damaged) is skipped with one warning naming `what`: that record starts
+    anew instead of the daemon refusing to start. Pydantic's ValidationError is a ValueError."""
+    skipped = 0
+    for row in rows:
+        try:
+            yield parse(row)
+        except (ValueError, TypeError, KeyError):
+            skipped += 1
+    if skipped:
+        structlog.get_logger("monitor").warning("store.rows_unreadable", what=what, rows=skipped)
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection, lock: threading.Lock) -> Iterator[None]:
+    """One write under `lock`, committed whole or rolled back on any error: a transaction
+    left open would refuse every later one ("cannot start a transaction within a
+    transaction"). IMMEDIATE takes the write lock up front, so a busy file waits at BEGIN."""
+    with lock:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+
 class Store:
     """One SQLite file. Methods are blocking and thread-safe; call them via `asyncio.to_thread`."""
 
@@ -108,25 +145,19 @@ class Store:
             )
             for c in changes
         ]
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._db.executemany(
-                    "INSERT INTO check_state VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(check_id) DO "
-                    "UPDATE SET verdict=excluded.verdict, checked_at=excluded.checked_at, "
-                    "since=excluded.since, consecutive=excluded.consecutive, "
-                    "duration_s=excluded.duration_s, previous=excluded.previous",
-                    rows,
-                )
-                self._db.executemany(
-                    "INSERT INTO status_change (check_id, service, at, from_status, to_status, "
-                    "reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    change_rows,
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with transaction(self._db, self._lock):
+            self._db.executemany(
+                "INSERT INTO check_state VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(check_id) DO "
+                "UPDATE SET verdict=excluded.verdict, checked_at=excluded.checked_at, "
+                "since=excluded.since, consecutive=excluded.consecutive, "
+                "duration_s=excluded.duration_s, previous=excluded.previous",
+                rows,
+            )
+            self._db.executemany(
+                "INSERT INTO status_change (check_id, service, at, from_status, to_status, "
+                "reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                change_rows,
+            )
 
     def load_states(self) -> dict[str, CheckState]:
         """Every stored state; rows that no longer parse are skipped, not fatal."""
@@ -135,26 +166,25 @@ class Store:
                 "SELECT check_id, verdict, checked_at, since, consecutive, duration_s, previous "
                 "FROM check_state"
             ).fetchall()
-        states: dict[str, CheckState] = {}
         verdicts: dict[str, Verdict] = {}  # frozen; a fleet's rows share a few texts
-        for check_id, verdict, checked_at, since, consecutive, duration_s, previous in rows:
-            try:
-                judged = verdicts.get(verdict)
-                if judged is None:
-                    # rows written before a secret was known (or by an older version) too
-                    judged = Verdict.model_validate_json(self.scrubber.scrub(verdict))
-                    verdicts[verdict] = judged
-                states[check_id] = CheckState(
-                    verdict=judged,
-                    checked_at=datetime.fromisoformat(checked_at),
-                    since=datetime.fromisoformat(since),
-                    consecutive=int(consecutive),
-                    duration_s=float(duration_s),
-                    previous=Status(previous) if previous else None,
-                )
-            except (ValueError, TypeError):
-                continue
-        return states
+
+        def state(row: tuple[str, str, str, str, int, float, str | None]) -> tuple[str, CheckState]:
+            check_id, verdict, checked_at, since, consecutive, duration_s, previous = row
+            judged = verdicts.get(verdict)
+            if judged is None:
+                # rows written before a secret was known (or by an older version) too
+                judged = Verdict.model_validate_json(self.scrubber.scrub(verdict))
+                verdicts[verdict] = judged
+            return check_id, CheckState(
+                verdict=judged,
+                checked_at=datetime.fromisoformat(checked_at),
+                since=datetime.fromisoformat(since),
+                consecutive=int(consecutive),
+                duration_s=float(duration_s),
+                previous=Status(previous) if previous else None,
+            )
+
+        return dict(readable(rows, state, "check states"))
 
     def forget(self, check_ids: Iterable[str]) -> None:
         with self._lock:

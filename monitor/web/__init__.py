@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from monitor.http.status_api import service_indexes
 from monitor.web.page_api import add_page_api
 from monitor.web.routes import StatusPage
 
@@ -19,7 +20,7 @@ __all__ = ["register"]
 
 def register(app: web.Application, key: web.AppKey[Monitor]) -> None:
     """Add the status page, its JSON and badges to the daemon's app (`build_app` calls this)."""
-    handlers = StatusPage(key)
+    handlers = StatusPage(key, service_indexes(app))
     app.router.add_get("/", handlers.page)
     app.router.add_get("/badge/{service}.svg", handlers.badge)
     add_page_api(app, handlers)

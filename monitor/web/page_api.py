@@ -1,7 +1,7 @@
 """The JSON an open status page calls, so a big fleet is never sent whole:
 
 - `GET /page/services?search=&status=&team=&label=&limit=&cursor=`: a page of services as
-  search lines, chosen by /status's own filters and cursor (http/status_query.py);
+  search lines, chosen by /status's own filters, cursor and index (http/status_query.py);
 - `GET /page/changes?since=N`: what changed since the page's last answer `N`. A big fleet's
   page gets the banner, the folded counts and the cards of the services whose status changed
   (`html: null`: it is healthy again, drop its card); a small one its main part re-rendered. A
@@ -17,7 +17,6 @@ from typing import Any
 from aiohttp import web
 
 from monitor.http.json_api import json_response
-from monitor.http.status_api import IndexCache
 from monitor.http.status_query import (
     BadStatusQuery,
     etag_matches,
@@ -35,8 +34,6 @@ MAX_PAGE_LIMIT = 500
 
 
 def add_page_api(app: web.Application, handlers: StatusPage) -> None:
-    indexes = IndexCache()  # /status's index of the services, rebuilt after a reload
-
     async def services(request: web.Request) -> web.Response:
         monitor = request.app[handlers.key]
         params = {key: request.query.getall(key) for key in request.query}
@@ -44,8 +41,7 @@ def add_page_api(app: web.Application, handlers: StatusPage) -> None:
             query = parse_status_query(params)
             limit = min(query.limit or PAGE_LIMIT, MAX_PAGE_LIMIT)
             query = dataclasses.replace(query, limit=limit)
-            index = indexes.index(handlers.config(monitor).index.services)  # kept per config
-            chosen = select_services(index, query, monitor.service_status_now)
+            chosen = select_services(handlers.config(monitor).index, query)
         except BadStatusQuery as exc:
             return json_response({"error": str(exc)}, status=400)
         now = monitor.clock()

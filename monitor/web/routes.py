@@ -29,14 +29,14 @@ import jinja2
 from aiohttp import web
 
 from monitor.alerting.maintenance import Deploy
-from monitor.config import ServiceConfig
+from monitor.http.service_index import IndexCache, ServiceIndex
 from monitor.model import Status
 from monitor.runtime.store import StatusChange, Store
 from monitor.web.badge import badge
 from monitor.web.graph import NODE_H, NODE_W
 from monitor.web.history import WEEK, fleet_history, window_start
 from monitor.web.journal import ChangeJournal
-from monitor.web.summary import MAX_CARDS, FleetIndex, Summary, summarize
+from monitor.web.summary import MAX_CARDS, Summary, summarize
 from monitor.web.view import Page, page
 from monitor.web.words import ICONS, LABELS
 
@@ -74,16 +74,9 @@ def refresh_seconds(monitor: Monitor) -> int:
 class ConfigView:
     """What the page derives from a config, once per config (a reload makes a new one)."""
 
-    index: FleetIndex
+    index: ServiceIndex
+    """The app's one index of the services (/status's too)."""
     refresh_s: int
-
-
-def own_services(monitor: Monitor) -> list[ServiceConfig]:
-    """The services this monitor shows: all, or on a sharded replica those it checks."""
-    services = monitor.config.services
-    if monitor.settings.shard is None:
-        return services
-    return [s for s in services if s.name in monitor.by_service]
 
 
 def deploys_of(monitor: Monitor) -> list[Deploy]:
@@ -94,7 +87,7 @@ def deploys_of(monitor: Monitor) -> list[Deploy]:
 class Snapshot:
     """Every service's status at one moment, summarised and numbered in the journal."""
 
-    index: FleetIndex
+    index: ServiceIndex
     statuses: list[Status]
     summary: Summary
     seq: int
@@ -111,8 +104,9 @@ class StatusPage:
     """The handlers, with the template environment, the change journal and the config's index
     they share (one per app, not global)."""
 
-    def __init__(self, key: web.AppKey[Monitor]) -> None:
+    def __init__(self, key: web.AppKey[Monitor], indexes: IndexCache) -> None:
         self.key = key
+        self.indexes = indexes
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES),
             autoescape=True,
@@ -131,7 +125,7 @@ class StatusPage:
         """Rebuilt only when the config object changes (at 100,000 services a pass over the
         config's models costs ~20 ms, too much for every page and poll)."""
         if self._config is None or self._config[0] is not monitor.config:
-            view = ConfigView(FleetIndex.of(own_services(monitor)), refresh_seconds(monitor))
+            view = ConfigView(self.indexes.index(monitor), refresh_seconds(monitor))
             self._config = (monitor.config, view)
         return self._config[1]
 

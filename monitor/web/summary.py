@@ -2,9 +2,10 @@
 need attention in full, the healthy rest folded into counts by team. Pure.
 
 It reads only each service's current status (the daemon's per-service track, no view built),
-and what it needs of the config is indexed once per config (`FleetIndex`): the passes over
-100,000 statuses are C loops (Counter, compress), a few milliseconds. A fleet of at most
-`FOLD_ABOVE` services is shown whole, as the page always did.
+and what it needs of the config comes from the index /status filters with, built once per
+config (http/service_index.py): the passes over 100,000 statuses are C loops (Counter,
+compress), a few milliseconds. A fleet of at most `FOLD_ABOVE` services is shown whole, as
+the page always did.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import compress, islice, repeat
 
-from monitor.config import ServiceConfig
+from monitor.http.service_index import ServiceIndex
 from monitor.model import Status, worst
 
 FOLD_ABOVE = 50
@@ -24,7 +25,6 @@ MAX_CARDS = 50
 """Cards in the first response at most (~1.5 KB each); the rest of a mass outage is paged."""
 MAX_TEAMS = 50
 """Team lines at most, biggest first; the rest are counted and reachable by search."""
-NO_TEAM = ""
 WORST_FIRST = sorted((s for s in Status if s is not Status.HEALTHY), key=lambda s: -s.severity)
 
 
@@ -50,31 +50,8 @@ class Summary:
     more_teams: int
 
 
-@dataclass(frozen=True)
-class FleetIndex:
-    """What the page needs of a config's services, made once per config (a reload makes a new
-    one): at 100,000 services a pass over the config models costs ~20 ms, too much per poll."""
-
-    services: Sequence[ServiceConfig]
-    names: list[str]
-    teams: list[str]
-    position: dict[str, int]
-    team_totals: Counter[str]
-
-    @classmethod
-    def of(cls, services: Sequence[ServiceConfig]) -> FleetIndex:
-        names = [s.name for s in services]
-        return cls(
-            services,
-            names,
-            [s.team or NO_TEAM for s in services],
-            {name: i for i, name in enumerate(names)},
-            Counter(s.team or NO_TEAM for s in services),
-        )
-
-
 def summarize(
-    index: FleetIndex,
+    index: ServiceIndex,
     statuses: Sequence[Status],
     *,
     fold_above: int = FOLD_ABOVE,

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from monitor.alerting.maintenance import Deploy
+from monitor.http.service_index import NO_TEAM
 from monitor.model import CheckKind, CheckStatus, FleetStatus, Reason, ServiceStatus, Status
 from monitor.web.graph import Cause, Graph, causes, graph
 from monitor.web.history import FleetHistory, Incident, ServiceHistory, Uptime
-from monitor.web.summary import NO_TEAM, Summary
+from monitor.web.summary import Summary
 from monitor.web.timeline import Bar, DeployMark, bars, deploy_marks, deploy_text
 from monitor.web.words import (
     ICONS,

@@ -48,10 +48,16 @@ class BurnRateRule(RuleModel):
     inhibit_by_dependencies: bool = True
 
 
+def _bad_ratio(bad_count: int, total: int) -> float:
+    """An empty window has no bad results: it burns at 0, and so never pages."""
+    return bad_count / total if total else 0.0
+
+
 def _ratios(
     ch: CheckHistory, now: datetime, long: float, short: float, size: float
-) -> tuple[int, float, int, float]:
-    """(samples, bad ratio) over the long and the short window, in one pass."""
+) -> tuple[int, float, float]:
+    """Samples in the long window, and the bad ratio over the long and the short one, in one
+    pass."""
     oldest_long = int((now.timestamp() - long) // size)
     oldest_short = int((now.timestamp() - short) // size)
     n_long = bad_long = n_short = bad_short = 0
@@ -62,12 +68,7 @@ def _ratios(
             if i >= oldest_short:
                 n_short += total
                 bad_short += bad_count
-    return (
-        n_long,
-        bad_long / n_long if n_long else 0.0,
-        n_short,
-        bad_short / n_short if n_short else 0.0,
-    )
+    return n_long, _bad_ratio(bad_long, n_long), _bad_ratio(bad_short, n_short)
 
 
 class BurnRateKind(ServicePageKind[BurnRateRule]):
@@ -87,22 +88,16 @@ class BurnRateKind(ServicePageKind[BurnRateRule]):
         return rule.long, rule.short
 
     def service_signals(self, rule: BurnRateRule, at: Subject) -> Iterator[Signal]:
-        hist, name = at.history, at.service.name
+        name = at.service.name
+        # evaluate's first step gives every check in the view a history, before any kind reads it
+        histories = at.ctx.state.services[name].checks
         for c, labels, v, seen in each_check(rule, rule.checks, at):
-            ch = hist.checks.get(c.name) if hist else None
-            if ch is None:
-                yield Signal(labels, None, seen, v, name)
-                continue
-            n_long, bad_long, n_short, bad_short = _ratios(
-                ch, at.ctx.now, rule.long, rule.short, at.ctx.bucket_seconds
+            n_long, bad_long, bad_short = _ratios(
+                histories[c.name], at.ctx.now, rule.long, rule.short, at.ctx.bucket_seconds
             )
             long_rate = burn_rate(bad_long, rule.objective)
             short_rate = burn_rate(bad_short, rule.objective)
-            active = (
-                n_long >= rule.min_samples
-                and n_short > 0
-                and burning(long_rate, short_rate, rule.burn_rate)
-            )
+            active = n_long >= rule.min_samples and burning(long_rate, short_rate, rule.burn_rate)
             v.update(
                 value=f"{min(long_rate, short_rate):.1f}",
                 threshold=f"{rule.burn_rate:g}",

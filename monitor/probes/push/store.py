@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.probes.push.schedule import PushRecord, Signal
-from monitor.runtime.store import open_sqlite
+from monitor.runtime.store import open_sqlite, readable, transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS push_record (
@@ -39,25 +39,13 @@ class PushStore:
     def save(self, records: Mapping[str, tuple[str, PushRecord]]) -> None:
         """`check_id -> (token sha256 hex, record)`, in one transaction."""
         rows = [(cid, digest, _dump(r)) for cid, (digest, r) in records.items()]
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._db.executemany("INSERT OR REPLACE INTO push_record VALUES (?, ?, ?)", rows)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with transaction(self._db, self._lock):
+            self._db.executemany("INSERT OR REPLACE INTO push_record VALUES (?, ?, ?)", rows)
 
     def load(self) -> dict[str, PushRecord]:
         with self._lock:
             rows = self._db.execute("SELECT check_id, record FROM push_record").fetchall()
-        loaded: dict[str, PushRecord] = {}
-        for check_id, text in rows:
-            try:
-                loaded[check_id] = _load(json.loads(text))
-            except (ValueError, KeyError, TypeError):
-                continue  # a row this version cannot read: the check starts over
-        return loaded
+        return dict(readable(rows, lambda r: (r[0], _load(json.loads(r[1]))), "push records"))
 
     def forget(self, check_ids: list[str]) -> None:
         with self._lock:
