@@ -4,6 +4,8 @@ settings and headers, and what a url-less service, push and analytics checks car
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pydantic import SecretStr
 
 from monitor.checks.mcp import McpSpec
@@ -79,50 +81,48 @@ def test_every_field_of_every_kind_resolved() -> None:
         "b/health/health",
         "b/mcp/tools",
     ]
-    a = dict(service="a", detailed_metrics=True, **common)
-    assert checks[0] == Check(
-        name="health", kind=CheckKind.HEALTH, url="https://a.example/up", method="GET",
-        interval=10.0, timeout=4.0, target=0.090, headers=service_headers, tls=tls, **a,
+    health = Check(
+        service="a", name="health", kind=CheckKind.HEALTH, url="https://a.example/up",
+        method="GET", interval=10.0, timeout=4.0, target=0.090, headers=service_headers,
+        tls=tls, detailed_metrics=True, **common,
     )  # fmt: skip
-    assert checks[1] == Check(
-        name="db", kind=CheckKind.RPC, url="https://a.example/db", method="POST",
+    assert checks[0] == health
+    assert checks[1] == replace(
+        health, name="db", kind=CheckKind.RPC, url="https://a.example/db", method="POST",
         interval=5.0, timeout=1.0, target=0.003, headers=secrets(X_Env="prod", X_Who="rpc"),
-        body=b'{"q":1}', content_type="application/json", tls=tls, **a,
+        body=b'{"q":1}', content_type="application/json",
     )  # fmt: skip
-    assert checks[2] == Check(
-        name="list", kind=CheckKind.HTTP, url="https://a.example/list", method="GET",
-        interval=10.0, timeout=4.0, target=0.070, headers=service_headers, tls=tls, **a,
+    assert checks[2] == replace(
+        health, name="list", kind=CheckKind.HTTP, url="https://a.example/list", target=0.070
+    )
+    pg = replace(
+        health, name="pg", kind=CheckKind.TCP, url="tcps://db:5432", method="", timeout=0.5,
+        target=0.050, headers={}, spec=TcpSpec("db", 5432, None, True),
     )  # fmt: skip
-    assert checks[3] == Check(
-        name="pg", kind=CheckKind.TCP, url="tcps://db:5432", method="",
-        interval=10.0, timeout=0.5, target=0.050, headers={}, tls=tls,
-        spec=TcpSpec("db", 5432, None, True), **a,
+    assert checks[3] == pg
+    redis = TcpSpec("cache", 6379, None, False)
+    assert checks[4] == replace(
+        pg, name="redis", url="tcp://cache:6379", timeout=4.0, tls=None, spec=redis
+    )
+    mcp = McpSpec((), "auto")
+    assert checks[5] == replace(
+        health, name="tools", kind=CheckKind.MCP, url="https://a.example/mcp", method="POST",
+        target=0.050, spec=mcp,
     )  # fmt: skip
-    assert checks[4] == Check(
-        name="redis", kind=CheckKind.TCP, url="tcp://cache:6379", method="",
-        interval=10.0, timeout=4.0, target=0.050, headers={}, tls=None,
-        spec=TcpSpec("cache", 6379, None, False), **a,
+    push = PushSpec(600.0, SecretStr(TOKEN), "0 3 * * *", "UTC", None, 3600.0)
+    assert checks[6] == replace(
+        health, name="nightly", kind=CheckKind.PUSH, url="", method="", interval=0.0,
+        timeout=0.0, target=0.0, headers={}, push=push,
     )  # fmt: skip
-    assert checks[5] == Check(
-        name="tools", kind=CheckKind.MCP, url="https://a.example/mcp", method="POST",
-        interval=10.0, timeout=4.0, target=0.050, headers=service_headers, tls=tls,
-        spec=McpSpec((), "auto"), **a,
+    b = replace(
+        health, service="b", url="http://b.example/healthz", interval=20.0, timeout=2.0,
+        target=0.040, headers=secrets(X_Env="prod", X_Who="defaults"), tls=None,
+        detailed_metrics=False,
     )  # fmt: skip
-    assert checks[6] == Check(
-        name="nightly", kind=CheckKind.PUSH, url="", method="", interval=0.0, timeout=0.0,
-        target=0.0, push=PushSpec(600.0, SecretStr(TOKEN), "0 3 * * *", "UTC", None, 3600.0),
-        tls=tls, **a,
-    )  # fmt: skip
-    b = dict(service="b", detailed_metrics=False, tls=None, **common)
-    b_headers = secrets(X_Env="prod", X_Who="defaults")
-    assert checks[7] == Check(
-        name="health", kind=CheckKind.HEALTH, url="http://b.example/healthz", method="GET",
-        interval=20.0, timeout=2.0, target=0.040, headers=b_headers, **b,
-    )  # fmt: skip
-    assert checks[8] == Check(
-        name="tools", kind=CheckKind.MCP, url="http://b.example/rpc", method="POST",
-        interval=60.0, timeout=2.0, target=0.300, headers=b_headers,
-        spec=McpSpec((), "auto"), **b,
+    assert checks[7] == b
+    assert checks[8] == replace(
+        b, name="tools", kind=CheckKind.MCP, url="http://b.example/rpc", method="POST",
+        interval=60.0, target=0.300, spec=mcp,
     )  # fmt: skip
     assert checks[6].push is not None and checks[6].push.token.get_secret_value() == TOKEN
 
