@@ -216,3 +216,23 @@ def test_a_smoke_check_s_own_timeout_is_judged_against_its_own_interval() -> Non
             "expected timeout <= interval",
         )
     ]
+
+
+def test_a_duplicate_check_name_is_found_in_a_service_with_only_that_kind() -> None:
+    two = "[{name: x, path: /x}, {name: x, path: /y}]"
+    text = (
+        "services:\n"
+        f"  - {{name: r, url: 'http://r', rpc: {two}}}\n"
+        f"  - {{name: h, url: 'http://h', http: {two}}}\n"
+        "  - {name: t, tcp: [{name: x, address: 'a:1'}, {name: x, address: 'a:2'}]}\n"
+        "  - {name: m, url: 'http://m', mcp: [{name: x}, {name: x}]}\n"
+        f"  - {{name: p, push: [{{name: x, every: 1h, grace: 1m, token: {TOKEN}}},"
+        f" {{name: x, every: 1h, grace: 1m, token: {'q' * 16}}}]}}\n"
+    )
+    assert [(line, loc) for line, loc, _ in problems(text)] == [
+        (2, "services[0].rpc[1].name"),
+        (3, "services[1].http[1].name"),
+        (4, "services[2].tcp[1].name"),
+        (5, "services[3].mcp[1].name"),
+        (6, "services[4].push[1].name"),
+    ]

@@ -113,3 +113,19 @@ def test_a_character_yaml_cannot_read_is_refused_without_a_line() -> None:
         "not valid YAML: unacceptable character #x0007: special characters are not allowed\n"
         '  in "<unicode string>", position 13'
     )
+
+
+def test_anchors_and_merge_keys_are_read_as_yaml_reads_them() -> None:
+    text = (
+        "services:\n  - &base {name: a, url: 'http://a', interval: 10s}\n"
+        "  - <<: *base\n    name: b\n  - name: c\n    url: http://c\n    headers: &h {X-A: '1'}\n"
+        "  - {name: d, url: 'http://d', headers: *h}\n"
+    )
+    config = parse_config(text, env={})
+    assert [(s.name, s.url, s.interval) for s in config.services] == [
+        ("a", "http://a", 10.0),
+        ("b", "http://a", 10.0),
+        ("c", "http://c", None),
+        ("d", "http://d", None),
+    ]
+    assert config.services[3].headers["X-A"].get_secret_value() == "1"
