@@ -224,9 +224,11 @@ def test_a_duplicate_check_name_is_found_in_a_service_with_only_that_kind() -> N
         "services:\n"
         f"  - {{name: r, url: 'http://r', rpc: {two}}}\n"
         f"  - {{name: h, url: 'http://h', http: {two}}}\n"
-        "  - {name: t, tcp: [{name: x, address: 'a:1'}, {name: x, address: 'a:2'}]}\n"
+        "  - {name: t, url: 'http://t',"
+        " tcp: [{name: x, address: 'a:1'}, {name: x, address: 'a:2'}]}\n"
         "  - {name: m, url: 'http://m', mcp: [{name: x}, {name: x}]}\n"
-        f"  - {{name: p, push: [{{name: x, every: 1h, grace: 1m, token: {TOKEN}}},"
+        "  - {name: p, url: 'http://p',"
+        f" push: [{{name: x, every: 1h, grace: 1m, token: {TOKEN}}},"
         f" {{name: x, every: 1h, grace: 1m, token: {'q' * 16}}}]}}\n"
     )
     assert [(line, loc) for line, loc, _ in problems(text)] == [
