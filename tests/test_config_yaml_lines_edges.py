@@ -129,3 +129,12 @@ def test_anchors_and_merge_keys_are_read_as_yaml_reads_them() -> None:
         ("d", "http://d", None),
     ]
     assert config.services[3].headers["X-A"].get_secret_value() == "1"
+
+
+def test_a_mapping_key_yaml_cannot_hash_is_refused_at_its_line() -> None:
+    text = "services:\n  - name: a\n    url: http://a\n    labels: {? [x] : y}\n"
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "m.yaml", env={})
+    assert [(p.line, p.location, p.message) for p in info.value.problems] == [
+        (4, "", "not valid YAML: found unhashable key")
+    ]
