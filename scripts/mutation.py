@@ -80,6 +80,11 @@ CONFIG_TESTS = [
     "tests/test_config.py",
     "tests/test_config_refusals.py",
     "tests/test_config_loading.py",
+    "tests/test_config_fields_edges.py",
+    "tests/test_config_service_edges.py",
+    "tests/test_config_checks_edges.py",
+    "tests/test_config_cross_check_edges.py",
+    "tests/test_config_yaml_lines_edges.py",
 ]
 
 # The pure core (issue 14) and the tests that speak for each module: small and without real
@@ -158,13 +163,19 @@ CORE: dict[str, list[str]] = {
     **KIND_HELPER_TESTS,
     "monitor/fleet/merge.py": ["tests/test_merge.py", "tests/test_merge_edges.py"],
     "monitor/gate/verdict.py": ["tests/test_gate.py", "tests/test_gate_verdict_edges.py"],
-    "monitor/web/history.py": ["tests/test_history.py"],
+    "monitor/web/history.py": ["tests/test_history.py", "tests/test_history_edges.py"],
+    "monitor/web/timeline.py": [
+        "tests/test_timeline_edges.py",
+        "tests/test_web_summary.py",
+        "tests/test_web_view.py",
+    ],
 }
 
 
-ALSO_COPY = ["alerts.yaml"]
-"""Files of the repository the selected tests read (test_alerting_rules checks the shipped
-rules): copied into the scratch directory and, through `also_copy`, into mutmut's."""
+ALSO_COPY = ["alerts.yaml", "examples"]
+"""Files and folders of the repository the selected tests read (test_alerting_rules checks
+the shipped rules, test_config_loading the example config): copied into the scratch
+directory and, through `also_copy`, into mutmut's."""
 
 KILLED = ("killed", "timeout", "caught by type check")
 """mutmut's outcomes that count as a kill (a timeout is a mutant that looped: the test noticed)."""
@@ -204,7 +215,10 @@ def run_module(module: str, tests: list[str], keep: Path | None) -> tuple[int, i
     shutil.copytree(ROOT / "tests", scratch / "tests", ignore=shutil.ignore_patterns("__pycache__"))
     (scratch / "pyproject.toml").write_text(_narrowed_pyproject(module, tests), encoding="utf-8")
     for name in ALSO_COPY:
-        shutil.copy2(ROOT / name, scratch / name)
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, scratch / name)
+        else:
+            shutil.copy2(ROOT / name, scratch / name)
     mutmut = [sys.executable, "-m", "mutmut"]
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     subprocess.run(

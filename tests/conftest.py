@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import socket
+import time
 import types
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -128,3 +129,13 @@ async def daemon_url(fleet: SimulatedFleet) -> AsyncIterator[str]:
     await monitor.run_all_once()
     async with serving(monitor) as url:
         yield url
+
+
+@pytest.fixture
+def new_york_machine(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The daemon's host in another time zone than the windows and UTC."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()

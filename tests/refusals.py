@@ -19,3 +19,13 @@ def assert_refused(parse: Callable[[], object], line: int, field: str, message: 
     assert (problem.line, problem.location) == (line, field)
     assert message in problem.message
     return info.value
+
+
+def assert_refused_exactly(
+    parse: Callable[[], object], line: int, field: str, message: str
+) -> ConfigError:
+    """As `assert_refused`, with the whole message: for messages the config code writes (a
+    part would pass a message with text added around it)."""
+    error = assert_refused(parse, line, field, message)
+    assert error.problems[0].message == message
+    return error

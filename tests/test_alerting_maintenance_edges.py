@@ -3,8 +3,6 @@ night's repeated hour, which window a service is shown under, what a deploy's wi
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -67,16 +65,6 @@ def test_last_start_is_exact_to_the_microsecond() -> None:
     assert last_start("0 2 * * SUN", BERLIN, fires - timedelta(microseconds=1)) == utc(
         2026, 3, 15, 1, 0
     )
-
-
-@pytest.fixture
-def new_york_machine(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The daemon's host in another time zone than the windows and UTC."""
-    monkeypatch.setenv("TZ", "America/New_York")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 @pytest.mark.usefixtures("new_york_machine")

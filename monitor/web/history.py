@@ -146,10 +146,9 @@ def service_segments(
     points = [p for p in points if begin <= p <= end]
     out: list[Segment] = []
     for i, start in enumerate(points):
-        stop = points[i + 1] if i + 1 < len(points) else end
-        if stop <= start and out:
-            continue
-        h = _at(health, start)
+        stop = points[i + 1] if i + 1 < len(points) else end  # the last point is `end`
+        h = _at(health, start)  # at `end` only an instant: a change at now shows, as in buckets
+
         if h is None:
             continue
         status, reason, detail = h.status, h.reason, h.detail
@@ -218,7 +217,8 @@ def buckets(
             if held is None or s.status.severity > held.status.severity:
                 worst[i] = s
     out: list[Bucket] = []
-    for start, seg in zip(starts, worst, strict=True):
+    for i, start in enumerate(starts):
+        seg = worst[i]
         if seg is None:
             out.append(Bucket(start, start + width, None))
         else:
@@ -231,7 +231,7 @@ def incidents(service: str, segments: Sequence[Segment], now: datetime) -> list[
     out: list[Incident] = []
     run: list[Segment] = []
 
-    def close(ongoing: bool) -> None:
+    def close(ongoing: bool = False) -> None:
         if not run:
             return
         worst_seg = max(run, key=lambda s: s.status.severity)  # first of the worst
@@ -252,9 +252,9 @@ def incidents(service: str, segments: Sequence[Segment], now: datetime) -> list[
 
     for s in segments:
         if s.status is Status.HEALTHY:
-            close(ongoing=False)
+            close()
         elif run and s.start > run[-1].end:  # a gap in observation ends a run
-            close(ongoing=False)
+            close()
             run.append(s)
         else:
             run.append(s)
