@@ -10,7 +10,14 @@ import pytest
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from monitor.config import parse_config
-from monitor.config.yaml_lines import NodeLines, line_for, path_to_loc, validation_problems
+from monitor.config.yaml_lines import (
+    NodeLines,
+    line_for,
+    load_data,
+    load_yaml,
+    path_to_loc,
+    validation_problems,
+)
 from monitor.errors import ConfigError
 
 
@@ -138,3 +145,25 @@ def test_a_mapping_key_yaml_cannot_hash_is_refused_at_its_line() -> None:
     assert [(p.line, p.location, p.message) for p in info.value.problems] == [
         (4, "", "not valid YAML: found unhashable key")
     ]
+
+
+def test_a_block_scalar_only_the_pure_python_parser_reads_is_read_with_its_lines() -> None:
+    """libyaml refuses a tab after a block scalar's indentation; PyYAML's own parser reads
+    it, so the file loads on every path, with its lines."""
+    text = "a: |\n \tx\nb: c\n"
+    assert load_yaml(text, "f.yaml") == ({"a": "\tx\n", "b": "c"}, {(): 1, ("a",): 1, ("b",): 3})
+    assert load_data(text, "f.yaml") == {"a": "\tx\n", "b": "c"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "a: !!omap [{b: 1}, {c: 2}]\nd: !!pairs [{b: 1}, {b: 2}]\ne: !!set {f, g}\n",
+            {"a": [("b", 1), ("c", 2)], "d": [("b", 1), ("b", 2)], "e": {"f", "g"}},
+        ),
+        ("!!set {f, g}\n", {"f", "g"}),  # alone, not inside a plain mapping
+    ],
+)
+def test_tagged_collections_are_read_as_pyyaml_reads_them(text: str, expected: object) -> None:
+    assert load_data(text, "f.yaml") == expected
