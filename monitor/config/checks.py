@@ -29,9 +29,13 @@ class PushSpec:
     max_runtime: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Check:
-    """One scheduled probe, fully resolved. `id` is stable across reloads and restarts."""
+    """One scheduled probe, fully resolved. `id` is stable across reloads and restarts.
+
+    Immutable by convention, hashed by value, but not `frozen`: a frozen dataclass sets each
+    field through `object.__setattr__`, a sixth of start-up's check resolution at 110,000
+    checks (docs/benchmarks.md). Build a changed copy with `dataclasses.replace`."""
 
     service: str
     name: str
