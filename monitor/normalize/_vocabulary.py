@@ -160,7 +160,8 @@ def status_phrase(text: str) -> tuple[Status, str] | None:
     (`WARN: inconsistent objects`, `unavailable: connection refused`, `Ingester not ready:
     waiting for 15s`), or a sentence. Returns the status and the detail after the colon.
 
-    Callers pass one line: a text's lines, or a message whose white space `short` collapsed."""
+    The head before the first colon must be a status on its own, so a multi-line value (a
+    component's string) is read only as `status: detail`, its detail collapsed by `short`."""
     line = text.strip()
     if len(line) > 300:
         return None
