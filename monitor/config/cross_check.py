@@ -49,10 +49,9 @@ def _name_problems(config: MonitorConfig) -> list[ConfigProblem]:
         if len(s.rpc) + len(s.http) + len(s.tcp) + len(s.mcp) + len(s.push) > 1
     )
     problems: list[ConfigProblem] = []
-    first_at = {n: i for i, n in reversed(list(enumerate(names)))} if duplicated else {}
     for i in sorted(suspects):
         service = services[i]
-        first = first_at.get(service.name, i)
+        first = config.position(service.name) if duplicated else i
         if first != i:
             problems.append(
                 ConfigProblem(
@@ -149,13 +148,11 @@ def cross_check(config: MonitorConfig) -> list[ConfigProblem]:
                         f"the same token as push check {first}; expected one token per check",
                     )
                 )
-    late = [check for check in config.checks() if check.timeout > check.interval]
-    if late:
-        position = {s.name: i for i, s in reversed(list(enumerate(config.services)))}
-        for check in late:
+    for check in config.checks():
+        if check.timeout > check.interval:
             problems.append(
                 ConfigProblem(
-                    f"services[{position[check.service]}].timeout",
+                    f"services[{config.position(check.service)}].timeout",
                     f"timeout {check.timeout}s of check {check.id} is longer than its interval "
                     f"{check.interval}s; expected timeout <= interval",
                 )
