@@ -139,7 +139,7 @@ class StatusPage:
         ):
             return last
         index = self.config(monitor).index
-        statuses = monitor.services.statuses(index.names)
+        statuses = list(index.status_at)  # kept current by the daemon, as /status reads it
         seq = self.journal.record(index.names, statuses)
         taken = Snapshot(index, statuses, summarize(index, statuses), seq, version, moment)
         self._snapshot = taken
