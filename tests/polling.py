@@ -11,13 +11,17 @@ T = TypeVar("T")
 
 
 async def until(
-    predicate: Callable[[], object], timeout: float = 10.0, every: float = 0.01
+    predicate: Callable[[], object],
+    timeout: float = 10.0,
+    every: float = 0.01,
+    what: str = "condition",
 ) -> float:
-    """Wait until `predicate()` is true; fail after `timeout` s. Returns the seconds it took."""
+    """Wait until `predicate()` is true; fail after `timeout` s naming `what`. Returns the
+    seconds it took."""
     start = time.monotonic()
     while not predicate():
         if time.monotonic() - start > timeout:
-            raise AssertionError(f"condition not met within {timeout} s")
+            raise AssertionError(f"{what} not met within {timeout} s")
         await asyncio.sleep(every)
     return time.monotonic() - start
 

@@ -9,6 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from tests.polling import until
+
 
 def stop(*processes: subprocess.Popen[bytes], grace: float = 10.0) -> None:
     """Terminate every process, then kill whichever has not exited within `grace` seconds."""
@@ -45,13 +47,14 @@ async def port_from_file(
     """The port a `monitor run --listen 127.0.0.1:0 --port-file PATH` got: no port is guessed
     before the daemon binds it, so no other process can take it in between. Fails at once if
     the daemon exits first, or after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        if (code := exit_code(process)) is not None:
-            raise AssertionError(f"the daemon exited with {code} before it listened")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no port file {path.name} within {timeout} s")
-        await asyncio.sleep(0.02)  # polling a child's file, bounded by the deadline
+    await until(
+        lambda: path.exists() or exit_code(process) is not None,
+        timeout,
+        every=0.02,
+        what=f"port file {path.name}",
+    )
+    if not path.exists():
+        raise AssertionError(f"the daemon exited with {exit_code(process)} before it listened")
     return int(path.read_text())
 
 
