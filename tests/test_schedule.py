@@ -51,6 +51,14 @@ def test_first_offset_is_stable_and_spread() -> None:
     assert first_offset("a", 0.5, 2.0) < 0.5, "never more than the interval"
 
 
+def test_phases_are_pinned_across_versions() -> None:
+    """A check's phase is CRC-32 of its id over 2**32: golden values, so a restart into a
+    newer version keeps each check on the phase it had (a change here moves the whole fleet)."""
+    assert first_offset("do-gateway/health/health", 60.0, 60.0) == 60.0 * 2775584550 / 2**32
+    assert first_offset("auth/rpc/session", 30.0, 10.0) == 10.0 * 3678989083 / 2**32
+    assert first_offset("auth/rpc/session", 5.0, 10.0) == 5.0 * 3678989083 / 2**32
+
+
 async def run_for(scheduler: CheckScheduler, seconds: float) -> None:
     scheduler.start()
     try:
