@@ -372,7 +372,8 @@ def test_declare_many_is_declare_of_each(monkeypatch: pytest.MonkeyPatch) -> Non
         series.forget(b)
         batch = [(c, 0.25, False), (a, 0.2, True), (d, 0.5, False), (c, 0.25, False)]
         if bulk:
-            series.declare_many(batch)
+            labels, targets, detailed = zip(*batch, strict=True)
+            series.declare_many(labels, targets, detailed)
         else:
             for labels, target, detailed in batch:
                 series.declare(labels, target, detailed)

@@ -28,7 +28,7 @@ from prometheus_client import (
 from monitor.config import Check
 from monitor.metrics.check_series import CHECK_LABELS, CheckSeries, Labels
 from monitor.metrics.exposition import text_chunks
-from monitor.model import Status
+from monitor.model import CheckKind, Status
 from monitor.normalize import PARSERS
 from monitor.state import CheckState
 
@@ -148,8 +148,11 @@ class MonitorMetrics:
     def declare(self, checks: Iterable[Check], services: Iterable[str]) -> None:
         """Export every known series at 0 from the start, so absent never means zero."""
         checks = list(checks)
+        kinds = _KIND_VALUES
         self.checks.declare_many(  # _labels inlined: 100,000 calls at start-up
-            ((c.service, c.name, c.kind.value), c.target, c.detailed_metrics) for c in checks
+            [(c.service, c.name, kinds[c.kind]) for c in checks],
+            [c.target for c in checks],
+            [c.detailed_metrics for c in checks],
         )
         detailed = {check.service for check in checks if check.detailed_metrics}
         self.checks.declare_services(services, detailed)
@@ -234,5 +237,9 @@ class MonitorMetrics:
         return [rest, *text_chunks(self.checks)]
 
 
+_KIND_VALUES = {kind: kind.value for kind in CheckKind}
+"""A dict lookup, not the enum's `value` property (several times slower), on every result."""
+
+
 def _labels(check: Check) -> Labels:
-    return (check.service, check.name, check.kind.value)
+    return (check.service, check.name, _KIND_VALUES[check.kind])

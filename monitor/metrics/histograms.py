@@ -70,14 +70,18 @@ class ArrayHistogram:
         self.bounds[i], self.les[i] = bounds, les
 
     def set_new_bounds(self, slots: range, bounds: list[tuple[float, ...]]) -> None:
-        """`set_bounds` of slots just grown (counts at zero, no bounds yet), in one step."""
-        cache = self._le_cache
-        for each in set(bounds) - cache.keys():  # a fleet has few distinct targets
+        """`set_bounds` of slots just grown (counts at zero, no bounds yet), in one step.
+        A fleet has few distinct bound tuples, shared objects: each is looked up once."""
+        cache, les_of = self._le_cache, {}
+        for each in {id(each): each for each in bounds}.values():
             if len(each) >= self.stride:
                 raise ValueError(f"{len(each)} bounds; at most {self.stride - 1}")
-            cache[each] = (*(le_label(b) for b in each), "+Inf")
+            les = cache.get(each)
+            if les is None:
+                les = cache[each] = (*(le_label(b) for b in each), "+Inf")
+            les_of[id(each)] = les
         self.bounds[slots.start : slots.stop] = bounds
-        self.les[slots.start : slots.stop] = [cache[each] for each in bounds]
+        self.les[slots.start : slots.stop] = [les_of[id(each)] for each in bounds]
 
     def reset(self, i: int) -> None:
         base = i * self.stride
