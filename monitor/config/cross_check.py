@@ -3,6 +3,8 @@ known dependencies, one token per push check, timeout within interval."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from monitor.config.cloudflare import CLOUDFLARE_GRAPHQL_URL, MIN_CLOUDFLARE_INTERVAL
 from monitor.config.document import MonitorConfig
 from monitor.config.service import ServiceConfig
@@ -34,22 +36,44 @@ def _url_less_problems(i: int, service: ServiceConfig) -> list[ConfigProblem]:
     return []
 
 
-def _name_problems(config: MonitorConfig) -> list[ConfigProblem]:
-    """Duplicate service names, url-less services, duplicate check names within a service:
-    the services to look at are found in C loops, then each is looked at in service order."""
-    services = config.services
-    names = [s.name for s in services]
+@dataclass(slots=True)
+class _Suspects:
+    """Services by position that a rule may refuse, found in one pass over every service:
+    each pass over 100,000 models costs ~15 ms in attribute reads alone."""
+
+    names: list[str] = field(default_factory=list)
+    shaped: list[int] = field(default_factory=list)
+    """Without url, or with more than one check (a duplicate check name needs two)."""
+    referring: list[int] = field(default_factory=list)
+    """With `load:` or `depends_on:`."""
+    pushing: list[int] = field(default_factory=list)
+
+
+def _suspects(services: list[ServiceConfig]) -> _Suspects:
+    found = _Suspects()
+    names, shaped, referring, pushing = (
+        found.names, found.shaped, found.referring, found.pushing
+    )  # fmt: skip
+    for i, s in enumerate(services):
+        names.append(s.name)
+        push = s.push
+        if s.url is None or len(s.rpc) + len(s.http) + len(s.tcp) + len(s.mcp) + len(push) > 1:
+            shaped.append(i)
+        if s.load is not None or s.depends_on:
+            referring.append(i)
+        if push:
+            pushing.append(i)
+    return found
+
+
+def _name_problems(config: MonitorConfig, suspects: _Suspects) -> list[ConfigProblem]:
+    """Duplicate service names, url-less services, duplicate check names within a service,
+    each looked at in service order."""
+    services, names = config.services, suspects.names
     duplicated = len(set(names)) != len(names)
-    suspects = set(range(len(names))) if duplicated else set()
-    suspects.update(i for i, s in enumerate(services) if s.url is None)
-    suspects.update(
-        i
-        for i, s in enumerate(services)
-        if s.rpc or s.http or s.tcp or s.mcp or s.push
-        if len(s.rpc) + len(s.http) + len(s.tcp) + len(s.mcp) + len(s.push) > 1
-    )
+    looked_at = range(len(names)) if duplicated else suspects.shaped
     problems: list[ConfigProblem] = []
-    for i in sorted(suspects):
+    for i in looked_at:
         service = services[i]
         first = config.position(service.name) if duplicated else i
         if first != i:
@@ -118,10 +142,10 @@ def cross_check(config: MonitorConfig) -> list[ConfigProblem]:
         problems.append(
             ConfigProblem("latency.status_window", "expected one of the latency.windows")
         )
-    problems.extend(_name_problems(config))
-    names = {s.name for s in config.services}
-    referring = [i for i, s in enumerate(config.services) if s.load is not None or s.depends_on]
-    for i in referring:
+    suspects = _suspects(config.services)
+    problems.extend(_name_problems(config, suspects))
+    names = set(suspects.names)
+    for i in suspects.referring:
         problems.extend(_reference_problems(i, config.services[i], names))
     cloudflare = config.cloudflare
     if (
@@ -137,7 +161,7 @@ def cross_check(config: MonitorConfig) -> list[ConfigProblem]:
             )
         )
     tokens: dict[str, str] = {}
-    for i in [i for i, s in enumerate(config.services) if s.push]:
+    for i in suspects.pushing:
         service = config.services[i]
         for j, push in enumerate(service.push):
             first = tokens.setdefault(push.token.get_secret_value(), f"{service.name}/{push.name}")
