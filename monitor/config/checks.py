@@ -64,7 +64,11 @@ class Check:
     """`service/kind/name`: made once, it is a dict key on every run of the check."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "id", f"{self.service}/{self.kind}/{self.name}")  # StrEnum
+        self.id = "/".join((self.service, _KIND_TEXT[self.kind], self.name))
+
+
+_KIND_TEXT = {kind: kind.value for kind in CheckKind}
+"""A dict lookup: the enum's `value` or formatting is several times dearer, 110,000 times."""
 
 
 def resolve_checks(
