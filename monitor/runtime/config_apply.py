@@ -47,23 +47,20 @@ class ConfigApply(MonitorBase):
         checks = config.checks()
         if shard is not None:
             checks = [c for c in checks if shard.owns(c.id, c.service)]
-        if previous:
-            for c in checks:
-                record = previous.get(c.id)
-                if record is None:
-                    record = TrackedCheck(c)
-                else:
-                    record.check = c
-                self.tracked[c.id] = record
-        else:  # the first config: a record each, in bulk
-            self.tracked = {c.id: TrackedCheck(c) for c in checks}
-        self.by_service = {s.name: [] for s in config.services}
+        by_service: dict[str, list[TrackedCheck]] = {s.name: [] for s in config.services}
+        self.by_service = by_service
         self._headless_names = frozenset(s.name for s in config.services if s.url is None)
-        by_service = self.by_service
-        for record in self.tracked.values():
-            by_service[record.check.service].append(record)
+        tracked = self.tracked
+        for c in checks:  # one pass: 110,000 checks at start-up
+            record = previous.get(c.id) if previous else None
+            if record is None:
+                record = TrackedCheck(c)
+            else:
+                record.check = c
+            tracked[c.id] = record
+            by_service[c.service].append(record)
         self._shard_info = None
-        self.push.configure(self.checks(), config.checks() if shard is not None else ())
+        self.push.configure(checks, config.checks() if shard is not None else ())
         if shard is not None:  # a service none of whose checks we own is not ours to track
             self.by_service = {name: ts for name, ts in self.by_service.items() if ts}
             every = [c.id for c in config.checks()]
