@@ -136,12 +136,12 @@ async def timed_get(
     return time.perf_counter() - started, body
 
 
-async def until(predicate: object, timeout: float, what: str) -> None:
+async def until(predicate: object, timeout: float, what: str, every: float = 0.2) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if await predicate():  # type: ignore[operator]
             return
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(every)
     raise TimeoutError(what)
 
 
@@ -164,7 +164,7 @@ async def wait_listening(
         except aiohttp.ClientError:
             return False
 
-    await until(listening, timeout, "daemon listening")
+    await until(listening, timeout, "daemon listening", every=0.02)  # the figure's resolution
 
 
 async def wait_first_round(
