@@ -3,7 +3,7 @@ service's entry resolves into its checks."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -176,7 +176,7 @@ def _protocol_checks(
 ) -> Iterator[Check]:
     """The non-HTTP kinds (monitor.checks): each model resolves itself against the base URL,
     which is "" for a url-less service (then only kinds in `URL_LESS_KINDS` are configured)."""
-    protocol_checks: list[tuple[CheckKind, list[Any]]] = [
+    protocol_checks: list[tuple[CheckKind, Sequence[Any]]] = [
         (CheckKind.TCP, service.tcp),
         (CheckKind.MCP, service.mcp),
     ]

@@ -171,24 +171,24 @@ class ServiceConfig(Strict):
     )
     team: str | None = None
     runbook: str | None = None
-    depends_on: list[Name] = Field(default_factory=list)
+    depends_on: tuple[Name, ...] = ()
     target: Duration | None = None
     metrics: MetricsDetail | None = None
     """Overrides the top-level `metrics:` for this service's checks."""
     expect: ExpectConfig | None = None
     """Expectations on the health check."""
     tls: TlsConfig | None = None
-    rpc: list[SmokeCheckConfig] = Field(default_factory=list)
-    http: list[SmokeCheckConfig] = Field(default_factory=list)
-    tcp: list[TcpCheckConfig] = Field(default_factory=list)
-    mcp: list[McpCheckConfig] = Field(default_factory=list)
-    push: list[PushCheckConfig] = Field(default_factory=list)
+    rpc: tuple[SmokeCheckConfig, ...] = ()
+    http: tuple[SmokeCheckConfig, ...] = ()
+    tcp: tuple[TcpCheckConfig, ...] = ()
+    mcp: tuple[McpCheckConfig, ...] = ()
+    push: tuple[PushCheckConfig, ...] = ()
     load: LoadConfig | None = None
     worker: Name | None = None
     """The Worker script name in Cloudflare's analytics; default: the service name."""
     analytics: AnalyticsTargets = AnalyticsTargets()
     """Shared when not set (frozen): a model per service was a fifth of validating 100,000."""
-    queues: list[Annotated[QueueRef, BeforeValidator(_queue_ref)]] = Field(default_factory=list)
+    queues: tuple[Annotated[QueueRef, BeforeValidator(_queue_ref)], ...] = ()
 
     @property
     def worker_name(self) -> str:
