@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from monitor.model import Status, Verdict
@@ -54,6 +54,8 @@ class ServiceTrack:
 
     status: Status
     since: datetime
+    judged: bool = field(default=True, compare=False)
+    """False only for the track of no news that a service has before its first verdict."""
 
 
 def track_service(prev: ServiceTrack | None, status: Status, now: datetime) -> ServiceTrack:

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from monitor.cli import cli
 from monitor.config import parse_config
+from monitor.model import Status
 from monitor.simulator import SimulatedFleet, fleet_config_yaml
 from tests.polling import until_value
 from tests.processes import port_from_file
@@ -96,9 +97,18 @@ async def test_run_serves_status_and_metrics_and_stops_on_sigterm(
     assert "monitor.started" in names and "monitor.stopped" in names
     assert [e["url"] for e in events if e["event"] == "monitor.listening"] == [base]
     changes = [e for e in events if e["event"] == "check.status_changed"]
-    # one event per status change, not per check: each check changed once, from unknown
-    checks = len(parse_config(config.read_text()).checks())
-    assert len(changes) == checks
+    # one event per status change, not per check: each check changed once, from unknown, and
+    # a first verdict is logged when it is news (not healthy): the rest is one summary
+    not_healthy = sorted(k for k, (status, _) in SEED_TABLE.items() if status is not Status.HEALTHY)
+    assert sorted(e["service"] for e in changes) == not_healthy  # one check each is failing
+    assert {e["from"] for e in changes} == {"unknown"}
+    services = [e for e in events if e["event"] == "service.status_changed"]
+    assert sorted(e["service"] for e in services) == not_healthy
+    (first_round,) = [e for e in events if e["event"] == "monitor.first_round"]
+    assert first_round["checks"] == len(parse_config(config.read_text()).checks())
+    assert first_round["services"] == {
+        status.value: sum(s is status for s, _ in SEED_TABLE.values()) for status in Status
+    }
 
 
 async def test_two_daemons_on_port_0_get_different_ports_and_each_reports_its_own(

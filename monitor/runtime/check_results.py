@@ -16,6 +16,7 @@ from monitor.config import Check
 from monitor.model import CheckKind, Verdict
 from monitor.normalize import normalize_response
 from monitor.probes import polled, probe_for
+from monitor.runtime.first_round import quiet_first_verdict
 from monitor.runtime.monitor_base import MonitorBase
 from monitor.slo import judge_latency, judged_latency
 from monitor.state import CheckState, advance
@@ -84,7 +85,8 @@ class CheckResults(MonitorBase):
         if state.changed and writer is not None:
             writer.change(check, previous, state)
         if state.changed:
-            self.log.info(
+            quiet = quiet_first_verdict(previous is None, verdict.status, verdict.reason)
+            (self.log.debug if quiet else self.log.info)(
                 "check.status_changed",
                 service=check.service,
                 check=check.name,
@@ -100,6 +102,8 @@ class CheckResults(MonitorBase):
                 self._batched[check.service] = now
             else:
                 self._update_service(check.service, now)
+        if previous is None and self.first_round.judged(check.id):
+            self.report_first_round()
         if self.alerter is not None:
             self.alerter.request()
         return state

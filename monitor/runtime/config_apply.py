@@ -108,6 +108,8 @@ class ConfigApply(MonitorBase):
                 changed.append(t.check)
                 if (old.target, old.detailed_metrics) != (t.check.target, t.check.detailed_metrics):
                     restyled.append(t.check)
+        if self.first_round.forget(c.id for c in removed):
+            self.report_first_round()  # the last checks waited for were removed
         for check in removed:
             self.scheduler.remove(check.id)
             self.metrics.forget(check)

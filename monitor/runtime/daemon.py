@@ -27,6 +27,7 @@ from monitor.probes.push import PushStore, PushWatcher
 from monitor.probes.push.metrics import PushMetrics
 from monitor.runtime.check_results import CheckResults
 from monitor.runtime.config_apply import ConfigApply
+from monitor.runtime.first_round import FirstRound
 from monitor.runtime.lag_watch import LagWatch
 from monitor.runtime.latency_gauges import latency_view
 from monitor.runtime.lifecycle import Lifecycle
@@ -115,6 +116,7 @@ class Monitor(Lifecycle, ConfigApply, CheckResults):
         # read at scrape time: an inc/dec pair per check took a lock twice on the hot path
         self.metrics.checks_in_flight.set_function(lambda: len(self._in_flight))
         self._stopping = False
+        self.first_round = FirstRound(())  # start() waits for the checks it schedules
         self._analytics_series = None
         self.analytics = None
         self._analytics_task = None

@@ -13,6 +13,7 @@ import aiohttp
 
 from monitor.probes import polled
 from monitor.probes.timing import timed_connector
+from monitor.runtime.first_round import FirstRound
 from monitor.runtime.latency_gauges import refresh_latency_gauges
 from monitor.runtime.monitor_base import MonitorBase
 
@@ -48,6 +49,9 @@ class Lifecycle(MonitorBase):
         if self.alerter is not None:
             await self.alerter.start(self.rule_input, self._recheck)
         await self.push.start()
+        self.first_round = FirstRound(
+            cid for cid, t in self.tracked.items() if t.state is None and polled(t.check)
+        )  # after the restore: a restored check has had its first verdict
         if schedule:
             self.scheduler.add_many(t.check for t in self.tracked.values() if polled(t.check))
             self.scheduler.start()

@@ -16,6 +16,7 @@ from monitor.config import MonitorConfig
 from monitor.metrics.daemon_metrics import MonitorMetrics
 from monitor.model import ShardInfo, Verdict
 from monitor.probes.push import PushWatcher
+from monitor.runtime.first_round import FirstRound
 from monitor.runtime.lag_watch import LagWatch
 from monitor.runtime.scheduler import CheckScheduler
 from monitor.runtime.service_tracks import ServiceTracks
@@ -75,10 +76,17 @@ class MonitorBase:
     _batched: dict[str, datetime] | None
     """Inside `services_batched`: the services to recompute at its end, with the time."""
     _stopping: bool
+    first_round: FirstRound
+    """The checks still waiting for their first verdict since `start()`."""
 
     def _headless(self, name: str) -> bool:
         """A service without url has no health check: its own checks are its health."""
         return name in self._headless_names
+
+    def report_first_round(self) -> None:
+        """Once every check waited for has its first verdict: the fleet's counts, one event."""
+        statuses = self.services.statuses(list(self.by_service))
+        self.log.info("monitor.first_round", **self.first_round.report(statuses))
 
     def rule_input(self) -> RuleInput:
         raise NotImplementedError

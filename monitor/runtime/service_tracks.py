@@ -13,6 +13,7 @@ from typing import Any
 
 from monitor.metrics.daemon_metrics import MonitorMetrics
 from monitor.model import CheckKind, Status
+from monitor.runtime.first_round import quiet_first_verdict
 from monitor.runtime.tracked import TrackedCheck
 from monitor.state import ServiceTrack, track_service
 from monitor.status import check_status, service_verdict
@@ -57,7 +58,10 @@ class ServiceTracks:
         for watch in self.watchers:
             watch(name, status)
         if log:
-            self.log.info(
+            first = previous is None or not previous.judged
+            quiet = quiet_first_verdict(first, status, reason)
+            log_event = self.log.debug if quiet else self.log.info
+            log_event(
                 "service.status_changed",
                 service=name,
                 **{"from": previous.status.value if previous else "unknown"},
@@ -70,7 +74,7 @@ class ServiceTracks:
         """What `update` gives services none of whose checks has a state yet (the verdict of
         no news, since `now`), without a status per check: a first start has 100,000."""
         status = service_verdict(())[0]
-        track = track_service(None, status, now)
+        track = ServiceTrack(status, now, judged=False)
         for name in names:
             if name not in self.tracks:
                 self.tracks[name] = track  # frozen: one object serves them all
