@@ -132,6 +132,7 @@ CORE: dict[str, list[str]] = {
         "tests/test_alerting_dependencies.py",
         "tests/test_alerting_dependencies_edges.py",
     ],
+    "monitor/runtime/first_round.py": ["tests/test_first_round.py"],
     "monitor/fleet/sharding.py": [
         "tests/test_sharding.py",
         "tests/test_sharding_golden.py",

@@ -40,7 +40,7 @@ class Clock:
 def test_reports_exactly_once_when_the_last_waited_check_is_judged() -> None:
     clock = Clock()
     round_ = FirstRound(["a", "b"], clock)
-    clock.now = 103.25
+    clock.now = 103.2504  # reported to the millisecond
     assert not round_.judged("a")
     assert not round_.judged("a"), "judged twice still waits for b"
     assert not round_.judged("not-waited-for")
