@@ -16,17 +16,11 @@ from monitor.runtime.daemon import Monitor
 from monitor.runtime.first_round import FirstRound, quiet_first_verdict
 from monitor.runtime.store import Store
 from monitor.state import CheckState
+from tests.test_tracked import THREE_SERVICES
 
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
 OK = Verdict(status=Status.HEALTHY, reason=Reason.OK, detail="ok")
 DOWN = Verdict(status=Status.UNHEALTHY, reason=Reason.REPORTED_UNHEALTHY, detail="503")
-CONFIG = """\
-services:
-  - {name: api, url: "http://127.0.0.1:9/", rpc: [{name: db, path: /db}]}
-  - {name: web, url: "http://127.0.0.1:9/"}
-  - name: jobs
-    push: [{name: nightly, every: 1h, grace: 1m, token: nightly-token-12345}]
-"""
 
 
 class Clock:
@@ -96,7 +90,7 @@ def events(logs: list[dict[str, Any]], name: str) -> list[tuple[str, str, str]]:
 async def test_the_daemon_logs_first_verdicts_by_news_and_the_round_once() -> None:
     """api healthy at first look: debug; web down at first look: info; then api going down
     and back: info both ways (not first any more). The push check is not waited for."""
-    monitor = Monitor(parse_config(CONFIG), clock=lambda: NOW)
+    monitor = Monitor(parse_config(THREE_SERVICES), clock=lambda: NOW)
     with structlog.testing.capture_logs() as logs:
         await monitor.start(schedule=False)
         try:
@@ -137,7 +131,7 @@ async def test_a_restored_check_is_not_waited_for_and_a_reload_can_end_the_round
     store = Store(tmp_path / "monitor.db")
     since = NOW - timedelta(hours=2)
     store.save({"api/rpc/db": CheckState(OK, since, since, 3, 0.01, None)}, [])
-    monitor = Monitor(parse_config(CONFIG), store=store, clock=lambda: NOW)
+    monitor = Monitor(parse_config(THREE_SERVICES), store=store, clock=lambda: NOW)
     with structlog.testing.capture_logs() as logs:
         await monitor.start(schedule=False)
         try:
@@ -145,7 +139,7 @@ async def test_a_restored_check_is_not_waited_for_and_a_reload_can_end_the_round
             checks = {c.id: c for c in monitor.checks()}
             monitor.apply_verdict(checks["api/health/health"], OK, NOW)
             assert not monitor.first_round.done
-            monitor.apply_config(parse_config(CONFIG.replace("  - {name: web", "  # web")))
+            monitor.apply_config(parse_config(THREE_SERVICES.replace("  - {name: web", "  # web")))
             assert monitor.first_round.done, "web was the last waited for, and is gone"
         finally:
             await monitor.stop(grace=0)

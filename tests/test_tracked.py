@@ -108,17 +108,20 @@ async def test_reload_keeps_changed_checks_and_flushes_none_of_the_removed(
         store.close()
 
 
-async def test_restore_gives_each_service_what_its_checks_give(tmp_path: Path) -> None:
-    """At start, a service with a restored check is recomputed from its checks; the others
-    (none checked yet, most of a first start) are unknown since now, as recomputing gives."""
-    text = """\
+THREE_SERVICES = """\
 services:
   - {name: api, url: "http://127.0.0.1:9/health", rpc: [{name: db, path: /db}]}
   - {name: web, url: "http://127.0.0.1:9/"}
   - name: jobs
     push: [{name: nightly, every: 1h, grace: 1m, token: nightly-token-12345}]
 """
-    config = parse_config(text)
+"""Two polled services (one with an rpc check) and a push-only one."""
+
+
+async def test_restore_gives_each_service_what_its_checks_give(tmp_path: Path) -> None:
+    """At start, a service with a restored check is recomputed from its checks; the others
+    (none checked yet, most of a first start) are unknown since now, as recomputing gives."""
+    config = parse_config(THREE_SERVICES)
     now = datetime(2026, 11, 30, 12, tzinfo=UTC)
     since = now - timedelta(hours=2)
     store = Store(tmp_path / "monitor.db")
