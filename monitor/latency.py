@@ -216,9 +216,10 @@ class LatencyWindows:
         out = []
         for index, width in enumerate(layout.widths):
             current = math.floor(now / width)
+            oldest = current - layout.slots
             packed = 0
             for slot in range(index * ring, (index + 1) * ring):
-                if current - layout.slots < epochs[slot] <= current:
+                if counts[slot] and oldest < epochs[slot] <= current:  # most ids are empty
                     packed += counts[slot]
             out.append(packed >> 32)
         return tuple(out)
@@ -238,12 +239,14 @@ class LatencyWindows:
             raise ValueError(f"no {window_s}s window; have {layout.windows}") from None
         ring = 2 * layout.slots
         current = math.floor(now / layout.widths[index])
+        oldest = current - layout.slots
+        epochs, counts = self._epochs, self._counts
         live = [False] * (_SLOT_MASK + 1)
         packed = 0
         for slot in range(index * ring, (index + 1) * ring):
-            if current - layout.slots < self._epochs[slot] <= current and self._counts[slot]:
+            if counts[slot] and oldest < epochs[slot] <= current:  # most ids are empty
                 live[slot] = True
-                packed += self._counts[slot]
+                packed += counts[slot]
         count, over = packed >> 32, packed & _COUNT_MASK
         if count == 0:
             return WindowSummary(float(window_s), 0, None, None, None, 0, None)
