@@ -30,7 +30,7 @@ from functools import lru_cache
 from ddsketch.mapping import LogarithmicMapping
 
 from monitor.durations import format_duration
-from monitor.model import LatencySummary
+from monitor.model import LatencySummary, unvalidated
 
 __all__ = [
     "MAX_VALUE_S",
@@ -287,10 +287,13 @@ def to_latency_summary(summary: WindowSummary) -> LatencySummary:
     def ms(value: float | None) -> float | None:
         return None if value is None else round(value * 1000.0, 3)
 
-    return LatencySummary(
-        p50=ms(summary.p50_s),
-        p95=ms(summary.p95_s),
-        p99=ms(summary.p99_s),
-        window=format_duration(summary.window_s),
-        count=summary.count,
+    return unvalidated(  # /status makes one per check per answer
+        LatencySummary,
+        {
+            "p50": ms(summary.p50_s),
+            "p95": ms(summary.p95_s),
+            "p99": ms(summary.p99_s),
+            "window": format_duration(summary.window_s),
+            "count": summary.count,
+        },
     )
