@@ -2,9 +2,10 @@
 monitor/model.py (the schema is kept in docs/status-schema.json).
 
 `/status` takes filters, a page size and a cursor (status_query.py): only the selected
-services' views are built. Every answer is written service by service (at 100,000 services
-the document is ~150 MB: never held whole as text), gzip when the client accepts it, with a
-weak ETag so a poller that sends `If-None-Match` gets 304 while nothing ran.
+services' views are built, or reused while nothing they show changed (status_views.py).
+Every answer is written a few hundred services at a time (at 100,000 services the document is
+~110 MB: never joined into one text), gzip when the client accepts it, with a weak ETag so a
+poller that sends `If-None-Match` gets 304 while nothing ran.
 """
 
 from __future__ import annotations
