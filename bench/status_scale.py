@@ -1,17 +1,20 @@
-"""Where a big `/status` answer's time goes (issue 18), for the 3,000 unhealthy or degraded
-services of N (`?status=unhealthy,degraded` without a page size) and for one `limit=100` page:
+"""Where a big `/status` answer's time goes (issue 18), for the 2,000 unhealthy services of N
+(`?status=unhealthy,degraded` without a page size on bench/outputs_scale.py's fleet) and for
+one `limit=100` page:
 
 - `status`: `Monitor.status(names)`, the views (the latency view, then the models), and `json`:
   each service's `model_dump_json`: what building a service's view costs (the miss path);
 - `cold`: `StatusViews.answer` with nothing kept (every view built and serialised);
 - `warm`: the same answer again, every view kept;
 - `sixth`: after one service in six got a new result (a poller every 10 s, checks every 60 s);
+  a poller every interval or less often finds them all new: `cold`;
 - `chunks`: `fleet_json_chunks`, the bytes written.
 
 In-process like `outputs_scale.filtered_in_process`: tests/big_fleet.py's fleet fed one
-verdict per check, plus a round trip per check so every check has a latency summary (as the
-daemon's do after its first round). One core, nothing scheduled; CPU time
-(`time.process_time`), median of ROUNDS; the collector set as `monitor run` sets it.
+verdict per check, plus HISTORIES round trips per check (a minute apart), as the daemon's
+have after their first round and after an hour at a 60 s interval. One core, nothing
+scheduled; CPU time (`time.process_time`), median of ROUNDS; the collector set as `monitor
+run` sets it.
 
     .venv/bin/python bench/status_scale.py [100000]
 """
@@ -37,9 +40,12 @@ from monitor.model import FleetStatus, ServiceStatus
 from monitor.runtime.daemon import Monitor
 from monitor.runtime.gc_policy import tune_collector
 from monitor.slo import LatencySource
-from tests.big_fleet import QUIET, big_config, feed, verdict_for
+from tests.big_fleet import DOWN, QUIET, big_config, feed, verdict_for
 
 ROUNDS = 7
+HISTORIES = (1, 60)
+"""Round trips a check has seen, a minute apart: after the first round (only the status
+window's quantiles are computed), and after an hour (the 1h window judges: two windows')."""
 
 
 def cpu_ms(
@@ -72,7 +78,7 @@ def new_results(monitor: Monitor, names: list[str]) -> None:
             monitor.apply_verdict(record.check, verdict_for(name), now, 0.004)
 
 
-async def measure(n: int) -> None:
+async def measure(n: int, history: int) -> None:
     monitor = Monitor(big_config(n), logger=QUIET)
     await monitor.start(schedule=False)
     try:
@@ -80,13 +86,14 @@ async def measure(n: int) -> None:
         latency = monitor.config.latency
         now = time.monotonic()
         for record in monitor.tracked.values():
-            record.record_latency(
-                record.check.target, 0.003, LatencySource.ROUND_TRIP, now,
-                latency.windows, latency.min_samples,
-            )  # fmt: skip
+            for k in range(history):  # a round trip a minute, the last one now
+                record.record_latency(
+                    record.check.target, 0.003 + k / 1e5, LatencySource.ROUND_TRIP,
+                    now - 60.0 * (history - 1 - k), latency.windows, latency.min_samples,
+                )  # fmt: skip
         tune_collector()  # as `monitor run` does once started: what exists now is frozen
-        bad = [s.name for s in monitor.config.services if verdict_for(s.name).status != "healthy"]
-        for label, names in (("unhealthy_degraded_all", bad), ("page100", bad[:100])):
+        bad = [s.name for s in monitor.config.services if verdict_for(s.name) is DOWN]
+        for label, names in (("unhealthy_all", bad), ("page100", bad[:100])):
             status_ms, fleet = cpu_ms(partial(monitor.status, names))
             json_ms, _ = cpu_ms(partial(dump_each, fleet.services))
             cold_ms, _ = cpu_ms(lambda: StatusViews().answer(monitor, names))  # noqa: B023
@@ -97,7 +104,8 @@ async def measure(n: int) -> None:
             chunks_ms, chunks = cpu_ms(partial(list_chunks, shell, parts))
             size = sum(len(c) for c in chunks)
             print(
-                f"{n} services, {label}: {len(names)} services, {size / 1e6:.2f} MB: "
+                f"{n} services, {history} round trips a check, {label}: {len(names)} services, "
+                f"{size / 1e6:.2f} MB: "
                 f"status {status_ms:.1f} ms + json {json_ms:.1f} ms; answer cold {cold_ms:.1f}, "
                 f"warm {warm_ms:.1f}, a sixth new {sixth_ms:.1f} ms; chunks {chunks_ms:.1f} ms; "
                 f"a service cold {(cold_ms + chunks_ms) * 1000 / len(names):.1f} us, "
@@ -111,5 +119,6 @@ async def measure(n: int) -> None:
 if __name__ == "__main__":
     print(f"load average before: {os.getloadavg()}", flush=True)
     for size in [int(a) for a in sys.argv[1:]] or [100_000]:
-        asyncio.run(measure(size))
+        for history in HISTORIES:
+            asyncio.run(measure(size, history))
     print(f"load average after: {os.getloadavg()}", flush=True)
