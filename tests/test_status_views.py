@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from monitor.alerting.maintenance import MaintenanceWindow
-from monitor.config import parse_config
 from monitor.fleet.sharding import ShardSpec
 from monitor.http.status_api import fleet_json_chunks
 from monitor.http.status_views import StatusViews
@@ -31,21 +30,9 @@ from monitor.runtime.daemon import Monitor
 from monitor.runtime.settings import MonitorSettings
 from monitor.slo import LatencySource
 from tests.alerting_fixtures import HOOK_ALERTS, alerting_monitor
+from tests.test_status_document import CONFIG
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-CONFIG = """
-services:
-  - name: api
-    url: http://user:pw@api.test
-    team: core
-    runbook: https://runbooks.test/api
-    labels: {tier: edge}
-    depends_on: [db]
-    rpc:
-      - {name: db, path: /smoke/db, target: 5ms}
-  - name: db
-    url: http://db.test
-"""
 FULL = Verdict(
     status=Status.DEGRADED,
     reason=Reason.COMPONENT_DEGRADED,
@@ -68,11 +55,10 @@ FULL = Verdict(
 OK = Verdict(status=Status.HEALTHY, reason=Reason.OK, detail="reports healthy (JSON)")
 
 
-def monitor_at(tmp_path: Path, text: str = CONFIG) -> Monitor:
-    """A one-shard replica (so `shard` is set) with an alerter (maintenance), clock at T0."""
-    monitor = alerting_monitor(
-        parse_config(text, env={}), HOOK_ALERTS + "  []\n", "http://127.0.0.1:9/hook", tmp_path
-    )
+def monitor_at(tmp_path: Path) -> Monitor:
+    """test_status_document's fleet (api with every service field, its rpc check db, and db)
+    on a one-shard replica (so `shard` is set) with an alerter (maintenance), clock at T0."""
+    monitor = alerting_monitor(CONFIG, HOOK_ALERTS + "  []\n", "http://127.0.0.1:9/hook", tmp_path)
     monitor.settings = MonitorSettings(shard=ShardSpec(0, 1, 1))
     monitor.apply_config(monitor.config)  # indexed again as the replica it now is
     monitor.clock = lambda: T0
@@ -183,7 +169,9 @@ def test_a_reload_rebuilds_every_view(tmp_path: Path) -> None:
     feed_full(monitor)
     views = StatusViews()
     assert b'"tier":"edge"' in answer(views, monitor)
-    monitor.apply_config(parse_config(CONFIG.replace("tier: edge", "tier: core"), env={}))
+    api, db = CONFIG.services
+    relabelled = api.model_copy(update={"labels": {"tier": "core"}})
+    monitor.apply_config(CONFIG.model_copy(update={"services": [relabelled, db]}))
     body = answer(views, monitor)
     assert b'"tier":"core"' in body and b'"tier":"edge"' not in body
     assert body == validated(monitor)
