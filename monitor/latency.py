@@ -264,15 +264,19 @@ class LatencyWindows:
     def _quantiles(self, live: Sequence[bool], ranks: Sequence[int]) -> list[float]:
         """One ordered pass over the live sub-buckets: the key holding each (0-based) rank."""
         found: list[float] = []
-        seen = 0
-        for entry in self._entries:
+        if not ranks:
+            return found
+        value_of = self._layout.value_of
+        seen, next_rank, wanted = 0, ranks[0], iter(ranks[1:])
+        for entry in self._entries:  # /status walks this per check: no len() per entry
             if not live[(entry >> _SLOT_SHIFT) & _SLOT_MASK]:
                 continue
             seen += entry & _COUNT_MASK
-            while len(found) < len(ranks) and seen > ranks[len(found)]:
-                found.append(self._layout.value_of(entry >> _KEY_SHIFT))
-            if len(found) == len(ranks):
-                break
+            while seen > next_rank:
+                found.append(value_of(entry >> _KEY_SHIFT))
+                next_rank = next(wanted, -1)
+                if next_rank < 0:
+                    return found
         return found
 
     def __sizeof__(self) -> int:
