@@ -30,7 +30,7 @@ from functools import lru_cache
 from ddsketch.mapping import LogarithmicMapping
 
 from monitor.durations import format_duration
-from monitor.model import LatencySummary
+from monitor.model import LatencySummary, unvalidated
 
 __all__ = [
     "MAX_VALUE_S",
@@ -216,9 +216,10 @@ class LatencyWindows:
         out = []
         for index, width in enumerate(layout.widths):
             current = math.floor(now / width)
+            oldest = current - layout.slots
             packed = 0
             for slot in range(index * ring, (index + 1) * ring):
-                if current - layout.slots < epochs[slot] <= current:
+                if counts[slot] and oldest < epochs[slot] <= current:  # most ids are empty
                     packed += counts[slot]
             out.append(packed >> 32)
         return tuple(out)
@@ -238,12 +239,14 @@ class LatencyWindows:
             raise ValueError(f"no {window_s}s window; have {layout.windows}") from None
         ring = 2 * layout.slots
         current = math.floor(now / layout.widths[index])
+        oldest = current - layout.slots
+        epochs, counts = self._epochs, self._counts
         live = [False] * (_SLOT_MASK + 1)
         packed = 0
         for slot in range(index * ring, (index + 1) * ring):
-            if current - layout.slots < self._epochs[slot] <= current and self._counts[slot]:
+            if counts[slot] and oldest < epochs[slot] <= current:  # most ids are empty
                 live[slot] = True
-                packed += self._counts[slot]
+                packed += counts[slot]
         count, over = packed >> 32, packed & _COUNT_MASK
         if count == 0:
             return WindowSummary(float(window_s), 0, None, None, None, 0, None)
@@ -261,15 +264,19 @@ class LatencyWindows:
     def _quantiles(self, live: Sequence[bool], ranks: Sequence[int]) -> list[float]:
         """One ordered pass over the live sub-buckets: the key holding each (0-based) rank."""
         found: list[float] = []
-        seen = 0
-        for entry in self._entries:
+        if not ranks:
+            return found
+        value_of = self._layout.value_of
+        seen, next_rank, wanted = 0, ranks[0], iter(ranks[1:])
+        for entry in self._entries:  # /status walks this per check: no len() per entry
             if not live[(entry >> _SLOT_SHIFT) & _SLOT_MASK]:
                 continue
             seen += entry & _COUNT_MASK
-            while len(found) < len(ranks) and seen > ranks[len(found)]:
-                found.append(self._layout.value_of(entry >> _KEY_SHIFT))
-            if len(found) == len(ranks):
-                break
+            while seen > next_rank:
+                found.append(value_of(entry >> _KEY_SHIFT))
+                next_rank = next(wanted, -1)
+                if next_rank < 0:
+                    return found
         return found
 
     def __sizeof__(self) -> int:
@@ -284,10 +291,13 @@ def to_latency_summary(summary: WindowSummary) -> LatencySummary:
     def ms(value: float | None) -> float | None:
         return None if value is None else round(value * 1000.0, 3)
 
-    return LatencySummary(
-        p50=ms(summary.p50_s),
-        p95=ms(summary.p95_s),
-        p99=ms(summary.p99_s),
-        window=format_duration(summary.window_s),
-        count=summary.count,
+    return unvalidated(  # /status makes one per check per answer
+        LatencySummary,
+        {
+            "p50": ms(summary.p50_s),
+            "p95": ms(summary.p95_s),
+            "p99": ms(summary.p99_s),
+            "window": format_duration(summary.window_s),
+            "count": summary.count,
+        },
     )

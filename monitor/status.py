@@ -22,6 +22,7 @@ from monitor.model import (
     ShardInfo,
     Status,
     Verdict,
+    unvalidated,
     worst,
 )
 from monitor.secrets_scrub import without_userinfo
@@ -42,7 +43,7 @@ NOT_CHECKED = Verdict(status=Status.UNKNOWN, reason=Reason.NOT_CHECKED, detail=N
 
 
 def _ms(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds * 1000, 3)
+    return None if seconds is None else round(float(seconds) * 1000, 3)
 
 
 def check_status(
@@ -54,28 +55,33 @@ def check_status(
 ) -> CheckStatus:
     """`within` is the daemon's judgement over the judging window (None until a window holds
     enough samples), not a comparison of `latency` alone. A push check has no round trip and
-    no latency target: nothing is polled."""
+    no latency target: nothing is polled. Built unvalidated: every value is the daemon's own,
+    already of its type (model.unvalidated)."""
     v = NOT_CHECKED if state is None else state.verdict
-    return CheckStatus(
-        name=check.name,
-        kind=check.kind,
-        url=without_userinfo(check.url),
-        status=v.status,
-        reason=v.reason,
-        detail=v.detail,
-        http_status=v.http_status,
-        duration_ms=None if state is None or check.push is not None else _ms(state.duration_s),
-        latency_ms=latency,
-        latency_source=source,
-        target_ms=_ms(check.target) if check.push is None else None,
-        within_target=within,
-        components=v.components,
-        version=v.version,
-        evidence=v.evidence,
-        tls=v.tls,
-        checked_at=None if state is None else state.checked_at,
-        since=None if state is None else state.since,
-        consecutive=0 if state is None else state.consecutive,
+    polled = check.push is None
+    return unvalidated(
+        CheckStatus,
+        {
+            "name": check.name,
+            "kind": check.kind,
+            "url": without_userinfo(check.url),
+            "status": v.status,
+            "reason": v.reason,
+            "detail": v.detail,
+            "http_status": v.http_status,
+            "duration_ms": _ms(state.duration_s) if state is not None and polled else None,
+            "latency_ms": latency,
+            "latency_source": source,
+            "target_ms": _ms(check.target) if polled else None,
+            "within_target": within,
+            "components": dict(v.components),
+            "version": v.version,
+            "evidence": v.evidence,
+            "tls": v.tls,
+            "checked_at": None if state is None else state.checked_at,
+            "since": None if state is None else state.since,
+            "consecutive": 0 if state is None else state.consecutive,
+        },
     )
 
 
@@ -152,19 +158,23 @@ def service_status(
             # a service without url, or push-only, is observed whenever one of its checks is
             seen = [c.checked_at for c in checks if c.checked_at is not None]
             health = health.model_copy(update={"checked_at": max(seen, default=None)})
-    return ServiceStatus(
-        name=service.name,
-        status=status,
-        reason=reason,
-        detail=detail,
-        url=without_userinfo(service.url or ""),  # a push-only service has none
-        **health_fields(health),
-        since=track.since if track is not None and track.status is status else health.since,
-        labels=dict(service.labels),
-        team=service.team,
-        runbook=service.runbook,
-        depends_on=list(service.depends_on),
-        checks=list(checks),
+    return unvalidated(
+        ServiceStatus,
+        {
+            "name": service.name,
+            "status": status,
+            "reason": reason,
+            "detail": detail,
+            "url": without_userinfo(service.url or ""),  # a push-only service has none
+            **health_fields(health),
+            "since": track.since if track is not None and track.status is status else health.since,
+            "labels": dict(service.labels),
+            "team": service.team,
+            "runbook": service.runbook,
+            "depends_on": list(service.depends_on),
+            "checks": list(checks),
+            "maintenance": None,
+        },
     )
 
 
@@ -210,10 +220,14 @@ def fleet_status(
     counts = {status: 0 for status in Status}
     for s in services:
         counts[s.status] += 1
-    return FleetStatus(
-        status=worst(s.status for s in services),
-        generated_at=now,
-        counts=counts,
-        services=services,
-        shard=shard,
+    return unvalidated(
+        FleetStatus,
+        {
+            "status": worst(s.status for s in services),
+            "generated_at": now,
+            "counts": counts,
+            "services": services,
+            "shard": shard,
+            "page": None,
+        },
     )

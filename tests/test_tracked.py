@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 
 from monitor.config import Check, parse_config
+from monitor.latency import to_latency_summary
 from monitor.model import Reason, Status, Verdict
 from monitor.runtime.daemon import Monitor
+from monitor.runtime.latency_gauges import latency_view
 from monitor.runtime.service_tracks import ServiceTracks
 from monitor.runtime.store import Store
 from monitor.runtime.store_writer import dirty_states
@@ -66,6 +68,40 @@ def test_latency_now_judges_the_p95_against_the_target(sample_s: float, within: 
     assert [s.window_s for s in summaries] == list(WINDOWS)
     assert judged is within
     assert record.latency_now(3.0, 4)[1] is None  # no window with enough samples
+
+
+TIMELINES = {
+    "none": [],
+    "one": [(0.0, 0.004)],
+    "enough in 1m": [(i, 0.004) for i in range(5)],
+    "enough in 5m only": [(i * 30.0, 0.006) for i in range(5)],
+    "slow in 1m, fast in 5m": [(i * 30.0, 0.002) for i in range(5)]
+    + [(150.0 + i, 0.009) for i in range(5)],
+    "aged out of 1m": [(i, 0.004) for i in range(5)] + [(200.0, 0.004)],
+    "aged out of every window": [(i, 0.004) for i in range(5)] + [(1000.0, 0.004)],
+}
+
+
+@pytest.mark.parametrize("timeline", TIMELINES.values(), ids=TIMELINES)
+@pytest.mark.parametrize("status_window", [60.0, 300.0])
+@pytest.mark.parametrize("later", [0.0, 20.0, 90.0])
+def test_latency_view_is_latency_now_with_only_the_windows_it_needs(
+    timeline: list[tuple[float, float]], status_window: float, later: float
+) -> None:
+    """/status's view picks the judging window from counts and computes one or two windows'
+    quantiles: the same summary and within_target as every window computed (latency_now)."""
+    record = TrackedCheck(check(0.005))
+    for at, sample_s in timeline:
+        record.record_latency(0.005, sample_s, LatencySource.ROUND_TRIP, at, WINDOWS, 5)
+    now = (timeline[-1][0] if timeline else 0.0) + later
+    summaries, within = latency_view({"c": record}, now, status_window, 5)
+    if record.windows is None:
+        assert (summaries, within) == ({}, {})
+        return
+    rows, judged = record.latency_now(now, 5)
+    (shown,) = [r for r in rows if r.window_s == status_window]
+    assert summaries == {"c": to_latency_summary(shown)}
+    assert within == {"c": judged}
 
 
 def test_dirty_states_skip_removed_checks_and_clear_the_marks() -> None:

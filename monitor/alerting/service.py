@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -209,11 +209,19 @@ class Alerter:
         """What holds pages now: the API's silences and the open maintenance windows."""
         return (*self.silences.active(now), *maintenance.silences(self.all_windows(), now))
 
+    def held(
+        self, labels: Callable[[], Mapping[str, Mapping[str, str]]], now: datetime
+    ) -> dict[str, tuple[str, datetime]]:
+        """Per service, the open window that holds it `(name, ends_at)`; `labels` (service
+        name -> its labels) is asked for only while some window is open."""
+        windows = self.all_windows()
+        if not maintenance.open_windows(windows, now):
+            return {}
+        return maintenance.service_windows(windows, labels(), now)
+
     def with_maintenance(self, fleet: FleetStatus, now: datetime) -> FleetStatus:
         """`fleet` with each service held by an open window marked (`maintenance`)."""
-        held = maintenance.service_windows(
-            self.all_windows(), {s.name: s.labels for s in fleet.services}, now
-        )
+        held = self.held(lambda: {s.name: s.labels for s in fleet.services}, now)
         if not held:
             return fleet
         services = [

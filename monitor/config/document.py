@@ -75,9 +75,10 @@ class MonitorConfig(Strict):
 
     def position(self, name: str) -> int | None:
         """Where service `name` is in `services` (by a dict: /status asks per request)."""
-        if self._positions is None or self._positions[0] is not self.services:
+        cached = self._positions  # once: a private attribute is read through __getattr__
+        if cached is None or cached[0] is not self.services:
             positions: dict[str, int] = {}
             for i, s in enumerate(self.services):
                 positions.setdefault(s.name, i)  # a duplicate name is refused; the first wins
-            self._positions = (self.services, positions)
-        return self._positions[1].get(name)
+            self._positions = cached = (self.services, positions)
+        return cached[1].get(name)

@@ -21,7 +21,7 @@ from monitor import __version__
 from monitor.config import Check, MonitorConfig
 from monitor.fleet.sharding import other_owners
 from monitor.metrics.daemon_metrics import MonitorMetrics
-from monitor.model import CheckKind, FleetStatus, Status
+from monitor.model import CheckKind, FleetStatus, ShardInfo, Status
 from monitor.probes import polled
 from monitor.probes.push import PushStore, PushWatcher
 from monitor.probes.push.metrics import PushMetrics
@@ -199,6 +199,11 @@ class Monitor(Lifecycle, ConfigApply, CheckResults):
         if self.alerter is None:
             return fleet
         return self.alerter.with_maintenance(fleet, self.clock())
+
+    @property
+    def shard_info(self) -> ShardInfo | None:
+        """What /status says of this replica's part of the fleet (None unsharded)."""
+        return self._shard_info
 
     def status_version(self) -> tuple[int, int, int]:
         """Changes whenever what /status shows may have (its ETag): a run completed, a

@@ -19,6 +19,7 @@ from monitor.latency import to_latency_summary
 from monitor.metrics.daemon_metrics import MonitorMetrics
 from monitor.model import LatencySummary
 from monitor.runtime.tracked import TrackedCheck
+from monitor.slo import within_target
 
 __all__ = [
     "GAUGE_CPU_SHARE",
@@ -52,16 +53,24 @@ def latency_view(
     tracked: Mapping[str, TrackedCheck], now: float, status_window: float, min_samples: int
 ) -> tuple[dict[str, LatencySummary], dict[str, bool | None]]:
     """Per check with samples: the status window's percentiles, and whether the judging
-    window's p95 is within target (None while no window has enough samples)."""
+    window's p95 is within target (None while no window has enough samples). Only those two
+    windows' quantiles are computed (one when they are the same): the others are not shown."""
     summaries: dict[str, LatencySummary] = {}
     within: dict[str, bool | None] = {}
     for check_id, record in tracked.items():
-        if record.windows is None:
+        windows = record.windows
+        if windows is None:
             continue
-        rows, within[check_id] = record.latency_now(now, min_samples)
-        for row in rows:
-            if row.window_s == status_window:
-                summaries[check_id] = to_latency_summary(row)
+        shown = windows.summary(status_window, now) if status_window in windows.windows else None
+        if shown is not None:
+            summaries[check_id] = to_latency_summary(shown)
+        judged = record.judging_window(now, min_samples)
+        if judged is None:
+            within[check_id] = None
+            continue
+        summary = shown if shown is not None and judged == status_window else None
+        summary = summary or windows.summary(judged, now)
+        within[check_id] = within_target(summary.p95_s, windows.target_s)
     return summaries, within
 
 

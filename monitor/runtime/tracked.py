@@ -49,12 +49,20 @@ class TrackedCheck:
             windows = self.windows = LatencyWindows(target_s, tuple(windows_s))
         windows.record(sample_s, now)
         self.latency_source = source
+        judged = self.judging_window(now, min_samples)
+        return None if judged is None else windows.summary(judged, now)
+
+    def judging_window(self, now: float, min_samples: int) -> float | None:
+        """The window targets are judged on: the shortest holding `min_samples` samples (None
+        while none does). From the counts alone, so a caller pays for one window's quantiles."""
+        windows = self.windows
+        if windows is None:
+            return None
         counts = windows.counts(now)
-        judged = min(
+        return min(
             (w for w, n in zip(windows.windows, counts, strict=True) if n >= min_samples),
             default=None,
         )
-        return None if judged is None else windows.summary(judged, now)
 
     def latency_now(self, now: float, min_samples: int) -> tuple[list[WindowSummary], bool | None]:
         """Every window's summary, and whether the judging window's p95 is within the target
