@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,18 @@ def test_only_a_healthy_or_no_news_first_verdict_is_quiet(
     assert quiet_first_verdict(first, status, reason) is quiet
 
 
+def capturing() -> tuple[Any, list[dict[str, Any]]]:
+    """A logger for the Monitor that keeps every event, debug too, whatever another test set
+    structlog's level to."""
+    capture = structlog.testing.LogCapture()
+    logger = structlog.wrap_logger(
+        structlog.ReturnLogger(),
+        processors=[capture],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
+    )
+    return logger, capture.entries
+
+
 def events(logs: list[dict[str, Any]], name: str) -> list[tuple[str, str, str]]:
     return [(e["log_level"], e["service"], e["to"]) for e in logs if e["event"] == name]
 
@@ -90,20 +103,20 @@ def events(logs: list[dict[str, Any]], name: str) -> list[tuple[str, str, str]]:
 async def test_the_daemon_logs_first_verdicts_by_news_and_the_round_once() -> None:
     """api healthy at first look: debug; web down at first look: info; then api going down
     and back: info both ways (not first any more). The push check is not waited for."""
-    monitor = Monitor(parse_config(THREE_SERVICES), clock=lambda: NOW)
-    with structlog.testing.capture_logs() as logs:
-        await monitor.start(schedule=False)
-        try:
-            assert monitor.first_round.checks == 3  # api's two, web's one; not the push check
-            checks = {c.id: c for c in monitor.checks()}
-            monitor.apply_verdict(checks["api/health/health"], OK, NOW)
-            monitor.apply_verdict(checks["api/rpc/db"], OK, NOW)
-            assert not [e for e in logs if e["event"] == "monitor.first_round"]
-            monitor.apply_verdict(checks["web/health/health"], DOWN, NOW)
-            monitor.apply_verdict(checks["api/health/health"], DOWN, NOW + timedelta(minutes=1))
-            monitor.apply_verdict(checks["api/health/health"], OK, NOW + timedelta(minutes=2))
-        finally:
-            await monitor.stop(grace=0)
+    logger, logs = capturing()
+    monitor = Monitor(parse_config(THREE_SERVICES), clock=lambda: NOW, logger=logger)
+    await monitor.start(schedule=False)
+    try:
+        assert monitor.first_round.checks == 3  # api's two, web's one; not the push check
+        checks = {c.id: c for c in monitor.checks()}
+        monitor.apply_verdict(checks["api/health/health"], OK, NOW)
+        monitor.apply_verdict(checks["api/rpc/db"], OK, NOW)
+        assert not [e for e in logs if e["event"] == "monitor.first_round"]
+        monitor.apply_verdict(checks["web/health/health"], DOWN, NOW)
+        monitor.apply_verdict(checks["api/health/health"], DOWN, NOW + timedelta(minutes=1))
+        monitor.apply_verdict(checks["api/health/health"], OK, NOW + timedelta(minutes=2))
+    finally:
+        await monitor.stop(grace=0)
     assert events(logs, "check.status_changed") == [
         ("debug", "jobs", "unknown"),  # the push check, judged at start: not reported yet
         ("debug", "api", "healthy"),
@@ -131,18 +144,18 @@ async def test_a_restored_check_is_not_waited_for_and_a_reload_can_end_the_round
     store = Store(tmp_path / "monitor.db")
     since = NOW - timedelta(hours=2)
     store.save({"api/rpc/db": CheckState(OK, since, since, 3, 0.01, None)}, [])
-    monitor = Monitor(parse_config(THREE_SERVICES), store=store, clock=lambda: NOW)
-    with structlog.testing.capture_logs() as logs:
-        await monitor.start(schedule=False)
-        try:
-            assert monitor.first_round.checks == 2  # api/rpc/db was restored
-            checks = {c.id: c for c in monitor.checks()}
-            monitor.apply_verdict(checks["api/health/health"], OK, NOW)
-            assert not monitor.first_round.done
-            monitor.apply_config(parse_config(THREE_SERVICES.replace("  - {name: web", "  # web")))
-            assert monitor.first_round.done, "web was the last waited for, and is gone"
-        finally:
-            await monitor.stop(grace=0)
-            store.close()
+    logger, logs = capturing()
+    monitor = Monitor(parse_config(THREE_SERVICES), store=store, clock=lambda: NOW, logger=logger)
+    await monitor.start(schedule=False)
+    try:
+        assert monitor.first_round.checks == 2  # api/rpc/db was restored
+        checks = {c.id: c for c in monitor.checks()}
+        monitor.apply_verdict(checks["api/health/health"], OK, NOW)
+        assert not monitor.first_round.done
+        monitor.apply_config(parse_config(THREE_SERVICES.replace("  - {name: web", "  # web")))
+        assert monitor.first_round.done, "web was the last waited for, and is gone"
+    finally:
+        await monitor.stop(grace=0)
+        store.close()
     (first_round,) = [e for e in logs if e["event"] == "monitor.first_round"]
     assert first_round["services"] == {"healthy": 1, "degraded": 0, "unhealthy": 0, "unknown": 1}
