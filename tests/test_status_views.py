@@ -30,6 +30,7 @@ from monitor.runtime.daemon import Monitor
 from monitor.runtime.settings import MonitorSettings
 from monitor.slo import LatencySource
 from tests.alerting_fixtures import HOOK_ALERTS, alerting_monitor
+from tests.polling import until
 from tests.test_status_document import CONFIG
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -184,3 +185,35 @@ def test_services_not_shown_are_left_out_and_the_order_is_the_callers(tmp_path: 
     shell, parts = views.answer(monitor, ["db", "no-such", "api"])
     assert [ServiceStatus.model_validate_json(p).name for p in parts] == ["db", "api"]
     assert sum(shell.counts.values()) == 2
+
+
+async def test_a_failing_service_is_rebuilt_after_its_result_and_a_healthy_one_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once /status has been asked (`follow`), a result of a service that is not healthy
+    rebuilds its view soon after, off the request; a healthy one waits to be asked."""
+    monitor = monitor_at(tmp_path)
+    feed_full(monitor)  # api degraded, db healthy
+    views = StatusViews()
+    views.answer(monitor, None)
+    views.follow(monitor)
+    built: list[list[str]] = []
+    status = monitor.status
+
+    def counted(names: Any = None) -> FleetStatus:
+        if names is not None:  # (the alerter asks for the whole document)
+            built.append(list(names))
+        return status(names)
+
+    monkeypatch.setattr(monitor, "status", counted)
+    later = T0 + timedelta(seconds=60)
+    for record in monitor.by_service["api"] + monitor.by_service["db"]:
+        verdict = FULL if record.check.name == "health" and record.check.service == "api" else OK
+        monitor.apply_verdict(record.check, verdict, later, 0.005)
+    await until(lambda: built, timeout=5.0, what="api's view rebuilt after its results")
+    assert built == [["api"]]
+    body = answer(views, monitor)
+    assert built == [["api"], ["db"]], "only db, healthy, was built when asked"
+    assert body == validated(monitor)
+    views.follow(monitor)  # again: still one watcher
+    assert monitor.result_watchers.count(views._result) == 1

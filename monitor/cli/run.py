@@ -113,7 +113,7 @@ async def serve_daemon(
     monitor = Monitor(config, settings, metrics=metrics, store=store, alerter=alerter)
     set_log_scrubber(monitor.scrubber)  # before the first check can log anything
     await monitor.start()
-    tune_collector()  # see monitor/runtime/gc_policy.py
+    tune_collector(first_round=True)  # see monitor/runtime/gc_policy.py
     freezer = asyncio.create_task(freeze_after_first_round(monitor))
     try:
         runner, bound = await serve(monitor, host, port)

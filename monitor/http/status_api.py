@@ -54,6 +54,7 @@ async def status_handler(request: web.Request) -> web.StreamResponse:
     if etag_matches(request.headers.get("If-None-Match", ""), etag):
         return web.Response(status=304, headers=headers)
     views = request.app[VIEWS_KEY]
+    views.follow(monitor)
     if not query.filtered:
         shell, services = views.answer(monitor, None)
     else:

@@ -102,6 +102,8 @@ class CheckResults(MonitorBase):
                 self._batched[check.service] = now
             else:
                 self._update_service(check.service, now)
+        for watch in self.result_watchers:
+            watch(check.service)
         if previous is None and self.first_round.judged(check.id):
             self.report_first_round()
         if self.alerter is not None:

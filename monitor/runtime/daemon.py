@@ -9,6 +9,7 @@ serves its views (/status, /healthz, what the alert rules see).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -117,6 +118,8 @@ class Monitor(Lifecycle, ConfigApply, CheckResults):
         self.metrics.checks_in_flight.set_function(lambda: len(self._in_flight))
         self._stopping = False
         self.first_round = FirstRound(())  # start() waits for the checks it schedules
+        self.first_round_done = asyncio.Event()
+        self.result_watchers = []
         self._analytics_series = None
         self.analytics = None
         self._analytics_task = None

@@ -78,6 +78,10 @@ class MonitorBase:
     _stopping: bool
     first_round: FirstRound
     """The checks still waiting for their first verdict since `start()`."""
+    first_round_done: asyncio.Event
+    result_watchers: list[Callable[[str], None]]
+    """Told the service of every verdict applied (/status keeps failing services' views warm)."""
+    """Set when the last of them has it (runtime/gc_policy.py freezes what it built)."""
 
     def _headless(self, name: str) -> bool:
         """A service without url has no health check: its own checks are its health."""
@@ -87,6 +91,7 @@ class MonitorBase:
         """Once every check waited for has its first verdict: the fleet's counts, one event."""
         statuses = self.services.statuses(list(self.by_service))
         self.log.info("monitor.first_round", **self.first_round.report(statuses))
+        self.first_round_done.set()
 
     def rule_input(self) -> RuleInput:
         raise NotImplementedError
