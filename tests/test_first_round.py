@@ -112,7 +112,9 @@ async def test_the_daemon_logs_first_verdicts_by_news_and_the_round_once() -> No
         monitor.apply_verdict(checks["api/health/health"], OK, NOW)
         monitor.apply_verdict(checks["api/rpc/db"], OK, NOW)
         assert not [e for e in logs if e["event"] == "monitor.first_round"]
+        assert not monitor.first_round_done.is_set()
         monitor.apply_verdict(checks["web/health/health"], DOWN, NOW)
+        assert monitor.first_round_done.is_set(), "what gc_policy freezes the round on"
         monitor.apply_verdict(checks["api/health/health"], DOWN, NOW + timedelta(minutes=1))
         monitor.apply_verdict(checks["api/health/health"], OK, NOW + timedelta(minutes=2))
     finally:

@@ -390,8 +390,8 @@ async def test_discover_writes_a_config_verify_accepts(tmp_path: Path) -> None:
     bindings = wrangler_bindings()
     names = {s.name for s in config.services}
     for service in config.services:
-        assert service.depends_on == [t for t in bindings[service.name] if t in names]
-    assert config.service("do-gateway").depends_on == ["do-db", "auth", "queue"]  # type: ignore[union-attr]
+        assert service.depends_on == tuple(t for t in bindings[service.name] if t in names)
+    assert config.service("do-gateway").depends_on == ("do-db", "auth", "queue")  # type: ignore[union-attr]
     # and the gate runs on it: every discovered service simulated healthy on loopback, and
     # do-mcp's drafted mcp check answered by a (tool-less) server of the stateless MCP era
     assert [s.name for s in config.services if s.mcp] == ["do-mcp"]
