@@ -91,7 +91,11 @@ CONFIG_TESTS = [
 # binaries or subprocesses, so that every mutant runs in seconds.
 CORE: dict[str, list[str]] = {
     "monitor/durations.py": ["tests/test_durations.py", "tests/test_config.py"],
-    "monitor/state.py": ["tests/test_state.py", "tests/test_state_edges.py"],
+    "monitor/state.py": [
+        "tests/test_state.py",
+        "tests/test_state_edges.py",
+        "tests/test_first_round.py",
+    ],
     "monitor/status.py": [
         "tests/test_state.py",
         "tests/test_status_document.py",
