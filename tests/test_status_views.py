@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from monitor.alerting.maintenance import MaintenanceWindow
 from monitor.fleet.sharding import ShardSpec
-from monitor.http.status_api import fleet_json_chunks
+from monitor.http.app import build_app
+from monitor.http.status_api import VIEWS_KEY, fleet_json_chunks
 from monitor.http.status_views import StatusViews
 from monitor.model import (
     Certificate,
@@ -217,3 +219,18 @@ async def test_a_failing_service_is_rebuilt_after_its_result_and_a_healthy_one_w
     assert body == validated(monitor)
     views.follow(monitor)  # again: still one watcher
     assert monitor.result_watchers.count(views._result) == 1
+    views.unfollow()
+    assert views._result not in monitor.result_watchers
+
+
+async def test_the_app_keeps_failing_services_warm_from_its_start_until_it_closes(
+    tmp_path: Path,
+) -> None:
+    """Before any request: the daemon's first `?status=unhealthy` answer is kept JSON too."""
+    monitor = monitor_at(tmp_path)
+    runner = web.AppRunner(build_app(monitor))
+    await runner.setup()
+    views = runner.app[VIEWS_KEY]
+    assert monitor.result_watchers == [views._result]
+    await runner.cleanup()
+    assert monitor.result_watchers == []

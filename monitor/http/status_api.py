@@ -54,7 +54,7 @@ async def status_handler(request: web.Request) -> web.StreamResponse:
     if etag_matches(request.headers.get("If-None-Match", ""), etag):
         return web.Response(status=304, headers=headers)
     views = request.app[VIEWS_KEY]
-    views.follow(monitor)
+    views.follow(monitor)  # the app's monitor (build_app follows it): a test may swap it
     if not query.filtered:
         shell, services = views.answer(monitor, None)
     else:
@@ -109,7 +109,14 @@ async def schema_handler(request: web.Request) -> web.Response:
 
 def add_status_routes(app: web.Application) -> None:
     service_indexes(app)
-    app[VIEWS_KEY] = StatusViews()
+    app[VIEWS_KEY] = views = StatusViews()
+    if MONITOR_KEY in app:  # from the start: a failing service is kept warm before it is asked
+        views.follow(app[MONITOR_KEY])
+
+    async def unfollow(app: web.Application) -> None:
+        app[VIEWS_KEY].unfollow()
+
+    app.on_cleanup.append(unfollow)
     app.router.add_get("/status", status_handler)
     app.router.add_get("/status/schema", schema_handler)
     app.router.add_get("/status/{name}", service_handler)
