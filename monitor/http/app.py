@@ -18,7 +18,7 @@ from monitor.http.alerts_api import add_alert_routes
 from monitor.http.auth import admin_only, read_auth
 from monitor.http.json_api import MONITOR_KEY, json_response
 from monitor.http.server_log import ServerLog
-from monitor.http.status_api import add_status_routes
+from monitor.http.status_api import add_status_routes, service_indexes
 from monitor.probes._aiohttp_compat import site_sockets
 from monitor.probes.push import add_push_routes
 from monitor.runtime.daemon import Monitor
@@ -99,6 +99,9 @@ async def serve(monitor: Monitor, host: str, port: int) -> tuple[web.AppRunner, 
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
+    # the service index (/status's filters, the page) once listening, not in the first
+    # filtered request that needs it: ~0.15 s at 100,000 services
+    asyncio.get_running_loop().call_soon(service_indexes(runner.app).index, monitor)
     return runner, bound_port(site)
 
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from monitor.runtime.daemon import Monitor
 
 NO_TEAM = ""
+_NAME, _TEAM, _LABELS = (operator.attrgetter(field) for field in ("name", "team", "labels"))
 BLOCK = 1024
 """Positions per block of a status's members: a walk in config order sorts one block at a
 time and skips the blocks that hold none."""
@@ -39,9 +40,11 @@ class ServiceIndex:
         statuses: Callable[[Sequence[str]], Sequence[Status]] | None = None,
     ) -> None:
         self.services = services
-        self.names = [s.name for s in services]
-        self.lowered = [name.lower() for name in self.names]
-        self.teams = [s.team or NO_TEAM for s in services]
+        # each field read in a C loop: a model's attribute read is what costs at 100,000
+        self.names = list(map(_NAME, services))
+        self.lowered = list(map(str.lower, self.names))
+        teams: list[str | None] = list(map(_TEAM, services))
+        self.teams = [team or NO_TEAM for team in teams]
         """Each service's team for the page's counts; NO_TEAM for services without one."""
         self.team_totals = Counter(self.teams)
         positions = range(len(self.names))
@@ -49,9 +52,10 @@ class ServiceIndex:
         """A duplicate name is refused by the config; were there one, the first would win."""
         by_team: defaultdict[str | None, list[int]] = defaultdict(list)
         by_label: defaultdict[tuple[str, str], list[int]] = defaultdict(list)
-        for i, service in zip(positions, services, strict=True):
-            by_team[service.team].append(i)
-            for label in service.labels.items():
+        for i, team in enumerate(teams):
+            by_team[team].append(i)
+        for i, labels in enumerate(map(_LABELS, services)):
+            for label in labels.items() if labels else ():
                 by_label[label].append(i)
         self.by_team, self.by_label = dict(by_team), dict(by_label)
         self.status_at = (
