@@ -14,7 +14,7 @@ from aiohttp import web
 
 from monitor.alerting.maintenance import MaintenanceWindow
 from monitor.fleet.sharding import ShardSpec
-from monitor.http.app import build_app
+from monitor.http.app import build_app, serve
 from monitor.http.status_api import VIEWS_KEY, fleet_json_chunks
 from monitor.http.status_views import StatusViews
 from monitor.model import (
@@ -234,3 +234,17 @@ async def test_the_app_keeps_failing_services_warm_from_its_start_until_it_close
     assert monitor.result_watchers == [views._result]
     await runner.cleanup()
     assert monitor.result_watchers == []
+
+
+async def test_the_service_index_is_built_soon_after_listening_without_a_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first filtered request finds the index (and its status watcher) there already."""
+    monkeypatch.setattr("monitor.http.app.INDEX_WARM_AFTER_S", 0.0)
+    monitor = monitor_at(tmp_path)
+    assert monitor.services.watchers == []
+    runner, _port = await serve(monitor, "127.0.0.1", 0)
+    try:
+        await until(lambda: monitor.services.watchers, what="the index following statuses")
+    finally:
+        await runner.cleanup()
