@@ -240,7 +240,7 @@ async def test_the_service_index_is_built_soon_after_listening_without_a_request
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The first filtered request finds the index (and its status watcher) there already."""
-    monkeypatch.setattr("monitor.http.app.INDEX_WARM_AFTER_S", 0.0)
+    monkeypatch.setattr("monitor.http.status_api.INDEX_WARM_AFTER_S", 0.0)
     monitor = monitor_at(tmp_path)
     assert monitor.services.watchers == []
     runner, _port = await serve(monitor, "127.0.0.1", 0)

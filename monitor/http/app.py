@@ -18,7 +18,7 @@ from monitor.http.alerts_api import add_alert_routes
 from monitor.http.auth import admin_only, read_auth
 from monitor.http.json_api import MONITOR_KEY, json_response
 from monitor.http.server_log import ServerLog
-from monitor.http.status_api import add_status_routes, service_indexes
+from monitor.http.status_api import add_status_routes
 from monitor.probes._aiohttp_compat import site_sockets
 from monitor.probes.push import add_push_routes
 from monitor.runtime.daemon import Monitor
@@ -84,12 +84,6 @@ def build_app(monitor: Monitor) -> web.Application:
     return app
 
 
-INDEX_WARM_AFTER_S = 1.0
-"""The service index (/status's filters, the page: ~0.15 s to build at 100,000 services) is
-built this long after listening, not in the first filtered request that needs it, and not in
-the way of the first answers (a request before then builds it, as after a reload)."""
-
-
 async def serve(monitor: Monitor, host: str, port: int) -> tuple[web.AppRunner, int]:
     """Start the server; returns the runner (for cleanup) and the bound port (port 0 = any)."""
     # AppRunner hands these to each connection's RequestHandler (`handler_args=` is a key of
@@ -105,9 +99,6 @@ async def serve(monitor: Monitor, host: str, port: int) -> tuple[web.AppRunner, 
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
-    asyncio.get_running_loop().call_later(
-        INDEX_WARM_AFTER_S, service_indexes(runner.app).index, monitor
-    )
     return runner, bound_port(site)
 
 
