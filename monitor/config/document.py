@@ -3,6 +3,8 @@ check the daemon runs with `defaults:` applied."""
 
 from __future__ import annotations
 
+from operator import is_
+
 from pydantic import Field, PrivateAttr, field_validator
 
 from monitor.config.checks import Check, resolve_checks
@@ -62,7 +64,7 @@ class MonitorConfig(Strict):
         """Every check the daemon runs, with `defaults:` applied."""
         sources = (self.services, self.defaults, self.metrics, self.cloudflare)
         cached = self._checks
-        if cached is None or any(a is not b for a, b in zip(cached[0], sources, strict=True)):
+        if cached is None or not all(map(is_, cached[0], sources)):
             resolved = tuple(
                 resolve_checks(self.defaults, self.metrics, self.cloudflare, self.services)
             )
